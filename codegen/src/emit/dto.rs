@@ -1,0 +1,202 @@
+//! Request bodies (one per op that takes a body) and response views (one per entity).
+//!
+//! Views carry only readable fields, so a hidden column cannot reach a response by construction.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{ident, model_type};
+use crate::ir::{Action, Entity, FieldType, Format, Ir, Op};
+
+pub(super) fn emit_dto(ir: &Ir) -> TokenStream {
+    let items = ir.entities.iter().map(|entity| {
+        let view = emit_view(entity, ir);
+        let inputs = entity.ops.iter().filter(|op| op.action.has_body()).map(|op| emit_input(entity, op));
+        quote! {
+            #view
+            #(#inputs)*
+        }
+    });
+    quote!(#(#items)*)
+}
+
+/// `CreateUser`, `UpdateUser`, `RevokeRevokedToken`, ...
+pub(crate) fn input_type_name(entity: &Entity, op: &Op) -> String {
+    format!("{}{}", op.name.to_upper_camel_case(), entity.pascal)
+}
+
+/// `UserView`.
+pub(crate) fn view_type_name(entity: &Entity) -> String {
+    format!("{}View", entity.pascal)
+}
+
+fn emit_view(entity: &Entity, ir: &Ir) -> TokenStream {
+    let name = ident(&view_type_name(entity));
+    let module = ident(&entity.name);
+    let doc = format!("What responses show of a `{}` row.", entity.name);
+    let readable: Vec<_> = entity.fields.iter().filter(|f| f.visibility.is_readable()).collect();
+    let stored = readable.iter().map(|f| {
+        let field = ident(&f.name);
+        let ty = model_type(&f.ty, f.nullable);
+        let doc = (!f.doc.is_empty()).then(|| {
+            let doc = &f.doc;
+            quote!(#[doc = #doc])
+        });
+        quote! { #doc pub #field: #ty, }
+    });
+    let outputs = entity.virtuals.iter().filter(|v| v.output).map(|v| {
+        let field = ident(&v.name);
+        let ty = model_type(&v.ty, false);
+        let doc = if v.doc.is_empty() { "Filled in by a hook on some ops only.".to_owned() } else { v.doc.clone() };
+        quote! {
+            #[doc = #doc]
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub #field: ::std::option::Option<#ty>,
+        }
+    });
+    let relations = entity.relations.iter().map(|r| {
+        let field = ident(&r.name);
+        let child = ir.entities.iter().find(|e| e.name == r.entity).expect("validated relation");
+        let child_view = ident(&view_type_name(child));
+        let doc = format!("The `{}` rows of this row; present with `?include={}`.", r.entity, r.name);
+        quote! {
+            #[doc = #doc]
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub #field: ::std::option::Option<::std::vec::Vec<#child_view>>,
+        }
+    });
+    let copy = readable.iter().map(|f| {
+        let field = ident(&f.name);
+        quote!(#field: model.#field,)
+    });
+    let empty_outputs = entity.virtuals.iter().filter(|v| v.output).map(|v| {
+        let field = ident(&v.name);
+        quote!(#field: ::std::option::Option::None,)
+    });
+    let empty_relations = entity.relations.iter().map(|r| {
+        let field = ident(&r.name);
+        quote!(#field: ::std::option::Option::None,)
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, ::serde::Serialize)]
+        pub struct #name {
+            #(#stored)*
+            #(#outputs)*
+            #(#relations)*
+        }
+
+        impl ::std::convert::From<crate::entities::#module::Model> for #name {
+            fn from(model: crate::entities::#module::Model) -> Self {
+                Self {
+                    #(#copy)*
+                    #(#empty_outputs)*
+                    #(#empty_relations)*
+                }
+            }
+        }
+    }
+}
+
+fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
+    let name = ident(&input_type_name(entity, op));
+    let doc = format!("Body of `{}.{}` (`{} {}`).", entity.name, op.name, op.method, op.path);
+    let is_create = op.action == Action::Create;
+    let mut fields = Vec::new();
+    let mut checks = Vec::new();
+    for input in &op.input {
+        let field_ident = ident(input);
+        let (ty, nullable, required, min, max, format, values, field_doc) = if let Some(f) = entity.field(input) {
+            let values = match &f.ty {
+                FieldType::Enum { values } => Some(values.clone()),
+                _ => None,
+            };
+            (
+                &f.ty,
+                f.nullable,
+                is_create && f.required_on_create(),
+                f.min_length,
+                f.max_length,
+                f.format,
+                values,
+                f.doc.clone(),
+            )
+        } else {
+            let v = entity.virtual_field(input).expect("validated input");
+            (&v.ty, false, is_create && v.required, v.min_length, v.max_length, None, None, v.doc.clone())
+        };
+        let base = model_type(ty, false);
+        let doc = (!field_doc.is_empty()).then(|| quote!(#[doc = #field_doc]));
+        // Update bodies are partial: an absent field leaves the column alone, and for nullable
+        // columns an explicit `null` clears it (hence `Option<Option<T>>`).
+        let (declared, access) = if required {
+            (quote!(pub #field_ident: #base,), Access::Plain)
+        } else if nullable && !is_create {
+            (
+                quote! {
+                    #[serde(default, deserialize_with = "::keygate_runtime::dto::nullable")]
+                    pub #field_ident: ::std::option::Option<::std::option::Option<#base>>,
+                },
+                Access::Double,
+            )
+        } else {
+            (
+                quote! {
+                    #[serde(default)]
+                    pub #field_ident: ::std::option::Option<#base>,
+                },
+                Access::Single,
+            )
+        };
+        fields.push(quote!(#doc #declared));
+        let mut field_checks = Vec::new();
+        if let Some(n) = max {
+            field_checks.push(quote!(checks.max_len(#input, value, #n);));
+        }
+        if let Some(n) = min {
+            field_checks.push(quote!(checks.min_len(#input, value, #n);));
+        }
+        match format {
+            Some(Format::Email) => field_checks.push(quote!(checks.email(#input, value);)),
+            Some(Format::Uri) => field_checks.push(quote!(checks.uri(#input, value);)),
+            Some(Format::Slug) => field_checks.push(quote!(checks.slug(#input, value);)),
+            None => {}
+        }
+        if let Some(values) = values {
+            field_checks.push(quote!(checks.one_of(#input, value, &[#(#values),*]);));
+        }
+        if field_checks.is_empty() {
+            continue;
+        }
+        checks.push(match access {
+            Access::Plain => quote! { { let value = &self.#field_ident; #(#field_checks)* } },
+            Access::Single => quote! { if let ::std::option::Option::Some(value) = &self.#field_ident { #(#field_checks)* } },
+            Access::Double => quote! { if let ::std::option::Option::Some(::std::option::Option::Some(value)) = &self.#field_ident { #(#field_checks)* } },
+        });
+    }
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, ::serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct #name {
+            #(#fields)*
+        }
+
+        impl #name {
+            /// Checks lengths and formats; reports every bad field at once.
+            pub fn validate(&self) -> ::std::result::Result<(), ::keygate_runtime::ApiError> {
+                #[allow(unused_mut)]
+                let mut checks = ::keygate_runtime::check::Checks::default();
+                #(#checks)*
+                checks.finish()
+            }
+        }
+    }
+}
+
+enum Access {
+    Plain,
+    Single,
+    Double,
+}

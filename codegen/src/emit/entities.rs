@@ -1,0 +1,155 @@
+//! sea-orm entities (one module per entity), the `Resource` glue the runtime needs, and the
+//! database schema description used by migrations.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{ident, model_type};
+use crate::ir::{Entity, Field, FieldType, Ir, OnDelete, Unique};
+
+pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
+    let modules = ir.entities.iter().map(|entity| emit_entity(entity, ir));
+    let registrations = ir.entities.iter().map(|e| {
+        let module = ident(&e.name);
+        quote!(.register(#module::Entity))
+    });
+    let indexes = ir.entities.iter().flat_map(index_specs);
+    quote! {
+        #(#modules)*
+
+        /// Every table, for `keygate_runtime::migrate`; foreign keys decide the creation order.
+        pub fn schema_builder(backend: ::sea_orm::DbBackend) -> ::sea_orm::schema::SchemaBuilder {
+            ::sea_orm::Schema::new(backend).builder() #(#registrations)*
+        }
+
+        /// Indexes beyond primary keys: uniqueness (global or per tenant) and lookups.
+        pub const INDEXES: &[::keygate_runtime::migrate::IndexSpec] = &[#(#indexes),*];
+    }
+}
+
+fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
+    let module = ident(&entity.name);
+    let table = &entity.table;
+    let doc = format!("`{}`: {}", entity.name, if entity.doc.is_empty() { "(no description)" } else { &entity.doc });
+    let fields = entity.fields.iter().map(emit_model_field);
+    let relations = entity.fields.iter().filter_map(|field| {
+        let reference = field.references.as_ref()?;
+        let variant = ident(&field.name.to_upper_camel_case());
+        let target = format!("super::{}::Entity", reference.entity);
+        let from = format!("Column::{}", field.name.to_upper_camel_case());
+        let to = format!("super::{}::Column::{}", reference.entity, reference.field.to_upper_camel_case());
+        let on_delete = match reference.on_delete {
+            OnDelete::Cascade => "Cascade",
+            OnDelete::Restrict => "Restrict",
+            OnDelete::SetNull => "SetNull",
+        };
+        Some(quote! {
+            #[sea_orm(belongs_to = #target, from = #from, to = #to, on_delete = #on_delete)]
+            #variant,
+        })
+    });
+    let name = &entity.name;
+    let pk = ident(&entity.pk().name.to_upper_camel_case());
+    let tenant = if entity.tenant_scoped {
+        quote!(::std::option::Option::Some(Column::TenantId))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let unique = entity.fields.iter().filter(|f| f.unique != Unique::No).map(|f| {
+        let index = unique_index_name(entity, f);
+        let field = &f.name;
+        quote!((#index, #field))
+    });
+    let _ = ir;
+    quote! {
+        #[doc = #doc]
+        pub mod #module {
+            use ::sea_orm::entity::prelude::*;
+
+            /// One row of the table.
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = #table)]
+            pub struct Model {
+                #(#fields)*
+            }
+
+            /// Foreign keys of this table.
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {
+                #(#relations)*
+            }
+
+            impl ActiveModelBehavior for ActiveModel {}
+
+            impl ::keygate_runtime::crud::Resource for Entity {
+                const NAME: &'static str = #name;
+                const UNIQUE: &'static [(&'static str, &'static str)] = &[#(#unique),*];
+                fn pk() -> Column {
+                    Column::#pk
+                }
+                fn tenant() -> ::std::option::Option<Column> {
+                    #tenant
+                }
+            }
+        }
+    }
+}
+
+fn emit_model_field(field: &Field) -> TokenStream {
+    let name = ident(&field.name);
+    let ty = model_type(&field.ty, field.nullable);
+    let mut attrs = Vec::new();
+    if field.primary_key {
+        attrs.push(quote!(primary_key, auto_increment = false));
+    }
+    match (&field.ty, field.max_length) {
+        (FieldType::String | FieldType::Enum { .. }, Some(n)) => {
+            let column_type = format!("String(StringLen::N({n}))");
+            attrs.push(quote!(column_type = #column_type));
+        }
+        (FieldType::Text, _) => attrs.push(quote!(column_type = "Text")),
+        (FieldType::Json | FieldType::Strings, _) => attrs.push(quote!(column_type = "JsonBinary")),
+        _ => {}
+    }
+    // Explicit: with a `column_type`, sea-orm no longer infers NULL-ability from `Option`.
+    if field.nullable {
+        attrs.push(quote!(nullable));
+    }
+    let attr = (!attrs.is_empty()).then(|| quote!(#[sea_orm(#(#attrs),*)]));
+    let doc = (!field.doc.is_empty()).then(|| {
+        let doc = &field.doc;
+        quote!(#[doc = #doc])
+    });
+    quote! {
+        #doc
+        #attr
+        pub #name: #ty,
+    }
+}
+
+pub(crate) fn unique_index_name(entity: &Entity, field: &Field) -> String {
+    match field.unique {
+        Unique::Tenant => format!("ux_{}_tenant_id_{}", entity.table, field.name),
+        _ => format!("ux_{}_{}", entity.table, field.name),
+    }
+}
+
+fn index_specs(entity: &Entity) -> Vec<TokenStream> {
+    let table = &entity.table;
+    let mut specs = Vec::new();
+    for field in &entity.fields {
+        let (name, columns, unique): (String, Vec<&str>, bool) = match field.unique {
+            Unique::Global => (unique_index_name(entity, field), vec![&field.name], true),
+            Unique::Tenant => (unique_index_name(entity, field), vec!["tenant_id", &field.name], true),
+            Unique::No if field.index || field.references.is_some() => {
+                (format!("ix_{}_{}", table, field.name), vec![&field.name], false)
+            }
+            Unique::No => continue,
+        };
+        specs.push(quote! {
+            ::keygate_runtime::migrate::IndexSpec { name: #name, table: #table, columns: &[#(#columns),*], unique: #unique }
+        });
+    }
+    specs
+}

@@ -1,0 +1,237 @@
+//! The OpenAPI 3.1 document, served at `/openapi.json` and printed by `keygate openapi`.
+
+use serde_json::{Map, Value, json};
+
+use super::dto::{input_type_name, view_type_name};
+use crate::ir::{Action, Auth, Encoding, Entity, FieldType, Format, Ir, Op, ResponseShape};
+
+pub(super) fn emit_openapi(ir: &Ir) -> String {
+    let mut schemas = Map::new();
+    schemas.insert("Problem".into(), problem_schema());
+    let mut paths: Map<String, Value> = Map::new();
+    for entity in &ir.entities {
+        schemas.insert(view_type_name(entity), view_schema(entity, ir));
+        for op in &entity.ops {
+            if op.action.has_body() {
+                schemas.insert(input_type_name(entity, op), input_schema(entity, op));
+            }
+            if op.action == Action::List {
+                schemas.insert(format!("{}Page", entity.pascal), page_schema(entity));
+            }
+            let item = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
+            item[op.method.to_ascii_lowercase()] = operation(entity, op);
+        }
+    }
+    let document = json!({
+        "openapi": "3.1.0",
+        "info": { "title": ir.title, "version": env!("CARGO_PKG_VERSION") },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN." }
+            }
+        }
+    });
+    serde_json::to_string_pretty(&document).expect("JSON values serialise") + "\n"
+}
+
+fn type_schema(ty: &FieldType, nullable: bool) -> Value {
+    let mut schema = match ty {
+        FieldType::Uuid => json!({ "type": "string", "format": "uuid" }),
+        FieldType::String | FieldType::Text => json!({ "type": "string" }),
+        FieldType::Integer => json!({ "type": "integer", "format": "int64" }),
+        FieldType::Bool => json!({ "type": "boolean" }),
+        FieldType::Timestamp => json!({ "type": "string", "format": "date-time" }),
+        FieldType::Json => json!({}),
+        FieldType::Strings => json!({ "type": "array", "items": { "type": "string" } }),
+        FieldType::Enum { values } => json!({ "type": "string", "enum": values }),
+    };
+    if nullable && let Some(t) = schema.get("type").cloned() {
+        schema["type"] = json!([t, "null"]);
+    }
+    schema
+}
+
+fn with_doc(mut schema: Value, doc: &str) -> Value {
+    if !doc.is_empty() {
+        schema["description"] = json!(doc);
+    }
+    schema
+}
+
+fn view_schema(entity: &Entity, ir: &Ir) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in entity.fields.iter().filter(|f| f.visibility.is_readable()) {
+        properties.insert(field.name.clone(), with_doc(type_schema(&field.ty, field.nullable), &field.doc));
+        required.push(field.name.clone());
+    }
+    for output in entity.virtuals.iter().filter(|v| v.output) {
+        let mut schema = with_doc(type_schema(&output.ty, false), &output.doc);
+        schema["readOnly"] = json!(true);
+        properties.insert(output.name.clone(), schema);
+    }
+    for relation in &entity.relations {
+        let child = ir.entities.iter().find(|e| e.name == relation.entity).expect("validated relation");
+        properties.insert(
+            relation.name.clone(),
+            json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{}", view_type_name(child)) },
+                    "description": format!("Present with `?include={}`.", relation.name) }),
+        );
+    }
+    with_doc(json!({ "type": "object", "properties": properties, "required": required }), &entity.doc)
+}
+
+fn input_schema(entity: &Entity, op: &Op) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    let create = op.action == Action::Create;
+    for name in &op.input {
+        let (mut schema, is_required) = match entity.field(name) {
+            Some(field) => {
+                let mut schema = with_doc(type_schema(&field.ty, field.nullable), &field.doc);
+                if let Some(n) = field.max_length {
+                    schema["maxLength"] = json!(n);
+                }
+                if let Some(n) = field.min_length {
+                    schema["minLength"] = json!(n);
+                }
+                match field.format {
+                    Some(Format::Email) => schema["format"] = json!("email"),
+                    Some(Format::Uri) => schema["format"] = json!("uri"),
+                    Some(Format::Slug) => schema["pattern"] = json!("^[a-z0-9]+(-[a-z0-9]+)*$"),
+                    None => {}
+                }
+                (schema, create && field.required_on_create())
+            }
+            None => {
+                let virtual_field = entity.virtual_field(name).expect("validated input");
+                let mut schema = with_doc(type_schema(&virtual_field.ty, false), &virtual_field.doc);
+                schema["writeOnly"] = json!(true);
+                if let Some(n) = virtual_field.min_length {
+                    schema["minLength"] = json!(n);
+                }
+                if let Some(n) = virtual_field.max_length {
+                    schema["maxLength"] = json!(n);
+                }
+                (schema, create && virtual_field.required)
+            }
+        };
+        if schema.is_null() {
+            schema = json!({});
+        }
+        properties.insert(name.clone(), schema);
+        if is_required {
+            required.push(name.clone());
+        }
+    }
+    json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+fn page_schema(entity: &Entity) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{}", view_type_name(entity)) } },
+            "next_cursor": { "type": ["string", "null"], "description": "Pass as `?cursor=` for the next page; null on the last page." }
+        },
+        "required": ["items", "next_cursor"]
+    })
+}
+
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string" },
+            "errors": {
+                "type": "array",
+                "items": { "type": "object", "properties": { "field": { "type": "string" }, "detail": { "type": "string" } } }
+            }
+        },
+        "required": ["type", "title", "status"]
+    })
+}
+
+fn operation(entity: &Entity, op: &Op) -> Value {
+    let mut parameters = Vec::new();
+    if op.path.contains("{tenant}") {
+        parameters.push(json!({ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The tenant's slug." }));
+    }
+    if op.path.contains("{id}") {
+        parameters.push(
+            json!({ "name": "id", "in": "path", "required": true, "schema": type_schema(&entity.pk().ty, false) }),
+        );
+    }
+    if op.action == Action::Read && !entity.relations.is_empty() {
+        let names: Vec<_> = entity.relations.iter().map(|r| r.name.clone()).collect();
+        parameters.push(json!({ "name": "include", "in": "query", "schema": { "type": "string" }, "description": format!("Comma-separated relations to embed: {}.", names.join(", ")) }));
+    }
+    if let Some(list) = &op.list {
+        for filter in &list.filters {
+            let field = entity.field(filter).expect("validated filter");
+            parameters.push(json!({ "name": filter, "in": "query", "schema": type_schema(&field.ty, false), "description": "Only rows whose field equals this value." }));
+        }
+        let keys: Vec<String> = list.sort.iter().flat_map(|s| [s.clone(), format!("-{s}")]).collect();
+        parameters.push(json!({ "name": "sort", "in": "query", "schema": { "type": "string", "enum": keys, "default": list.sort[0] } }));
+        parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": list.max_page_size, "default": list.page_size } }));
+        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+    }
+    let problem =
+        json!({ "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
+    let mut responses = Map::new();
+    let success = match (op.response, op.action) {
+        (ResponseShape::Empty, _) | (_, Action::Delete) => json!({ "description": "Done." }),
+        (_, Action::List) => {
+            json!({ "description": "A page of rows.", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{}Page", entity.pascal) } } } })
+        }
+        _ => {
+            json!({ "description": "The row.", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{}", view_type_name(entity)) } } } })
+        }
+    };
+    responses.insert(op.status.to_string(), success);
+    let mut errors = vec![("400", "Malformed request.")];
+    if op.auth == Auth::Admin {
+        errors.push(("401", "Missing or wrong credential."));
+    }
+    if op.action.is_item() || entity.tenant_scoped {
+        errors.push(("404", "No such row or tenant."));
+    }
+    if op.action.has_body() {
+        errors.push(("409", "Conflicts with an existing row."));
+        errors.push(("413", "Body too large."));
+        errors.push(("415", "Wrong content type."));
+        errors.push(("422", "A field failed validation."));
+    }
+    for (status, description) in errors {
+        let mut response = problem.clone();
+        response["description"] = json!(description);
+        responses.insert(status.into(), response);
+    }
+    let mut operation = json!({
+        "operationId": op.handler,
+        "summary": format!("{} {}", op.name, entity.name),
+        "tags": [entity.name],
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if op.auth == Auth::Admin {
+        operation["security"] = json!([{ "admin": [] }]);
+    }
+    if op.action.has_body() {
+        let media = match op.encoding {
+            Encoding::Json => "application/json",
+            Encoding::Form => "application/x-www-form-urlencoded",
+        };
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": { media: { "schema": { "$ref": format!("#/components/schemas/{}", input_type_name(entity, op)) } } }
+        });
+    }
+    operation
+}

@@ -1,0 +1,489 @@
+//! actix-web handlers, one per op, and `configure` to mount them.
+//!
+//! Handlers are straight-line code: authorise, parse, open the write transaction, resolve the
+//! tenant, check references, build the row, run hooks in schema order, write, respond. Everything
+//! with a decision in it lives in `keygate_runtime`.
+
+use std::collections::BTreeMap;
+
+use heck::{ToShoutySnakeCase, ToUpperCamelCase};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::dto::{input_type_name, view_type_name};
+use super::{default_expr, ident};
+use crate::hooks::ParamKind;
+use crate::ir::{Action, Auth, DefaultValue, Encoding, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape};
+
+pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
+    let scope_fn = ir.tenancy.as_ref().map(|tenancy| {
+        let module = ident(&tenancy.entity);
+        let key_column = ident(&tenancy.key.to_upper_camel_case());
+        let tenant_entity = ir.entities.iter().find(|e| e.name == tenancy.entity).expect("validated tenancy");
+        let pk = ident(&tenant_entity.primary_key);
+        quote! {
+            /// Resolves the `{tenant}` path segment to the tenant's id; an unknown tenant is a 404.
+            async fn tenant_scope(
+                db: &impl ::sea_orm::ConnectionTrait,
+                req: &::actix_web::HttpRequest,
+            ) -> ::std::result::Result<::sea_orm::prelude::Uuid, ::keygate_runtime::ApiError> {
+                let key = ::keygate_runtime::http::path_param(req, "tenant")?;
+                let tenant = ::keygate_runtime::crud::find_by::<crate::entities::#module::Entity>(
+                    db,
+                    crate::entities::#module::Column::#key_column,
+                    key,
+                )
+                .await?;
+                ::std::result::Result::Ok(tenant.#pk)
+            }
+        }
+    });
+    let mut handlers = Vec::new();
+    let mut list_specs = Vec::new();
+    let mut routes: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for entity in &ir.entities {
+        for op in &entity.ops {
+            handlers.push(emit_handler(entity, op, ir));
+            if let Some(spec) = emit_list_spec(entity, op) {
+                list_specs.push(spec);
+            }
+            routes.entry(op.path.clone()).or_default().push((op.method.clone(), op.handler.clone()));
+        }
+    }
+    // Static segments before parameters, so `/things/revoke` is tried before `/things/{id}`.
+    let mut paths: Vec<_> = routes.into_iter().collect();
+    paths.sort_by_key(|(path, _)| (path.matches('{').count(), path.clone()));
+    let resources = paths.iter().map(|(path, methods)| {
+        let routes = methods.iter().map(|(method, handler)| {
+            let method = ident(&method.to_ascii_lowercase());
+            let handler = ident(handler);
+            quote!(.route(::actix_web::web::#method().to(#handler)))
+        });
+        quote! {
+            cfg.service(
+                ::actix_web::web::resource(#path)
+                    #(#routes)*
+                    .default_service(::actix_web::web::to(::keygate_runtime::http::method_not_allowed)),
+            );
+        }
+    });
+    quote! {
+        #scope_fn
+        #(#list_specs)*
+        #(#handlers)*
+
+        /// Mounts every route declared in the schema.
+        pub fn configure(cfg: &mut ::actix_web::web::ServiceConfig) {
+            #(#resources)*
+        }
+    }
+}
+
+fn list_spec_name(entity: &Entity, op: &Op) -> proc_macro2::Ident {
+    ident(&format!("{}_{}_SPEC", op.name, entity.name).to_shouty_snake_case())
+}
+
+fn field_kind(field: &Field) -> TokenStream {
+    let kind = match field.ty {
+        FieldType::Uuid => quote!(Uuid),
+        FieldType::String | FieldType::Text | FieldType::Enum { .. } => quote!(String),
+        FieldType::Integer => quote!(Integer),
+        FieldType::Bool => quote!(Bool),
+        FieldType::Timestamp => quote!(Timestamp),
+        FieldType::Json | FieldType::Strings => unreachable!("validated: not a list field"),
+    };
+    quote!(::keygate_runtime::list::FieldKind::#kind)
+}
+
+fn emit_list_spec(entity: &Entity, op: &Op) -> Option<TokenStream> {
+    let list = op.list.as_ref()?;
+    let name = list_spec_name(entity, op);
+    let pair = |field: &String| {
+        let kind = field_kind(entity.field(field).expect("validated list field"));
+        quote!((#field, #kind))
+    };
+    let filters = list.filters.iter().map(pair);
+    let sort = list.sort.iter().map(pair);
+    let page_size = u64::from(list.page_size);
+    let max_page_size = u64::from(list.max_page_size);
+    let doc = format!("Filters, sort keys and page sizes of `{}.{}`.", entity.name, op.name);
+    Some(quote! {
+        #[doc = #doc]
+        static #name: ::keygate_runtime::list::ListSpec = ::keygate_runtime::list::ListSpec {
+            filters: &[#(#filters),*],
+            sort: &[#(#sort),*],
+            page_size: #page_size,
+            max_page_size: #max_page_size,
+        };
+    })
+}
+
+fn handler_doc(entity: &Entity, op: &Op) -> String {
+    let auth = match op.auth {
+        Auth::Admin => "the admin credential (`Authorization: Bearer ...`)",
+        Auth::Public => "anyone",
+    };
+    format!(
+        "`{} {}`: `{}.{}` ({} action, schema line {}).\n\n**Permissions**: {auth}.",
+        op.method,
+        op.path,
+        entity.name,
+        op.name,
+        op.action.as_str(),
+        op.line
+    )
+}
+
+fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
+    let name = ident(&op.handler);
+    let doc = handler_doc(entity, op);
+    let module = ident(&entity.name);
+    let entity_path = quote!(crate::entities::#module::Entity);
+    let caller = match op.auth {
+        Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
+        Auth::Public => quote!(),
+    };
+    let body_param = op.action.has_body().then(|| {
+        let input = ident(&input_type_name(entity, op));
+        match op.encoding {
+            Encoding::Json => quote!(body: ::keygate_runtime::http::JsonBody<crate::dto::#input>,),
+            Encoding::Form => quote!(body: ::keygate_runtime::http::FormBody<crate::dto::#input>,),
+        }
+    });
+    let writes = !matches!(op.action, Action::Read | Action::List);
+    let db = if writes { quote!(&*tx) } else { quote!(rt.db()) };
+    let tenant_value = if entity.tenant_scoped {
+        quote!(::std::option::Option::Some(tenant))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let resolve_tenant = entity.tenant_scoped.then(|| quote!(let tenant = tenant_scope(#db, &req).await?;));
+    let id = op.action.is_item().then(|| {
+        let pk_type = match entity.pk().ty {
+            FieldType::String => quote!(::std::string::String),
+            _ => quote!(::sea_orm::prelude::Uuid),
+        };
+        quote!(let id = ::keygate_runtime::http::id_param::<#pk_type>(&req)?;)
+    });
+    let op_id = format!("{}.{}", entity.name, op.name);
+    let read_body = op.action.has_body().then(|| {
+        quote! {
+            let input = body.into_inner();
+            input.validate()?;
+        }
+    });
+    let begin = writes.then(|| quote!(let tx = rt.begin_write().await?;));
+    // Only outputs some hook of this op fills; the others stay `None` in the view.
+    let outputs: Vec<_> = entity
+        .virtuals
+        .iter()
+        .filter(|v| {
+            v.output
+                && op
+                    .pre
+                    .iter()
+                    .chain(&op.post)
+                    .flat_map(|c| &c.bindings)
+                    .any(|b| b.kind == ParamKind::Output && b.field == v.name)
+        })
+        .collect();
+    let view_mut = (!outputs.is_empty()).then(|| quote!(mut));
+    let column_hooks = op.pre.iter().flat_map(|c| &c.bindings).any(|b| b.kind == ParamKind::Column);
+    let uses_req = entity.tenant_scoped || op.action.is_item() || matches!(op.action, Action::List | Action::Read);
+    let req_param = if uses_req { quote!(req) } else { quote!(_req) };
+    let declare_outputs = (writes && !outputs.is_empty()).then(|| {
+        let locals = outputs.iter().map(|v| {
+            let local = ident(&format!("out_{}", v.name));
+            quote!(let mut #local = ::std::option::Option::None;)
+        });
+        quote!(#(#locals)*)
+    });
+    let ctx_mut = (!op.pre.is_empty()).then(|| quote!(mut));
+    let pre_ctx = (!op.pre.is_empty() || !op.post.is_empty())
+        .then(|| quote!(let #ctx_mut ctx = ::keygate_runtime::hook::PreCtx::new(&rt, &tx, #tenant_value, #op_id);));
+    let pre_calls = op.pre.iter().map(hook_call);
+    let post_calls: Vec<_> = op.post.iter().map(hook_call).collect();
+    let post_ctx = (!op.post.is_empty()).then(|| quote!(let mut ctx = ctx.into_post();));
+    let view_type = ident(&view_type_name(entity));
+    let copy_outputs: Vec<_> = outputs
+        .iter()
+        .map(|v| {
+            let local = ident(&format!("out_{}", v.name));
+            let field = ident(&v.name);
+            quote!(view.#field = #local;)
+        })
+        .collect();
+    // An empty response needs neither the written row nor a view of it.
+    let (bind_model, build_view) = match op.response {
+        ResponseShape::Record => (
+            quote!(let model =),
+            quote! {
+                let #view_mut view = crate::dto::#view_type::from(model);
+                #(#copy_outputs)*
+            },
+        ),
+        ResponseShape::Empty => (quote!(), quote!()),
+    };
+    let status = op.status;
+    let respond = match op.response {
+        ResponseShape::Record => quote!(::std::result::Result::Ok(::keygate_runtime::http::respond(#status, &view))),
+        ResponseShape::Empty => quote!(::std::result::Result::Ok(::keygate_runtime::http::respond_empty(#status))),
+    };
+
+    let body = match op.action {
+        Action::Create => {
+            let refs = reference_checks(entity, op, ir, true);
+            let row = create_row(entity, op);
+            let now = entity
+                .fields
+                .iter()
+                .any(|f| !f.implicit && f.default == Some(DefaultValue::Now))
+                .then(|| quote!(let now = ::keygate_runtime::now();));
+            let row_mut = column_hooks.then(|| quote!(mut));
+            quote! {
+                #read_body
+                #begin
+                #resolve_tenant
+                #(#refs)*
+                #now
+                let #row_mut row = #row;
+                #declare_outputs
+                #pre_ctx
+                #(#pre_calls)*
+                #bind_model ::keygate_runtime::crud::insert::<#entity_path>(&*tx, row).await?;
+                #post_ctx
+                #(#post_calls)*
+                #build_view
+                tx.commit().await?;
+                #respond
+            }
+        }
+        Action::Update => {
+            let refs = reference_checks(entity, op, ir, false);
+            let assignments = update_assignments(entity, op);
+            let now =
+                entity.fields.iter().any(|f| f.on_update_now).then(|| quote!(let now = ::keygate_runtime::now();));
+            let row_mut = (column_hooks || !assignments.is_empty()).then(|| quote!(mut));
+            quote! {
+                #read_body
+                #begin
+                #resolve_tenant
+                #id
+                #(#refs)*
+                #now
+                let #row_mut row: crate::entities::#module::ActiveModel =
+                    ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant_value, id).await?.into();
+                #(#assignments)*
+                #declare_outputs
+                #pre_ctx
+                #(#pre_calls)*
+                #bind_model ::keygate_runtime::crud::update::<#entity_path>(&*tx, row).await?;
+                #post_ctx
+                #(#post_calls)*
+                #build_view
+                tx.commit().await?;
+                #respond
+            }
+        }
+        Action::Delete => quote! {
+            #begin
+            #resolve_tenant
+            #id
+            let model = ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant_value, id).await?;
+            #pre_ctx
+            #(#pre_calls)*
+            ::keygate_runtime::crud::delete::<#entity_path>(&*tx, model).await?;
+            #post_ctx
+            #(#post_calls)*
+            tx.commit().await?;
+            ::std::result::Result::Ok(::keygate_runtime::http::respond_empty(#status))
+        },
+        Action::Read => {
+            let names = entity.relations.iter().map(|r| r.name.as_str());
+            let includes = entity.relations.iter().map(|relation| {
+                let field = ident(&relation.name);
+                let name = &relation.name;
+                let child = ir.entities.iter().find(|e| e.name == relation.entity).expect("validated relation");
+                let child_module = ident(&child.name);
+                let child_view = ident(&view_type_name(child));
+                let via = ident(&relation.via.to_upper_camel_case());
+                let child_tenant = if child.tenant_scoped { tenant_value.clone() } else { quote!(::std::option::Option::None) };
+                quote! {
+                    if include.has(#name) {
+                        let rows = ::keygate_runtime::crud::children::<crate::entities::#child_module::Entity>(
+                            rt.db(),
+                            #child_tenant,
+                            crate::entities::#child_module::Column::#via,
+                            id,
+                        )
+                        .await?;
+                        view.#field = ::std::option::Option::Some(rows.into_iter().map(crate::dto::#child_view::from).collect());
+                    }
+                }
+            });
+            let mutability = (!entity.relations.is_empty()).then(|| quote!(mut));
+            let include_binding = if entity.relations.is_empty() { ident("_include") } else { ident("include") };
+            quote! {
+                #resolve_tenant
+                #id
+                let #include_binding = ::keygate_runtime::http::Include::parse(req.query_string(), &[#(#names),*])?;
+                let model = ::keygate_runtime::crud::find::<#entity_path>(rt.db(), #tenant_value, id).await?;
+                let #mutability view = crate::dto::#view_type::from(model);
+                #(#includes)*
+                #respond
+            }
+        }
+        Action::List => {
+            let spec = list_spec_name(entity, op);
+            quote! {
+                #resolve_tenant
+                let query = ::keygate_runtime::list::ListQuery::parse(req.query_string(), &#spec)?;
+                let page = ::keygate_runtime::crud::list::<#entity_path>(rt.db(), #tenant_value, &query).await?;
+                let view = page.map(crate::dto::#view_type::from);
+                #respond
+            }
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        pub async fn #name(
+            #caller
+            rt: ::actix_web::web::Data<::keygate_runtime::Runtime>,
+            #req_param: ::actix_web::HttpRequest,
+            #body_param
+        ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
+            #body
+        }
+    }
+}
+
+fn hook_call(call: &HookCall) -> TokenStream {
+    let path: syn::Path = syn::parse_str(&call.path).expect("hook paths come from parsed Rust");
+    let args = call.bindings.iter().map(|binding| {
+        let field = ident(&binding.field);
+        match binding.kind {
+            ParamKind::Input => quote!(::keygate_runtime::hook::Input::new(input.#field)),
+            ParamKind::Column => quote!(::keygate_runtime::hook::Column::new(&mut row.#field)),
+            ParamKind::Output => {
+                let local = ident(&format!("out_{}", binding.field));
+                quote!(::keygate_runtime::hook::Output::new(&mut #local))
+            }
+        }
+    });
+    quote!(#path(&mut ctx, #(#args),*).await?;)
+}
+
+/// Foreign keys in the body must point at rows the caller's tenant owns.
+fn reference_checks(entity: &Entity, op: &Op, ir: &Ir, create: bool) -> Vec<TokenStream> {
+    op.input
+        .iter()
+        .filter_map(|name| entity.field(name))
+        .filter_map(|field| {
+            let reference = field.references.as_ref()?;
+            let target = ir.entities.iter().find(|e| e.name == reference.entity)?;
+            let module = ident(&target.name);
+            let field_ident = ident(&field.name);
+            let field_name = &field.name;
+            let tenant = if target.tenant_scoped && entity.tenant_scoped {
+                quote!(::std::option::Option::Some(tenant))
+            } else {
+                quote!(::std::option::Option::None)
+            };
+            let check = |value: TokenStream| {
+                quote! {
+                    ::keygate_runtime::crud::ensure_ref::<crate::entities::#module::Entity>(&*tx, #tenant, #value, #field_name).await?;
+                }
+            };
+            let required = create && field.required_on_create();
+            // UUID keys are `Copy`; string keys are cloned.
+            let copy = target.pk().ty == FieldType::Uuid;
+            let owned = |value: TokenStream| if copy { quote!(*#value) } else { quote!(#value.clone()) };
+            Some(if required {
+                check(if copy { quote!(input.#field_ident) } else { quote!(input.#field_ident.clone()) })
+            } else if field.nullable && !create {
+                let inner = check(owned(quote!(value)));
+                quote!(if let ::std::option::Option::Some(::std::option::Option::Some(value)) = &input.#field_ident { #inner })
+            } else {
+                let inner = check(owned(quote!(value)));
+                quote!(if let ::std::option::Option::Some(value) = &input.#field_ident { #inner })
+            })
+        })
+        .collect()
+}
+
+fn create_row(entity: &Entity, op: &Op) -> TokenStream {
+    let module = ident(&entity.name);
+    let assignments = entity.fields.iter().map(|field| {
+        let name = ident(&field.name);
+        let in_body = op.input.contains(&field.name);
+        let value = if field.implicit {
+            quote!(::sea_orm::ActiveValue::Set(tenant))
+        } else if in_body {
+            match (&field.default, field.required_on_create(), field.nullable) {
+                (_, true, _) => quote!(::sea_orm::ActiveValue::Set(input.#name)),
+                (Some(DefaultValue::EmptyList), false, false) if field.ty == FieldType::Strings => {
+                    quote!(::sea_orm::ActiveValue::Set(input.#name.unwrap_or_default()))
+                }
+                (Some(default), false, false) => {
+                    let expr = default_expr(default, &field.ty);
+                    if is_cheap(default) {
+                        quote!(::sea_orm::ActiveValue::Set(input.#name.unwrap_or(#expr)))
+                    } else {
+                        quote!(::sea_orm::ActiveValue::Set(input.#name.unwrap_or_else(|| #expr)))
+                    }
+                }
+                (Some(default), false, true) => {
+                    let expr = default_expr(default, &field.ty);
+                    if is_cheap(default) {
+                        quote!(::sea_orm::ActiveValue::Set(input.#name.or(::std::option::Option::Some(#expr))))
+                    } else {
+                        quote!(::sea_orm::ActiveValue::Set(input.#name.or_else(|| ::std::option::Option::Some(#expr))))
+                    }
+                }
+                (None, false, _) => quote!(::sea_orm::ActiveValue::Set(input.#name)),
+            }
+        } else {
+            match (&field.default, field.nullable) {
+                (Some(default), false) => {
+                    let default = default_expr(default, &field.ty);
+                    quote!(::sea_orm::ActiveValue::Set(#default))
+                }
+                (Some(default), true) => {
+                    let default = default_expr(default, &field.ty);
+                    quote!(::sea_orm::ActiveValue::Set(::std::option::Option::Some(#default)))
+                }
+                (None, true) => quote!(::sea_orm::ActiveValue::Set(::std::option::Option::None)),
+                // Validated: a pre hook sets it.
+                (None, false) => quote!(::sea_orm::ActiveValue::NotSet),
+            }
+        };
+        quote!(#name: #value,)
+    });
+    quote! {
+        crate::entities::#module::ActiveModel {
+            #(#assignments)*
+        }
+    }
+}
+
+fn update_assignments(entity: &Entity, op: &Op) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for field in &entity.fields {
+        let name = ident(&field.name);
+        if op.input.contains(&field.name) {
+            out.push(quote! {
+                if let ::std::option::Option::Some(value) = input.#name {
+                    row.#name = ::sea_orm::ActiveValue::Set(value);
+                }
+            });
+        } else if field.on_update_now {
+            out.push(quote!(row.#name = ::sea_orm::ActiveValue::Set(now);));
+        }
+    }
+    out
+}
+
+/// Defaults that are plain values (no allocation, no call) need no closure.
+fn is_cheap(default: &DefaultValue) -> bool {
+    matches!(default, DefaultValue::Now | DefaultValue::Bool(_) | DefaultValue::Integer(_))
+}

@@ -1,0 +1,275 @@
+//! The hooks that exist, read from the signatures of the hand-written hook functions.
+//!
+//! A hook is any `pub async fn` in a hook module whose first parameter is `&mut PreCtx<'_>` (runs
+//! before the row is written) or `&mut PostCtx<'_>` (runs after). Every further parameter binds a
+//! field of the entity, by name:
+//!
+//! - `name: Input<T>`: the value of a virtual input field (`T` is its type),
+//! - `name: Column<'_, T>`: a stored column the hook may set (pre hooks only),
+//! - `name: Output<'_, T>`: a virtual output field the hook may fill.
+//!
+//! The signature is the registry: there is no second list to keep in step with the code.
+
+use quote::ToTokens;
+use serde::Serialize;
+use syn::{FnArg, GenericArgument, Item, Pat, PathArguments, Type};
+
+/// When a hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Before the write, inside the transaction.
+    Pre,
+    /// After the write, inside the transaction.
+    Post,
+}
+
+impl Phase {
+    /// `pre` or `post`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pre => "pre",
+            Phase::Post => "post",
+        }
+    }
+}
+
+/// What a hook parameter binds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    /// A virtual input field, moved out of the request body.
+    Input,
+    /// A stored column of the row being written.
+    Column,
+    /// A virtual output field of the response.
+    Output,
+}
+
+/// The Rust type a hook parameter carries, reduced to the schema types it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParamType {
+    /// The Rust spelling, e.g. `Option<String>`.
+    pub rust: String,
+    /// Schema types it accepts: `string`/`text` for `String`, and so on.
+    pub accepts: Vec<&'static str>,
+    /// Whether it is an `Option<_>` (binds to a nullable column).
+    pub nullable: bool,
+}
+
+/// One parameter after the context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookParam {
+    /// Parameter name; binds to the same-named field unless `args:` says otherwise.
+    pub name: String,
+    /// Input, column or output.
+    pub kind: ParamKind,
+    /// Its value type.
+    pub ty: ParamType,
+}
+
+/// One hook function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookSig {
+    /// Function name, as written in `schema.yaml`.
+    pub name: String,
+    /// Path the generated code calls, e.g. `::keygate_runtime::hooks::hash_pw`.
+    pub path: String,
+    /// When it runs.
+    pub phase: Phase,
+    /// Its field parameters.
+    pub params: Vec<HookParam>,
+    /// First line of its doc comment.
+    pub doc: String,
+}
+
+/// Every hook the schema may name.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HookCatalog {
+    /// In the order they were read.
+    pub hooks: Vec<HookSig>,
+}
+
+/// A hook module could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookSourceError {
+    /// The module path it was registered under.
+    pub module: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl HookCatalog {
+    /// Reads every hook in `source`, a Rust file reachable as `module` (e.g. `::keygate_runtime::hooks`).
+    pub fn add_module(&mut self, module: &str, source: &str) -> Result<(), HookSourceError> {
+        let file = syn::parse_file(source).map_err(|error| HookSourceError {
+            module: module.to_owned(),
+            message: format!("not valid Rust: {error}"),
+        })?;
+        for item in file.items {
+            let Item::Fn(function) = item else { continue };
+            if !matches!(function.vis, syn::Visibility::Public(_)) || function.sig.asyncness.is_none() {
+                continue;
+            }
+            let mut inputs = function.sig.inputs.iter();
+            let Some(phase) = inputs.next().and_then(context_phase) else { continue };
+            let name = function.sig.ident.to_string();
+            let mut params = Vec::new();
+            for input in inputs {
+                let param = hook_param(input).map_err(|message| HookSourceError {
+                    module: module.to_owned(),
+                    message: format!("hook `{name}`: {message}"),
+                })?;
+                params.push(param);
+            }
+            self.hooks.push(HookSig {
+                path: format!("{module}::{name}"),
+                name,
+                phase,
+                params,
+                doc: first_doc_line(&function.attrs),
+            });
+        }
+        Ok(())
+    }
+
+    /// The hook called `name`.
+    pub fn get(&self, name: &str) -> Option<&HookSig> {
+        self.hooks.iter().find(|hook| hook.name == name)
+    }
+}
+
+/// `&mut PreCtx<'_>` → pre, `&mut PostCtx<'_>` → post; anything else is not a hook.
+fn context_phase(arg: &FnArg) -> Option<Phase> {
+    let FnArg::Typed(typed) = arg else { return None };
+    let Type::Reference(reference) = &*typed.ty else { return None };
+    reference.mutability?;
+    match last_segment_name(&reference.elem)?.as_str() {
+        "PreCtx" => Some(Phase::Pre),
+        "PostCtx" => Some(Phase::Post),
+        _ => None,
+    }
+}
+
+fn hook_param(arg: &FnArg) -> Result<HookParam, String> {
+    let FnArg::Typed(typed) = arg else { return Err("hooks take no `self`".into()) };
+    let Pat::Ident(ident) = &*typed.pat else {
+        return Err("parameters must be plain names (they bind fields by name)".into());
+    };
+    let name = ident.ident.to_string();
+    let Type::Path(path) = &*typed.ty else {
+        return Err(format!("parameter `{name}` must be `Input<T>`, `Column<'_, T>` or `Output<'_, T>`"));
+    };
+    let segment = path.path.segments.last().ok_or("empty type path")?;
+    let kind = match segment.ident.to_string().as_str() {
+        "Input" => ParamKind::Input,
+        "Column" => ParamKind::Column,
+        "Output" => ParamKind::Output,
+        other => {
+            return Err(format!(
+                "parameter `{name}` has type `{other}`; expected `Input<T>`, `Column<'_, T>` or `Output<'_, T>`"
+            ));
+        }
+    };
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return Err(format!("parameter `{name}` needs a value type"));
+    };
+    let value = args
+        .args
+        .iter()
+        .find_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .ok_or_else(|| format!("parameter `{name}` needs a value type"))?;
+    Ok(HookParam { name, kind, ty: param_type(value)? })
+}
+
+fn param_type(ty: &Type) -> Result<ParamType, String> {
+    let rust = ty.to_token_stream().to_string().replace(' ', "");
+    let (inner, nullable) = match option_inner(ty) {
+        Some(inner) => (inner, true),
+        None => (ty, false),
+    };
+    let accepts: Vec<&'static str> = match last_segment_name(inner).as_deref() {
+        Some("String") => vec!["string", "text", "enum"],
+        Some("i64") => vec!["integer"],
+        Some("bool") => vec!["bool"],
+        Some("Uuid") => vec!["uuid"],
+        Some("DateTime") => vec!["timestamp"],
+        Some("Value") => vec!["json"],
+        Some("StringList") => vec!["strings"],
+        _ => return Err(format!("value type `{rust}` has no schema type")),
+    };
+    Ok(ParamType { rust, accepts, nullable })
+}
+
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+fn last_segment_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn first_doc_line(attrs: &[syn::Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .find_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_phase_and_params_from_the_signature() {
+        let source = r#"
+/// Hashes a password.
+pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_hash: Column<'_, String>) -> HookResult { Ok(()) }
+pub async fn not_a_hook(x: u32) {}
+fn private(ctx: &mut PreCtx<'_>) {}
+pub async fn give(ctx: &mut PostCtx<'_>, key: Output<'_, Option<String>>) -> HookResult { Ok(()) }
+"#;
+        let mut catalog = HookCatalog::default();
+        catalog.add_module("crate::hooks", source).unwrap();
+        let names: Vec<_> = catalog.hooks.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["hash_pw", "give"]);
+        let hash = catalog.get("hash_pw").unwrap();
+        assert_eq!(hash.phase, Phase::Pre);
+        assert_eq!(hash.doc, "Hashes a password.");
+        assert_eq!(hash.params[0].kind, ParamKind::Input);
+        assert_eq!(hash.params[1].kind, ParamKind::Column);
+        let give = catalog.get("give").unwrap();
+        assert_eq!(give.phase, Phase::Post);
+        assert!(give.params[0].ty.nullable);
+        assert_eq!(give.path, "crate::hooks::give");
+    }
+
+    #[test]
+    fn rejects_a_parameter_of_an_unknown_kind() {
+        let source = "pub async fn bad(ctx: &mut PreCtx<'_>, x: Vec<u8>) {}";
+        let err = HookCatalog::default().add_module("m", source).unwrap_err();
+        assert!(err.message.contains("expected `Input<T>`"), "{}", err.message);
+    }
+}

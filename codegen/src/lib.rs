@@ -1,0 +1,162 @@
+//! Keygate's build-time generator: `schema.yaml` in, plain Rust out.
+//!
+//! The pipeline is parse ([`schema`]) → check and resolve ([`validate`] into [`ir`]) → emit (one
+//! module per artifact). Schema mistakes come back as [`Diagnostics`] with positions, never as a
+//! panic. Hooks are discovered from the signatures of hand-written functions ([`hooks`]).
+//!
+//! ```
+//! let runtime_hooks = "pub async fn noop(ctx: &mut PreCtx<'_>) -> HookResult { Ok(()) }";
+//! let generator = keygate_codegen::Generator::new().hook_module("crate::hooks", runtime_hooks).unwrap();
+//! let err = generator.generate("version: 1\nentities: {}\n").unwrap_err();
+//! assert!(err.render("schema.yaml", "version: 1\nentities: {}\n").contains("declares no entities"));
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod build;
+mod diagnostics;
+mod emit;
+pub mod hooks;
+pub mod ir;
+pub mod schema;
+mod span;
+mod validate;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use hooks::{HookCatalog, HookSourceError};
+pub use span::Pos;
+
+use marked_yaml::LoaderOptions;
+
+/// A generated file: its name inside the output directory and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// File name, e.g. `routes.rs`.
+    pub name: String,
+    /// Full contents.
+    pub contents: String,
+}
+
+/// Turns a schema into code, given the hooks it may name.
+#[derive(Debug, Default, Clone)]
+pub struct Generator {
+    catalog: HookCatalog,
+}
+
+impl Generator {
+    /// A generator that knows no hooks yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the hooks defined in `source` available, called through `module` (a Rust path such
+    /// as `::keygate_runtime::hooks` or `crate::hooks`).
+    pub fn hook_module(mut self, module: &str, source: &str) -> Result<Self, HookSourceError> {
+        self.catalog.add_module(module, source)?;
+        Ok(self)
+    }
+
+    /// The hooks known so far.
+    pub fn hooks(&self) -> &HookCatalog {
+        &self.catalog
+    }
+
+    /// Checks the schema and resolves it, without emitting code.
+    pub fn check(&self, source: &str) -> Result<ir::Ir, Diagnostics> {
+        let file = parse(source)?;
+        validate::validate(&file, &self.catalog)
+    }
+
+    /// Generates every file for the schema in `source`.
+    pub fn generate(&self, source: &str) -> Result<Vec<GeneratedFile>, Diagnostics> {
+        let ir = self.check(source)?;
+        Ok(emit::emit_all(&ir))
+    }
+}
+
+/// Parses `schema.yaml` into its serde model; YAML and shape errors come back located.
+pub fn parse(source: &str) -> Result<schema::SchemaFile, Diagnostics> {
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    let node = marked_yaml::parse_yaml_with_options(0, source, options).map_err(load_error)?;
+    marked_yaml::from_node(&node).map_err(|error| shape_error(error.into_inner()))
+}
+
+fn single(diagnostic: Diagnostic) -> Diagnostics {
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(diagnostic);
+    diagnostics
+}
+
+fn load_error(error: marked_yaml::LoadError) -> Diagnostics {
+    use marked_yaml::LoadError as E;
+    let diagnostic = match &error {
+        E::ScanError(marker, scan) => {
+            Diagnostic::error("yaml-syntax", Pos::of_marker(Some(marker)), format!("invalid YAML: {}", scan.info()))
+                .label("the YAML parser stopped here")
+                .help("check indentation and that every `{`, `[` and quote is closed")
+        }
+        E::DuplicateKey(inner) => {
+            let first = Pos::of_marker(inner.prev_key.span().start());
+            Diagnostic::error(
+                "duplicate-key",
+                Pos::of_marker(inner.key.span().start()),
+                format!("key `{}` appears twice in the same mapping", inner.key.as_str()),
+            )
+            .label("second occurrence")
+            .help(format!("the first is at line {}; merge the two entries", first.line))
+        }
+        E::TopLevelMustBeMapping(marker) => {
+            Diagnostic::error("yaml-shape", Pos::of_marker(Some(marker)), "the schema must be a YAML mapping")
+                .label("expected `key: value` pairs")
+                .help("start the file with `version: 1` and `entities:`")
+        }
+        E::UnexpectedAnchor(marker)
+        | E::UnexpectedTag(marker)
+        | E::MappingKeyMustBeScalar(marker)
+        | E::TopLevelMustBeSequence(marker) => Diagnostic::error(
+            "yaml-shape",
+            Pos::of_marker(Some(marker)),
+            format!("unsupported YAML: {}", strip_marker(&error.to_string())),
+        )
+        .label("not allowed in a schema")
+        .help("anchors, tags and complex keys are not part of the schema language"),
+    };
+    single(diagnostic)
+}
+
+fn strip_marker(message: &str) -> String {
+    message.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or_else(|| message.to_owned())
+}
+
+fn shape_error(error: marked_yaml::Error) -> Diagnostics {
+    use marked_yaml::Error as E;
+    let pos = Pos::of_marker(error.start_mark().as_ref());
+    let diagnostic = match &error {
+        E::UnknownFieldError(key, expected, _) => {
+            let suggestion = validate::suggest(key, expected.iter().copied());
+            Diagnostic::error("unknown-key", pos, format!("unknown key `{key}`"))
+                .label("not part of the schema language here")
+                .help(match suggestion {
+                    Some(s) => format!("did you mean `{s}`? keys allowed here: {}", list(expected)),
+                    None => format!("keys allowed here: {}", list(expected)),
+                })
+        }
+        E::NotBoolean(_) => Diagnostic::error("bad-value", pos, "expected `true` or `false`").label("not a boolean"),
+        E::IntegerParseFailure(inner, _) => {
+            Diagnostic::error("bad-value", pos, format!("expected a whole number: {inner}")).label("not a number")
+        }
+        E::FloatParseFailure(inner, _) => {
+            Diagnostic::error("bad-value", pos, format!("expected a number: {inner}")).label("not a number")
+        }
+        E::Other(message, _) => {
+            let message =
+                message.replace("invalid type: ", "").replace("string \"", "`").replace("\", expected", "`, expected");
+            Diagnostic::error("bad-value", pos, message).label("does not fit here")
+        }
+    };
+    single(diagnostic)
+}
+
+fn list(items: &[&str]) -> String {
+    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+}

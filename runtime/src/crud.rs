@@ -1,0 +1,173 @@
+//! Generic reads and writes over generated entities, always scoped to the caller's tenant.
+
+use std::str::FromStr;
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::error::{ApiError, is_busy};
+use crate::list::{Cursor, ListQuery, Page};
+
+/// Rows the more-rows-than-this relation includes are cut at.
+const MAX_INCLUDED_ROWS: u64 = 1000;
+
+/// What the runtime needs to know about a generated entity.
+pub trait Resource: EntityTrait {
+    /// Entity name, for messages (`user`).
+    const NAME: &'static str;
+    /// Unique indexes as `(index name, field)`, to name the field a conflict is about.
+    const UNIQUE: &'static [(&'static str, &'static str)];
+    /// The primary-key column.
+    fn pk() -> Self::Column;
+    /// The `tenant_id` column of tenant-scoped entities.
+    fn tenant() -> Option<Self::Column>;
+}
+
+fn scoped<E: Resource>(select: Select<E>, tenant: Option<Uuid>) -> Select<E> {
+    match (E::tenant(), tenant) {
+        (Some(column), Some(tenant)) => select.filter(column.eq(tenant)),
+        _ => select,
+    }
+}
+
+/// The row with primary key `id` in `tenant`; another tenant's row is a 404 like a missing one.
+pub async fn find<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Option<Uuid>,
+    id: impl Into<sea_orm::Value>,
+) -> Result<E::Model, ApiError> {
+    scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+}
+
+/// The row whose `column` equals `key` (e.g. a tenant by slug).
+pub async fn find_by<E: Resource>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    key: &str,
+) -> Result<E::Model, ApiError> {
+    E::find().filter(column.eq(key)).one(db).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+}
+
+/// A foreign key in a request body must name a row the caller's tenant owns (422 otherwise).
+pub async fn ensure_ref<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Option<Uuid>,
+    id: impl Into<sea_orm::Value>,
+    field: &str,
+) -> Result<(), ApiError> {
+    let exists = scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?.is_some();
+    if exists { Ok(()) } else { Err(ApiError::invalid_field(field, format!("no {} with this id", E::NAME))) }
+}
+
+/// Inserts a row; a uniqueness conflict is a 409 naming the field.
+pub async fn insert<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
+where
+    E: Resource,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+{
+    sea_orm::ActiveModelTrait::insert(row, db).await.map_err(write_error::<E>)
+}
+
+/// Updates a row (a no-op update returns it unchanged).
+pub async fn update<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
+where
+    E: Resource,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+{
+    sea_orm::ActiveModelTrait::update(row, db).await.map_err(write_error::<E>)
+}
+
+/// Deletes a row; one still referenced by `on_delete: restrict` rows is a 409.
+pub async fn delete<E>(db: &impl ConnectionTrait, model: E::Model) -> Result<(), ApiError>
+where
+    E: Resource,
+    E::Model: ModelTrait<Entity = E> + sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    model.delete(db).await.map_err(write_error::<E>)?;
+    Ok(())
+}
+
+/// Child rows whose `via` column points at `parent`, by primary key, at most 1000.
+pub async fn children<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Option<Uuid>,
+    via: E::Column,
+    parent: impl Into<sea_orm::Value>,
+) -> Result<Vec<E::Model>, ApiError> {
+    Ok(scoped::<E>(E::find().filter(via.eq(parent)), tenant)
+        .order_by_asc(E::pk())
+        .limit(MAX_INCLUDED_ROWS)
+        .all(db)
+        .await?)
+}
+
+/// One page of rows matching the query's filters, in the query's order.
+pub async fn list<E>(
+    db: &impl ConnectionTrait,
+    tenant: Option<Uuid>,
+    query: &ListQuery,
+) -> Result<Page<E::Model>, ApiError>
+where
+    E: Resource,
+    E::Column: FromStr,
+{
+    let column = |name: &str| {
+        E::Column::from_str(name).map_err(|_| ApiError::internal(format!("`{}` has no column `{name}`", E::NAME)))
+    };
+    let mut select = scoped::<E>(E::find(), tenant);
+    for (name, value) in &query.filters {
+        select = select.filter(column(name)?.eq(value.clone()));
+    }
+    let sort = column(query.sort)?;
+    let pk = E::pk();
+    if let Some(after) = &query.after {
+        // Keyset pagination: rows strictly after (sort value, id) in the listing order.
+        let (key, id) = (after.value.clone(), after.id.clone());
+        let condition = if query.descending {
+            Condition::any().add(sort.lt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.lt(id)))
+        } else {
+            Condition::any().add(sort.gt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.gt(id)))
+        };
+        select = select.filter(condition);
+    }
+    let order = if query.descending { Order::Desc } else { Order::Asc };
+    let mut rows = select.order_by(sort, order.clone()).order_by(pk, order).limit(query.limit + 1).all(db).await?;
+    let next_cursor = if rows.len() as u64 > query.limit {
+        rows.truncate(query.limit as usize);
+        rows.last().map(|last| Cursor::after(query, last.get(sort), last.get(pk)).encode())
+    } else {
+        None
+    };
+    Ok(Page { items: rows, next_cursor })
+}
+
+/// Maps a failed write: uniqueness → 409 naming the field, a broken reference → 409, lock
+/// contention → 503, anything else → 500.
+pub fn write_error<E: Resource>(error: DbErr) -> ApiError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => {
+            let table = E::default().table_name().to_owned();
+            let field = E::UNIQUE
+                .iter()
+                .find(|(index, field)| message.contains(index) || message.contains(&format!("{table}.{field}")))
+                .map(|(_, field)| *field);
+            let detail = match field {
+                Some(field) => format!("a {} with this `{field}` already exists", E::NAME),
+                None => format!("conflicts with an existing {}", E::NAME),
+            };
+            ApiError::conflict(field, detail)
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::conflict(
+            None,
+            format!("this {} is still referenced by other rows, or references a row that is gone", E::NAME),
+        ),
+        _ if is_busy(&error) => ApiError::unavailable("the database is busy; retry shortly", 1),
+        _ => ApiError::internal(error),
+    }
+}

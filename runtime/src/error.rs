@@ -1,0 +1,232 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every handler returns `Result<_, ApiError>`; this is the only place an error becomes a status
+//! code. The client sees `detail`; the cause chain of a 5xx goes to the log, never to the client.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use sea_orm::DbErr;
+use serde::Serialize;
+
+/// A field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// JSON name of the field.
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// An error on its way to becoming an HTTP response. Boxed, so `Result<T, ApiError>` stays one
+/// pointer wide on the happy path.
+#[derive(Debug)]
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self(Box::new(Inner {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }))
+    }
+
+    /// 400: the request cannot be read (syntax, wrong types, unknown fields or parameters).
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Malformed request", detail)
+    }
+
+    /// 422: one field has a value the server will not accept.
+    pub fn invalid_field(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        let field = field.into();
+        let detail = detail.into();
+        Self::invalid_fields(vec![FieldError { field, detail }])
+    }
+
+    /// 422: several fields at once.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("`{}`: {}", one.field, one.detail),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid field value", detail);
+        error.0.errors = errors;
+        error
+    }
+
+    /// 404: no such row (or tenant) for this caller.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("no such {what}"))
+    }
+
+    /// 409: the write conflicts with an existing row.
+    pub fn conflict(field: Option<&str>, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let mut error = Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail.clone());
+        if let Some(field) = field {
+            error.0.errors.push(FieldError { field: field.to_owned(), detail });
+        }
+        error
+    }
+
+    /// 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3).
+    pub fn unauthorized(detail: impl Into<String>, challenge: &str) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+        if let Ok(value) = HeaderValue::from_str(challenge) {
+            error.0.headers.push((header::WWW_AUTHENTICATE, value));
+        }
+        error
+    }
+
+    /// 405.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "this route does not accept this method",
+        )
+    }
+
+    /// 413.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!("send the body as `{expected}`"),
+        )
+    }
+
+    /// 503 with `Retry-After`: a dependency is briefly unavailable.
+    pub fn unavailable(detail: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail);
+        error.0.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs)));
+        error
+    }
+
+    /// 500: a bug or an outage; the cause is logged, the client sees a generic message.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server failed to handle this request",
+        );
+        error.0.source = Some(source.into());
+        error
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// The detail sent to the client.
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    /// Field errors sent to the client.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.0.errors
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.title, self.0.detail)?;
+        if let Some(source) = &self.0.source {
+            write!(f, " ({source})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.0.status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = Problem {
+            kind: format!("urn:keygate:problem:{}", self.0.slug),
+            title: self.0.title,
+            status: self.0.status.as_u16(),
+            detail: &self.0.detail,
+            errors: &self.0.errors,
+        };
+        let mut response = HttpResponse::build(self.0.status);
+        response.content_type("application/problem+json");
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        for (name, value) in &self.0.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+/// Database errors without entity context: contention is a 503 the client may retry, anything
+/// else is a 500. Writes go through `crud::write_error`, which also recognises conflicts.
+impl From<DbErr> for ApiError {
+    fn from(error: DbErr) -> Self {
+        if is_busy(&error) {
+            return ApiError::unavailable("the database is busy; retry shortly", 1);
+        }
+        ApiError::internal(error)
+    }
+}
+
+/// Whether the error is SQLite lock contention that outlasted the busy timeout.
+pub(crate) fn is_busy(error: &DbErr) -> bool {
+    let message = error.to_string();
+    message.contains("database is locked") || message.contains("SQLITE_BUSY")
+}

@@ -1,0 +1,117 @@
+//! Every hook `schema.yaml` may name, one short function each; the bodies live in domain modules.
+//!
+//! keygate-codegen reads this file: a hook's signature is its registration. The first parameter
+//! says when it runs (`PreCtx`: before the write, `PostCtx`: after), and each further parameter
+//! binds the entity field of the same name (or the one `args:` names) as an `Input` (virtual
+//! input), `Column` (stored column) or `Output` (virtual output).
+
+use chrono::{DateTime, Utc};
+
+use crate::hook::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
+use crate::{password, secret};
+
+/// Hashes the plaintext `password` with bcrypt into `password_hash`; without a password (a
+/// partial update) the stored hash is kept.
+pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_hash: Column<'_, String>) -> HookResult {
+    let Some(plain) = password.into_inner() else { return Ok(()) };
+    let hash = password::hash(plain, ctx.config().bcrypt_cost).await.map_err(|error| match error {
+        password::PasswordError::TooLong(_) => HookError::invalid("password", error.to_string()),
+        other => HookError::Failed(Box::new(other)),
+    })?;
+    password_hash.set(hash);
+    Ok(())
+}
+
+/// Generates a client secret, stores only its digest, and returns the secret once.
+pub async fn hash_client_secret(
+    _ctx: &mut PreCtx<'_>,
+    client_secret: Output<'_, String>,
+    client_secret_hash: Column<'_, String>,
+) -> HookResult {
+    let raw = secret::random_token("kgs_", 32);
+    client_secret_hash.set(secret::digest(&raw));
+    client_secret.set(raw);
+    Ok(())
+}
+
+/// Generates an `sk_` key with 256 bits of entropy, stores its digest and a display prefix, and
+/// leaves the raw key for `return_raw_key`.
+pub async fn generate_api_key(
+    ctx: &mut PreCtx<'_>,
+    digest: Column<'_, String>,
+    prefix: Column<'_, String>,
+) -> HookResult {
+    let raw = secret::random_token("sk_", 32);
+    digest.set(secret::digest(&raw));
+    prefix.set(raw[..11].to_owned());
+    ctx.stash(RAW_KEY, raw);
+    Ok(())
+}
+
+/// Puts the raw key made by `generate_api_key` in the response, after the row is written.
+pub async fn return_raw_key(ctx: &mut PostCtx<'_>, key: Output<'_, String>) -> HookResult {
+    let raw = ctx
+        .take_stashed(RAW_KEY)
+        .ok_or_else(|| HookError::Failed("`return_raw_key` needs `generate_api_key` in the same op's `pre`".into()))?;
+    key.set(raw);
+    Ok(())
+}
+
+const RAW_KEY: &str = "raw_key";
+
+/// Generates a one-time secret (e.g. an authorization code), stores its digest, returns it once.
+pub async fn generate_secret(
+    _ctx: &mut PreCtx<'_>,
+    digest: Column<'_, String>,
+    secret: Output<'_, String>,
+) -> HookResult {
+    let raw = secret::random_token("", 32);
+    digest.set(secret::digest(&raw));
+    secret.set(raw);
+    Ok(())
+}
+
+/// Remembers a revoked token by its SHA-256 digest; the token itself is never stored.
+pub async fn store_revoked_token(
+    _ctx: &mut PreCtx<'_>,
+    token: Input<String>,
+    token_digest: Column<'_, String>,
+) -> HookResult {
+    let Some(token) = token.into_inner() else { return Err(HookError::invalid("token", "is required")) };
+    if token.trim().is_empty() {
+        return Err(HookError::invalid("token", "must not be empty"));
+    }
+    token_digest.set(secret::digest(&token));
+    Ok(())
+}
+
+/// RFC 9126 §2.2: assigns a `request_uri` (`urn:ietf:params:oauth:request_uri:` + 256 random
+/// bits) and a short lifetime.
+pub async fn persist_par_request(
+    ctx: &mut PreCtx<'_>,
+    request_uri: Column<'_, String>,
+    expires_at: Column<'_, DateTime<Utc>>,
+) -> HookResult {
+    request_uri.set(secret::random_token("urn:ietf:params:oauth:request_uri:", 32));
+    expires_at.set(crate::now() + ctx.config().par_lifetime);
+    Ok(())
+}
+
+/// RFC 8628 §3.2: issues a device code (stored as a digest, returned once), a user code, an
+/// expiry and the polling interval.
+pub async fn issue_device_code(
+    ctx: &mut PreCtx<'_>,
+    device_code_digest: Column<'_, String>,
+    user_code: Column<'_, String>,
+    expires_at: Column<'_, DateTime<Utc>>,
+    interval: Column<'_, i64>,
+    device_code: Output<'_, String>,
+) -> HookResult {
+    let raw = secret::random_token("", 32);
+    device_code_digest.set(secret::digest(&raw));
+    device_code.set(raw);
+    user_code.set(secret::user_code());
+    expires_at.set(crate::now() + ctx.config().device_code_lifetime);
+    interval.set(ctx.config().device_poll_interval.num_seconds());
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The service state every handler reaches through `web::Data<Runtime>`.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use chrono::Duration;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::auth::AdminCredentials;
+use crate::error::ApiError;
+
+/// Settings hooks and handlers read.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// bcrypt cost for new password hashes.
+    pub bcrypt_cost: u32,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Lifetime of a pushed authorization request (RFC 9126 §2.2).
+    pub par_lifetime: Duration,
+    /// Lifetime of a device code (RFC 8628 §3.2).
+    pub device_code_lifetime: Duration,
+    /// Polling interval handed to devices (RFC 8628 §3.2).
+    pub device_poll_interval: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            bcrypt_cost: 12,
+            body_limit: 64 * 1024,
+            par_lifetime: Duration::seconds(60),
+            device_code_lifetime: Duration::minutes(10),
+            device_poll_interval: Duration::seconds(5),
+        }
+    }
+}
+
+/// Database, configuration and credentials shared by all workers.
+pub struct Runtime {
+    db: DatabaseConnection,
+    /// SQLite allows one writer at a time. Queuing writers here, in process, means a burst of
+    /// writes waits its turn instead of racing for the file lock and failing with "database is
+    /// locked"; PostgreSQL needs no gate.
+    write_gate: Option<Arc<Mutex<()>>>,
+    config: RuntimeConfig,
+    admin: AdminCredentials,
+}
+
+impl Runtime {
+    /// Wraps a connected, migrated database.
+    pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials) -> Self {
+        let write_gate = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Self { db, write_gate, config, admin }
+    }
+
+    /// The connection pool, for reads.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Service configuration.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// Admin credentials.
+    pub fn admin(&self) -> &AdminCredentials {
+        &self.admin
+    }
+
+    /// Starts a write transaction (after any writer ahead of it on SQLite).
+    pub async fn begin_write(&self) -> Result<WriteTx, ApiError> {
+        let gate = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.db.begin().await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+}
+
+/// A write transaction; dropping it without `commit` rolls it back.
+pub struct WriteTx {
+    // Field order matters: the transaction ends before the gate opens for the next writer.
+    tx: DatabaseTransaction,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits, then lets the next writer in.
+    pub async fn commit(self) -> Result<(), ApiError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}

@@ -1,0 +1,112 @@
+//! Settings, from (strongest first) command-line flags, `KEYGATE_*` environment variables, a TOML
+//! config file, and built-in defaults that need no set-up.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use keygate_runtime::RuntimeConfig;
+use serde::Deserialize;
+
+/// Where the embedded default database lives, relative to the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://keygate-data/keygate.db?mode=rwc";
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Everything `keygate serve` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// Admin token from configuration; when absent one is generated on first start.
+    pub admin_token: Option<String>,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Runtime settings (bcrypt cost, body limit, lifetimes).
+    pub runtime: RuntimeConfig,
+}
+
+/// The config file's shape; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Listen address.
+    pub bind: Option<SocketAddr>,
+    /// Database URL.
+    pub database_url: Option<String>,
+    /// Admin token.
+    pub admin_token: Option<String>,
+    /// Worker threads.
+    pub workers: Option<usize>,
+    /// bcrypt cost (4 to 31).
+    pub bcrypt_cost: Option<u32>,
+    /// Largest request body in bytes.
+    pub body_limit: Option<usize>,
+}
+
+impl FileSettings {
+    /// Reads a TOML config file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Values given on the command line or in the environment (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--bind` / `KEYGATE_BIND`.
+    pub bind: Option<SocketAddr>,
+    /// `--database-url` / `KEYGATE_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `KEYGATE_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
+    /// `--workers` / `KEYGATE_WORKERS`.
+    pub workers: Option<usize>,
+    /// `--bcrypt-cost` / `KEYGATE_BCRYPT_COST`.
+    pub bcrypt_cost: Option<u32>,
+}
+
+impl Settings {
+    /// Layers overrides over the file over defaults, and checks the result.
+    pub fn resolve(overrides: Overrides, file: FileSettings) -> anyhow::Result<Self> {
+        let defaults = RuntimeConfig::default();
+        let bcrypt_cost = overrides.bcrypt_cost.or(file.bcrypt_cost).unwrap_or(defaults.bcrypt_cost);
+        anyhow::ensure!((4..=31).contains(&bcrypt_cost), "bcrypt cost must be between 4 and 31, not {bcrypt_cost}");
+        let workers = overrides
+            .workers
+            .or(file.workers)
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        anyhow::ensure!(workers > 0, "workers must be at least 1");
+        Ok(Self {
+            bind: overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address")),
+            database_url: overrides
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            admin_token: overrides.admin_token.or(file.admin_token).filter(|t| !t.trim().is_empty()),
+            workers,
+            runtime: RuntimeConfig {
+                bcrypt_cost,
+                body_limit: file.body_limit.unwrap_or(defaults.body_limit),
+                ..defaults
+            },
+        })
+    }
+}
+
+/// Creates the directory of a `sqlite://` file database if it is missing.
+pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://") else { return Ok(()) };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! `keygate`: the command-line entry point.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use keygate::config::{FileSettings, Overrides, Settings};
+use keygate::server;
+
+/// A self-hosted, multi-tenant OAuth 2.1 / OpenID Connect server.
+///
+/// With no configuration at all, `keygate serve` stores everything in ./keygate-data/keygate.db
+/// and listens on 127.0.0.1:8080.
+#[derive(Debug, Parser)]
+#[command(name = "keygate", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Create or upgrade the database tables, then exit.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI 3.1 document of the HTTP API (also served at /openapi.json).
+    Openapi,
+    /// Create an additional admin token, print it once, and exit.
+    AdminToken(DatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// Database URL: sqlite://path/to/file.db?mode=rwc or postgres://user@host/db.
+    #[arg(long, env = "KEYGATE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// TOML config file (keys: bind, database_url, admin_token, workers, bcrypt_cost, body_limit).
+    #[arg(long, short, env = "KEYGATE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "KEYGATE_BIND")]
+    bind: Option<SocketAddr>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "KEYGATE_WORKERS")]
+    workers: Option<usize>,
+    /// bcrypt cost for password hashes (4-31, default 12).
+    #[arg(long, env = "KEYGATE_BCRYPT_COST")]
+    bcrypt_cost: Option<u32>,
+}
+
+impl DatabaseArgs {
+    fn settings(&self, mut overrides: Overrides) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => FileSettings::load(path)?,
+            None => FileSettings::default(),
+        };
+        overrides.database_url = self.database_url.clone();
+        overrides.admin_token = std::env::var("KEYGATE_ADMIN_TOKEN").ok();
+        Settings::resolve(overrides, file)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYGATE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", keygate_api::OPENAPI);
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let settings = args.settings(Overrides::default())?;
+            runtime()?.block_on(async {
+                keygate::config::ensure_sqlite_dir(&settings.database_url)?;
+                let db = keygate_runtime::db::connect(&settings.database_url).await?;
+                keygate_api::migrate(&db).await?;
+                eprintln!("database is up to date");
+                anyhow::Ok(())
+            })
+        }
+        Command::AdminToken(args) => {
+            let settings = args.settings(Overrides::default())?;
+            runtime()?.block_on(async {
+                keygate::config::ensure_sqlite_dir(&settings.database_url)?;
+                let db = keygate_runtime::db::connect(&settings.database_url).await?;
+                keygate_api::migrate(&db).await?;
+                let token = keygate_runtime::auth::create_token(&db).await?;
+                println!("{token}");
+                anyhow::Ok(())
+            })
+        }
+        Command::Serve(args) => {
+            let overrides = Overrides {
+                bind: args.bind,
+                workers: args.workers,
+                bcrypt_cost: args.bcrypt_cost,
+                ..Overrides::default()
+            };
+            let settings = args.database.settings(overrides)?;
+            serve(settings)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let prepared = server::prepare(&settings).await?;
+        if let Some(token) = &prepared.new_admin_token {
+            eprintln!(
+                "\n  First start: created the admin credential. It is shown only now; store it safely.\n\n    KEYGATE_ADMIN_TOKEN={token}\n\n  Use it as `Authorization: Bearer <token>` on /admin routes.\n"
+            );
+        }
+        let runtime = prepared.runtime;
+        tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
+        actix_web::HttpServer::new(move || server::app(runtime.clone()))
+            .workers(settings.workers)
+            .bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?
+            .run()
+            .await
+            .context("server stopped with an error")
+    })
+}
+
+/// The database URL without a password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,50 @@
+//! Wiring: database, migrations, admin bootstrap, and the actix application.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, web};
+use keygate_runtime::{Runtime, auth, http};
+
+use crate::config::{Settings, ensure_sqlite_dir};
+
+/// A runtime ready to serve, and the admin token generated on this start (to print once).
+pub struct Prepared {
+    /// Shared state for every worker.
+    pub runtime: web::Data<Runtime>,
+    /// Set only when this start created the first admin credential.
+    pub new_admin_token: Option<String>,
+}
+
+/// Connects, migrates and bootstraps the admin credential.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    ensure_sqlite_dir(&settings.database_url)?;
+    let db = keygate_runtime::db::connect(&settings.database_url).await?;
+    keygate_api::migrate(&db).await?;
+    let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
+    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials);
+    Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })
+}
+
+/// The whole HTTP surface: health, OpenAPI, every generated route, problem+json fallbacks.
+pub fn app(
+    runtime: web::Data<Runtime>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(runtime)
+        .configure(http::configure_service)
+        .route("/openapi.json", web::get().to(openapi))
+        .configure(keygate_api::routes::configure)
+        .default_service(web::to(http::not_found))
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(keygate_api::OPENAPI)
+}
