@@ -46,11 +46,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             read_body(req, payload, "application/json", |mime| mime == "application/json" || mime.ends_with("+json"));
         Box::pin(async move {
             let bytes = body.await?;
-            let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-            match serde_path_to_error::deserialize(deserializer) {
-                Ok(value) => Ok(JsonBody(value)),
-                Err(error) => Err(json_error(error)),
-            }
+            // Syntax first (400), then shape (422 naming the field), so a truncated body is never
+            // reported as a field problem.
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+            serde_path_to_error::deserialize(value).map(JsonBody).map_err(json_error)
         })
     }
 }
@@ -116,12 +116,7 @@ fn read_body(
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let field = error.path().to_string();
     let inner = error.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-            ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
-        }
-        serde_json::error::Category::Data => field_or_request_error(&field, &strip_position(&inner.to_string())),
-    }
+    field_or_request_error(&field, &strip_position(&inner.to_string()))
 }
 
 /// A data error inside a field names that field (422); one about the whole body (an unknown or

@@ -1,0 +1,232 @@
+//! Test harness: every integration test runs once per backend.
+//!
+//! SQLite always (a fresh file in a temp dir). PostgreSQL too when `TEST_DATABASE_URL` is set: a
+//! uniquely named database is created for the test and dropped afterwards, and an unreachable
+//! server fails the test instead of skipping it.
+
+#![allow(dead_code)]
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test;
+use actix_web::web;
+use keygate_runtime::{Runtime, RuntimeConfig};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+/// The admin credential every test app is started with.
+pub const ADMIN_TOKEN: &str = "kga_test-admin-credential-0123456789abcdef";
+
+/// A database for one test run.
+pub struct TestDb {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// URL to connect to.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.drop_pg.take() {
+            // Drop runs outside any async context we may block, so use a private runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The databases this run tests against.
+pub async fn databases() -> Vec<TestDb> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite_url = format!("sqlite://{}?mode=rwc", dir.path().join("keygate.db").display());
+    let mut dbs = vec![TestDb { backend: "sqlite", url: sqlite_url, _dir: Some(dir), drop_pg: None }];
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
+        && !admin_url.trim().is_empty()
+    {
+        let name = format!("keygate_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        let url = replace_database(&admin_url, &name);
+        dbs.push(TestDb { backend: "postgres", url, _dir: None, drop_pg: Some((admin_url, name)) });
+    }
+    dbs
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// Connects, migrates, and returns the runtime a test app serves (bcrypt cost 4 for speed).
+pub async fn runtime(db: &TestDb) -> web::Data<Runtime> {
+    let conn = keygate_runtime::db::connect(&db.url).await.expect("connect");
+    keygate_api::migrate(&conn).await.expect("migrate");
+    let bootstrap = keygate_runtime::auth::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
+    let config = RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() };
+    web::Data::new(Runtime::new(conn, config, bootstrap.credentials))
+}
+
+/// Runs `check` against a fresh app on every backend.
+pub async fn each_backend<F>(check: F)
+where
+    F: AsyncFn(&Client<'_>),
+{
+    for db in databases().await {
+        let rt = runtime(&db).await;
+        let app = test::init_service(keygate::server::app(rt.clone())).await;
+        let client = Client { app: &app, backend: db.backend };
+        check(&client).await;
+    }
+}
+
+/// What a test got back.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: actix_web::http::header::HeaderMap,
+    /// Body as JSON (`Null` when empty or not JSON).
+    pub json: Value,
+}
+
+impl Reply {
+    /// `self.json[key]` as a string.
+    pub fn str(&self, key: &str) -> String {
+        self.json[key].as_str().unwrap_or_else(|| panic!("`{key}` is not a string in {}", self.json)).to_owned()
+    }
+
+    /// The `errors[].field` names of a problem document.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect()).unwrap_or_default()
+    }
+}
+
+/// A request builder bound to one in-process app.
+pub struct Client<'a> {
+    app: &'a dyn AppService,
+    /// Which backend this app runs on, for messages.
+    pub backend: &'static str,
+}
+
+/// Object-safe view of the actix test service.
+pub trait AppService {
+    /// Sends a request.
+    fn send(&self, req: actix_http::Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + '_>>;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    fn send(&self, req: actix_http::Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + '_>> {
+        Box::pin(async move {
+            let response = test::call_service(self, req).await;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = test::read_body(response).await;
+            let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            Reply { status, headers, json }
+        })
+    }
+}
+
+/// Authentication to present.
+#[derive(Clone, Copy)]
+pub enum Auth<'t> {
+    /// The admin credential.
+    Admin,
+    /// No `Authorization` header.
+    None,
+    /// A given bearer token.
+    Bearer(&'t str),
+}
+
+impl Client<'_> {
+    /// A request with a JSON body (or none).
+    pub async fn json(&self, method: Method, path: &str, body: Option<&Value>, auth: Auth<'_>) -> Reply {
+        let mut req = test::TestRequest::default().method(method).uri(path);
+        req = with_auth(req, auth);
+        if let Some(body) = body {
+            req = req.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body.to_string());
+        }
+        self.app.send(req.to_request()).await
+    }
+
+    /// A request with a raw body and content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: &str, auth: Auth<'_>) -> Reply {
+        let req = with_auth(test::TestRequest::default().method(method).uri(path), auth)
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .set_payload(body.to_owned());
+        self.app.send(req.to_request()).await
+    }
+
+    /// GET as admin.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.json(Method::GET, path, None, Auth::Admin).await
+    }
+
+    /// POST JSON as admin.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.json(Method::POST, path, Some(body), Auth::Admin).await
+    }
+
+    /// PATCH JSON as admin.
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.json(Method::PATCH, path, Some(body), Auth::Admin).await
+    }
+
+    /// DELETE as admin.
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.json(Method::DELETE, path, None, Auth::Admin).await
+    }
+
+    /// Every row of a collection, following cursors page by page.
+    pub async fn list_all(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let url = match &cursor {
+                Some(c) => format!("{path}{separator}limit=200&cursor={c}"),
+                None => format!("{path}{separator}limit=200"),
+            };
+            let page = self.get(&url).await;
+            assert_eq!(page.status, StatusCode::OK, "[{}] GET {url}: {}", self.backend, page.json);
+            items.extend(page.json["items"].as_array().cloned().unwrap_or_default());
+            match page.json["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+}
+
+fn with_auth(req: test::TestRequest, auth: Auth<'_>) -> test::TestRequest {
+    match auth {
+        Auth::Admin => req.insert_header((header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))),
+        Auth::None => req,
+        Auth::Bearer(token) => req.insert_header((header::AUTHORIZATION, format!("Bearer {token}"))),
+    }
+}
