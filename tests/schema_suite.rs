@@ -25,7 +25,12 @@ fn entities(schema: &Value) -> Vec<Value> {
 }
 
 fn entity<'s>(schema: &'s Value, name: &str) -> &'s Value {
-    schema["entities"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("no entity {name}"))
+    schema["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no entity {name}"))
 }
 
 fn op<'e>(entity: &'e Value, name: &str) -> Option<&'e Value> {
@@ -101,7 +106,13 @@ impl Builder<'_, '_> {
         }
         let entity = entity(&self.schema, target).clone();
         let created = Box::pin(self.create(&entity, tenant)).await;
-        assert_eq!(created.status, StatusCode::CREATED, "[{}] creating a {target} to reference: {}", self.client.backend, created.json);
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "[{}] creating a {target} to reference: {}",
+            self.client.backend,
+            created.json
+        );
         let id = created.str(entity["primary_key"].as_str().unwrap());
         self.made.insert((tenant.to_owned(), target.to_owned()), id.clone());
         id
@@ -148,7 +159,14 @@ fn readable(entity: &Value) -> Vec<String> {
         .filter(|f| matches!(f["visibility"].as_str(), Some("normal" | "read_only")))
         .map(|f| f["name"].as_str().unwrap().to_owned())
         .collect();
-    names.extend(entity["virtuals"].as_array().unwrap().iter().filter(|v| v["output"] == true).map(|v| v["name"].as_str().unwrap().to_owned()));
+    names.extend(
+        entity["virtuals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["output"] == true)
+            .map(|v| v["name"].as_str().unwrap().to_owned()),
+    );
     names.extend(entity["relations"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()));
     names
 }
@@ -159,7 +177,14 @@ fn hidden(entity: &Value) -> Vec<String> {
         .filter(|f| matches!(f["visibility"].as_str(), Some("hidden" | "write_only")))
         .map(|f| f["name"].as_str().unwrap().to_owned())
         .collect();
-    names.extend(entity["virtuals"].as_array().unwrap().iter().filter(|v| v["input"] == true).map(|v| v["name"].as_str().unwrap().to_owned()));
+    names.extend(
+        entity["virtuals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["input"] == true)
+            .map(|v| v["name"].as_str().unwrap().to_owned()),
+    );
     names
 }
 
@@ -249,8 +274,13 @@ async fn every_entity_supports_its_declared_ops() {
                 let mut wrong_type = body.as_object().unwrap().clone();
                 wrong_type.insert(key.clone(), json!({ "not": "this" }));
                 let reply = client.post(&create_path, &Value::Object(wrong_type)).await;
-                assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{ctx}: wrong type for `{key}`: {}", reply.json);
-                assert_eq!(reply.error_fields(), [key.clone()], "{ctx}: the problem names `{key}`");
+                assert_eq!(
+                    reply.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{ctx}: wrong type for `{key}`: {}",
+                    reply.json
+                );
+                assert_eq!(reply.error_fields(), std::slice::from_ref(key), "{ctx}: the problem names `{key}`");
             }
             let reply = client.raw(Method::POST, &create_path, "application/json", "{\"broken\": ", Auth::Admin).await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{ctx}: malformed JSON");
@@ -261,11 +291,20 @@ async fn every_entity_supports_its_declared_ops() {
 
             // Create: the response shows readable fields, hook outputs once, never secrets.
             let created = client.post(&create_path, &body).await;
-            assert_eq!(created.status.as_u16(), create["status"].as_u64().unwrap() as u16, "{ctx}: create: {}", created.json);
+            assert_eq!(
+                created.status.as_u16(),
+                create["status"].as_u64().unwrap() as u16,
+                "{ctx}: create: {}",
+                created.json
+            );
             assert_view(&entity, &created.json, &format!("{ctx} create"));
             for output in outputs_of(&entity, &create) {
                 let value = created.json[&output].as_str().unwrap_or_default();
-                assert!(value.len() >= 32, "{ctx}: create returns `{output}` once, with real entropy: {}", created.json);
+                assert!(
+                    value.len() >= 32,
+                    "{ctx}: create returns `{output}` once, with real entropy: {}",
+                    created.json
+                );
             }
             let id = created.str(&pk);
             builder.made.insert((tenant.to_owned(), name.clone()), id.clone());
@@ -352,9 +391,16 @@ async fn every_entity_supports_its_declared_ops() {
             // Update: change a plain writable field and read it back; other tenants cannot.
             if let Some(update) = op(&entity, "update") {
                 let update_path = path(update["path"].as_str().unwrap(), tenant, Some(&id));
-                let target = update["input"].as_array().unwrap().iter().filter_map(|n| field(&entity, n.as_str().unwrap())).find(|f| {
-                    f["references"].is_null() && f["unique"] == "no" && matches!(f["type"]["kind"].as_str(), Some("string" | "text" | "bool"))
-                });
+                let target = update["input"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|n| field(&entity, n.as_str().unwrap()))
+                    .find(|f| {
+                        f["references"].is_null()
+                            && f["unique"] == "no"
+                            && matches!(f["type"]["kind"].as_str(), Some("string" | "text" | "bool"))
+                    });
                 if let Some(target) = target {
                     let fname = target["name"].as_str().unwrap();
                     let new_value = match target["type"]["kind"].as_str() {
@@ -370,7 +416,11 @@ async fn every_entity_supports_its_declared_ops() {
                     let patch = json!({ fname: new_value });
                     if scoped {
                         let other = path(update["path"].as_str().unwrap(), b, Some(&id));
-                        assert_eq!(client.patch(&other, &patch).await.status, StatusCode::NOT_FOUND, "{ctx}: tenant b updates a's row");
+                        assert_eq!(
+                            client.patch(&other, &patch).await.status,
+                            StatusCode::NOT_FOUND,
+                            "{ctx}: tenant b updates a's row"
+                        );
                     }
                     let reply = client.patch(&update_path, &patch).await;
                     assert_eq!(reply.status, StatusCode::OK, "{ctx}: update: {}", reply.json);
@@ -387,7 +437,8 @@ async fn every_entity_supports_its_declared_ops() {
 
             // Custom ops that create rows: called with their own encoding.
             for custom in entity["ops"].as_array().unwrap().iter().filter(|o| {
-                !["create", "read", "update", "delete", "list"].contains(&o["name"].as_str().unwrap()) && o["action"] == "create"
+                !["create", "read", "update", "delete", "list"].contains(&o["name"].as_str().unwrap())
+                    && o["action"] == "create"
             }) {
                 let before = count(&collection).await;
                 let body = builder.body(&entity, custom, tenant).await;
@@ -395,14 +446,32 @@ async fn every_entity_supports_its_declared_ops() {
                 let reply = if custom["encoding"] == "form" {
                     let form: Vec<String> = body
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", url_encode(v.as_str().map(String::from).unwrap_or_else(|| v.to_string()).as_str())))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k}={}",
+                                url_encode(v.as_str().map(String::from).unwrap_or_else(|| v.to_string()).as_str())
+                            )
+                        })
                         .collect();
-                    client.raw(Method::POST, &custom_path, "application/x-www-form-urlencoded", &form.join("&"), Auth::Admin).await
+                    client
+                        .raw(
+                            Method::POST,
+                            &custom_path,
+                            "application/x-www-form-urlencoded",
+                            &form.join("&"),
+                            Auth::Admin,
+                        )
+                        .await
                 } else {
                     client.post(&custom_path, &Value::Object(body)).await
                 };
                 let op_name = custom["name"].as_str().unwrap();
-                assert_eq!(reply.status.as_u16(), custom["status"].as_u64().unwrap() as u16, "{ctx}: {op_name}: {}", reply.json);
+                assert_eq!(
+                    reply.status.as_u16(),
+                    custom["status"].as_u64().unwrap() as u16,
+                    "{ctx}: {op_name}: {}",
+                    reply.json
+                );
                 assert_eq!(count(&collection).await, before + 1, "{ctx}: {op_name} wrote a row");
             }
 
@@ -410,7 +479,11 @@ async fn every_entity_supports_its_declared_ops() {
             if let Some(delete) = op(&entity, "delete") {
                 if scoped {
                     let other = path(delete["path"].as_str().unwrap(), b, Some(&id));
-                    assert_eq!(client.delete(&other).await.status, StatusCode::NOT_FOUND, "{ctx}: tenant b deletes a's row");
+                    assert_eq!(
+                        client.delete(&other).await.status,
+                        StatusCode::NOT_FOUND,
+                        "{ctx}: tenant b deletes a's row"
+                    );
                 }
                 let delete_path = path(delete["path"].as_str().unwrap(), tenant, Some(&id));
                 let reply = client.delete(&delete_path).await;

@@ -77,8 +77,26 @@ impl Generator {
 /// Parses `schema.yaml` into its serde model; YAML and shape errors come back located.
 pub fn parse(source: &str) -> Result<schema::SchemaFile, Diagnostics> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    let node = marked_yaml::parse_yaml_with_options(0, source, options).map_err(load_error)?;
-    marked_yaml::from_node(&node).map_err(|error| shape_error(error.into_inner()))
+    let node = marked_yaml::parse_yaml_with_options(0, source, options).map_err(|e| load_error(e, source))?;
+    marked_yaml::from_node(&node).map_err(|error| shape_error(error.into_inner(), &node))
+}
+
+/// Where an unknown key is, when the deserializer could not say: the first mapping holding `key`
+/// whose other keys all belong to the struct that rejected it.
+fn find_unknown_key(node: &marked_yaml::Node, key: &str, expected: &[&str]) -> Option<Pos> {
+    match node {
+        marked_yaml::Node::Mapping(mapping) => {
+            let holds = mapping.keys().any(|k| k.as_str() == key);
+            let others_fit = mapping.keys().all(|k| k.as_str() == key || expected.contains(&k.as_str()));
+            if holds && others_fit {
+                let found = mapping.keys().find(|k| k.as_str() == key)?;
+                return Some(Pos::of_marker(found.span().start()));
+            }
+            mapping.values().find_map(|child| find_unknown_key(child, key, expected))
+        }
+        marked_yaml::Node::Sequence(items) => items.iter().find_map(|child| find_unknown_key(child, key, expected)),
+        marked_yaml::Node::Scalar(_) => None,
+    }
 }
 
 fn single(diagnostic: Diagnostic) -> Diagnostics {
@@ -87,13 +105,21 @@ fn single(diagnostic: Diagnostic) -> Diagnostics {
     diagnostics
 }
 
-fn load_error(error: marked_yaml::LoadError) -> Diagnostics {
+fn load_error(error: marked_yaml::LoadError, source: &str) -> Diagnostics {
     use marked_yaml::LoadError as E;
     let diagnostic = match &error {
         E::ScanError(marker, scan) => {
-            Diagnostic::error("yaml-syntax", Pos::of_marker(Some(marker)), format!("invalid YAML: {}", scan.info()))
+            let pos = Pos::of_marker(Some(marker));
+            let line = source.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+            // `http: PATCH /notes/{id}` inside `{ ... }` is the classic trap: braces open a mapping.
+            let help = if line.matches('{').count() > 1 {
+                "inside `{ ... }`, quote values that contain braces: `http: \"PATCH /notes/{id}\"`"
+            } else {
+                "check indentation and that every `{`, `[` and quote is closed"
+            };
+            Diagnostic::error("yaml-syntax", pos, format!("invalid YAML: {}", scan.info()))
                 .label("the YAML parser stopped here")
-                .help("check indentation and that every `{`, `[` and quote is closed")
+                .help(help)
         }
         E::DuplicateKey(inner) => {
             let first = Pos::of_marker(inner.prev_key.span().start());
@@ -128,11 +154,15 @@ fn strip_marker(message: &str) -> String {
     message.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or_else(|| message.to_owned())
 }
 
-fn shape_error(error: marked_yaml::Error) -> Diagnostics {
+fn shape_error(error: marked_yaml::Error, root: &marked_yaml::Node) -> Diagnostics {
     use marked_yaml::Error as E;
     let pos = Pos::of_marker(error.start_mark().as_ref());
     let diagnostic = match &error {
         E::UnknownFieldError(key, expected, _) => {
+            let pos = match error.start_mark() {
+                Some(_) => pos,
+                None => find_unknown_key(root, key, expected).unwrap_or(pos),
+            };
             let suggestion = validate::suggest(key, expected.iter().copied());
             Diagnostic::error("unknown-key", pos, format!("unknown key `{key}`"))
                 .label("not part of the schema language here")

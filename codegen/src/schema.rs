@@ -79,8 +79,9 @@ pub struct EntityDef {
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
     /// `uuid`, `string`, `text`, `integer`, `bool`, `timestamp`, `json`, `strings` or `enum`.
+    /// Optional here so its absence is reported at the field's name, not at the top of the file.
     #[serde(rename = "type")]
-    pub ty: Name,
+    pub ty: Option<Name>,
     /// Allowed values of an `enum` field.
     pub values: Option<Vec<Name>>,
     /// The primary key.
@@ -131,7 +132,7 @@ pub struct ReferenceDef {
 pub struct VirtualDef {
     /// Same types as stored fields.
     #[serde(rename = "type")]
-    pub ty: Name,
+    pub ty: Option<Name>,
     /// Accepted in request bodies.
     pub input: Option<Spanned<bool>>,
     /// Returned in responses (by hooks).

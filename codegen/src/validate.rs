@@ -306,7 +306,7 @@ impl Cx<'_> {
             (true, Some(tenancy)) => tenancy.scope_path.clone(),
             _ => prefix.to_owned(),
         };
-        entity.ops = self.ops(&entity, def, &scope);
+        entity.ops = self.ops(&entity, pos, def, &scope);
         entity
     }
 
@@ -330,7 +330,11 @@ impl Cx<'_> {
                 .help("use lowercase letters, digits and underscores, starting with a letter"),
             );
         }
-        let ty = self.field_type(&def.ty, def.values.as_deref())?;
+        let Some(ty) = &def.ty else {
+            self.missing_type(name);
+            return None;
+        };
+        let ty = self.field_type(ty, def.values.as_deref())?;
         let nullable = flag(&def.nullable);
         let primary_key = flag(&def.primary_key);
         let default = def.default.as_ref().and_then(|d| self.default_value(d, &ty));
@@ -520,6 +524,14 @@ impl Cx<'_> {
         })
     }
 
+    fn missing_type(&mut self, name: &Spanned<String>) {
+        self.error(
+            Diagnostic::error("missing-type", Pos::of(name), format!("field `{}` has no `type`", name.as_str()))
+                .label("type missing")
+                .help(format!("add `type: string` (or one of {})", backticked(FIELD_TYPES.iter().copied()))),
+        );
+    }
+
     fn field_type(&mut self, ty: &Spanned<String>, values: Option<&[Spanned<String>]>) -> Option<FieldType> {
         let parsed = match ty.as_str() {
             "uuid" => FieldType::Uuid,
@@ -613,7 +625,13 @@ impl Cx<'_> {
     }
 
     fn virtual_field(&mut self, name: &Spanned<String>, def: &schema::VirtualDef) -> Virtual {
-        let ty = self.field_type(&def.ty, None).unwrap_or(FieldType::String);
+        let ty = match &def.ty {
+            Some(ty) => self.field_type(ty, None).unwrap_or(FieldType::String),
+            None => {
+                self.missing_type(name);
+                FieldType::String
+            }
+        };
         let input = flag(&def.input);
         let output = flag(&def.output);
         if input == output {
@@ -645,7 +663,7 @@ impl Cx<'_> {
         }
     }
 
-    fn ops(&mut self, entity: &Entity, def: &EntityDef, scope: &str) -> Vec<Op> {
+    fn ops(&mut self, entity: &Entity, entity_pos: Pos, def: &EntityDef, scope: &str) -> Vec<Op> {
         let collection = format!("/{}", entity.table);
         let mut ops = Vec::new();
         // Standard ops exist unless switched off; they keep their canonical order.
@@ -657,7 +675,7 @@ impl Cx<'_> {
                     OpEntry::Enabled(true) => (None, Pos::of(entry)),
                     OpEntry::Def(op_def) => (Some(&**op_def), Pos::of(entry)),
                 },
-                None => (None, Pos { line: entity.line, column: 1 }),
+                None => (None, entity_pos),
             };
             if let Some(op) = self.op(entity, action.as_str(), action, op_def, pos, scope, &collection) {
                 ops.push(op);
@@ -867,7 +885,9 @@ impl Cx<'_> {
             handler: format!("{name}_{}", entity.name),
             line: pos.line,
         };
-        if action == Action::Create {
+        // A hook that did not resolve would have set columns; do not pile a second error on it.
+        let hooks_resolved = op.pre.len() == def.pre.len() && op.post.len() == def.post.len();
+        if action == Action::Create && hooks_resolved {
             self.check_create_sets_every_column(entity, &op, pos);
         }
         Some(op)
@@ -975,6 +995,20 @@ impl Cx<'_> {
             out
         };
         let filters = def.filters.as_deref().map(|f| check(self, f, "filter")).unwrap_or_default();
+        // Keyset pagination compares sort values; NULLs order differently on SQLite and PostgreSQL.
+        for name in def.sort.iter().flatten() {
+            if entity.field(name).is_some_and(|f| f.nullable) {
+                self.error(
+                    Diagnostic::error(
+                        "bad-list-field",
+                        Pos::of(name),
+                        format!("cannot sort on `{}`: it is nullable", name.as_str()),
+                    )
+                    .label("nullable sort key")
+                    .help("sort on a field that always has a value, such as `created_at`"),
+                );
+            }
+        }
         let mut sort = def.sort.as_deref().map(|s| check(self, s, "sort")).unwrap_or_default();
         if sort.is_empty() {
             sort.push(entity.primary_key.clone());

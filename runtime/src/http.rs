@@ -48,8 +48,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let bytes = body.await?;
             // Syntax first (400), then shape (422 naming the field), so a truncated body is never
             // reported as a field problem.
-            let value: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
             serde_path_to_error::deserialize(value).map(JsonBody).map_err(json_error)
         })
     }
