@@ -27,8 +27,4 @@ pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json")
 /// The compiled schema (resolved entities, fields, ops and routes) as JSON.
 pub const SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/schema.json"));
 
-/// Creates or upgrades every table and index the schema declares (additive only).
-pub async fn migrate(db: &::sea_orm::DatabaseConnection) -> Result<(), ::keygate_runtime::migrate::MigrateError> {
-    let builder = entities::schema_builder(db.get_database_backend());
-    ::keygate_runtime::migrate::run(db, builder, entities::INDEXES).await
-}
+pub use entities::migrate;

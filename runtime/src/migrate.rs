@@ -1,13 +1,17 @@
 //! Bringing a database up to the schema: create what is missing, never drop or rewrite.
 //!
-//! Tables, columns and foreign keys come from the generated entities through sea-orm's schema
-//! sync, which only adds. Indexes (including per-tenant uniqueness) are created by name with
-//! `IF NOT EXISTS`, so re-running is a no-op. A new column on a table that already has rows must
-//! be nullable or have a default; the database refuses anything else and the error says which.
+//! For each entity (in foreign-key order): a missing table is created from the entity with its
+//! foreign keys; an existing table gains each missing column with `ALTER TABLE ... ADD COLUMN`.
+//! Indexes (including per-tenant uniqueness) are created by name with `IF NOT EXISTS`. Nothing is
+//! ever dropped or altered, so re-running is a no-op and old rows survive every upgrade.
+//!
+//! A column added to a table that already has rows must be nullable or have a literal default;
+//! the database refuses anything else and the error names the table and column.
 
-use sea_orm::schema::SchemaBuilder;
-use sea_orm::sea_query::Index;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::sea_query::{Alias, Index, Table};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, Schema, Statement,
+};
 
 use crate::auth::credential;
 
@@ -27,9 +31,37 @@ pub struct IndexSpec {
 /// Why a migration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    /// Tables or columns could not be created.
-    #[error("could not bring tables up to the schema: {0}")]
-    Sync(#[source] DbErr),
+    /// The existing tables could not be read.
+    #[error("could not read the existing columns of `{table}`: {source}")]
+    Inspect {
+        /// Table.
+        table: String,
+        /// The database's error.
+        #[source]
+        source: DbErr,
+    },
+    /// A table could not be created.
+    #[error("could not create table `{table}`: {source}")]
+    CreateTable {
+        /// Table.
+        table: String,
+        /// The database's error.
+        #[source]
+        source: DbErr,
+    },
+    /// A column could not be added (a NOT NULL column without a default on a table with rows).
+    #[error(
+        "could not add column `{column}` to `{table}` (a new column on a table with rows must be nullable or have a literal default): {source}"
+    )]
+    AddColumn {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+        /// The database's error.
+        #[source]
+        source: DbErr,
+    },
     /// An index could not be created (for a unique one: existing rows hold duplicates).
     #[error("could not create index `{name}` on `{table}`: {source}")]
     Index {
@@ -43,24 +75,86 @@ pub enum MigrateError {
     },
 }
 
-/// Creates every missing table, column, foreign key and index for `builder` plus Keygate's own
-/// bookkeeping tables.
-pub async fn run(db: &DatabaseConnection, builder: SchemaBuilder, indexes: &[IndexSpec]) -> Result<(), MigrateError> {
-    builder.register(credential::Entity).sync(db).await.map_err(MigrateError::Sync)?;
-    for spec in indexes {
-        let mut statement = Index::create();
-        statement.if_not_exists().name(spec.name).table(sea_orm::sea_query::Alias::new(spec.table));
-        for column in spec.columns {
-            statement.col(sea_orm::sea_query::Alias::new(*column));
-        }
-        if spec.unique {
-            statement.unique();
-        }
-        db.execute(&statement).await.map_err(|source| MigrateError::Index {
-            name: spec.name,
-            table: spec.table,
-            source,
-        })?;
+/// One migration run over a connection.
+pub struct Migration<'a> {
+    db: &'a DatabaseConnection,
+    schema: Schema,
+}
+
+impl<'a> Migration<'a> {
+    /// Starts a run; Keygate's own bookkeeping tables are ensured first.
+    pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
+        let migration = Self { db, schema: Schema::new(db.get_database_backend()) };
+        migration.ensure(credential::Entity).await?;
+        Ok(migration)
     }
-    Ok(())
+
+    /// Creates `entity`'s table, or adds the columns it lacks.
+    pub async fn ensure<E: EntityTrait>(&self, entity: E) -> Result<(), MigrateError> {
+        let table = entity.table_name().to_owned();
+        let existing =
+            self.columns(&table).await.map_err(|source| MigrateError::Inspect { table: table.clone(), source })?;
+        if existing.is_empty() {
+            let mut create = self.schema.create_table_from_entity(entity);
+            create.if_not_exists();
+            self.db
+                .execute(&create)
+                .await
+                .map_err(|source| MigrateError::CreateTable { table: table.clone(), source })?;
+            tracing::info!(%table, "created table");
+            return Ok(());
+        }
+        for column in E::Column::iter() {
+            let name = column.as_str().to_owned();
+            if existing.iter().any(|c| c == &name) {
+                continue;
+            }
+            let definition = self.schema.get_column_def::<E>(column);
+            let alter = Table::alter().table(Alias::new(&table)).add_column(definition).to_owned();
+            self.db.execute(&alter).await.map_err(|source| MigrateError::AddColumn {
+                table: table.clone(),
+                column: name.clone(),
+                source,
+            })?;
+            tracing::info!(%table, column = %name, "added column");
+        }
+        Ok(())
+    }
+
+    /// Creates every index in `specs` that does not exist yet.
+    pub async fn indexes(&self, specs: &[IndexSpec]) -> Result<(), MigrateError> {
+        for spec in specs {
+            let mut statement = Index::create();
+            statement.if_not_exists().name(spec.name).table(Alias::new(spec.table));
+            for column in spec.columns {
+                statement.col(Alias::new(*column));
+            }
+            if spec.unique {
+                statement.unique();
+            }
+            self.db.execute(&statement).await.map_err(|source| MigrateError::Index {
+                name: spec.name,
+                table: spec.table,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Column names of `table`; empty when the table does not exist.
+    async fn columns(&self, table: &str) -> Result<Vec<String>, DbErr> {
+        let backend = self.db.get_database_backend();
+        let statement = match backend {
+            DbBackend::Sqlite => {
+                Statement::from_sql_and_values(backend, "SELECT name FROM pragma_table_info(?)", [table.into()])
+            }
+            _ => Statement::from_sql_and_values(
+                backend,
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                [table.into()],
+            ),
+        };
+        let rows = self.db.query_all_raw(statement).await?;
+        rows.iter().map(|row| row.try_get_by_index::<String>(0)).collect()
+    }
 }

@@ -95,7 +95,7 @@ where
     for db in databases().await {
         let rt = runtime(&db).await;
         let app = test::init_service(keygate::server::app(rt.clone())).await;
-        let client = Client { app: &app, backend: db.backend };
+        let client = Client { app: &app, backend: db.backend, rt: rt.clone() };
         check(&client).await;
     }
 }
@@ -131,6 +131,8 @@ pub struct Client<'a> {
     app: &'a dyn AppService,
     /// Which backend this app runs on, for messages.
     pub backend: &'static str,
+    /// The runtime behind the app, to inspect what was stored.
+    pub rt: web::Data<Runtime>,
 }
 
 /// Object-safe view of the actix test service.
@@ -199,6 +201,21 @@ impl Client<'_> {
     /// PATCH JSON as admin.
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.json(Method::PATCH, path, Some(body), Auth::Admin).await
+    }
+
+    /// A tenant with this slug, created as admin.
+    pub async fn tenant(&self, slug: &str) -> Reply {
+        let reply = self.post("/admin/tenants", &serde_json::json!({ "slug": slug, "name": slug })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "[{}] tenant {slug}: {}", self.backend, reply.json);
+        reply
+    }
+
+    /// One row of `sql` (first column, as text) from the app's database.
+    pub async fn scalar(&self, sql: &str) -> Option<String> {
+        let db = self.rt.db();
+        let backend = db.get_database_backend();
+        let row = db.query_one_raw(sea_orm::Statement::from_string(backend, sql.to_owned())).await.expect("query");
+        row.and_then(|r| r.try_get_by_index::<Option<String>>(0).ok().flatten())
     }
 
     /// DELETE as admin.

@@ -10,21 +10,24 @@ use crate::ir::{Entity, Field, FieldType, Ir, OnDelete, Unique};
 
 pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
     let modules = ir.entities.iter().map(|entity| emit_entity(entity, ir));
-    let registrations = ir.entities.iter().map(|e| {
+    let ensure = dependency_order(ir).into_iter().map(|e| {
         let module = ident(&e.name);
-        quote!(.register(#module::Entity))
+        quote!(migration.ensure(#module::Entity).await?;)
     });
     let indexes = ir.entities.iter().flat_map(index_specs);
     quote! {
         #(#modules)*
 
-        /// Every table, for `keygate_runtime::migrate`; foreign keys decide the creation order.
-        pub fn schema_builder(backend: ::sea_orm::DbBackend) -> ::sea_orm::schema::SchemaBuilder {
-            ::sea_orm::Schema::new(backend).builder() #(#registrations)*
-        }
-
         /// Indexes beyond primary keys: uniqueness (global or per tenant) and lookups.
         pub const INDEXES: &[::keygate_runtime::migrate::IndexSpec] = &[#(#indexes),*];
+
+        /// Creates missing tables (referenced tables first), adds missing columns and indexes.
+        /// Never drops or alters anything.
+        pub async fn migrate(db: &::sea_orm::DatabaseConnection) -> ::std::result::Result<(), ::keygate_runtime::migrate::MigrateError> {
+            let migration = ::keygate_runtime::migrate::Migration::start(db).await?;
+            #(#ensure)*
+            migration.indexes(INDEXES).await
+        }
     }
 }
 
@@ -152,4 +155,22 @@ fn index_specs(entity: &Entity) -> Vec<TokenStream> {
         });
     }
     specs
+}
+
+/// Entities ordered so every referenced entity comes before the ones referencing it.
+fn dependency_order(ir: &Ir) -> Vec<&Entity> {
+    let mut ordered: Vec<&Entity> = Vec::new();
+    let mut remaining: Vec<&Entity> = ir.entities.iter().collect();
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|e| {
+            e.fields
+                .iter()
+                .filter_map(|f| f.references.as_ref())
+                .all(|r| r.entity == e.name || ordered.iter().any(|o| o.name == r.entity))
+        });
+        // A reference cycle has no valid order; keep schema order for what is left.
+        let index = ready.unwrap_or(0);
+        ordered.push(remaining.remove(index));
+    }
+    ordered
 }

@@ -36,7 +36,19 @@ fn rust_file(name: &str, tokens: TokenStream) -> GeneratedFile {
         // generator, and the message says which file to look at.
         Err(error) => panic!("keygate-codegen emitted invalid Rust for {name}: {error}"),
     };
-    GeneratedFile { name: name.into(), contents: format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)) }
+    // One item at a time, joined by a blank line: token streams carry no blank lines of their own.
+    let items: Vec<String> = file
+        .items
+        .into_iter()
+        .map(|item| prettyplease::unparse(&syn::File { shebang: None, attrs: Vec::new(), items: vec![item] }))
+        .collect();
+    GeneratedFile { name: name.into(), contents: format!("{PREAMBLE}\n{}", space_doc_comments(&items.join("\n"))) }
+}
+
+/// One `#[doc]` attribute per line, so multi-line docs print as `///` lines, not `/** */`.
+pub(crate) fn doc_lines(text: &str) -> TokenStream {
+    let lines = text.lines().map(|line| quote!(#[doc = #line]));
+    quote!(#(#lines)*)
 }
 
 pub(crate) fn ident(name: &str) -> Ident {
@@ -70,4 +82,21 @@ pub(crate) fn default_expr(value: &DefaultValue, ty: &FieldType) -> TokenStream 
             _ => quote!(::keygate_runtime::types::StringList::default()),
         },
     }
+}
+
+/// `#[doc = "text"]` prints as `///text`; rustfmt style is `/// text`.
+fn space_doc_comments(code: &str) -> String {
+    code.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            match trimmed.strip_prefix("///") {
+                Some(rest) if !rest.is_empty() && !rest.starts_with(' ') && !rest.starts_with('/') => {
+                    format!("{}/// {rest}", &line[..line.len() - trimmed.len()])
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

@@ -11,7 +11,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::dto::{input_type_name, view_type_name};
-use super::{default_expr, ident};
+use super::{default_expr, doc_lines, ident};
 use crate::hooks::ParamKind;
 use crate::ir::{Action, Auth, DefaultValue, Encoding, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape};
 
@@ -136,7 +136,7 @@ fn handler_doc(entity: &Entity, op: &Op) -> String {
 
 fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     let name = ident(&op.handler);
-    let doc = handler_doc(entity, op);
+    let doc = doc_lines(&handler_doc(entity, op));
     let module = ident(&entity.name);
     let entity_path = quote!(crate::entities::#module::Entity);
     let caller = match op.auth {
@@ -345,7 +345,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         }
     };
     quote! {
-        #[doc = #doc]
+        #doc
         pub async fn #name(
             #caller
             rt: ::actix_web::web::Data<::keygate_runtime::Runtime>,
