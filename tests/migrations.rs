@@ -21,6 +21,8 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
         let key =
             client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": ann.str("id"), "label": "old" })).await;
         assert_eq!(key.status, StatusCode::CREATED);
+        let old_app = client.post("/admin/tenants/acme/clients", &json!({ "name": "legacy" })).await;
+        assert_eq!(old_app.status, StatusCode::CREATED);
 
         // Make the database look like it came from an older schema: a column, a table and a
         // uniqueness index that the current schema declares are missing.
@@ -28,6 +30,8 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
         db.execute_unprepared("ALTER TABLE api_keys DROP COLUMN last_used_at").await.unwrap();
         db.execute_unprepared("DROP TABLE pushed_authorization_requests").await.unwrap();
         db.execute_unprepared("DROP INDEX ux_users_tenant_id_username").await.unwrap();
+        // A NOT NULL column with a literal default, on a table with rows.
+        db.execute_unprepared("ALTER TABLE clients DROP COLUMN is_active").await.unwrap();
 
         keygate_api::migrate(db).await.expect("upgrade");
         keygate_api::migrate(db).await.expect("a second run is a no-op");
@@ -44,6 +48,8 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
             )
             .await;
         assert_eq!(dup.status, StatusCode::CONFLICT, "per-tenant uniqueness is enforced again");
+        let legacy = client.get(&format!("/admin/tenants/acme/clients/{}", old_app.str("id"))).await;
+        assert_eq!(legacy.json["is_active"], true, "an added NOT NULL column takes its default on old rows");
         let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "web" })).await;
         let par = client
             .post(

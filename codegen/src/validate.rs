@@ -118,6 +118,30 @@ impl Cx<'_> {
             );
             return None;
         };
+        if flag(&entity.tenant_scoped) {
+            self.error(
+                Diagnostic::error(
+                    "bad-tenancy",
+                    Pos::of(&def.entity),
+                    format!("the tenant entity `{}` cannot itself be tenant-scoped", def.entity.as_str()),
+                )
+                .label("tenants are the top of the hierarchy")
+                .help(format!("remove `tenant_scoped` from `{}`", def.entity.as_str())),
+            );
+        }
+        if let Some(key) = entity.fields.get(def.key.as_str())
+            && !matches!(key.unique.as_deref(), Some(Literal::Scalar(s)) if s == "true")
+        {
+            self.error(
+                Diagnostic::error(
+                    "bad-tenancy",
+                    Pos::of(&def.key),
+                    format!("tenancy key `{}` must be unique", def.key.as_str()),
+                )
+                .label("names one tenant in URLs")
+                .help(format!("add `unique: true` to `{}.{}`", def.entity.as_str(), def.key.as_str())),
+            );
+        }
         if !entity.fields.contains_key(def.key.as_str()) {
             self.error(
                 Diagnostic::error(
@@ -243,18 +267,15 @@ impl Cx<'_> {
                 first.name.clone()
             }
         };
+        // The server assigns keys: a UUID drawn per row is the only default that is unique.
         if let Some(pk) = fields.iter().find(|f| f.name == primary_key)
-            && !matches!(pk.ty, FieldType::Uuid | FieldType::String)
+            && (pk.ty != FieldType::Uuid || pk.default != Some(DefaultValue::UuidV4))
         {
             let key = def.fields.keys().find(|k| k.as_str() == primary_key).map(Pos::of).unwrap_or(pos);
             self.error(
-                Diagnostic::error(
-                    "bad-primary-key",
-                    key,
-                    format!("primary key `{primary_key}` has type `{}`", pk.ty.as_str()),
-                )
-                .label("must be `uuid` or `string`")
-                .help("use `type: uuid` with `default: uuid_v4`"),
+                Diagnostic::error("bad-primary-key", key, format!("primary key `{primary_key}` must be a server-assigned UUID"))
+                    .label("keys are assigned on create")
+                    .help(format!("write `{primary_key}: {{ type: uuid, primary_key: true, default: uuid_v4 }}`; keep other identifiers as `unique` fields")),
             );
         }
 
@@ -279,6 +300,34 @@ impl Cx<'_> {
             virtuals.push(self.virtual_field(virtual_name, virtual_def));
         }
 
+        for relation_name in def.relations.keys() {
+            let clashes =
+                def.fields.keys().chain(def.virtual_fields.keys()).any(|k| k.as_str() == relation_name.as_str());
+            if clashes || !is_snake_identifier(relation_name) {
+                self.error(
+                    Diagnostic::error(
+                        "bad-name",
+                        Pos::of(relation_name),
+                        format!("relation name `{}` cannot be used", relation_name.as_str()),
+                    )
+                    .label(if clashes { "a field has this name" } else { "not a snake_case identifier" })
+                    .help("relations appear next to fields in responses; give it a distinct snake_case name"),
+                );
+            }
+        }
+        for virtual_name in def.virtual_fields.keys() {
+            if !is_snake_identifier(virtual_name) {
+                self.error(
+                    Diagnostic::error(
+                        "bad-name",
+                        Pos::of(virtual_name),
+                        format!("field name `{}` is not a snake_case identifier", virtual_name.as_str()),
+                    )
+                    .label("used as a JSON and Rust field name")
+                    .help("use lowercase letters, digits and underscores, starting with a letter"),
+                );
+            }
+        }
         let relations = def
             .relations
             .iter()
@@ -491,6 +540,31 @@ impl Cx<'_> {
                 None
             }
         });
+        for (key, value) in [("format", &def.format), ("pattern", &def.pattern)] {
+            if let Some(value) = value
+                && !matches!(ty, FieldType::String | FieldType::Text)
+            {
+                self.error(
+                    Diagnostic::error(
+                        "bad-format",
+                        Pos::of(value),
+                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
+                    )
+                    .label("not a string field"),
+                );
+            }
+        }
+        if let (Some(_), Some(pattern)) = (&def.format, &def.pattern) {
+            self.error(
+                Diagnostic::error(
+                    "bad-format",
+                    Pos::of(pattern),
+                    "a field takes either `format` or `pattern`, not both",
+                )
+                .label("second value check")
+                .help("keep one of them"),
+            );
+        }
         for (key, value) in [("max_length", &def.max_length), ("min_length", &def.min_length)] {
             if let Some(value) = value
                 && !matches!(ty, FieldType::String | FieldType::Text)
@@ -645,6 +719,20 @@ impl Cx<'_> {
                 .help("inputs are accepted in request bodies; outputs are filled by hooks and returned"),
             );
         }
+        for (key, value) in [("max_length", &def.max_length), ("min_length", &def.min_length)] {
+            if let Some(value) = value
+                && !matches!(ty, FieldType::String | FieldType::Text)
+            {
+                self.error(
+                    Diagnostic::error(
+                        "bad-length",
+                        Pos::of(value),
+                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
+                    )
+                    .label("not a string field"),
+                );
+            }
+        }
         if flag(&def.required) && !input {
             self.error(
                 Diagnostic::error("bad-virtual", Pos::of(name), "`required` only applies to input virtual fields")
@@ -767,6 +855,30 @@ impl Cx<'_> {
     ) -> Option<Op> {
         let empty = OpDef::default();
         let def = def.unwrap_or(&empty);
+        if let Some(alias) = &def.action
+            && Action::from_name(name).is_some()
+        {
+            self.error(
+                Diagnostic::error(
+                    "unknown-action",
+                    Pos::of(alias),
+                    format!("`{name}` is a standard op; `action` is only for custom ops"),
+                )
+                .label("not needed here")
+                .help(format!(
+                    "remove `action`, or give the op another name to make it a custom `{}` op",
+                    alias.as_str()
+                )),
+            );
+        }
+        if !is_snake_identifier(name) {
+            self.error(
+                Diagnostic::error("bad-name", pos, format!("op name `{name}` is not a snake_case identifier"))
+                    .label("used in the generated handler's name")
+                    .help("use lowercase letters, digits and underscores, starting with a letter"),
+            );
+            return None;
+        }
         let (default_method, default_path) = match action {
             Action::Create => ("POST", collection.to_owned()),
             Action::List => ("GET", collection.to_owned()),
@@ -854,7 +966,13 @@ impl Cx<'_> {
         let input = self.op_input(entity, name, action, def, pos);
         let list = (action == Action::List).then(|| self.list_spec(entity, def, pos));
         if action != Action::List {
-            for (key, value) in [("filters", def.filters.is_some()), ("sort", def.sort.is_some())] {
+            let settings = [
+                ("filters", def.filters.is_some()),
+                ("sort", def.sort.is_some()),
+                ("page_size", def.page_size.is_some()),
+                ("max_page_size", def.max_page_size.is_some()),
+            ];
+            for (key, value) in settings {
                 if value {
                     self.error(
                         Diagnostic::error(
@@ -1039,6 +1157,20 @@ impl Cx<'_> {
         phase: Phase,
     ) -> Vec<HookCall> {
         let mut calls = Vec::new();
+        if matches!(action, Action::Read | Action::List) {
+            if let Some(first) = refs.first() {
+                self.error(
+                    Diagnostic::error(
+                        "hook-on-read",
+                        Pos::of(first),
+                        format!("`{op}` is a `{}` op, and hooks run only on writes", action.as_str()),
+                    )
+                    .label("this hook would never run")
+                    .help("hooks belong to create, update and delete ops (and custom ops with those actions)"),
+                );
+            }
+            return calls;
+        }
         for hook_ref in refs {
             let (name, name_pos, args): (&str, Pos, Option<&HookArgs>) = match &**hook_ref {
                 HookRef::Bare(name) => (name.as_str(), Pos::of(hook_ref), None),
@@ -1151,7 +1283,11 @@ impl Cx<'_> {
                 },
                 ParamKind::Output => match entity.virtual_field(field) {
                     Some(v) if v.output => {
-                        if !param.ty.accepts.contains(&v.ty.as_str()) {
+                        if action == Action::Delete {
+                            Some(format!(
+                                "`{op}` deletes a row and returns no body, so it has no output `{field}` to fill"
+                            ))
+                        } else if !param.ty.accepts.contains(&v.ty.as_str()) {
                             Some(format!(
                                 "parameter `{}` is `{}` but `{field}` is `{}`",
                                 param.name,
@@ -1166,7 +1302,11 @@ impl Cx<'_> {
                 },
                 ParamKind::Column => match entity.field(field) {
                     Some(f) if !f.primary_key && !f.implicit => {
-                        if !action.has_body() {
+                        if sig.phase == Phase::Post {
+                            Some(format!(
+                                "runs after the write, so it cannot set column `{field}`; a `Column` parameter needs a pre hook"
+                            ))
+                        } else if !action.has_body() {
                             Some(format!("`{op}` writes no row, so it has no column `{field}` to set"))
                         } else if !param.ty.accepts.contains(&f.ty.as_str()) || param.ty.nullable != f.nullable {
                             Some(format!(

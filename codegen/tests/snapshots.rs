@@ -61,6 +61,7 @@ fn every_error_fixture_fails_for_its_own_reason() {
         ("16_bad_route", "bad-http"),
         ("17_unquoted_braces", "yaml-syntax"),
         ("18_missing_type", "missing-type"),
+        ("19_hook_on_list", "hook-on-read"),
     ];
     for (fixture, code) in expected {
         let source =

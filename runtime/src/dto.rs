@@ -11,3 +11,16 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+
+/// For non-nullable fields of update bodies, with `#[serde(default)]`: absent → `None` (keep), a
+/// value → `Some(value)`, `null` → an error naming the field (the column cannot hold NULL).
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("cannot be null")),
+    }
+}

@@ -49,7 +49,7 @@ impl ApiError {
         }))
     }
 
-    /// 400: the request cannot be read (syntax, wrong types, unknown fields or parameters).
+    /// 400: the request cannot be read (malformed JSON or query string, unknown query parameters).
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad-request", "Malformed request", detail)
     }

@@ -140,6 +140,15 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
                 },
                 Access::Double,
             )
+        } else if !is_create && !nullable {
+            // Absent leaves the column alone; `null` cannot be stored, so it is refused.
+            (
+                quote! {
+                    #[serde(default, deserialize_with = "::keygate_runtime::dto::not_null")]
+                    pub #field_ident: ::std::option::Option<#base>,
+                },
+                Access::Single,
+            )
         } else {
             (
                 quote! {

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{ident, model_type};
-use crate::ir::{Entity, Field, FieldType, Ir, OnDelete, Unique};
+use crate::ir::{DefaultValue, Entity, Field, FieldType, Ir, OnDelete, Unique};
 
 pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
     let modules = ir.entities.iter().map(|entity| emit_entity(entity, ir));
@@ -113,6 +113,14 @@ fn emit_model_field(field: &Field) -> TokenStream {
         }
         (FieldType::Text, _) => attrs.push(quote!(column_type = "Text")),
         (FieldType::Json | FieldType::Strings, _) => attrs.push(quote!(column_type = "JsonBinary")),
+        _ => {}
+    }
+    // Literal defaults also live in the database, so a new NOT NULL column can be added to a
+    // table that already has rows.
+    match &field.default {
+        Some(DefaultValue::Bool(b)) => attrs.push(quote!(default_value = #b)),
+        Some(DefaultValue::Integer(n)) => attrs.push(quote!(default_value = #n)),
+        Some(DefaultValue::String(text)) => attrs.push(quote!(default_value = #text)),
         _ => {}
     }
     // Explicit: with a `column_type`, sea-orm no longer infers NULL-ability from `Option`.
