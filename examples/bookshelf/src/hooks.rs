@@ -13,9 +13,9 @@ pub async fn normalize_isbn(_ctx: &mut PreCtx<'_>, isbn_text: Input<String>, isb
         .bytes()
         .map(|b| u32::from(b - b'0'))
         .enumerate()
-        .map(|(index, digit)| if index % 2 == 0 { digit } else { digit * 3 })
+        .map(|(index, digit)| if index.is_multiple_of(2) { digit } else { digit * 3 })
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err(HookError::invalid("isbn_text", "check digit does not match"));
     }
     isbn.set(digits);

@@ -48,21 +48,30 @@ async fn shelves_and_books_with_a_custom_hook() {
     assert!(book.get("isbn_text").is_none());
 
     // The hook's refusal is a 422 naming the field; nothing is written.
-    let (status, problem) =
-        call("POST", "/api/books", Some(json!({ "shelf_id": shelf_id, "title": "Typo", "isbn_text": "978-0-306-40615-8" })))
-            .await;
+    let (status, problem) = call(
+        "POST",
+        "/api/books",
+        Some(json!({ "shelf_id": shelf_id, "title": "Typo", "isbn_text": "978-0-306-40615-8" })),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "isbn_text");
     let (_, page) = call("GET", &format!("/api/books?shelf_id={shelf_id}"), None).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
 
     // Enum values are checked; relations are embedded on request; unique ISBNs conflict.
-    let (status, _) = call("PATCH", &format!("/api/books/{}", book["id"].as_str().unwrap()), Some(json!({ "condition": "mint" }))).await;
+    let (status, _) =
+        call("PATCH", &format!("/api/books/{}", book["id"].as_str().unwrap()), Some(json!({ "condition": "mint" })))
+            .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, with_books) = call("GET", &format!("/api/shelves/{shelf_id}?include=books"), None).await;
     assert_eq!(with_books["books"][0]["title"], "Gravitation");
-    let (status, _) =
-        call("POST", "/api/books", Some(json!({ "shelf_id": shelf_id, "title": "Again", "isbn_text": "9780306406157" }))).await;
+    let (status, _) = call(
+        "POST",
+        "/api/books",
+        Some(json!({ "shelf_id": shelf_id, "title": "Again", "isbn_text": "9780306406157" })),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Deleting the shelf cascades to its books.

@@ -1,0 +1,155 @@
+//! The real `keygate` binary, as an operator runs it: no configuration, embedded SQLite, over TCP.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keygate");
+
+/// A running server, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    token_line: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn keygate(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir).env("KEYGATE_LOG", "warn").env("KEYGATE_BCRYPT_COST", "4");
+    for var in ["KEYGATE_ADMIN_TOKEN", "KEYGATE_DATABASE_URL", "KEYGATE_BIND", "KEYGATE_CONFIG", "KEYGATE_WORKERS"] {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// Starts `keygate serve` in `dir` and waits until `/healthz` answers.
+async fn start(dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let mut child = keygate(dir)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keygate");
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("KEYGATE_ADMIN_TOKEN=") {
+                let _ = sender.send(line.trim().to_owned());
+            }
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let client = awc::Client::default();
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
+            && response.status().is_success()
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "keygate did not answer /healthz");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token_line = receiver.recv_timeout(Duration::from_millis(500)).ok();
+    Server { child, base, token_line }
+}
+
+#[test]
+fn help_and_openapi_work_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = keygate(dir.path()).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in ["serve", "migrate", "openapi", "admin-token"] {
+        assert!(text.contains(command), "--help lists `{command}`:\n{text}");
+    }
+    let serve_help = keygate(dir.path()).args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&serve_help.stdout);
+    for option in ["--bind", "--database-url", "--config", "KEYGATE_BIND", "KEYGATE_DATABASE_URL"] {
+        assert!(text.contains(option), "serve --help explains `{option}`:\n{text}");
+    }
+    let openapi = keygate(dir.path()).arg("openapi").output().unwrap();
+    assert!(openapi.status.success());
+    let document: Value = serde_json::from_slice(&openapi.stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(!dir.path().join("keygate-data").exists(), "printing the document touches no database");
+}
+
+#[actix_web::test]
+async fn serve_works_on_a_fresh_machine_and_keeps_its_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let line = server.token_line.clone().expect("first start prints the admin credential");
+    let token = line.split('=').nth(1).unwrap().to_owned();
+    assert!(dir.path().join("keygate-data/keygate.db").exists(), "embedded SQLite file created");
+
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    let auth = format!("Bearer {token}");
+    let mut ready = client.get(format!("{}/readyz", server.base)).send().await.unwrap();
+    assert!(ready.status().is_success());
+    let _ = ready.body().await;
+    let response = client
+        .post(format!("{}/admin/tenants", server.base))
+        .insert_header(("authorization", auth.as_str()))
+        .send_json(&json!({ "slug": "acme", "name": "Acme" }))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+
+    // 32 concurrent writes against the multi-worker server on SQLite: no 5xx, every row stored.
+    let requests = (0..32).map(|n| {
+        let client = client.clone();
+        let url = format!("{}/admin/tenants/acme/users", server.base);
+        let auth = auth.clone();
+        async move {
+            client
+                .post(url)
+                .insert_header(("authorization", auth))
+                .send_json(&json!({ "username": format!("u{n}"), "email": format!("u{n}@example.com"), "password": "correct horse battery" }))
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let mut page = client
+        .get(format!("{}/admin/tenants/acme/users?limit=100", server.base))
+        .insert_header(("authorization", auth.as_str()))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = page.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 32);
+    drop(server);
+
+    // A restart keeps the data and the credential, and prints no new one.
+    let again = start(dir.path()).await;
+    assert!(again.token_line.is_none(), "the credential is printed only on first start");
+    let mut response = client
+        .get(format!("{}/admin/tenants", again.base))
+        .insert_header(("authorization", auth.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["items"][0]["slug"], "acme");
+}
