@@ -19,7 +19,7 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
                 schemas.insert(format!("{}Page", entity.pascal), page_schema(entity));
             }
             let item = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
-            item[op.method.to_ascii_lowercase()] = operation(entity, op);
+            item[op.method.to_ascii_lowercase()] = operation(entity, op, ir);
         }
     }
     let document = json!({
@@ -158,10 +158,11 @@ fn problem_schema() -> Value {
     })
 }
 
-fn operation(entity: &Entity, op: &Op) -> Value {
+fn operation(entity: &Entity, op: &Op, ir: &Ir) -> Value {
     let mut parameters = Vec::new();
     if op.path.contains("{tenant}") {
-        parameters.push(json!({ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The tenant's slug." }));
+        let key = ir.tenancy.as_ref().map(|t| t.key.as_str()).unwrap_or("key");
+        parameters.push(json!({ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The tenant's `{key}`.") }));
     }
     if op.path.contains("{id}") {
         parameters.push(
