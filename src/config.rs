@@ -110,3 +110,49 @@ pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_environment_beat_the_file_which_beats_defaults() {
+        let file: FileSettings = toml::from_str(
+            r#"
+bind = "0.0.0.0:9000"
+database_url = "postgres://file@db/keygate"
+bcrypt_cost = 10
+body_limit = 1024
+"#,
+        )
+        .unwrap();
+        let overrides =
+            Overrides { database_url: Some("sqlite://flag.db".into()), bcrypt_cost: Some(11), ..Overrides::default() };
+        let settings = Settings::resolve(overrides, file).unwrap();
+        assert_eq!(settings.bind.to_string(), "0.0.0.0:9000", "from the file");
+        assert_eq!(settings.database_url, "sqlite://flag.db", "flag wins over file");
+        assert_eq!(settings.runtime.bcrypt_cost, 11);
+        assert_eq!(settings.runtime.body_limit, 1024);
+    }
+
+    #[test]
+    fn defaults_need_no_setup_and_bad_values_are_refused() {
+        let settings = Settings::resolve(Overrides::default(), FileSettings::default()).unwrap();
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(settings.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(settings.runtime.bcrypt_cost, 12);
+        assert!(settings.admin_token.is_none());
+        let too_cheap = Overrides { bcrypt_cost: Some(3), ..Overrides::default() };
+        assert!(Settings::resolve(too_cheap, FileSettings::default()).is_err());
+        assert!(toml::from_str::<FileSettings>("bnid = \"x\"").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn sqlite_directories_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/data/k.db?mode=rwc", dir.path().display());
+        ensure_sqlite_dir(&url).unwrap();
+        assert!(dir.path().join("nested/data").is_dir());
+        ensure_sqlite_dir("postgres://x@y/z").unwrap();
+    }
+}
