@@ -82,9 +82,7 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => {
             let settings = args.settings(Overrides::default())?;
             runtime()?.block_on(async {
-                keygate::config::ensure_sqlite_dir(&settings.database_url)?;
-                let db = keygate_runtime::db::connect(&settings.database_url).await?;
-                keygate_api::migrate(&db).await?;
+                server::open_database(&settings.database_url).await?;
                 eprintln!("database is up to date");
                 anyhow::Ok(())
             })
@@ -92,9 +90,7 @@ fn main() -> anyhow::Result<()> {
         Command::AdminToken(args) => {
             let settings = args.settings(Overrides::default())?;
             runtime()?.block_on(async {
-                keygate::config::ensure_sqlite_dir(&settings.database_url)?;
-                let db = keygate_runtime::db::connect(&settings.database_url).await?;
-                keygate_api::migrate(&db).await?;
+                let db = server::open_database(&settings.database_url).await?;
                 let token = keygate_runtime::auth::create_token(&db).await?;
                 println!("{token}");
                 anyhow::Ok(())

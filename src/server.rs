@@ -4,6 +4,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, web};
 use keygate_runtime::{Runtime, auth, http};
+use sea_orm::DatabaseConnection;
 
 use crate::config::{Settings, ensure_sqlite_dir};
 
@@ -15,11 +16,17 @@ pub struct Prepared {
     pub new_admin_token: Option<String>,
 }
 
+/// Connects to the database and brings its tables up to the schema.
+pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    ensure_sqlite_dir(url)?;
+    let db = keygate_runtime::db::connect(url).await?;
+    keygate_api::migrate(&db).await?;
+    Ok(db)
+}
+
 /// Connects, migrates and bootstraps the admin credential.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    ensure_sqlite_dir(&settings.database_url)?;
-    let db = keygate_runtime::db::connect(&settings.database_url).await?;
-    keygate_api::migrate(&db).await?;
+    let db = open_database(&settings.database_url).await?;
     let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
     let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials);
     Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })

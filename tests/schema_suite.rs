@@ -152,40 +152,29 @@ impl Builder<'_, '_> {
     }
 }
 
+/// Names of the items of `entity[key]` that satisfy `keep`.
+fn names(entity: &Value, key: &str, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    entity[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| keep(item))
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The names responses may carry: readable stored fields, outputs, relations.
 fn readable(entity: &Value) -> Vec<String> {
-    let mut names: Vec<String> = fields(entity)
-        .iter()
-        .filter(|f| matches!(f["visibility"].as_str(), Some("normal" | "read_only")))
-        .map(|f| f["name"].as_str().unwrap().to_owned())
-        .collect();
-    names.extend(
-        entity["virtuals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|v| v["output"] == true)
-            .map(|v| v["name"].as_str().unwrap().to_owned()),
-    );
-    names.extend(entity["relations"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()));
-    names
+    let mut all = names(entity, "fields", |f| matches!(f["visibility"].as_str(), Some("normal" | "read_only")));
+    all.extend(names(entity, "virtuals", |v| v["output"] == true));
+    all.extend(names(entity, "relations", |_| true));
+    all
 }
 
 fn hidden(entity: &Value) -> Vec<String> {
-    let mut names: Vec<String> = fields(entity)
-        .iter()
-        .filter(|f| matches!(f["visibility"].as_str(), Some("hidden" | "write_only")))
-        .map(|f| f["name"].as_str().unwrap().to_owned())
-        .collect();
-    names.extend(
-        entity["virtuals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|v| v["input"] == true)
-            .map(|v| v["name"].as_str().unwrap().to_owned()),
-    );
-    names
+    let mut all = names(entity, "fields", |f| matches!(f["visibility"].as_str(), Some("hidden" | "write_only")));
+    all.extend(names(entity, "virtuals", |v| v["input"] == true));
+    all
 }
 
 /// Outputs a hook of `op` fills: returned by that op, and never again.

@@ -598,6 +598,27 @@ impl Cx<'_> {
         })
     }
 
+    /// One of a closed set of words; the first option is the default when the key is absent.
+    fn keyword<T: Copy>(
+        &mut self,
+        value: Option<&Spanned<String>>,
+        code: &'static str,
+        what: &str,
+        options: &[(&'static str, T)],
+    ) -> T {
+        let Some(value) = value else { return options[0].1 };
+        if let Some((_, chosen)) = options.iter().find(|(word, _)| *word == value.as_str()) {
+            return *chosen;
+        }
+        let words: Vec<&str> = options.iter().map(|(word, _)| *word).collect();
+        self.error(
+            Diagnostic::error(code, Pos::of(value), format!("unknown {what} `{}`", value.as_str()))
+                .label(format!("expected {}", backticked(words.iter().copied())))
+                .maybe_help(did_you_mean(value, words.iter().copied())),
+        );
+        options[0].1
+    }
+
     fn missing_type(&mut self, name: &Spanned<String>) {
         self.error(
             Diagnostic::error("missing-type", Pos::of(name), format!("field `{}` has no `type`", name.as_str()))
@@ -913,42 +934,24 @@ impl Cx<'_> {
                 }
             },
         };
-        let encoding = match def.encoding.as_ref().map(|e| (e, e.as_str())) {
-            None | Some((_, "json")) => Encoding::Json,
-            Some((_, "form")) => Encoding::Form,
-            Some((e, other)) => {
-                self.error(
-                    Diagnostic::error("bad-encoding", Pos::of(e), format!("unknown encoding `{other}`"))
-                        .label("expected `json` or `form`")
-                        .maybe_help(did_you_mean(other, ["json", "form"])),
-                );
-                Encoding::Json
-            }
-        };
-        let auth = match def.auth.as_ref().map(|a| (a, a.as_str())) {
-            None | Some((_, "admin")) => Auth::Admin,
-            Some((_, "public")) => Auth::Public,
-            Some((a, other)) => {
-                self.error(
-                    Diagnostic::error("bad-auth", Pos::of(a), format!("unknown caller class `{other}`"))
-                        .label("expected `admin` or `public`")
-                        .maybe_help(did_you_mean(other, ["admin", "public"])),
-                );
-                Auth::Admin
-            }
-        };
-        let response = match def.response.as_ref().map(|r| (r, r.as_str())) {
-            None | Some((_, "record")) => ResponseShape::Record,
-            Some((_, "empty")) => ResponseShape::Empty,
-            Some((r, other)) => {
-                self.error(
-                    Diagnostic::error("bad-response", Pos::of(r), format!("unknown response shape `{other}`"))
-                        .label("expected `record` or `empty`")
-                        .maybe_help(did_you_mean(other, ["record", "empty"])),
-                );
-                ResponseShape::Record
-            }
-        };
+        let encoding = self.keyword(
+            def.encoding.as_ref(),
+            "bad-encoding",
+            "encoding",
+            &[("json", Encoding::Json), ("form", Encoding::Form)],
+        );
+        let auth = self.keyword(
+            def.auth.as_ref(),
+            "bad-auth",
+            "caller class",
+            &[("admin", Auth::Admin), ("public", Auth::Public)],
+        );
+        let response = self.keyword(
+            def.response.as_ref(),
+            "bad-response",
+            "response shape",
+            &[("record", ResponseShape::Record), ("empty", ResponseShape::Empty)],
+        );
         let default_status = match (action, response) {
             (Action::Create, _) => 201,
             (Action::Delete, _) | (_, ResponseShape::Empty) => 204,

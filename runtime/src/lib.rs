@@ -31,3 +31,33 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+/// Includes the files `keygate_codegen::build::run` wrote into the calling crate's `OUT_DIR`:
+/// modules `entities`, `dto` and `routes`, the constants `OPENAPI` and `SCHEMA`, and `migrate`.
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        /// sea-orm entities, one module per schema entity, and `migrate`.
+        pub mod entities {
+            include!(concat!(env!("OUT_DIR"), "/entities.rs"));
+        }
+
+        /// Request bodies and response views.
+        pub mod dto {
+            include!(concat!(env!("OUT_DIR"), "/dto.rs"));
+        }
+
+        /// actix-web handlers and `configure`.
+        pub mod routes {
+            include!(concat!(env!("OUT_DIR"), "/routes.rs"));
+        }
+
+        /// The OpenAPI 3.1 document of every generated route.
+        pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
+        /// The compiled schema (resolved entities, fields, ops and routes) as JSON.
+        pub const SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/schema.json"));
+
+        pub use entities::migrate;
+    };
+}

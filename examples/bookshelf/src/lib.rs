@@ -5,25 +5,7 @@
 
 mod hooks;
 
-/// Generated entities.
-pub mod entities {
-    include!(concat!(env!("OUT_DIR"), "/entities.rs"));
-}
-
-/// Generated request and response types.
-pub mod dto {
-    include!(concat!(env!("OUT_DIR"), "/dto.rs"));
-}
-
-/// Generated handlers.
-pub mod routes {
-    include!(concat!(env!("OUT_DIR"), "/routes.rs"));
-}
-
-/// The OpenAPI document.
-pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
-
-pub use entities::migrate;
+keygate_runtime::include_generated!();
 
 /// The service's HTTP application.
 pub fn app(
