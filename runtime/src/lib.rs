@@ -15,6 +15,7 @@ pub mod error;
 pub mod hook;
 pub mod hooks;
 pub mod http;
+pub mod jose;
 pub mod list;
 pub mod migrate;
 pub mod password;

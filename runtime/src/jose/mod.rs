@@ -1,0 +1,16 @@
+//! JOSE: signing keys (RFC 7517/7518, EdDSA per RFC 8037), JWK thumbprints (RFC 7638) used as
+//! `kid`, compact JWS/JWT (RFC 7515/7519), and encryption of private keys at rest.
+//!
+//! Signing and verification use `ring`; RSA key generation uses the `rsa` crate (ring cannot
+//! generate RSA keys), after which the key is handled by ring like the others. Keys are parsed
+//! once into `SigningKey` values and reused for every token.
+
+mod jwk;
+mod jwt;
+mod key;
+mod seal;
+
+pub use jwk::{Jwk, Jwks};
+pub use jwt::{JwtError, decode_header, sign_jwt, verify_jwt};
+pub use key::{Algorithm, KeyError, SigningKey};
+pub use seal::{MasterKey, SealError};
