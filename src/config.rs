@@ -2,7 +2,7 @@
 //! config file, and built-in defaults that need no set-up.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use keygate_runtime::RuntimeConfig;
@@ -26,7 +26,14 @@ pub struct Settings {
     pub workers: usize,
     /// Runtime settings (bcrypt cost, body limit, lifetimes).
     pub runtime: RuntimeConfig,
+    /// Base64url master key sealing private signing keys; when absent, `master_key_file`.
+    pub master_key: Option<String>,
+    /// Where a development master key is kept (created with mode 0600 when missing).
+    pub master_key_file: PathBuf,
 }
+
+/// Default location of the generated development master key.
+pub const DEFAULT_MASTER_KEY_FILE: &str = "keygate-data/master.key";
 
 /// The config file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +51,10 @@ pub struct FileSettings {
     pub bcrypt_cost: Option<u32>,
     /// Largest request body in bytes.
     pub body_limit: Option<usize>,
+    /// Master key (base64url, 32 bytes).
+    pub master_key: Option<String>,
+    /// Master key file for development.
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -68,6 +79,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     /// `--bcrypt-cost` / `KEYGATE_BCRYPT_COST`.
     pub bcrypt_cost: Option<u32>,
+    /// `KEYGATE_MASTER_KEY`.
+    pub master_key: Option<String>,
 }
 
 impl Settings {
@@ -94,6 +107,8 @@ impl Settings {
                 body_limit: file.body_limit.unwrap_or(defaults.body_limit),
                 ..defaults
             },
+            master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
+            master_key_file: file.master_key_file.unwrap_or_else(|| PathBuf::from(DEFAULT_MASTER_KEY_FILE)),
         })
     }
 }

@@ -29,6 +29,28 @@ enum Command {
     Openapi,
     /// Create an additional admin token, print it once, and exit.
     AdminToken(DatabaseArgs),
+    /// Manage tenants' signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Replace a tenant's signing key. The old public key stays in the JWKS for 24 hours, so
+    /// tokens signed before the rotation keep verifying.
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+struct RotateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The tenant, by slug.
+    #[arg(long)]
+    tenant: String,
+    /// Algorithm of the key to rotate: RS256, ES256 or EdDSA.
+    #[arg(long, default_value = "RS256")]
+    alg: String,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +86,7 @@ impl DatabaseArgs {
         };
         overrides.database_url = self.database_url.clone();
         overrides.admin_token = std::env::var("KEYGATE_ADMIN_TOKEN").ok();
+        overrides.master_key = std::env::var("KEYGATE_MASTER_KEY").ok();
         Settings::resolve(overrides, file)
     }
 }
@@ -93,6 +116,26 @@ fn main() -> anyhow::Result<()> {
                 let db = server::open_database(&settings.database_url).await?;
                 let token = keygate_runtime::auth::create_token(&db).await?;
                 println!("{token}");
+                anyhow::Ok(())
+            })
+        }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            let settings = args.database.settings(Overrides::default())?;
+            let algorithm = keygate_runtime::jose::Algorithm::from_name(&args.alg)
+                .with_context(|| format!("unknown algorithm `{}`; use RS256, ES256 or EdDSA", args.alg))?;
+            runtime()?.block_on(async {
+                let db = server::open_database(&settings.database_url).await?;
+                let tenant = keygate_runtime::crud::find_by::<keygate_api::entities::tenant::Entity>(
+                    &db,
+                    keygate_api::entities::tenant::Column::Slug,
+                    &args.tenant,
+                )
+                .await
+                .map_err(|_| anyhow::anyhow!("no tenant `{}`", args.tenant))?;
+                let keys = keygate_runtime::keys::KeyStore::new(server::master_key(&settings)?);
+                let key = keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention).await?;
+                println!("{}", key.kid());
+                eprintln!("rotated the {algorithm} key of `{}`; running servers pick it up on restart", args.tenant);
                 anyhow::Ok(())
             })
         }

@@ -3,6 +3,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, web};
+use keygate_runtime::jose::MasterKey;
 use keygate_runtime::{Runtime, auth, http};
 use sea_orm::DatabaseConnection;
 
@@ -28,8 +29,24 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
 pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings.database_url).await?;
     let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
-    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials);
+    let master = master_key(settings)?;
+    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master);
     Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })
+}
+
+/// The master key sealing private signing keys: configured, or a development key file.
+pub fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(configured) = &settings.master_key {
+        return Ok(MasterKey::from_base64(configured)?);
+    }
+    let (key, created) = MasterKey::load_or_create(&settings.master_key_file)?;
+    if created {
+        tracing::warn!(
+            file = %settings.master_key_file.display(),
+            "generated a development master key for signing keys; in production set KEYGATE_MASTER_KEY and keep it out of the data directory"
+        );
+    }
+    Ok(key)
 }
 
 /// The whole HTTP surface: health, OpenAPI, every generated route, problem+json fallbacks.

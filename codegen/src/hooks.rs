@@ -83,11 +83,24 @@ pub struct HookSig {
     pub doc: String,
 }
 
-/// Every hook the schema may name.
+/// An endpoint handler: `pub async fn name(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandlerSig {
+    /// Function name, as written in `schema.yaml`.
+    pub name: String,
+    /// Path the generated code calls.
+    pub path: String,
+    /// First line of its doc comment.
+    pub doc: String,
+}
+
+/// Every hook and endpoint handler the schema may name.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HookCatalog {
-    /// In the order they were read.
+    /// Hooks, in the order they were read.
     pub hooks: Vec<HookSig>,
+    /// Endpoint handlers, in the order they were read.
+    pub handlers: Vec<HandlerSig>,
 }
 
 /// A hook module could not be read.
@@ -112,7 +125,17 @@ impl HookCatalog {
                 continue;
             }
             let mut inputs = function.sig.inputs.iter();
-            let Some(phase) = inputs.next().and_then(context_phase) else { continue };
+            let first = inputs.next();
+            if first.is_some_and(is_endpoint_ctx) && function.sig.inputs.len() == 1 {
+                let name = function.sig.ident.to_string();
+                self.handlers.push(HandlerSig {
+                    path: format!("{module}::{name}"),
+                    name,
+                    doc: first_doc_line(&function.attrs),
+                });
+                continue;
+            }
+            let Some(phase) = first.and_then(context_phase) else { continue };
             let name = function.sig.ident.to_string();
             let mut params = Vec::new();
             for input in inputs {
@@ -133,10 +156,21 @@ impl HookCatalog {
         Ok(())
     }
 
+    /// The endpoint handler called `name`.
+    pub fn handler(&self, name: &str) -> Option<&HandlerSig> {
+        self.handlers.iter().find(|handler| handler.name == name)
+    }
+
     /// The hook called `name`.
     pub fn get(&self, name: &str) -> Option<&HookSig> {
         self.hooks.iter().find(|hook| hook.name == name)
     }
+}
+
+/// `ctx: EndpointCtx<'_>`, by value: an endpoint handler.
+fn is_endpoint_ctx(arg: &FnArg) -> bool {
+    let FnArg::Typed(typed) = arg else { return false };
+    last_segment_name(&typed.ty).as_deref() == Some("EndpointCtx")
 }
 
 /// `&mut PreCtx<'_>` → pre, `&mut PostCtx<'_>` → post; anything else is not a hook.

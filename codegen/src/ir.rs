@@ -18,6 +18,31 @@ pub struct Ir {
     pub tenancy: Option<Tenancy>,
     /// Entities in schema order.
     pub entities: Vec<Entity>,
+    /// Protocol endpoints in schema order.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A route whose behaviour is a hand-written handler.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    /// Endpoint name.
+    pub name: String,
+    /// HTTP method, uppercase.
+    pub method: String,
+    /// Full route path.
+    pub path: String,
+    /// Whether the path names a tenant (`{tenant}`), resolved before the handler runs.
+    pub tenant_scoped: bool,
+    /// Who may call it.
+    pub auth: Auth,
+    /// Path of the handler function.
+    pub handler: String,
+    /// Generated route function, e.g. `endpoint_jwks`.
+    pub route_fn: String,
+    /// One-line description.
+    pub doc: String,
+    /// Line in schema.yaml.
+    pub line: usize,
 }
 
 /// `tenancy:` resolved.

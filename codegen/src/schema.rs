@@ -27,6 +27,26 @@ pub struct SchemaFile {
     pub tenancy: Option<TenancyDef>,
     /// The entities, in the order they are written.
     pub entities: IndexMap<Name, EntityDef>,
+    /// Protocol routes whose behaviour is a hand-written handler.
+    #[serde(default)]
+    pub endpoints: IndexMap<Name, EndpointDef>,
+}
+
+/// One entry under `endpoints:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointDef {
+    /// `METHOD /path`; under the tenant's URL (`/{tenant}/path`) unless the path places
+    /// `{tenant}` itself or `scope: service`.
+    pub http: Name,
+    /// `tenant` (default when the schema has tenancy) or `service`.
+    pub scope: Option<Name>,
+    /// Who may call it: `public` (default) or `admin`.
+    pub auth: Option<Name>,
+    /// Handler function; defaults to the endpoint's name.
+    pub handler: Option<Name>,
+    /// One-line description.
+    pub doc: Option<String>,
 }
 
 /// `service:`.

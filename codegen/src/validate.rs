@@ -101,8 +101,11 @@ impl Cx<'_> {
             entities.push(self.entity(name, def, file, tenancy.as_ref(), &prefix, &entity_names));
         }
         self.check_relations(file, &entities);
-        self.check_routes(&entities, file);
-        Ir { title, prefix, tenancy, entities }
+        let endpoints =
+            file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
+        let ir = Ir { title, prefix, tenancy, entities, endpoints };
+        self.check_routes(&ir, file);
+        ir
     }
 
     fn tenancy(&mut self, def: &schema::TenancyDef, file: &SchemaFile, prefix: &str) -> Option<Tenancy> {
@@ -1419,9 +1422,132 @@ impl Cx<'_> {
         }
     }
 
-    fn check_routes(&mut self, entities: &[Entity], file: &SchemaFile) {
+    fn endpoint(
+        &mut self,
+        name: &Spanned<String>,
+        def: &schema::EndpointDef,
+        tenancy: Option<&Tenancy>,
+    ) -> Option<Endpoint> {
+        let pos = Pos::of(name);
+        if !is_snake_identifier(name) {
+            self.error(
+                Diagnostic::error(
+                    "bad-name",
+                    pos,
+                    format!("endpoint name `{}` is not a snake_case identifier", name.as_str()),
+                )
+                .label("used in the generated route's name")
+                .help("use lowercase letters, digits and underscores, starting with a letter"),
+            );
+            return None;
+        }
+        let (method, path) = match parse_endpoint_http(&def.http) {
+            Ok(parsed) => parsed,
+            Err(help) => {
+                self.error(
+                    Diagnostic::error(
+                        "bad-http",
+                        Pos::of(&def.http),
+                        format!("cannot read route `{}`", def.http.as_str()),
+                    )
+                    .label("expected `METHOD /path`")
+                    .help(help),
+                );
+                return None;
+            }
+        };
+        // The first option is the default: tenant-scoped when the schema has tenants.
+        let scopes = if tenancy.is_some() {
+            [("tenant", true), ("service", false)]
+        } else {
+            [("service", false), ("tenant", true)]
+        };
+        let tenant_scoped = self.keyword(def.scope.as_ref(), "bad-scope", "scope", &scopes);
+        if tenant_scoped && tenancy.is_none() {
+            let at = def.scope.as_ref().map(Pos::of).unwrap_or(pos);
+            self.error(
+                Diagnostic::error(
+                    "no-tenancy",
+                    at,
+                    format!("endpoint `{}` is tenant-scoped but the schema has no `tenancy:` section", name.as_str()),
+                )
+                .label("needs a tenant entity")
+                .help("add `tenancy:` or write `scope: service`"),
+            );
+        }
+        if !tenant_scoped && path.contains("{tenant}") {
+            self.error(
+                Diagnostic::error(
+                    "bad-http",
+                    Pos::of(&def.http),
+                    "`{tenant}` appears in a route with `scope: service`",
+                )
+                .label("no tenant to resolve")
+                .help("remove `{tenant}` or drop `scope: service`"),
+            );
+        }
+        let path = if tenant_scoped && !path.contains("{tenant}") { format!("/{{tenant}}{path}") } else { path };
+        let auth = self.keyword(
+            def.auth.as_ref(),
+            "bad-auth",
+            "caller class",
+            &[("public", Auth::Public), ("admin", Auth::Admin)],
+        );
+        let handler_name = def.handler.as_ref().map(|h| h.as_str()).unwrap_or(name.as_str());
+        let handler_pos = def.handler.as_ref().map(Pos::of).unwrap_or(pos);
+        let Some(handler) = self.catalog.handler(handler_name) else {
+            let help = match suggest(handler_name, self.catalog.handlers.iter().map(|h| h.name.as_str())) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "a handler is a `pub async fn NAME(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>` in the endpoint module".into(),
+            };
+            self.error(
+                Diagnostic::error("unknown-handler", handler_pos, format!("unknown endpoint handler `{handler_name}`"))
+                    .label("no handler function has this name")
+                    .help(help),
+            );
+            return None;
+        };
+        Some(Endpoint {
+            name: name.to_string(),
+            method,
+            path,
+            tenant_scoped,
+            auth,
+            handler: handler.path.clone(),
+            route_fn: format!("endpoint_{}", name.as_str()),
+            doc: def.doc.clone().unwrap_or_else(|| handler.doc.clone()),
+            line: pos.line,
+        })
+    }
+
+    fn check_routes(&mut self, ir: &Ir, file: &SchemaFile) {
         let mut seen: Vec<(String, String, String, usize)> = Vec::new();
-        for entity in entities {
+        for endpoint in &ir.endpoints {
+            let key = format!("{} {}", endpoint.method, route_shape(&endpoint.path));
+            if let Some((_, other, other_op, other_line)) = seen.iter().find(|(k, ..)| *k == key) {
+                let pos = file
+                    .endpoints
+                    .iter()
+                    .find(|(k, _)| k.as_str() == endpoint.name)
+                    .map(|(_, d)| Pos::of(&d.http))
+                    .unwrap_or_default();
+                self.error(
+                    Diagnostic::error(
+                        "duplicate-route",
+                        pos,
+                        format!(
+                            "route `{} {}` is already served by `{other}.{other_op}`",
+                            endpoint.method, endpoint.path
+                        ),
+                    )
+                    .label("same method and path")
+                    .help(format!("change `http` here or at line {other_line}")),
+                );
+            } else {
+                seen.push((key, "endpoints".into(), endpoint.name.clone(), endpoint.line));
+            }
+        }
+        for entity in &ir.entities {
             for op in &entity.ops {
                 let shape = route_shape(&op.path);
                 if let Some((_, other_entity, other_op, other_line)) =
@@ -1456,6 +1582,31 @@ fn op_position(file: &SchemaFile, entity: &str, op: &str) -> Option<Pos> {
         OpEntry::Def(def) => def.http.as_ref().map(Pos::of).or(Some(Pos::of(entry))),
         OpEntry::Enabled(_) => Some(Pos::of(entry)),
     }
+}
+
+/// `METHOD /path` of an endpoint: like `parse_http`, with `{tenant}` as the only parameter.
+fn parse_endpoint_http(http: &str) -> Result<(String, String), String> {
+    let mut parts = http.split_whitespace();
+    let (Some(method), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("write it as `GET /.well-known/jwks.json`".into());
+    };
+    let method = method.to_ascii_uppercase();
+    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+        return Err(format!("`{method}` is not a method; use GET, POST, PUT, PATCH or DELETE"));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("the path must start with `/`: `{method} /{path}`"));
+    }
+    for segment in path.split('/').skip(1) {
+        let is_param = segment.starts_with('{') && segment.ends_with('}');
+        if is_param && segment != "{tenant}" {
+            return Err(format!("`{segment}` is not a known path parameter; endpoints take only `{{tenant}}`"));
+        }
+        if !is_param && !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+            return Err(format!("path segment `{segment}` has characters routes cannot match"));
+        }
+    }
+    Ok((method, path.trim_end_matches('/').to_owned()))
 }
 
 fn route_shape(path: &str) -> String {

@@ -1,13 +1,18 @@
 //! What `schema.yaml` generates, as reviewed snapshots. A schema edit shows up in review as a diff
 //! of these files; `cargo insta review` accepts it. CI fails on a stale snapshot.
 
+/// The generator as `build.rs` configures it.
+fn generator() -> keygate_codegen::Generator {
+    keygate_codegen::Generator::new()
+        .hook_module("::keygate_runtime::hooks", include_str!("../../runtime/src/hooks.rs"))
+        .and_then(|g| g.hook_module("::keygate_runtime::endpoints", include_str!("../../runtime/src/endpoints.rs")))
+        .expect("runtime hook and endpoint modules parse")
+}
+
 #[test]
 fn generated_code_matches_the_reviewed_snapshots() {
     let schema = include_str!("../../schema.yaml");
-    let hooks = include_str!("../../runtime/src/hooks.rs");
-    let generator =
-        keygate_codegen::Generator::new().hook_module("::keygate_runtime::hooks", hooks).expect("runtime hooks parse");
-    let files = generator.generate(schema).unwrap_or_else(|d| panic!("{}", d.render("schema.yaml", schema)));
+    let files = generator().generate(schema).unwrap_or_else(|d| panic!("{}", d.render("schema.yaml", schema)));
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
@@ -21,8 +26,7 @@ fn generated_code_matches_the_reviewed_snapshots() {
 fn the_build_uses_what_the_snapshot_shows() {
     // The crate was compiled from the same schema: its embedded documents equal a fresh generation.
     let schema = include_str!("../../schema.yaml");
-    let hooks = include_str!("../../runtime/src/hooks.rs");
-    let generator = keygate_codegen::Generator::new().hook_module("::keygate_runtime::hooks", hooks).unwrap();
+    let generator = generator();
     let files = generator.generate(schema).unwrap();
     let openapi = files.iter().find(|f| f.name == "openapi.json").unwrap();
     assert_eq!(openapi.contents, keygate_api::OPENAPI);

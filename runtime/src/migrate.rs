@@ -86,6 +86,7 @@ impl<'a> Migration<'a> {
     pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
         let migration = Self { db, schema: Schema::new(db.get_database_backend()) };
         migration.ensure(credential::Entity).await?;
+        migration.ensure(crate::keys::signing_key::Entity).await?;
         Ok(migration)
     }
 

@@ -9,6 +9,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::auth::AdminCredentials;
 use crate::error::ApiError;
+use crate::jose::MasterKey;
+use crate::keys::KeyStore;
 
 /// Settings hooks and handlers read.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct RuntimeConfig {
     pub device_code_lifetime: Duration,
     /// Polling interval handed to devices (RFC 8628 §3.2).
     pub device_poll_interval: Duration,
+    /// How long a rotated-out signing key stays in the JWKS: longer than any token it signed.
+    pub key_retention: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -33,6 +37,7 @@ impl Default for RuntimeConfig {
             par_lifetime: Duration::seconds(60),
             device_code_lifetime: Duration::minutes(10),
             device_poll_interval: Duration::seconds(5),
+            key_retention: Duration::hours(24),
         }
     }
 }
@@ -46,13 +51,19 @@ pub struct Runtime {
     write_gate: Option<Arc<Mutex<()>>>,
     config: RuntimeConfig,
     admin: AdminCredentials,
+    keys: KeyStore,
 }
 
 impl Runtime {
-    /// Wraps a connected, migrated database.
-    pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials) -> Self {
+    /// Wraps a connected, migrated database; private signing keys are sealed under `master`.
+    pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
         let write_gate = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Self { db, write_gate, config, admin }
+        Self { db, write_gate, config, admin, keys: KeyStore::new(master) }
+    }
+
+    /// The tenants' signing keys.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
     }
 
     /// The connection pool, for reads.

@@ -84,7 +84,10 @@ pub async fn runtime(db: &TestDb) -> web::Data<Runtime> {
     keygate_api::migrate(&conn).await.expect("migrate");
     let bootstrap = keygate_runtime::auth::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
     let config = RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() };
-    web::Data::new(Runtime::new(conn, config, bootstrap.credentials))
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
+    let master = keygate_runtime::jose::MasterKey::from_bytes(&key).expect("master key");
+    web::Data::new(Runtime::new(conn, config, bootstrap.credentials, master))
 }
 
 /// Runs `check` against a fresh app on every backend.

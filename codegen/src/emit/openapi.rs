@@ -22,6 +22,23 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
             item[op.method.to_ascii_lowercase()] = operation(entity, op, ir);
         }
     }
+    for endpoint in &ir.endpoints {
+        let item = paths.entry(endpoint.path.clone()).or_insert_with(|| json!({}));
+        let mut operation = json!({
+            "operationId": endpoint.route_fn,
+            "summary": endpoint.doc,
+            "tags": ["endpoints"],
+            "responses": { "200": { "description": "See the protocol specification named in the summary." } },
+        });
+        if endpoint.tenant_scoped {
+            let key = ir.tenancy.as_ref().map(|t| t.key.as_str()).unwrap_or("key");
+            operation["parameters"] = json!([{ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The tenant's `{key}`.") }]);
+        }
+        if endpoint.auth == Auth::Admin {
+            operation["security"] = json!([{ "admin": [] }]);
+        }
+        item[endpoint.method.to_ascii_lowercase()] = operation;
+    }
     let document = json!({
         "openapi": "3.1.0",
         "info": { "title": ir.title, "version": env!("CARGO_PKG_VERSION") },

@@ -13,7 +13,9 @@ use quote::quote;
 use super::dto::{input_type_name, view_type_name};
 use super::{default_expr, doc_lines, ident};
 use crate::hooks::ParamKind;
-use crate::ir::{Action, Auth, DefaultValue, Encoding, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape};
+use crate::ir::{
+    Action, Auth, DefaultValue, Encoding, Endpoint, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape,
+};
 
 pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
     let scope_fn = ir.tenancy.as_ref().map(|tenancy| {
@@ -49,6 +51,10 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
             }
             routes.entry(op.path.clone()).or_default().push((op.method.clone(), op.handler.clone()));
         }
+    }
+    for endpoint in &ir.endpoints {
+        handlers.push(emit_endpoint(endpoint));
+        routes.entry(endpoint.path.clone()).or_default().push((endpoint.method.clone(), endpoint.route_fn.clone()));
     }
     // Static segments before parameters, so `/things/revoke` is tried before `/things/{id}`.
     let mut paths: Vec<_> = routes.into_iter().collect();
@@ -486,4 +492,39 @@ fn update_assignments(entity: &Entity, op: &Op) -> Vec<TokenStream> {
 /// Defaults that are plain values (no allocation, no call) need no closure.
 fn is_cheap(default: &DefaultValue) -> bool {
     matches!(default, DefaultValue::Now | DefaultValue::Bool(_) | DefaultValue::Integer(_))
+}
+
+/// An endpoint's route: authorise, resolve the tenant, hand the request to its handler.
+fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
+    let name = ident(&endpoint.route_fn);
+    let auth = match endpoint.auth {
+        Auth::Admin => "the admin credential",
+        Auth::Public => "anyone",
+    };
+    let doc = doc_lines(&format!(
+        "`{} {}`: endpoint `{}` (schema line {}), handled by `{}`.\n\n{}\n\n**Permissions**: {auth}.",
+        endpoint.method, endpoint.path, endpoint.name, endpoint.line, endpoint.handler, endpoint.doc
+    ));
+    let caller = match endpoint.auth {
+        Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
+        Auth::Public => quote!(),
+    };
+    let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
+    let (resolve, tenant) = if endpoint.tenant_scoped {
+        (quote!(let tenant = tenant_scope(rt.db(), &req).await?;), quote!(::std::option::Option::Some(tenant)))
+    } else {
+        (quote!(), quote!(::std::option::Option::None))
+    };
+    quote! {
+        #doc
+        pub async fn #name(
+            #caller
+            rt: ::actix_web::web::Data<::keygate_runtime::Runtime>,
+            req: ::actix_web::HttpRequest,
+            body: ::actix_web::web::Bytes,
+        ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
+            #resolve
+            #handler(::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await
+        }
+    }
 }

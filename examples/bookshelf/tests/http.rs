@@ -14,7 +14,8 @@ async fn shelves_and_books_with_a_custom_hook() {
     let db = keygate_runtime::db::connect(&url).await.unwrap();
     bookshelf::migrate(&db).await.unwrap();
     let admin = keygate_runtime::auth::bootstrap(&db, Some(TOKEN)).await.unwrap().credentials;
-    let runtime = web::Data::new(Runtime::new(db, RuntimeConfig::default(), admin));
+    let master = keygate_runtime::jose::MasterKey::from_bytes(&[9u8; 32]).unwrap();
+    let runtime = web::Data::new(Runtime::new(db, RuntimeConfig::default(), admin, master));
     let app = test::init_service(bookshelf::app(runtime)).await;
 
     let call = async |method: &str, path: &str, body: Option<Value>| -> (StatusCode, Value) {

@@ -1,0 +1,53 @@
+//! Every endpoint handler `schema.yaml` may name, one function each. keygate-codegen reads this
+//! file: a handler is a `pub async fn NAME(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`.
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use serde::Deserialize;
+
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::jose::Algorithm;
+
+/// The tenant's public signing keys (RFC 7517 §5), for verifying its tokens offline.
+pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let tx = rt.begin_write().await?;
+    let jwks = rt.keys().jwks(&*tx, tenant).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        // Keys change rarely and clients refetch on an unknown `kid`; a short cache is safe.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(jwks))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateRequest {
+    alg: Option<String>,
+}
+
+/// Rotates the tenant's signing key (`{"alg": "ES256"}`, default RS256). The previous public key
+/// stays published for the configured retention, so tokens signed before the rotation verify.
+pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: RotateRequest = if ctx.body().is_empty() {
+        RotateRequest::default()
+    } else {
+        serde_json::from_slice(ctx.body())
+            .map_err(|e| ApiError::bad_request(format!("the body is not a rotation request: {e}")))?
+    };
+    let algorithm = match request.alg.as_deref() {
+        None => crate::keys::DEFAULT_ALGORITHM,
+        Some(name) => Algorithm::from_name(name).ok_or_else(|| {
+            ApiError::invalid_field("alg", format!("must be one of: {}", Algorithm::ALL.map(|a| a.as_str()).join(", ")))
+        })?,
+    };
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let tx = rt.begin_write().await?;
+    let key = rt.keys().rotate(&*tx, tenant, algorithm, rt.config().key_retention).await?;
+    tx.commit().await?;
+    Ok(crate::http::respond(200, &serde_json::json!({ "kid": key.kid(), "alg": algorithm.as_str() })))
+}
