@@ -7,6 +7,7 @@ fn main() {
         hook_modules: &[
             ("::keygate_runtime::hooks", "../runtime/src/hooks.rs"),
             ("::keygate_runtime::endpoints", "../runtime/src/endpoints.rs"),
+            ("::keygate_runtime::roles", "../runtime/src/roles.rs"),
         ],
     });
 }

@@ -55,6 +55,8 @@ pub struct FileSettings {
     pub master_key: Option<String>,
     /// Master key file for development.
     pub master_key_file: Option<PathBuf>,
+    /// Public base URL.
+    pub public_url: Option<String>,
 }
 
 impl FileSettings {
@@ -81,6 +83,8 @@ pub struct Overrides {
     pub bcrypt_cost: Option<u32>,
     /// `KEYGATE_MASTER_KEY`.
     pub master_key: Option<String>,
+    /// `--public-url` / `KEYGATE_PUBLIC_URL`.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -94,8 +98,16 @@ impl Settings {
             .or(file.workers)
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         anyhow::ensure!(workers > 0, "workers must be at least 1");
+        let bind: SocketAddr =
+            overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address"));
+        let public_url = overrides.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{bind}"));
+        anyhow::ensure!(
+            public_url.starts_with("https://") || public_url.starts_with("http://"),
+            "the public URL must be an http(s) URL, not `{public_url}`"
+        );
+        let public_url = public_url.trim_end_matches('/').to_owned();
         Ok(Self {
-            bind: overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address")),
+            bind,
             database_url: overrides
                 .database_url
                 .or(file.database_url)
@@ -105,6 +117,7 @@ impl Settings {
             runtime: RuntimeConfig {
                 bcrypt_cost,
                 body_limit: file.body_limit.unwrap_or(defaults.body_limit),
+                public_url,
                 ..defaults
             },
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),

@@ -76,6 +76,10 @@ struct ServeArgs {
     /// bcrypt cost for password hashes (4-31, default 12).
     #[arg(long, env = "KEYGATE_BCRYPT_COST")]
     bcrypt_cost: Option<u32>,
+    /// Public base URL clients reach Keygate at; tenant issuers are `{public_url}/{tenant}`
+    /// (default: http://{bind}).
+    #[arg(long, env = "KEYGATE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -144,6 +148,7 @@ fn main() -> anyhow::Result<()> {
                 bind: args.bind,
                 workers: args.workers,
                 bcrypt_cost: args.bcrypt_cost,
+                public_url: args.public_url.clone(),
                 ..Overrides::default()
             };
             let settings = args.database.settings(overrides)?;

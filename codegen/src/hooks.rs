@@ -90,17 +90,60 @@ pub struct HandlerSig {
     pub name: String,
     /// Path the generated code calls.
     pub path: String,
+    /// Whether it is generic over the schema's roles (`<R: Roles>`).
+    pub needs_roles: bool,
     /// First line of its doc comment.
     pub doc: String,
 }
 
-/// Every hook and endpoint handler the schema may name.
+/// A role: a runtime trait whose `fn FIELD(&self) -> T` methods name the fields an entity must
+/// have to play it (e.g. `OauthClient` needs `client_secret_hash: string`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleSig {
+    /// snake_case name used in `roles:`, e.g. `oauth_client`.
+    pub name: String,
+    /// Trait name, e.g. `OauthClient`.
+    pub trait_name: String,
+    /// Path of the trait.
+    pub path: String,
+    /// The fields, in declaration order.
+    pub fields: Vec<RoleField>,
+    /// First line of its doc comment.
+    pub doc: String,
+}
+
+/// A field a role needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleField {
+    /// Field (and method) name.
+    pub name: String,
+    /// The value type.
+    pub ty: ParamType,
+    /// How the generated accessor returns it.
+    pub access: Access,
+}
+
+/// How a role accessor returns a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// By value (`Copy` types): `self.field`.
+    Copy,
+    /// By reference: `&self.field`.
+    Ref,
+    /// `Option<&str>` from `Option<String>`: `self.field.as_deref()`.
+    OptionRef,
+}
+
+/// Every hook, endpoint handler and role the schema may name.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HookCatalog {
     /// Hooks, in the order they were read.
     pub hooks: Vec<HookSig>,
     /// Endpoint handlers, in the order they were read.
     pub handlers: Vec<HandlerSig>,
+    /// Roles, in the order they were read.
+    pub roles: Vec<RoleSig>,
 }
 
 /// A hook module could not be read.
@@ -120,6 +163,14 @@ impl HookCatalog {
             message: format!("not valid Rust: {error}"),
         })?;
         for item in file.items {
+            if let Item::Trait(role) = &item {
+                if let Some(role) =
+                    role_sig(module, role).map_err(|message| HookSourceError { module: module.to_owned(), message })?
+                {
+                    self.roles.push(role);
+                }
+                continue;
+            }
             let Item::Fn(function) = item else { continue };
             if !matches!(function.vis, syn::Visibility::Public(_)) || function.sig.asyncness.is_none() {
                 continue;
@@ -128,9 +179,11 @@ impl HookCatalog {
             let first = inputs.next();
             if first.is_some_and(is_endpoint_ctx) && function.sig.inputs.len() == 1 {
                 let name = function.sig.ident.to_string();
+                let needs_roles = !function.sig.generics.params.is_empty();
                 self.handlers.push(HandlerSig {
                     path: format!("{module}::{name}"),
                     name,
+                    needs_roles,
                     doc: first_doc_line(&function.attrs),
                 });
                 continue;
@@ -161,10 +214,59 @@ impl HookCatalog {
         self.handlers.iter().find(|handler| handler.name == name)
     }
 
+    /// The role called `name` (snake_case).
+    pub fn role(&self, name: &str) -> Option<&RoleSig> {
+        self.roles.iter().find(|role| role.name == name)
+    }
+
     /// The hook called `name`.
     pub fn get(&self, name: &str) -> Option<&HookSig> {
         self.hooks.iter().find(|hook| hook.name == name)
     }
+}
+
+/// A `pub trait` whose items are all `fn name(&self) -> T` is a role; other traits are skipped.
+fn role_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<RoleSig>, String> {
+    if !matches!(item.vis, syn::Visibility::Public(_)) || item.items.is_empty() {
+        return Ok(None);
+    }
+    let trait_name = item.ident.to_string();
+    let mut fields = Vec::new();
+    for member in &item.items {
+        let syn::TraitItem::Fn(method) = member else { return Ok(None) };
+        let takes_self_only =
+            method.sig.inputs.len() == 1 && matches!(method.sig.inputs.first(), Some(FnArg::Receiver(_)));
+        let syn::ReturnType::Type(_, returned) = &method.sig.output else { return Ok(None) };
+        if !takes_self_only {
+            return Ok(None);
+        }
+        let name = method.sig.ident.to_string();
+        let (access, value) = match &**returned {
+            Type::Reference(reference) => (Access::Ref, &*reference.elem),
+            other => match option_inner(other) {
+                Some(Type::Reference(inner)) => (Access::OptionRef, &*inner.elem),
+                _ => (Access::Copy, other),
+            },
+        };
+        let mut ty = match last_segment_name(value).as_deref() {
+            Some("str") => {
+                ParamType { rust: "String".into(), accepts: vec!["string", "text", "enum"], nullable: false }
+            }
+            _ => param_type(value).map_err(|e| format!("role `{trait_name}`, field `{name}`: {e}"))?,
+        };
+        if access == Access::OptionRef {
+            ty.nullable = true;
+        }
+        fields.push(RoleField { name, ty, access });
+    }
+    let name = heck::ToSnakeCase::to_snake_case(trait_name.as_str());
+    Ok(Some(RoleSig {
+        path: format!("{module}::{trait_name}"),
+        name,
+        trait_name,
+        fields,
+        doc: first_doc_line(&item.attrs),
+    }))
 }
 
 /// `ctx: EndpointCtx<'_>`, by value: an endpoint handler.

@@ -20,6 +20,21 @@ pub struct Ir {
     pub entities: Vec<Entity>,
     /// Protocol endpoints in schema order.
     pub endpoints: Vec<Endpoint>,
+    /// Entities bound to runtime roles.
+    pub roles: Vec<RoleBinding>,
+}
+
+/// An entity playing a runtime role.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleBinding {
+    /// The role's trait name, e.g. `OauthClient`.
+    pub trait_name: String,
+    /// Path of the trait.
+    pub path: String,
+    /// The entity.
+    pub entity: String,
+    /// Fields the role reads, with how each accessor returns it.
+    pub fields: Vec<(String, crate::hooks::Access)>,
 }
 
 /// A route whose behaviour is a hand-written handler.
@@ -37,6 +52,8 @@ pub struct Endpoint {
     pub auth: Auth,
     /// Path of the handler function.
     pub handler: String,
+    /// Whether the handler is generic over the schema's `Roles`.
+    pub needs_roles: bool,
     /// Generated route function, e.g. `endpoint_jwks`.
     pub route_fn: String,
     /// One-line description.

@@ -30,6 +30,9 @@ pub struct SchemaFile {
     /// Protocol routes whose behaviour is a hand-written handler.
     #[serde(default)]
     pub endpoints: IndexMap<Name, EndpointDef>,
+    /// Which entity plays each runtime role (`oauth_client: client`).
+    #[serde(default)]
+    pub roles: IndexMap<Name, Name>,
 }
 
 /// One entry under `endpoints:`.

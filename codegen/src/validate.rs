@@ -101,9 +101,11 @@ impl Cx<'_> {
             entities.push(self.entity(name, def, file, tenancy.as_ref(), &prefix, &entity_names));
         }
         self.check_relations(file, &entities);
-        let endpoints =
+        let endpoints: Vec<Endpoint> =
             file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
-        let ir = Ir { title, prefix, tenancy, entities, endpoints };
+        let roles = self.roles(file, &entities);
+        self.check_roles_complete(file, &endpoints, &roles);
+        let ir = Ir { title, prefix, tenancy, entities, endpoints, roles };
         self.check_routes(&ir, file);
         ir
     }
@@ -1514,10 +1516,137 @@ impl Cx<'_> {
             tenant_scoped,
             auth,
             handler: handler.path.clone(),
+            needs_roles: handler.needs_roles,
             route_fn: format!("endpoint_{}", name.as_str()),
             doc: def.doc.clone().unwrap_or_else(|| handler.doc.clone()),
             line: pos.line,
         })
+    }
+
+    /// `roles:`: each binds an entity to a runtime role, whose fields it must have.
+    fn roles(&mut self, file: &SchemaFile, entities: &[Entity]) -> Vec<RoleBinding> {
+        let mut bindings = Vec::new();
+        for (role_name, entity_name) in &file.roles {
+            let Some(role) = self.catalog.role(role_name) else {
+                self.error(
+                    Diagnostic::error(
+                        "unknown-role",
+                        Pos::of(role_name),
+                        format!("unknown role `{}`", role_name.as_str()),
+                    )
+                    .label("no role trait has this name")
+                    .help(
+                        match suggest(role_name, self.catalog.roles.iter().map(|r| r.name.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => {
+                                format!("roles are {}", backticked(self.catalog.roles.iter().map(|r| r.name.as_str())))
+                            }
+                        },
+                    ),
+                );
+                continue;
+            };
+            let Some(entity) = entities.iter().find(|e| e.name == entity_name.as_str()) else {
+                self.error(
+                    Diagnostic::error(
+                        "unknown-entity",
+                        Pos::of(entity_name),
+                        format!("role `{}` names entity `{}`, which is not declared", role.name, entity_name.as_str()),
+                    )
+                    .label("no such entity")
+                    .maybe_help(did_you_mean(entity_name, entities.iter().map(|e| e.name.as_str()))),
+                );
+                continue;
+            };
+            let mut ok = true;
+            if !entity.tenant_scoped {
+                ok = false;
+                self.error(
+                    Diagnostic::error(
+                        "role-binding",
+                        Pos::of(entity_name),
+                        format!("role `{}` needs a tenant-scoped entity", role.name),
+                    )
+                    .label("not tenant-scoped")
+                    .help(format!("add `tenant_scoped: true` to `{}`", entity.name)),
+                );
+            }
+            for field in &role.fields {
+                let problem = match entity.field(&field.name) {
+                    None => Some(format!("needs a field `{}`", field.name)),
+                    Some(f) if !field.ty.accepts.contains(&f.ty.as_str()) || field.ty.nullable != f.nullable => {
+                        Some(format!(
+                            "needs `{}` to be {}{}, but it is {}`{}`",
+                            field.name,
+                            if field.ty.nullable { "a nullable " } else { "" },
+                            field.ty.accepts.first().copied().unwrap_or("?"),
+                            if f.nullable { "nullable " } else { "" },
+                            f.ty.as_str()
+                        ))
+                    }
+                    Some(_) => None,
+                };
+                if let Some(problem) = problem {
+                    ok = false;
+                    self.error(
+                        Diagnostic::error(
+                            "role-binding",
+                            Pos::of(entity_name),
+                            format!("role `{}` {problem} on `{}`", role.name, entity.name),
+                        )
+                        .label("cannot play this role")
+                        .help(format!(
+                            "`{}` reads {}",
+                            role.name,
+                            role.fields
+                                .iter()
+                                .map(|f| format!("`{}` ({})", f.name, f.ty.rust))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
+                }
+            }
+            if ok {
+                bindings.push(RoleBinding {
+                    trait_name: role.trait_name.clone(),
+                    path: role.path.clone(),
+                    entity: entity.name.clone(),
+                    fields: role.fields.iter().map(|f| (f.name.clone(), f.access)).collect(),
+                });
+            }
+        }
+        bindings
+    }
+
+    /// A handler generic over `Roles` needs every role bound.
+    fn check_roles_complete(&mut self, file: &SchemaFile, endpoints: &[Endpoint], bindings: &[RoleBinding]) {
+        let Some(endpoint) = endpoints.iter().find(|e| e.needs_roles) else { return };
+        let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
+        let missing: Vec<&str> =
+            self.catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !bound.contains(r)).collect();
+        if missing.is_empty() || bindings.len() < file.roles.len() {
+            return;
+        }
+        let pos = file
+            .endpoints
+            .iter()
+            .find(|(k, _)| k.as_str() == endpoint.name)
+            .map(|(k, _)| Pos::of(k))
+            .unwrap_or_default();
+        self.error(
+            Diagnostic::error(
+                "missing-role",
+                pos,
+                format!(
+                    "endpoint `{}` needs entities for every role; {} unbound",
+                    endpoint.name,
+                    backticked(missing.iter().copied())
+                ),
+            )
+            .label("its handler reads schema entities through roles")
+            .help(format!("add `roles: {{ {}: ENTITY }}`", missing[0])),
+        );
     }
 
     fn check_routes(&mut self, ir: &Ir, file: &SchemaFile) {

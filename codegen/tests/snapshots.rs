@@ -41,6 +41,21 @@ fn valid_schemas_generate_plain_rust() {
 }
 
 #[test]
+fn role_mistakes_name_the_role_and_the_missing_fields() {
+    let source =
+        std::fs::read_to_string(format!("{}/tests/fixtures/err/21_role_binding.yaml", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let diagnostics = generator().generate(&source).unwrap_err();
+    let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        ["unknown-role", "role-binding", "role-binding"],
+        "{}",
+        diagnostics.render("schema.yaml", &source)
+    );
+}
+
+#[test]
 fn every_error_fixture_fails_for_its_own_reason() {
     // Guards against a fixture that fails for an unrelated reason (e.g. a typo in the fixture).
     let expected = [

@@ -6,6 +6,7 @@ fn generator() -> keygate_codegen::Generator {
     keygate_codegen::Generator::new()
         .hook_module("::keygate_runtime::hooks", include_str!("../../runtime/src/hooks.rs"))
         .and_then(|g| g.hook_module("::keygate_runtime::endpoints", include_str!("../../runtime/src/endpoints.rs")))
+        .and_then(|g| g.hook_module("::keygate_runtime::roles", include_str!("../../runtime/src/roles.rs")))
         .expect("runtime hook and endpoint modules parse")
 }
 

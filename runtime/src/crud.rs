@@ -33,6 +33,11 @@ fn scoped<E: Resource>(select: Select<E>, tenant: Option<Uuid>) -> Select<E> {
     }
 }
 
+/// A query over `E`'s rows in `tenant` (all rows for unscoped entities).
+pub fn scoped_find<E: Resource>(tenant: Option<Uuid>) -> Select<E> {
+    scoped::<E>(E::find(), tenant)
+}
+
 /// The row with primary key `id` in `tenant`; another tenant's row is a 404 like a missing one.
 pub async fn find<E: Resource>(
     db: &impl ConnectionTrait,

@@ -51,3 +51,13 @@ pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, A
     tx.commit().await?;
     Ok(crate::http::respond(200, &serde_json::json!({ "kid": key.kid(), "alg": algorithm.as_str() })))
 }
+
+/// The token endpoint (RFC 6749 §3.2): form-encoded grants, `Cache-Control: no-store`.
+pub async fn token<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::token::token::<R>(&ctx).await
+}
+
+/// Token introspection (RFC 7662) for authenticated clients.
+pub async fn introspect<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::introspect::introspect::<R>(&ctx).await
+}

@@ -27,6 +27,10 @@ pub struct RuntimeConfig {
     pub device_poll_interval: Duration,
     /// How long a rotated-out signing key stays in the JWKS: longer than any token it signed.
     pub key_retention: Duration,
+    /// Public base URL; a tenant's issuer is `{public_url}/{tenant}`.
+    pub public_url: String,
+    /// Lifetime of access tokens.
+    pub access_token_lifetime: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -38,6 +42,8 @@ impl Default for RuntimeConfig {
             device_code_lifetime: Duration::minutes(10),
             device_poll_interval: Duration::seconds(5),
             key_retention: Duration::hours(24),
+            public_url: "http://127.0.0.1:8080".into(),
+            access_token_lifetime: Duration::hours(1),
         }
     }
 }

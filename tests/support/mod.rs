@@ -170,6 +170,8 @@ pub enum Auth<'t> {
     None,
     /// A given bearer token.
     Bearer(&'t str),
+    /// A whole `Authorization` header value.
+    Header(&'t str),
 }
 
 impl Client<'_> {
@@ -252,5 +254,6 @@ fn with_auth(req: test::TestRequest, auth: Auth<'_>) -> test::TestRequest {
         Auth::Admin => req.insert_header((header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))),
         Auth::None => req,
         Auth::Bearer(token) => req.insert_header((header::AUTHORIZATION, format!("Bearer {token}"))),
+        Auth::Header(value) => req.insert_header((header::AUTHORIZATION, value.to_owned())),
     }
 }

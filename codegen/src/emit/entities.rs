@@ -15,8 +15,11 @@ pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
         quote!(migration.ensure(#module::Entity).await?;)
     });
     let indexes = ir.entities.iter().flat_map(index_specs);
+    let roles = emit_roles(ir);
     quote! {
         #(#modules)*
+
+        #roles
 
         /// Indexes beyond primary keys: uniqueness (global or per tenant) and lookups.
         pub const INDEXES: &[::keygate_runtime::migrate::IndexSpec] = &[#(#indexes),*];
@@ -181,4 +184,58 @@ fn dependency_order(ir: &Ir) -> Vec<&Entity> {
         ordered.push(remaining.remove(index));
     }
     ordered
+}
+
+/// Role accessors (one line per field) and the `Roles` type binding roles to entities.
+fn emit_roles(ir: &Ir) -> TokenStream {
+    if ir.roles.is_empty() {
+        return quote!();
+    }
+    let impls = ir.roles.iter().map(|binding| {
+        let role: syn::Path = syn::parse_str(&binding.path).expect("role paths come from parsed Rust");
+        let module = ident(&binding.entity);
+        let doc = format!("`{}` plays `{}` (schema `roles:`).", binding.entity, binding.trait_name);
+        let accessors = binding.fields.iter().map(|(field, access)| {
+            let entity = ir.entities.iter().find(|e| e.name == binding.entity).expect("validated role entity");
+            let stored = entity.field(field).expect("validated role field");
+            let name = ident(field);
+            match access {
+                crate::hooks::Access::Copy => {
+                    let ty = model_type(&stored.ty, stored.nullable);
+                    quote!(fn #name(&self) -> #ty { self.#name })
+                }
+                crate::hooks::Access::Ref => {
+                    let ty = match stored.ty {
+                        FieldType::String | FieldType::Text | FieldType::Enum { .. } => quote!(str),
+                        _ => model_type(&stored.ty, false),
+                    };
+                    quote!(fn #name(&self) -> &#ty { &self.#name })
+                }
+                crate::hooks::Access::OptionRef => {
+                    quote!(fn #name(&self) -> ::std::option::Option<&str> { self.#name.as_deref() })
+                }
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            impl #role for #module::Model {
+                #(#accessors)*
+            }
+        }
+    });
+    let types = ir.roles.iter().map(|binding| {
+        let name = ident(&binding.trait_name);
+        let module = ident(&binding.entity);
+        quote!(type #name = #module::Entity;)
+    });
+    quote! {
+        #(#impls)*
+
+        /// Which entity plays each runtime role; protocol handlers are generic over this.
+        pub struct Roles;
+
+        impl ::keygate_runtime::roles::Roles for Roles {
+            #(#types)*
+        }
+    }
 }

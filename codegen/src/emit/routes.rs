@@ -510,6 +510,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
         Auth::Public => quote!(),
     };
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
+    let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
     let (resolve, tenant) = if endpoint.tenant_scoped {
         (quote!(let tenant = tenant_scope(rt.db(), &req).await?;), quote!(::std::option::Option::Some(tenant)))
     } else {
@@ -524,7 +525,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
             body: ::actix_web::web::Bytes,
         ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
             #resolve
-            #handler(::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await
+            #handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await
         }
     }
 }

@@ -1,0 +1,77 @@
+//! RFC 6749 §5.2 error responses.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use serde::Serialize;
+
+/// An OAuth error, as the client receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The RFC 6749 §5.2 (or extension) error code.
+    pub code: &'static str,
+    /// Human-readable `error_description`.
+    pub description: String,
+    status: StatusCode,
+    challenge: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl OAuthError {
+    fn new(code: &'static str, status: StatusCode, description: impl Into<String>) -> Self {
+        Self { code, description: description.into(), status, challenge: None }
+    }
+
+    /// `invalid_request`: a parameter is missing, repeated, or malformed.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", StatusCode::BAD_REQUEST, description)
+    }
+
+    /// `invalid_client` (401 with a `Basic` challenge, RFC 6749 §5.2): authentication failed.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self {
+            challenge: Some("Basic realm=\"keygate\", charset=\"UTF-8\""),
+            ..Self::new("invalid_client", StatusCode::UNAUTHORIZED, description)
+        }
+    }
+
+    /// `unauthorized_client`: the client may not use this grant.
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new("unauthorized_client", StatusCode::BAD_REQUEST, description)
+    }
+
+    /// `unsupported_grant_type`.
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new("unsupported_grant_type", StatusCode::BAD_REQUEST, description)
+    }
+
+    /// `invalid_scope`.
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new("invalid_scope", StatusCode::BAD_REQUEST, description)
+    }
+
+    /// `invalid_target` (RFC 8707 §2): the `resource` parameter is not acceptable.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new("invalid_target", StatusCode::BAD_REQUEST, description)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response: JSON body, `Cache-Control: no-store` (RFC 6749 §5.1), and for
+    /// `invalid_client` a `WWW-Authenticate` challenge.
+    pub fn response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+        if let Some(challenge) = self.challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        response.json(Body { error: self.code, error_description: &self.description })
+    }
+}

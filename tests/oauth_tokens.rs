@@ -1,0 +1,277 @@
+//! client_credentials tokens (RFC 6749 §4.4, RFC 9068) and introspection (RFC 7662) over HTTP,
+//! with every failure answered in RFC 6749 §5.2 form.
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use keygate_runtime::jose::{Algorithm, Jwks, decode_header, sign_jwt, verify_jwt};
+use serde_json::{Value, json};
+use support::{Auth, Client, Reply, each_backend};
+
+const ISSUER: &str = "http://127.0.0.1:8080/acme";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+struct App {
+    id: String,
+    secret: String,
+}
+
+async fn register(client: &Client<'_>, tenant: &str, body: Value) -> App {
+    let reply = client.post(&format!("/admin/tenants/{tenant}/clients"), &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    App { id: reply.str("id"), secret: reply.str("client_secret") }
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+async fn form(client: &Client<'_>, path: &str, body: &str, authorization: Option<&str>) -> Reply {
+    let auth = match authorization {
+        Some(value) => Auth::Header(value),
+        None => Auth::None,
+    };
+    client.raw(Method::POST, path, FORM, body, auth).await
+}
+
+fn assert_oauth_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.json);
+    assert_eq!(reply.json["error"], code, "{}", reply.json);
+    assert!(reply.json["error_description"].is_string());
+    assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store");
+}
+
+async fn jwks(client: &Client<'_>, tenant: &str) -> Jwks {
+    let reply = client.json(Method::GET, &format!("/{tenant}/.well-known/jwks.json"), None, Auth::None).await;
+    serde_json::from_value(reply.json).unwrap()
+}
+
+#[actix_web::test]
+async fn a_machine_client_gets_a_jwt_a_resource_server_can_verify_offline() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let app = register(
+            client,
+            "acme",
+            json!({ "name": "billing", "grant_types": ["client_credentials"], "scopes": ["read", "write"] }),
+        )
+        .await;
+
+        let reply = form(
+            client,
+            "/acme/oauth2/token",
+            "grant_type=client_credentials&scope=read",
+            Some(&basic(&app.id, &app.secret)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "[{}] {}", client.backend, reply.json);
+        assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store", "RFC 6749 §5.1");
+        assert_eq!(reply.json["token_type"], "Bearer");
+        assert_eq!(reply.json["expires_in"], 3600);
+        assert_eq!(reply.json["scope"], "read");
+
+        // RFC 9068: a JWT with typ at+jwt, verifiable with the published keys alone.
+        let token = reply.str("access_token");
+        assert_eq!(decode_header(&token).unwrap().typ.as_deref(), Some("at+jwt"));
+        let claims = verify_jwt(&token, &jwks(client, "acme").await.keys).expect("verifies with the JWKS");
+        assert_eq!(claims["iss"], ISSUER);
+        assert_eq!(claims["sub"], app.id.as_str());
+        assert_eq!(claims["client_id"], app.id.as_str());
+        assert_eq!(claims["aud"], ISSUER, "default audience without a resource indicator");
+        assert_eq!(claims["scope"], "read");
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+        assert!(claims["jti"].is_string());
+
+        // client_secret_post works too; no scope asked means every allowed scope; RFC 8707 resource.
+        let body = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&resource=https%3A%2F%2Fapi.example.com",
+            app.id, app.secret
+        );
+        let reply = form(client, "/acme/oauth2/token", &body, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        assert_eq!(reply.json["scope"], "read write");
+        let claims = verify_jwt(&reply.str("access_token"), &jwks(client, "acme").await.keys).unwrap();
+        assert_eq!(claims["aud"], "https://api.example.com");
+
+        // Introspection by an authenticated client: active, with the token's claims.
+        let body = format!("token={token}");
+        let reply = form(client, "/acme/oauth2/introspect", &body, Some(&basic(&app.id, &app.secret))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json["active"], true, "{}", reply.json);
+        assert_eq!(reply.json["client_id"], app.id.as_str());
+        assert_eq!(reply.json["scope"], "read");
+        assert_eq!(reply.json["token_type"], "Bearer");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn client_authentication_failures_are_rfc_6749_errors() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let app = register(
+            client,
+            "acme",
+            json!({ "name": "svc", "grant_types": ["client_credentials"], "scopes": ["read"] }),
+        )
+        .await;
+        let path = "/acme/oauth2/token";
+        let grant = "grant_type=client_credentials";
+
+        let reply = form(client, path, grant, Some(&basic(&app.id, "kgs_wrong"))).await;
+        assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
+        assert!(reply.headers.get("www-authenticate").unwrap().to_str().unwrap().starts_with("Basic"));
+        let unknown = uuid::Uuid::new_v4().to_string();
+        assert_oauth_error(
+            &form(client, path, grant, Some(&basic(&unknown, &app.secret))).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        );
+        assert_oauth_error(
+            &form(client, path, grant, Some(&basic("not-a-uuid", "x"))).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        );
+        // A peer hands out tokens for a client_id without a secret; Keygate does not.
+        let body = format!("{grant}&client_id={}", app.id);
+        assert_oauth_error(&form(client, path, &body, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+        assert_oauth_error(&form(client, path, grant, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+        // Two methods at once (RFC 6749 §2.3.1).
+        let body = format!("{grant}&client_secret={}", app.secret);
+        assert_oauth_error(
+            &form(client, path, &body, Some(&basic(&app.id, &app.secret))).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
+
+        // An inactive client cannot authenticate.
+        let inactive = register(
+            client,
+            "acme",
+            json!({ "name": "off", "grant_types": ["client_credentials"], "is_active": false }),
+        )
+        .await;
+        assert_oauth_error(
+            &form(client, path, grant, Some(&basic(&inactive.id, &inactive.secret))).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        );
+
+        // A client of another tenant is unknown here, never stamped with this tenant's identity.
+        client.tenant("umbrella").await;
+        let reply = form(client, "/umbrella/oauth2/token", grant, Some(&basic(&app.id, &app.secret))).await;
+        assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn grants_scopes_and_malformed_requests_are_refused_precisely() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let app = register(
+            client,
+            "acme",
+            json!({ "name": "svc", "grant_types": ["client_credentials"], "scopes": ["read"] }),
+        )
+        .await;
+        let web = register(client, "acme", json!({ "name": "web", "grant_types": ["authorization_code"] })).await;
+        let auth = basic(&app.id, &app.secret);
+        let path = "/acme/oauth2/token";
+
+        assert_oauth_error(
+            &form(client, path, "grant_type=client_credentials", Some(&basic(&web.id, &web.secret))).await,
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+        );
+        assert_oauth_error(
+            &form(client, path, "grant_type=password&username=a&password=b", Some(&auth)).await,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        );
+        assert_oauth_error(
+            &form(client, path, "scope=read", Some(&auth)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
+        assert_oauth_error(
+            &form(client, path, "grant_type=client_credentials&scope=admin", Some(&auth)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+        );
+        assert_oauth_error(
+            &form(client, path, "grant_type=client_credentials&resource=not-a-uri", Some(&auth)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+        );
+        assert_oauth_error(
+            &form(client, path, "grant_type=client_credentials&grant_type=client_credentials", Some(&auth)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
+        let reply = client
+            .raw(Method::POST, path, "application/json", r#"{"grant_type":"client_credentials"}"#, Auth::Header(&auth))
+            .await;
+        assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+        let reply = client.raw(Method::POST, path, FORM, "%%%=&&&", Auth::Header(&auth)).await;
+        assert!(reply.status.is_client_error(), "malformed form: {}", reply.status);
+        assert_eq!(client.json(Method::GET, path, None, Auth::None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn introspection_needs_a_client_and_reports_only_live_tokens_of_its_tenant() {
+    each_backend(async |client: &Client<'_>| {
+        let acme = client.tenant("acme").await;
+        client.tenant("umbrella").await;
+        let app = register(client, "acme", json!({ "name": "svc", "grant_types": ["client_credentials"] })).await;
+        let other = register(client, "umbrella", json!({ "name": "svc", "grant_types": ["client_credentials"] })).await;
+        let auth = basic(&app.id, &app.secret);
+        let issued = form(client, "/acme/oauth2/token", "grant_type=client_credentials", Some(&auth)).await;
+        let token = issued.str("access_token");
+        let introspect = async |tenant: &str, token: &str, auth: Option<&str>| {
+            form(client, &format!("/{tenant}/oauth2/introspect"), &format!("token={token}"), auth).await
+        };
+
+        // A peer lets anyone introspect; Keygate needs client authentication.
+        assert_oauth_error(&introspect("acme", &token, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+        assert_eq!(introspect("acme", &token, Some(&auth)).await.json["active"], true);
+
+        // Another tenant's client sees the token as inactive there.
+        let other_auth = basic(&other.id, &other.secret);
+        assert_eq!(introspect("umbrella", &token, Some(&other_auth)).await.json, json!({ "active": false }));
+
+        // Garbage and expired tokens are inactive, not errors.
+        for garbage in ["nonsense", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
+            let reply = introspect("acme", garbage, Some(&auth)).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            assert_eq!(reply.json, json!({ "active": false }), "{garbage}");
+        }
+        let tenant_id: uuid::Uuid = acme.str("id").parse().unwrap();
+        let key = client.rt.keys().active(client.rt.db(), tenant_id, Algorithm::RS256).await.unwrap();
+        let expired = sign_jwt(
+            &key,
+            "at+jwt",
+            &json!({ "iss": ISSUER, "sub": app.id, "exp": 1_000_000_000, "iat": 999_999_000 }),
+        )
+        .unwrap();
+        assert_eq!(introspect("acme", &expired, Some(&auth)).await.json, json!({ "active": false }));
+
+        // Revoked through the admin API: inactive from the next request on.
+        let revoked = client
+            .raw(
+                Method::POST,
+                "/admin/tenants/acme/revoked_tokens/revoke",
+                FORM,
+                &format!("token={token}"),
+                Auth::Admin,
+            )
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK);
+        assert_eq!(introspect("acme", &token, Some(&auth)).await.json, json!({ "active": false }));
+    })
+    .await;
+}
