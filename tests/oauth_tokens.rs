@@ -275,3 +275,58 @@ async fn introspection_needs_a_client_and_reports_only_live_tokens_of_its_tenant
     })
     .await;
 }
+
+#[actix_web::test]
+async fn revocation_is_for_the_owning_client_and_takes_effect_immediately() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let owner = register(client, "acme", json!({ "name": "owner", "grant_types": ["client_credentials"] })).await;
+        let stranger =
+            register(client, "acme", json!({ "name": "stranger", "grant_types": ["client_credentials"] })).await;
+        let owner_auth = basic(&owner.id, &owner.secret);
+        let token = form(client, "/acme/oauth2/token", "grant_type=client_credentials", Some(&owner_auth))
+            .await
+            .str("access_token");
+        let body = format!("token={token}&token_type_hint=access_token");
+        let is_active = async || {
+            form(client, "/acme/oauth2/introspect", &format!("token={token}"), Some(&owner_auth)).await.json["active"]
+                == true
+        };
+
+        // A peer lets anyone revoke; Keygate needs client authentication...
+        assert_oauth_error(
+            &form(client, "/acme/oauth2/revoke", &body, None).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        );
+        // ...and the token must have been issued to the client asking.
+        let reply = form(client, "/acme/oauth2/revoke", &body, Some(&basic(&stranger.id, &stranger.secret))).await;
+        assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "unauthorized_client");
+        assert!(is_active().await, "a refused revocation changes nothing");
+
+        // A peer answers `revoked` while introspection still says active; here it is inactive at once.
+        let reply = form(client, "/acme/oauth2/revoke", &body, Some(&owner_auth)).await;
+        assert_eq!(reply.status, StatusCode::OK, "[{}] {}", client.backend, reply.json);
+        assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store");
+        assert!(!is_active().await, "revoked tokens are inactive");
+        let again = form(client, "/acme/oauth2/revoke", &body, Some(&owner_auth)).await;
+        assert_eq!(again.status, StatusCode::OK, "revoking twice is fine");
+        assert_eq!(client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM revoked_tokens").await.as_deref(), Some("1"));
+        assert!(
+            client.scalar("SELECT CAST(expires_at AS TEXT) FROM revoked_tokens").await.is_some(),
+            "kept until the token expires"
+        );
+
+        // Unknown tokens are a 200 (RFC 7009 §2.2); a missing one is a malformed request.
+        assert_eq!(
+            form(client, "/acme/oauth2/revoke", "token=not-a-token", Some(&owner_auth)).await.status,
+            StatusCode::OK
+        );
+        assert_oauth_error(
+            &form(client, "/acme/oauth2/revoke", "token_type_hint=access_token", Some(&owner_auth)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
+    })
+    .await;
+}

@@ -144,6 +144,23 @@ pub struct HookCatalog {
     pub handlers: Vec<HandlerSig>,
     /// Roles, in the order they were read.
     pub roles: Vec<RoleSig>,
+    /// Role constructors (`New{Role}` traits), in the order they were read.
+    pub constructors: Vec<ConstructorSig>,
+}
+
+/// `pub trait NewRole { fn new_role(field: T, ...) -> Self; }`: how runtime code creates a row of
+/// the entity playing `Role`. The generator implements it on the entity's `ActiveModel`, filling
+/// the fields it does not take from their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConstructorSig {
+    /// The role's trait name (without `New`).
+    pub role_trait: String,
+    /// The constructor trait's path.
+    pub path: String,
+    /// The function's name.
+    pub function: String,
+    /// Its parameters: field names and types.
+    pub params: Vec<(String, ParamType)>,
 }
 
 /// A hook module could not be read.
@@ -164,9 +181,10 @@ impl HookCatalog {
         })?;
         for item in file.items {
             if let Item::Trait(role) = &item {
-                if let Some(role) =
-                    role_sig(module, role).map_err(|message| HookSourceError { module: module.to_owned(), message })?
-                {
+                let error = |message| HookSourceError { module: module.to_owned(), message };
+                if let Some(constructor) = constructor_sig(module, role).map_err(error)? {
+                    self.constructors.push(constructor);
+                } else if let Some(role) = role_sig(module, role).map_err(error)? {
                     self.roles.push(role);
                 }
                 continue;
@@ -223,6 +241,32 @@ impl HookCatalog {
     pub fn get(&self, name: &str) -> Option<&HookSig> {
         self.hooks.iter().find(|hook| hook.name == name)
     }
+}
+
+/// `pub trait NewX { fn f(field: T, ...) -> Self; }` is the constructor of role `X`.
+fn constructor_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<ConstructorSig>, String> {
+    let trait_name = item.ident.to_string();
+    let Some(role_trait) = trait_name.strip_prefix("New") else { return Ok(None) };
+    let [syn::TraitItem::Fn(method)] = item.items.as_slice() else { return Ok(None) };
+    let returns_self =
+        matches!(&method.sig.output, syn::ReturnType::Type(_, ty) if last_segment_name(ty).as_deref() == Some("Self"));
+    if !returns_self || method.sig.receiver().is_some() {
+        return Ok(None);
+    }
+    let mut params = Vec::new();
+    for input in &method.sig.inputs {
+        let FnArg::Typed(typed) = input else { return Ok(None) };
+        let Pat::Ident(name) = &*typed.pat else {
+            return Err(format!("`{trait_name}` parameters must be plain field names"));
+        };
+        params.push((name.ident.to_string(), param_type(&typed.ty).map_err(|e| format!("`{trait_name}`: {e}"))?));
+    }
+    Ok(Some(ConstructorSig {
+        role_trait: role_trait.to_owned(),
+        path: format!("{module}::{trait_name}"),
+        function: method.sig.ident.to_string(),
+        params,
+    }))
 }
 
 /// A `pub trait` whose items are all `fn name(&self) -> T` is a role; other traits are skipped.

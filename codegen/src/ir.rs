@@ -35,6 +35,19 @@ pub struct RoleBinding {
     pub entity: String,
     /// Fields the role reads, with how each accessor returns it.
     pub fields: Vec<(String, crate::hooks::Access)>,
+    /// How runtime code creates rows of this role, if the role has a constructor.
+    pub constructor: Option<ConstructorBinding>,
+}
+
+/// A role constructor bound to an entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConstructorBinding {
+    /// Path of the `New{Role}` trait.
+    pub path: String,
+    /// The function.
+    pub function: String,
+    /// Fields it takes, in order.
+    pub params: Vec<String>,
 }
 
 /// A route whose behaviour is a hand-written handler.

@@ -1607,12 +1607,58 @@ impl Cx<'_> {
                     );
                 }
             }
+            let constructor = self.catalog.constructors.iter().find(|c| c.role_trait == role.trait_name);
+            if let Some(constructor) = constructor {
+                for (param, ty) in &constructor.params {
+                    let fits = entity
+                        .field(param)
+                        .is_some_and(|f| ty.accepts.contains(&f.ty.as_str()) && ty.nullable == f.nullable);
+                    if !fits {
+                        ok = false;
+                        self.error(
+                            Diagnostic::error(
+                                "role-binding",
+                                Pos::of(entity_name),
+                                format!(
+                                    "role `{}` creates rows with `{param}` ({}), which `{}` lacks",
+                                    role.name, ty.rust, entity.name
+                                ),
+                            )
+                            .label("cannot play this role")
+                            .help(format!("add a `{param}` field of that type to `{}`", entity.name)),
+                        );
+                    }
+                }
+                for field in &entity.fields {
+                    let given = constructor.params.iter().any(|(p, _)| *p == field.name);
+                    if !given && !field.nullable && field.default.is_none() {
+                        ok = false;
+                        self.error(
+                            Diagnostic::error(
+                                "role-binding",
+                                Pos::of(entity_name),
+                                format!(
+                                    "role `{}` creates `{}` rows but cannot fill `{}`",
+                                    role.name, entity.name, field.name
+                                ),
+                            )
+                            .label("a required field without a default")
+                            .help(format!("give `{}.{}` a default or make it nullable", entity.name, field.name)),
+                        );
+                    }
+                }
+            }
             if ok {
                 bindings.push(RoleBinding {
                     trait_name: role.trait_name.clone(),
                     path: role.path.clone(),
                     entity: entity.name.clone(),
                     fields: role.fields.iter().map(|f| (f.name.clone(), f.access)).collect(),
+                    constructor: constructor.map(|c| ConstructorBinding {
+                        path: c.path.clone(),
+                        function: c.function.clone(),
+                        params: c.params.iter().map(|(p, _)| p.clone()).collect(),
+                    }),
                 });
             }
         }

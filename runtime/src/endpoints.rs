@@ -61,3 +61,12 @@ pub async fn token<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpR
 pub async fn introspect<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::oauth::introspect::introspect::<R>(&ctx).await
 }
+
+/// Token revocation (RFC 7009) for authenticated clients, of tokens issued to them.
+pub async fn revoke<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>
+where
+    <R::RevokedToken as sea_orm::EntityTrait>::Model:
+        sea_orm::IntoActiveModel<<R::RevokedToken as sea_orm::EntityTrait>::ActiveModel>,
+{
+    crate::oauth::revoke::revoke::<R>(&ctx).await
+}

@@ -7,6 +7,9 @@
 
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use crate::crud::Resource;
 use crate::types::StringList;
 
@@ -28,10 +31,17 @@ pub trait RevokedToken {
     fn token_digest(&self) -> &str;
 }
 
+/// How revocation creates a revoked-token row; the generator fills the entity's other fields
+/// from their defaults.
+pub trait NewRevokedToken {
+    /// A row remembering `token_digest` until `expires_at` (after which the token is dead anyway).
+    fn new_revoked_token(tenant_id: Uuid, token_digest: String, expires_at: Option<DateTime<Utc>>) -> Self;
+}
+
 /// Which entity plays each role; generated from `roles:` in the schema.
 pub trait Roles: 'static {
     /// OAuth clients.
     type OauthClient: Resource<Model: OauthClient>;
     /// Revoked tokens.
-    type RevokedToken: Resource<Model: RevokedToken, Column: FromStr>;
+    type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
 }

@@ -216,11 +216,54 @@ fn emit_roles(ir: &Ir) -> TokenStream {
                 }
             }
         });
+        let constructor = binding.constructor.as_ref().map(|constructor| {
+            let entity = ir.entities.iter().find(|e| e.name == binding.entity).expect("validated role entity");
+            let path: syn::Path = syn::parse_str(&constructor.path).expect("constructor paths come from parsed Rust");
+            let function = ident(&constructor.function);
+            let params = constructor.params.iter().map(|p| {
+                let field = entity.field(p).expect("validated constructor field");
+                let name = ident(p);
+                let ty = model_type(&field.ty, field.nullable);
+                quote!(#name: #ty)
+            });
+            let uses_now = entity
+                .fields
+                .iter()
+                .any(|f| !constructor.params.contains(&f.name) && f.default == Some(DefaultValue::Now));
+            let now = uses_now.then(|| quote!(let now = ::keygate_runtime::now();));
+            let fields = entity.fields.iter().map(|field| {
+                let name = ident(&field.name);
+                let value = if constructor.params.contains(&field.name) {
+                    quote!(#name)
+                } else {
+                    match &field.default {
+                        Some(default) => {
+                            let expr = super::default_expr(default, &field.ty);
+                            if field.nullable { quote!(::std::option::Option::Some(#expr)) } else { expr }
+                        }
+                        None => quote!(::std::option::Option::None),
+                    }
+                };
+                quote!(#name: ::sea_orm::ActiveValue::Set(#value),)
+            });
+            let doc = format!("How runtime code creates `{}` rows for `{}`.", binding.entity, binding.trait_name);
+            quote! {
+                #[doc = #doc]
+                impl #path for #module::ActiveModel {
+                    fn #function(#(#params),*) -> Self {
+                        #now
+                        Self { #(#fields)* }
+                    }
+                }
+            }
+        });
         quote! {
             #[doc = #doc]
             impl #role for #module::Model {
                 #(#accessors)*
             }
+
+            #constructor
         }
     });
     let types = ir.roles.iter().map(|binding| {

@@ -1,0 +1,75 @@
+//! Token revocation (RFC 7009).
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use chrono::{TimeZone, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use serde_json::json;
+use std::str::FromStr;
+
+use super::OAuthError;
+use super::client_auth::authenticate;
+use super::form::Form;
+use super::issuer;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::jose::verify_jwt;
+use crate::roles::{NewRevokedToken, Roles};
+use crate::secret;
+
+/// Handles `POST /revoke`. The client must authenticate; it may revoke only tokens issued to it.
+/// Unknown, malformed, expired or already revoked tokens are a 200 (RFC 7009 §2.2), and a
+/// revoked token is inactive at introspection from the next request on.
+pub async fn revoke<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError>
+where
+    <R::RevokedToken as EntityTrait>::Model: IntoActiveModel<<R::RevokedToken as EntityTrait>::ActiveModel>,
+{
+    let form = match Form::parse(ctx) {
+        Ok(form) => form,
+        Err(error) => return Ok(error.response()),
+    };
+    let client = match authenticate::<R>(ctx, &form).await {
+        Ok(client) => client,
+        Err(error) => return Ok(error.response()),
+    };
+    let token = match form.require("token") {
+        Ok(token) => token.to_owned(),
+        Err(error) => return Ok(error.response()),
+    };
+    // `token_type_hint` only speeds up the search (§2.1); every kind is looked up regardless.
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let keys = rt.keys().jwks(rt.db(), tenant).await?;
+    let Ok(claims) = verify_jwt(&token, &keys.keys) else { return Ok(done()) };
+    if claims["iss"] != json!(issuer(&rt.config().public_url, ctx.tenant_key()?)) {
+        return Ok(done());
+    }
+    if claims["client_id"] != json!(client.id.to_string()) {
+        // §2.1: the server verifies the token was issued to the requesting client.
+        return Ok(OAuthError::unauthorized_client("this token was not issued to the authenticated client").response());
+    }
+    let expires_at = claims["exp"].as_i64().and_then(|exp| Utc.timestamp_opt(exp, 0).single());
+    if expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Ok(done());
+    }
+    let digest = secret::digest(&token);
+    let digest_column = <R::RevokedToken as EntityTrait>::Column::from_str("token_digest")
+        .map_err(|_| ApiError::internal("the revoked-token role has no `token_digest` column"))?;
+    let tx = rt.begin_write().await?;
+    let already = crate::crud::scoped_find::<R::RevokedToken>(Some(tenant))
+        .filter(digest_column.eq(digest.clone()))
+        .one(&*tx)
+        .await?;
+    if already.is_none() {
+        let row = <<R::RevokedToken as EntityTrait>::ActiveModel as NewRevokedToken>::new_revoked_token(
+            tenant, digest, expires_at,
+        );
+        crate::crud::insert::<R::RevokedToken>(&*tx, row).await?;
+    }
+    tx.commit().await?;
+    Ok(done())
+}
+
+fn done() -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish()
+}
