@@ -13,14 +13,21 @@ use crate::jose::Algorithm;
 pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let tx = rt.begin_write().await?;
-    let jwks = rt.keys().jwks(&*tx, tenant).await?;
-    tx.commit().await?;
+    // Served from memory; only the first request of a tenant may create its key (a write).
+    let jwks = match rt.keys().cached_jwks(tenant) {
+        Some(jwks) => jwks,
+        None => {
+            let tx = rt.begin_write().await?;
+            let jwks = rt.keys().jwks(&*tx, tenant).await?;
+            tx.commit().await?;
+            jwks
+        }
+    };
     Ok(HttpResponse::Ok()
         .content_type("application/jwk-set+json")
         // Keys change rarely and clients refetch on an unknown `kid`; a short cache is safe.
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(jwks))
+        .json(&*jwks))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use chrono::Duration;
 use sea_orm::{
@@ -42,10 +43,15 @@ impl From<KeyStoreError> for crate::ApiError {
     }
 }
 
+/// How long a process trusts its cached keys before re-reading them, so a rotation made by
+/// another replica (or the CLI) is picked up within this time.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The signing keys of every tenant.
 pub struct KeyStore {
     master: MasterKey,
-    active: RwLock<HashMap<(Uuid, Algorithm), Arc<SigningKey>>>,
+    active: RwLock<HashMap<(Uuid, Algorithm), (Instant, Arc<SigningKey>)>>,
+    published: RwLock<HashMap<Uuid, (Instant, Arc<Jwks>)>>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -57,17 +63,30 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     /// A store sealing private keys under `master`.
     pub fn new(master: MasterKey) -> Self {
-        Self { master, active: RwLock::new(HashMap::new()) }
+        Self { master, active: RwLock::new(HashMap::new()), published: RwLock::new(HashMap::new()) }
     }
 
     fn cached(&self, tenant: Uuid, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
-        self.active.read().ok()?.get(&(tenant, algorithm)).cloned()
+        let active = self.active.read().ok()?;
+        let (at, key) = active.get(&(tenant, algorithm))?;
+        (at.elapsed() < CACHE_TTL).then(|| key.clone())
     }
 
     fn remember(&self, tenant: Uuid, key: Arc<SigningKey>) {
         if let Ok(mut active) = self.active.write() {
-            active.insert((tenant, key.algorithm()), key);
+            active.insert((tenant, key.algorithm()), (Instant::now(), key));
         }
+        // A new key changes what is published.
+        if let Ok(mut published) = self.published.write() {
+            published.remove(&tenant);
+        }
+    }
+
+    /// The tenant's JWKS if this process read it less than a minute ago.
+    pub fn cached_jwks(&self, tenant: Uuid) -> Option<Arc<Jwks>> {
+        let published = self.published.read().ok()?;
+        let (at, jwks) = published.get(&tenant)?;
+        (at.elapsed() < CACHE_TTL).then(|| jwks.clone())
     }
 
     /// The key `tenant` signs with for `algorithm`, created on first use. `db` should be a write
@@ -139,7 +158,10 @@ impl KeyStore {
     /// The tenant's JWKS (RFC 7517 §5): active keys and retired keys still within their
     /// retention, public members only. Creates the default key on first use, so relying parties
     /// that fetch keys before any token is issued see the key that will sign.
-    pub async fn jwks(&self, db: &impl ConnectionTrait, tenant: Uuid) -> Result<Jwks, KeyStoreError> {
+    pub async fn jwks(&self, db: &impl ConnectionTrait, tenant: Uuid) -> Result<Arc<Jwks>, KeyStoreError> {
+        if let Some(jwks) = self.cached_jwks(tenant) {
+            return Ok(jwks);
+        }
         self.active(db, tenant, DEFAULT_ALGORITHM).await?;
         let now = crate::now();
         let rows = signing_key::Entity::find()
@@ -152,7 +174,11 @@ impl KeyStore {
             .filter(|row| row.active || row.publish_until.is_some_and(|until| until > now))
             .filter_map(|row| serde_json::from_value::<Jwk>(row.public_jwk).ok())
             .collect();
-        Ok(Jwks { keys })
+        let jwks = Arc::new(Jwks { keys });
+        if let Ok(mut published) = self.published.write() {
+            published.insert(tenant, (Instant::now(), jwks.clone()));
+        }
+        Ok(jwks)
     }
 
     /// Replaces the tenant's active `algorithm` key with a new one. The old public key stays in
@@ -183,10 +209,13 @@ impl KeyStore {
         Ok(key)
     }
 
-    /// Forgets cached keys (after another process rotated them).
+    /// Forgets cached keys and key sets.
     pub fn clear_cache(&self) {
         if let Ok(mut active) = self.active.write() {
             active.clear();
+        }
+        if let Ok(mut published) = self.published.write() {
+            published.clear();
         }
     }
 }
