@@ -330,3 +330,30 @@ async fn revocation_is_for_the_owning_client_and_takes_effect_immediately() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn each_client_can_have_its_access_tokens_signed_with_its_own_algorithm() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        for alg in ["RS256", "ES256", "EdDSA"] {
+            let app = register(
+                client,
+                "acme",
+                json!({ "name": alg, "grant_types": ["client_credentials"], "access_token_signed_response_alg": alg }),
+            )
+            .await;
+            let reply =
+                form(client, "/acme/oauth2/token", "grant_type=client_credentials", Some(&basic(&app.id, &app.secret)))
+                    .await;
+            let token = reply.str("access_token");
+            assert_eq!(decode_header(&token).unwrap().alg, alg);
+            let keys = jwks(client, "acme").await.keys;
+            assert!(verify_jwt(&token, &keys).is_ok(), "[{}] {alg} token verifies with the JWKS", client.backend);
+        }
+        let bad = client
+            .post("/admin/tenants/acme/clients", &json!({ "name": "x", "access_token_signed_response_alg": "HS256" }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "HS256 is not offered");
+    })
+    .await;
+}

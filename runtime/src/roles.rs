@@ -23,6 +23,8 @@ pub trait OauthClient {
     fn scopes(&self) -> &StringList;
     /// Whether the client may authenticate at all.
     fn is_active(&self) -> bool;
+    /// JWS algorithm of its access tokens (`RS256`, `ES256`, `EdDSA`); `None` for the default.
+    fn access_token_signed_response_alg(&self) -> Option<&str>;
 }
 
 /// A revoked token, remembered by digest (RFC 7009).

@@ -12,7 +12,7 @@ use super::form::Form;
 use super::{OAuthError, issuer};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::jose::sign_jwt;
+use crate::jose::{Algorithm, sign_jwt};
 use crate::keys::DEFAULT_ALGORITHM;
 use crate::roles::{OauthClient, Roles};
 
@@ -73,7 +73,9 @@ async fn client_credentials<R: Roles>(
         Some(_) => return Ok(Err(OAuthError::invalid_target("`resource` must be an absolute URI without a fragment"))),
         None => issuer.clone(),
     };
-    let key = rt.keys().active(rt.db(), ctx.tenant()?, DEFAULT_ALGORITHM).await?;
+    let algorithm =
+        client.model.access_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
+    let key = rt.keys().active(rt.db(), ctx.tenant()?, algorithm).await?;
     let now = crate::now().timestamp();
     let lifetime = rt.config().access_token_lifetime.num_seconds();
     // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when granted.
