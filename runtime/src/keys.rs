@@ -47,11 +47,44 @@ impl From<KeyStoreError> for crate::ApiError {
 /// another replica (or the CLI) is picked up within this time.
 const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Values remembered for [`CACHE_TTL`].
+struct TtlCache<K, V>(RwLock<HashMap<K, (Instant, Arc<V>)>>);
+
+impl<K: std::hash::Hash + Eq, V> TtlCache<K, V> {
+    fn new() -> Self {
+        Self(RwLock::new(HashMap::new()))
+    }
+
+    fn get(&self, key: &K) -> Option<Arc<V>> {
+        let map = self.0.read().ok()?;
+        let (at, value) = map.get(key)?;
+        (at.elapsed() < CACHE_TTL).then(|| value.clone())
+    }
+
+    fn insert(&self, key: K, value: Arc<V>) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(key, (Instant::now(), value));
+        }
+    }
+
+    fn remove(&self, key: &K) {
+        if let Ok(mut map) = self.0.write() {
+            map.remove(key);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut map) = self.0.write() {
+            map.clear();
+        }
+    }
+}
+
 /// The signing keys of every tenant.
 pub struct KeyStore {
     master: MasterKey,
-    active: RwLock<HashMap<(Uuid, Algorithm), (Instant, Arc<SigningKey>)>>,
-    published: RwLock<HashMap<Uuid, (Instant, Arc<Jwks>)>>,
+    active: TtlCache<(Uuid, Algorithm), SigningKey>,
+    published: TtlCache<Uuid, Jwks>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -63,30 +96,22 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     /// A store sealing private keys under `master`.
     pub fn new(master: MasterKey) -> Self {
-        Self { master, active: RwLock::new(HashMap::new()), published: RwLock::new(HashMap::new()) }
+        Self { master, active: TtlCache::new(), published: TtlCache::new() }
     }
 
     fn cached(&self, tenant: Uuid, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
-        let active = self.active.read().ok()?;
-        let (at, key) = active.get(&(tenant, algorithm))?;
-        (at.elapsed() < CACHE_TTL).then(|| key.clone())
+        self.active.get(&(tenant, algorithm))
     }
 
     fn remember(&self, tenant: Uuid, key: Arc<SigningKey>) {
-        if let Ok(mut active) = self.active.write() {
-            active.insert((tenant, key.algorithm()), (Instant::now(), key));
-        }
+        self.active.insert((tenant, key.algorithm()), key);
         // A new key changes what is published.
-        if let Ok(mut published) = self.published.write() {
-            published.remove(&tenant);
-        }
+        self.published.remove(&tenant);
     }
 
     /// The tenant's JWKS if this process read it less than a minute ago.
     pub fn cached_jwks(&self, tenant: Uuid) -> Option<Arc<Jwks>> {
-        let published = self.published.read().ok()?;
-        let (at, jwks) = published.get(&tenant)?;
-        (at.elapsed() < CACHE_TTL).then(|| jwks.clone())
+        self.published.get(&tenant)
     }
 
     /// The key `tenant` signs with for `algorithm`, created on first use. `db` should be a write
@@ -175,9 +200,7 @@ impl KeyStore {
             .filter_map(|row| serde_json::from_value::<Jwk>(row.public_jwk).ok())
             .collect();
         let jwks = Arc::new(Jwks { keys });
-        if let Ok(mut published) = self.published.write() {
-            published.insert(tenant, (Instant::now(), jwks.clone()));
-        }
+        self.published.insert(tenant, jwks.clone());
         Ok(jwks)
     }
 
@@ -211,12 +234,8 @@ impl KeyStore {
 
     /// Forgets cached keys and key sets.
     pub fn clear_cache(&self) {
-        if let Ok(mut active) = self.active.write() {
-            active.clear();
-        }
-        if let Ok(mut published) = self.published.write() {
-            published.clear();
-        }
+        self.active.clear();
+        self.published.clear();
     }
 }
 
