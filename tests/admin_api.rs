@@ -264,3 +264,27 @@ async fn the_openapi_document_describes_every_route() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn renamed_and_deleted_tenants_stop_resolving_at_once() {
+    each_backend(async |client: &Client<'_>| {
+        let tenant = client.tenant("old-name").await;
+        user(client, "old-name", "ann").await;
+        assert_eq!(client.get("/admin/tenants/old-name/users").await.status, StatusCode::OK, "resolved (and cached)");
+        let path = format!("/admin/tenants/{}", tenant.str("id"));
+        assert_eq!(client.patch(&path, &json!({ "slug": "new-name" })).await.status, StatusCode::OK);
+        assert_eq!(
+            client.get("/admin/tenants/old-name/users").await.status,
+            StatusCode::NOT_FOUND,
+            "old slug forgotten"
+        );
+        assert_eq!(client.list_all("/admin/tenants/new-name/users").await.len(), 1, "new slug resolves");
+        assert_eq!(client.delete(&path).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            client.get("/admin/tenants/new-name/users").await.status,
+            StatusCode::NOT_FOUND,
+            "deleted tenant forgotten"
+        );
+    })
+    .await;
+}

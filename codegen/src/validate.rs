@@ -914,7 +914,7 @@ impl Cx<'_> {
         };
         let (method, path) = match &def.http {
             None => (default_method.to_owned(), default_path),
-            Some(http) => match parse_http(http) {
+            Some(http) => match parse_http(http, "{id}") {
                 Ok((method, path)) => {
                     if action.is_item() && !path.contains("{id}") {
                         self.error(
@@ -1443,7 +1443,7 @@ impl Cx<'_> {
             );
             return None;
         }
-        let (method, path) = match parse_endpoint_http(&def.http) {
+        let (method, path) = match parse_http(&def.http, "{tenant}") {
             Ok(parsed) => parsed,
             Err(help) => {
                 self.error(
@@ -1759,36 +1759,13 @@ fn op_position(file: &SchemaFile, entity: &str, op: &str) -> Option<Pos> {
     }
 }
 
-/// `METHOD /path` of an endpoint: like `parse_http`, with `{tenant}` as the only parameter.
-fn parse_endpoint_http(http: &str) -> Result<(String, String), String> {
-    let mut parts = http.split_whitespace();
-    let (Some(method), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("write it as `GET /.well-known/jwks.json`".into());
-    };
-    let method = method.to_ascii_uppercase();
-    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
-        return Err(format!("`{method}` is not a method; use GET, POST, PUT, PATCH or DELETE"));
-    }
-    if !path.starts_with('/') {
-        return Err(format!("the path must start with `/`: `{method} /{path}`"));
-    }
-    for segment in path.split('/').skip(1) {
-        let is_param = segment.starts_with('{') && segment.ends_with('}');
-        if is_param && segment != "{tenant}" {
-            return Err(format!("`{segment}` is not a known path parameter; endpoints take only `{{tenant}}`"));
-        }
-        if !is_param && !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
-            return Err(format!("path segment `{segment}` has characters routes cannot match"));
-        }
-    }
-    Ok((method, path.trim_end_matches('/').to_owned()))
-}
-
 fn route_shape(path: &str) -> String {
     path.split('/').map(|segment| if segment.starts_with('{') { "{}" } else { segment }).collect::<Vec<_>>().join("/")
 }
 
-fn parse_http(http: &str) -> Result<(String, String), String> {
+/// `METHOD /path`, where `param` (`{id}` for entity ops, `{tenant}` for endpoints) is the only
+/// path parameter allowed.
+fn parse_http(http: &str, param: &str) -> Result<(String, String), String> {
     let mut parts = http.split_whitespace();
     let (Some(method), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err("write it as `POST /things/action`".into());
@@ -1802,8 +1779,8 @@ fn parse_http(http: &str) -> Result<(String, String), String> {
     }
     for segment in path.split('/').skip(1) {
         let is_param = segment.starts_with('{') && segment.ends_with('}');
-        if is_param && segment != "{id}" {
-            return Err(format!("`{segment}` is not a known path parameter; only `{{id}}` is"));
+        if is_param && segment != param {
+            return Err(format!("`{segment}` is not a known path parameter; only `{param}` is"));
         }
         if !is_param && !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
             return Err(format!("path segment `{segment}` has characters routes cannot match"));
@@ -1848,9 +1825,10 @@ mod tests {
 
     #[test]
     fn routes_parse_method_and_path() {
-        assert_eq!(parse_http("post /a/{id}/b").unwrap(), ("POST".into(), "/a/{id}/b".into()));
-        assert!(parse_http("FETCH /a").is_err());
-        assert!(parse_http("GET a").is_err());
-        assert!(parse_http("GET /a/{user}").is_err());
+        assert_eq!(parse_http("post /a/{id}/b", "{id}").unwrap(), ("POST".into(), "/a/{id}/b".into()));
+        assert!(parse_http("FETCH /a", "{id}").is_err());
+        assert!(parse_http("GET a", "{id}").is_err());
+        assert!(parse_http("GET /a/{user}", "{id}").is_err());
+        assert!(parse_http("GET /{tenant}/x", "{tenant}").is_ok());
     }
 }

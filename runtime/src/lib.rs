@@ -26,6 +26,7 @@ pub mod password;
 pub mod roles;
 pub mod secret;
 mod state;
+pub mod tenancy;
 pub mod types;
 
 pub use error::ApiError;

@@ -11,6 +11,7 @@ use crate::auth::AdminCredentials;
 use crate::error::ApiError;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
+use crate::tenancy::TenantCache;
 
 /// Settings hooks and handlers read.
 #[derive(Debug, Clone)]
@@ -58,13 +59,19 @@ pub struct Runtime {
     config: RuntimeConfig,
     admin: AdminCredentials,
     keys: KeyStore,
+    tenants: TenantCache,
 }
 
 impl Runtime {
     /// Wraps a connected, migrated database; private signing keys are sealed under `master`.
     pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
         let write_gate = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Self { db, write_gate, config, admin, keys: KeyStore::new(master) }
+        Self { db, write_gate, config, admin, keys: KeyStore::new(master), tenants: TenantCache::default() }
+    }
+
+    /// Recently resolved tenant keys.
+    pub fn tenants(&self) -> &TenantCache {
+        &self.tenants
     }
 
     /// The tenants' signing keys.

@@ -21,22 +21,20 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
     let scope_fn = ir.tenancy.as_ref().map(|tenancy| {
         let module = ident(&tenancy.entity);
         let key_column = ident(&tenancy.key.to_upper_camel_case());
-        let tenant_entity = ir.entities.iter().find(|e| e.name == tenancy.entity).expect("validated tenancy");
-        let pk = ident(&tenant_entity.primary_key);
         quote! {
             /// Resolves the `{tenant}` path segment to the tenant's id; an unknown tenant is a 404.
             async fn tenant_scope(
+                rt: &::keygate_runtime::Runtime,
                 db: &impl ::sea_orm::ConnectionTrait,
                 req: &::actix_web::HttpRequest,
             ) -> ::std::result::Result<::sea_orm::prelude::Uuid, ::keygate_runtime::ApiError> {
-                let key = ::keygate_runtime::http::path_param(req, "tenant")?;
-                let tenant = ::keygate_runtime::crud::find_by::<crate::entities::#module::Entity>(
+                ::keygate_runtime::tenancy::resolve::<crate::entities::#module::Entity>(
+                    rt,
                     db,
+                    req,
                     crate::entities::#module::Column::#key_column,
-                    key,
                 )
-                .await?;
-                ::std::result::Result::Ok(tenant.#pk)
+                .await
             }
         }
     });
@@ -163,7 +161,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     } else {
         quote!(::std::option::Option::None)
     };
-    let resolve_tenant = entity.tenant_scoped.then(|| quote!(let tenant = tenant_scope(#db, &req).await?;));
+    let resolve_tenant = entity.tenant_scoped.then(|| quote!(let tenant = tenant_scope(&rt, #db, &req).await?;));
     let id = op.action.is_item().then(|| {
         let pk_type = match entity.pk().ty {
             FieldType::String => quote!(::std::string::String),
@@ -230,6 +228,10 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         ),
         ResponseShape::Empty => (quote!(), quote!()),
     };
+    // Renaming or deleting a tenant forgets resolved tenant keys at once.
+    let is_tenant_entity = ir.tenancy.as_ref().is_some_and(|t| t.entity == entity.name);
+    let forget_tenants = (is_tenant_entity && matches!(op.action, Action::Update | Action::Delete))
+        .then(|| quote!(rt.tenants().clear();));
     let status = op.status;
     let respond = match op.response {
         ResponseShape::Record => quote!(::std::result::Result::Ok(::keygate_runtime::http::respond(#status, &view))),
@@ -288,6 +290,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
                 #(#post_calls)*
                 #build_view
                 tx.commit().await?;
+                #forget_tenants
                 #respond
             }
         }
@@ -302,6 +305,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             #post_ctx
             #(#post_calls)*
             tx.commit().await?;
+            #forget_tenants
             ::std::result::Result::Ok(::keygate_runtime::http::respond_empty(#status))
         },
         Action::Read => {
@@ -512,7 +516,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
     let (resolve, tenant) = if endpoint.tenant_scoped {
-        (quote!(let tenant = tenant_scope(rt.db(), &req).await?;), quote!(::std::option::Option::Some(tenant)))
+        (quote!(let tenant = tenant_scope(&rt, rt.db(), &req).await?;), quote!(::std::option::Option::Some(tenant)))
     } else {
         (quote!(), quote!(::std::option::Option::None))
     };
