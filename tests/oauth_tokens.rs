@@ -357,3 +357,23 @@ async fn each_client_can_have_its_access_tokens_signed_with_its_own_algorithm() 
     })
     .await;
 }
+
+#[actix_web::test]
+async fn concurrent_first_uses_of_an_algorithm_create_one_key() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let app = register(
+            client,
+            "acme",
+            json!({ "name": "burst", "grant_types": ["client_credentials"], "access_token_signed_response_alg": "ES256" }),
+        )
+        .await;
+        let auth = basic(&app.id, &app.secret);
+        let requests = (0..16).map(|_| form(client, "/acme/oauth2/token", "grant_type=client_credentials", Some(&auth)));
+        let replies = futures_util::future::join_all(requests).await;
+        assert!(replies.iter().all(|r| r.status == StatusCode::OK), "[{}] all issued", client.backend);
+        let count = client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM keygate_signing_keys WHERE alg = 'ES256'").await;
+        assert_eq!(count.as_deref(), Some("1"), "one key, however many requests raced to create it");
+    })
+    .await;
+}

@@ -11,6 +11,7 @@ async fn jwks(client: &Client<'_>, tenant: &str) -> Vec<keygate_runtime::jose::J
     let reply = client.json(Method::GET, &format!("/{tenant}/.well-known/jwks.json"), None, Auth::None).await;
     assert_eq!(reply.status, StatusCode::OK, "[{}] jwks: {}", client.backend, reply.json);
     assert_eq!(reply.headers.get("content-type").unwrap(), "application/jwk-set+json");
+    assert_eq!(reply.headers.get("access-control-allow-origin").unwrap(), "*", "browser apps may fetch it");
     serde_json::from_value::<keygate_runtime::jose::Jwks>(reply.json).unwrap().keys
 }
 

@@ -27,6 +27,8 @@ pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
         .content_type("application/jwk-set+json")
         // Keys change rarely and clients refetch on an unknown `kid`; a short cache is safe.
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        // Public by nature: browser apps on any origin may verify tokens with it.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(&*jwks))
 }
 

@@ -85,6 +85,8 @@ pub struct KeyStore {
     master: MasterKey,
     active: TtlCache<(Uuid, Algorithm), SigningKey>,
     published: TtlCache<Uuid, Jwks>,
+    /// Serialises loading and creating keys, so concurrent first uses make one key, not several.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -96,7 +98,7 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     /// A store sealing private keys under `master`.
     pub fn new(master: MasterKey) -> Self {
-        Self { master, active: TtlCache::new(), published: TtlCache::new() }
+        Self { master, active: TtlCache::new(), published: TtlCache::new(), loading: tokio::sync::Mutex::new(()) }
     }
 
     fn cached(&self, tenant: Uuid, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
@@ -122,6 +124,11 @@ impl KeyStore {
         tenant: Uuid,
         algorithm: Algorithm,
     ) -> Result<Arc<SigningKey>, KeyStoreError> {
+        if let Some(key) = self.cached(tenant, algorithm) {
+            return Ok(key);
+        }
+        let _loading = self.loading.lock().await;
+        // Another request may have loaded or created it while this one waited.
         if let Some(key) = self.cached(tenant, algorithm) {
             return Ok(key);
         }

@@ -64,7 +64,13 @@ where
         let row = <<R::RevokedToken as EntityTrait>::ActiveModel as NewRevokedToken>::new_revoked_token(
             tenant, digest, expires_at,
         );
-        crate::crud::insert::<R::RevokedToken>(&*tx, row).await?;
+        match crate::crud::insert::<R::RevokedToken>(&*tx, row).await {
+            // A concurrent revocation of the same token got there first: revoked either way.
+            Err(error) if error.status() == actix_web::http::StatusCode::CONFLICT => return Ok(done()),
+            other => {
+                other?;
+            }
+        }
     }
     tx.commit().await?;
     Ok(done())
