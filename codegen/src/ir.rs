@@ -67,6 +67,8 @@ pub struct Endpoint {
     pub handler: String,
     /// Whether the handler is generic over the schema's `Roles`.
     pub needs_roles: bool,
+    /// Body encoding the handler reads.
+    pub encoding: Encoding,
     /// Generated route function, e.g. `endpoint_jwks`.
     pub route_fn: String,
     /// One-line description.
@@ -416,6 +418,8 @@ pub enum Auth {
     Admin,
     /// Anyone.
     Public,
+    /// An OAuth client, authenticated by the endpoint's handler (RFC 6749 §2.3).
+    Client,
 }
 
 /// What a success returns.

@@ -44,8 +44,10 @@ pub struct EndpointDef {
     pub http: Name,
     /// `tenant` (default when the schema has tenancy) or `service`.
     pub scope: Option<Name>,
-    /// Who may call it: `public` (default) or `admin`.
+    /// Who may call it: `public` (default), `admin` or `client`.
     pub auth: Option<Name>,
+    /// Body encoding documented for POST endpoints: `json` (default) or `form`.
+    pub encoding: Option<Name>,
     /// Handler function; defaults to the endpoint's name.
     pub handler: Option<Name>,
     /// One-line description.

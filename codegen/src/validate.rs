@@ -1493,7 +1493,7 @@ impl Cx<'_> {
             def.auth.as_ref(),
             "bad-auth",
             "caller class",
-            &[("public", Auth::Public), ("admin", Auth::Admin)],
+            &[("public", Auth::Public), ("admin", Auth::Admin), ("client", Auth::Client)],
         );
         let handler_name = def.handler.as_ref().map(|h| h.as_str()).unwrap_or(name.as_str());
         let handler_pos = def.handler.as_ref().map(Pos::of).unwrap_or(pos);
@@ -1517,6 +1517,12 @@ impl Cx<'_> {
             auth,
             handler: handler.path.clone(),
             needs_roles: handler.needs_roles,
+            encoding: self.keyword(
+                def.encoding.as_ref(),
+                "bad-encoding",
+                "encoding",
+                &[("json", Encoding::Json), ("form", Encoding::Form)],
+            ),
             route_fn: format!("endpoint_{}", name.as_str()),
             doc: def.doc.clone().unwrap_or_else(|| handler.doc.clone()),
             line: pos.line,

@@ -200,9 +200,14 @@ pub fn respond_empty(status: u16) -> HttpResponse {
     HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).finish()
 }
 
-/// Fallback of a route for methods it does not serve.
-pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::method_not_allowed().error_response()
+/// Fallback of a route for methods it does not serve: 405 with the `Allow` header RFC 9110
+/// §15.5.6 requires.
+pub async fn method_not_allowed(allowed: &'static str) -> HttpResponse {
+    let mut response = ApiError::method_not_allowed().error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// Fallback of the whole service.

@@ -30,6 +30,26 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
             "tags": ["endpoints"],
             "responses": { "200": { "description": "See the protocol specification named in the summary." } },
         });
+        let problem = |description: &str| json!({ "description": description, "content": { "application/json": {}, "application/problem+json": {} } });
+        operation["responses"]["400"] =
+            problem("Malformed request (OAuth endpoints answer in RFC 6749 section 5.2 form).");
+        if endpoint.tenant_scoped {
+            operation["responses"]["404"] = problem("No such tenant.");
+        }
+        if endpoint.auth != Auth::Public {
+            operation["responses"]["401"] = problem("Missing or wrong credentials.");
+        }
+        if endpoint.auth == Auth::Client {
+            // Basic, or `client_secret_post` credentials in the form (no header).
+            operation["security"] = json!([{ "client": [] }, {}]);
+        }
+        if endpoint.method == "POST" {
+            operation["requestBody"] = match endpoint.encoding {
+                Encoding::Form => json!({ "content": { "application/x-www-form-urlencoded": {
+                    "schema": { "type": "object", "additionalProperties": { "type": "string" } } } } }),
+                Encoding::Json => json!({ "content": { "application/json": { "schema": { "type": "object" } } } }),
+            };
+        }
         if endpoint.tenant_scoped {
             let key = ir.tenancy.as_ref().map(|t| t.key.as_str()).unwrap_or("key");
             operation["parameters"] = json!([{ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The tenant's `{key}`.") }]);
@@ -46,7 +66,8 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN." }
+                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN." },
+                "client": { "type": "http", "scheme": "basic", "description": "OAuth client credentials (client_secret_basic); client_secret_post in the form also works." }
             }
         }
     });
@@ -188,7 +209,11 @@ fn operation(entity: &Entity, op: &Op, ir: &Ir) -> Value {
     }
     if op.action == Action::Read && !entity.relations.is_empty() {
         let names: Vec<_> = entity.relations.iter().map(|r| r.name.clone()).collect();
-        parameters.push(json!({ "name": "include", "in": "query", "schema": { "type": "string" }, "description": format!("Comma-separated relations to embed: {}.", names.join(", ")) }));
+        parameters.push(json!({
+            "name": "include", "in": "query", "style": "form", "explode": false,
+            "schema": { "type": "array", "items": { "type": "string", "enum": names } },
+            "description": "Relations to embed, comma-separated."
+        }));
     }
     if let Some(list) = &op.list {
         for filter in &list.filters {

@@ -58,6 +58,7 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
     let mut paths: Vec<_> = routes.into_iter().collect();
     paths.sort_by_key(|(path, _)| (path.matches('{').count(), path.clone()));
     let resources = paths.iter().map(|(path, methods)| {
+        let allowed = methods.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>().join(", ");
         let routes = methods.iter().map(|(method, handler)| {
             let method = ident(&method.to_ascii_lowercase());
             let handler = ident(handler);
@@ -67,7 +68,7 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
             cfg.service(
                 ::actix_web::web::resource(#path)
                     #(#routes)*
-                    .default_service(::actix_web::web::to(::keygate_runtime::http::method_not_allowed)),
+                    .default_service(::actix_web::web::to(|| ::keygate_runtime::http::method_not_allowed(#allowed))),
             );
         }
     });
@@ -126,6 +127,7 @@ fn handler_doc(entity: &Entity, op: &Op) -> String {
     let auth = match op.auth {
         Auth::Admin => "the admin credential (`Authorization: Bearer ...`)",
         Auth::Public => "anyone",
+        Auth::Client => "an OAuth client, authenticated by the handler",
     };
     format!(
         "`{} {}`: `{}.{}` ({} action, schema line {}).\n\n**Permissions**: {auth}.",
@@ -145,7 +147,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     let entity_path = quote!(crate::entities::#module::Entity);
     let caller = match op.auth {
         Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
-        Auth::Public => quote!(),
+        Auth::Public | Auth::Client => quote!(),
     };
     let body_param = op.action.has_body().then(|| {
         let input = ident(&input_type_name(entity, op));
@@ -504,6 +506,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     let auth = match endpoint.auth {
         Auth::Admin => "the admin credential",
         Auth::Public => "anyone",
+        Auth::Client => "an OAuth client, authenticated by the handler",
     };
     let doc = doc_lines(&format!(
         "`{} {}`: endpoint `{}` (schema line {}), handled by `{}`.\n\n{}\n\n**Permissions**: {auth}.",
@@ -511,7 +514,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     ));
     let caller = match endpoint.auth {
         Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
-        Auth::Public => quote!(),
+        Auth::Public | Auth::Client => quote!(),
     };
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
