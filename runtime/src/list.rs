@@ -107,6 +107,10 @@ impl ListQuery {
         let mut seen: Vec<String> = Vec::new();
         let mut cursor = None;
         for (key, value) in pairs {
+            // An empty paging parameter (`?cursor=` from a form) means "not given".
+            if value.is_empty() && matches!(key.as_str(), "limit" | "sort" | "cursor") {
+                continue;
+            }
             if seen.contains(&key) {
                 return Err(ApiError::bad_request(format!("query parameter `{key}` is given twice")));
             }
@@ -249,6 +253,8 @@ mod tests {
 
     #[test]
     fn refuses_unknown_parameters_bad_values_and_oversized_pages() {
+        let first_page = ListQuery::parse("cursor=&limit=&sort=", &SPEC).unwrap();
+        assert!(first_page.after.is_none() && first_page.limit == 50 && first_page.sort == "created_at");
         for bad in ["colour=red", "active=yes", "limit=0", "limit=201", "sort=secret", "cursor=%%%", "name=a&name=b"] {
             let error = ListQuery::parse(bad, &SPEC).unwrap_err();
             assert_eq!(error.status().as_u16(), 400, "{bad}");

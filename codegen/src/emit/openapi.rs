@@ -45,7 +45,7 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         }
         if endpoint.method == "POST" {
             operation["requestBody"] = match endpoint.encoding {
-                Encoding::Form => json!({ "content": { "application/x-www-form-urlencoded": {
+                Encoding::Form => json!({ "required": true, "content": { "application/x-www-form-urlencoded": {
                     "schema": { "type": "object", "additionalProperties": { "type": "string" } } } } }),
                 Encoding::Json => json!({ "content": { "application/json": { "schema": { "type": "object" } } } }),
             };
