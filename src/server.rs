@@ -30,7 +30,8 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings.database_url).await?;
     let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
     let master = master_key(settings)?;
-    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master);
+    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
+        .with_endpoints(keygate_api::routes::ENDPOINT_PATHS);
     Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })
 }
 

@@ -377,3 +377,43 @@ async fn concurrent_first_uses_of_an_algorithm_create_one_key() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn metadata_lists_exactly_what_is_implemented() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let reply = client.json(Method::GET, "/.well-known/oauth-authorization-server/acme", None, Auth::None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        let doc = reply.json;
+        // RFC 8414 §3.3: the issuer in the document is the one the URL was built from.
+        assert_eq!(doc["issuer"], ISSUER);
+        assert_eq!(doc["token_endpoint"], format!("{ISSUER}/oauth2/token"));
+        assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
+        assert_eq!(doc["introspection_endpoint"], format!("{ISSUER}/oauth2/introspect"));
+        assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/oauth2/revoke"));
+        assert_eq!(doc["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(doc["response_types_supported"], json!([]), "no authorization endpoint is served yet");
+        assert!(doc.get("authorization_endpoint").is_none());
+        assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+
+        // Every advertised URL answers (paths relative to the in-process server).
+        let relative = |url: &Value| url.as_str().unwrap().trim_start_matches("http://127.0.0.1:8080").to_owned();
+        assert_eq!(
+            client.json(Method::GET, &relative(&doc["jwks_uri"]), None, Auth::None).await.status,
+            StatusCode::OK
+        );
+        for endpoint in ["token_endpoint", "introspection_endpoint", "revocation_endpoint"] {
+            let reply = client.raw(Method::POST, &relative(&doc[endpoint]), FORM, "", Auth::None).await;
+            assert!(reply.status.is_client_error(), "{endpoint}: {}", reply.status);
+            assert!(
+                reply.json["error"].is_string(),
+                "{endpoint} is mounted and answers in RFC 6749 form: {}",
+                reply.json
+            );
+        }
+        let missing =
+            client.json(Method::GET, "/.well-known/oauth-authorization-server/nobody", None, Auth::None).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}

@@ -79,3 +79,13 @@ where
 {
     crate::oauth::revoke::revoke::<R>(&ctx).await
 }
+
+/// OAuth 2.0 authorization server metadata (RFC 8414), served at the §3 well-known URL for the
+/// tenant's issuer.
+pub async fn authorization_server_metadata(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let document = crate::oauth::metadata::document(&ctx)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(document))
+}

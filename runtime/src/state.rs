@@ -60,13 +60,34 @@ pub struct Runtime {
     admin: AdminCredentials,
     keys: KeyStore,
     tenants: TenantCache,
+    endpoints: &'static [(&'static str, &'static str)],
 }
 
 impl Runtime {
     /// Wraps a connected, migrated database; private signing keys are sealed under `master`.
     pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
         let write_gate = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Self { db, write_gate, config, admin, keys: KeyStore::new(master), tenants: TenantCache::default() }
+        Self {
+            db,
+            write_gate,
+            config,
+            admin,
+            keys: KeyStore::new(master),
+            tenants: TenantCache::default(),
+            endpoints: &[],
+        }
+    }
+
+    /// Registers the schema's endpoint routes (`routes::ENDPOINT_PATHS`), for discovery.
+    pub fn with_endpoints(mut self, endpoints: &'static [(&'static str, &'static str)]) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+
+    /// The absolute URL of endpoint `name` for a tenant, if the schema declares it.
+    pub fn endpoint_url(&self, name: &str, tenant_key: &str) -> Option<String> {
+        let (_, path) = self.endpoints.iter().find(|(n, _)| *n == name)?;
+        Some(format!("{}{}", self.config.public_url.trim_end_matches('/'), path.replace("{tenant}", tenant_key)))
     }
 
     /// Recently resolved tenant keys.

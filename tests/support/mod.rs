@@ -87,7 +87,9 @@ pub async fn runtime(db: &TestDb) -> web::Data<Runtime> {
     let mut key = [0u8; 32];
     key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
     let master = keygate_runtime::jose::MasterKey::from_bytes(&key).expect("master key");
-    web::Data::new(Runtime::new(conn, config, bootstrap.credentials, master))
+    web::Data::new(
+        Runtime::new(conn, config, bootstrap.credentials, master).with_endpoints(keygate_api::routes::ENDPOINT_PATHS),
+    )
 }
 
 /// Runs `check` against a fresh app on every backend.

@@ -72,7 +72,14 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
             );
         }
     });
+    let endpoint_paths = ir.endpoints.iter().map(|e| {
+        let (name, path) = (&e.name, &e.path);
+        quote!((#name, #path))
+    });
     quote! {
+        /// Every endpoint's route, by name, for handlers that advertise URLs (discovery).
+        pub const ENDPOINT_PATHS: &[(&str, &str)] = &[#(#endpoint_paths),*];
+
         #scope_fn
         #(#list_specs)*
         #(#handlers)*

@@ -5,6 +5,7 @@ pub mod client_auth;
 pub mod error;
 pub mod form;
 pub mod introspect;
+pub mod metadata;
 pub mod revoke;
 pub mod token;
 
