@@ -545,20 +545,11 @@ impl Cx<'_> {
                 None
             }
         });
-        for (key, value) in [("format", &def.format), ("pattern", &def.pattern)] {
-            if let Some(value) = value
-                && !matches!(ty, FieldType::String | FieldType::Text)
-            {
-                self.error(
-                    Diagnostic::error(
-                        "bad-format",
-                        Pos::of(value),
-                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
-                    )
-                    .label("not a string field"),
-                );
-            }
-        }
+        self.string_only(
+            &ty,
+            "bad-format",
+            &[("format", def.format.as_ref().map(Pos::of)), ("pattern", def.pattern.as_ref().map(Pos::of))],
+        );
         if let (Some(_), Some(pattern)) = (&def.format, &def.pattern) {
             self.error(
                 Diagnostic::error(
@@ -570,20 +561,14 @@ impl Cx<'_> {
                 .help("keep one of them"),
             );
         }
-        for (key, value) in [("max_length", &def.max_length), ("min_length", &def.min_length)] {
-            if let Some(value) = value
-                && !matches!(ty, FieldType::String | FieldType::Text)
-            {
-                self.error(
-                    Diagnostic::error(
-                        "bad-length",
-                        Pos::of(value),
-                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
-                    )
-                    .label("not a string field"),
-                );
-            }
-        }
+        self.string_only(
+            &ty,
+            "bad-length",
+            &[
+                ("max_length", def.max_length.as_ref().map(Pos::of)),
+                ("min_length", def.min_length.as_ref().map(Pos::of)),
+            ],
+        );
         Some(Field {
             name: name.to_string(),
             ty,
@@ -622,6 +607,25 @@ impl Cx<'_> {
                 .maybe_help(did_you_mean(value, words.iter().copied())),
         );
         options[0].1
+    }
+
+    /// Reports each given key as misplaced unless `ty` is a string type.
+    fn string_only(&mut self, ty: &FieldType, code: &'static str, keys: &[(&str, Option<Pos>)]) {
+        if matches!(ty, FieldType::String | FieldType::Text) {
+            return;
+        }
+        for (key, pos) in keys {
+            if let Some(pos) = pos {
+                self.error(
+                    Diagnostic::error(
+                        code,
+                        *pos,
+                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
+                    )
+                    .label("not a string field"),
+                );
+            }
+        }
     }
 
     fn missing_type(&mut self, name: &Spanned<String>) {
@@ -745,20 +749,14 @@ impl Cx<'_> {
                 .help("inputs are accepted in request bodies; outputs are filled by hooks and returned"),
             );
         }
-        for (key, value) in [("max_length", &def.max_length), ("min_length", &def.min_length)] {
-            if let Some(value) = value
-                && !matches!(ty, FieldType::String | FieldType::Text)
-            {
-                self.error(
-                    Diagnostic::error(
-                        "bad-length",
-                        Pos::of(value),
-                        format!("`{key}` applies to `string` and `text` fields, not `{}`", ty.as_str()),
-                    )
-                    .label("not a string field"),
-                );
-            }
-        }
+        self.string_only(
+            &ty,
+            "bad-length",
+            &[
+                ("max_length", def.max_length.as_ref().map(Pos::of)),
+                ("min_length", def.min_length.as_ref().map(Pos::of)),
+            ],
+        );
         if flag(&def.required) && !input {
             self.error(
                 Diagnostic::error("bad-virtual", Pos::of(name), "`required` only applies to input virtual fields")
