@@ -57,6 +57,18 @@ pub struct ParamType {
     pub nullable: bool,
 }
 
+impl ParamType {
+    /// Whether a value of this type can carry a field of schema type `ty`.
+    pub fn accepts_type(&self, ty: &crate::ir::FieldType) -> bool {
+        self.accepts.contains(&ty.as_str())
+    }
+
+    /// Whether this type matches a stored field exactly: its type and its nullability.
+    pub fn fits(&self, field: &crate::ir::Field) -> bool {
+        self.accepts_type(&field.ty) && self.nullable == field.nullable
+    }
+}
+
 /// One parameter after the context.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HookParam {

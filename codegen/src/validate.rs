@@ -1274,7 +1274,7 @@ impl Cx<'_> {
                     Some(v) if v.input => {
                         if !action.has_body() || !input.iter().any(|i| i == field) {
                             Some(format!("`{op}` does not accept `{field}` in its body"))
-                        } else if !param.ty.accepts.contains(&v.ty.as_str()) {
+                        } else if !param.ty.accepts_type(&v.ty) {
                             Some(format!(
                                 "parameter `{}` is `{}` but `{field}` is `{}`",
                                 param.name,
@@ -1293,7 +1293,7 @@ impl Cx<'_> {
                             Some(format!(
                                 "`{op}` deletes a row and returns no body, so it has no output `{field}` to fill"
                             ))
-                        } else if !param.ty.accepts.contains(&v.ty.as_str()) {
+                        } else if !param.ty.accepts_type(&v.ty) {
                             Some(format!(
                                 "parameter `{}` is `{}` but `{field}` is `{}`",
                                 param.name,
@@ -1314,7 +1314,7 @@ impl Cx<'_> {
                             ))
                         } else if !action.has_body() {
                             Some(format!("`{op}` writes no row, so it has no column `{field}` to set"))
-                        } else if !param.ty.accepts.contains(&f.ty.as_str()) || param.ty.nullable != f.nullable {
+                        } else if !param.ty.fits(f) {
                             Some(format!(
                                 "parameter `{}` is `{}` but `{field}` is {}`{}`",
                                 param.name,
@@ -1578,16 +1578,14 @@ impl Cx<'_> {
             for field in &role.fields {
                 let problem = match entity.field(&field.name) {
                     None => Some(format!("needs a field `{}`", field.name)),
-                    Some(f) if !field.ty.accepts.contains(&f.ty.as_str()) || field.ty.nullable != f.nullable => {
-                        Some(format!(
-                            "needs `{}` to be {}{}, but it is {}`{}`",
-                            field.name,
-                            if field.ty.nullable { "a nullable " } else { "" },
-                            field.ty.accepts.first().copied().unwrap_or("?"),
-                            if f.nullable { "nullable " } else { "" },
-                            f.ty.as_str()
-                        ))
-                    }
+                    Some(f) if !field.ty.fits(f) => Some(format!(
+                        "needs `{}` to be {}{}, but it is {}`{}`",
+                        field.name,
+                        if field.ty.nullable { "a nullable " } else { "" },
+                        field.ty.accepts.first().copied().unwrap_or("?"),
+                        if f.nullable { "nullable " } else { "" },
+                        f.ty.as_str()
+                    )),
                     Some(_) => None,
                 };
                 if let Some(problem) = problem {
@@ -1614,9 +1612,7 @@ impl Cx<'_> {
             let constructor = self.catalog.constructors.iter().find(|c| c.role_trait == role.trait_name);
             if let Some(constructor) = constructor {
                 for (param, ty) in &constructor.params {
-                    let fits = entity
-                        .field(param)
-                        .is_some_and(|f| ty.accepts.contains(&f.ty.as_str()) && ty.nullable == f.nullable);
+                    let fits = entity.field(param).is_some_and(|f| ty.fits(f));
                     if !fits {
                         ok = false;
                         self.error(
