@@ -391,10 +391,22 @@ async fn metadata_lists_exactly_what_is_implemented() {
         assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
         assert_eq!(doc["introspection_endpoint"], format!("{ISSUER}/oauth2/introspect"));
         assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/oauth2/revoke"));
-        assert_eq!(doc["grant_types_supported"], json!(["client_credentials"]));
-        assert_eq!(doc["response_types_supported"], json!([]), "no authorization endpoint is served yet");
-        assert!(doc.get("authorization_endpoint").is_none());
-        assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+        assert_eq!(doc["authorization_endpoint"], format!("{ISSUER}/oauth2/authorize"));
+        assert_eq!(doc["userinfo_endpoint"], format!("{ISSUER}/oauth2/userinfo"));
+        assert_eq!(doc["grant_types_supported"], json!(["client_credentials", "authorization_code", "refresh_token"]));
+        assert_eq!(doc["response_types_supported"], json!(["code"]));
+        assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]), "no `plain`");
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post", "none"])
+        );
+        assert_eq!(
+            doc["introspection_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post"])
+        );
+        // OIDC Discovery §4: the same document at the issuer's openid-configuration URL.
+        let oidc = client.json(Method::GET, "/acme/.well-known/openid-configuration", None, Auth::None).await;
+        assert_eq!(oidc.json, doc);
 
         // Every advertised URL answers (paths relative to the in-process server).
         let relative = |url: &Value| url.as_str().unwrap().trim_start_matches("http://127.0.0.1:8080").to_owned();
@@ -402,6 +414,10 @@ async fn metadata_lists_exactly_what_is_implemented() {
             client.json(Method::GET, &relative(&doc["jwks_uri"]), None, Auth::None).await.status,
             StatusCode::OK
         );
+        for endpoint in ["authorization_endpoint", "userinfo_endpoint"] {
+            let reply = client.json(Method::GET, &relative(&doc[endpoint]), None, Auth::None).await;
+            assert!(reply.status.is_client_error(), "{endpoint} is mounted and refuses an empty request");
+        }
         for endpoint in ["token_endpoint", "introspection_endpoint", "revocation_endpoint"] {
             let reply = client.raw(Method::POST, &relative(&doc[endpoint]), FORM, "", Auth::None).await;
             assert!(reply.status.is_client_error(), "{endpoint}: {}", reply.status);

@@ -127,6 +127,11 @@ impl Builder<'_, '_> {
             let value = if let Some(stored) = field(entity, name) {
                 let required = !stored["nullable"].as_bool().unwrap() && stored["default"].is_null();
                 if let Some(target) = stored["references"]["entity"].as_str() {
+                    let creatable = self::op(self::entity(&self.schema, target), "create").is_some();
+                    if !creatable && !required {
+                        // An optional reference to rows only the protocol makes (sessions).
+                        continue;
+                    }
                     json!(Box::pin(self.reference(tenant, target)).await)
                 } else if required || !create {
                     self.sample(&stored.clone())

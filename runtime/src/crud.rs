@@ -152,6 +152,66 @@ where
     Ok(Page { items: rows, next_cursor })
 }
 
+/// The column of `E` named `name`: a field a role binding guarantees exists.
+pub fn column<E: Resource>(name: &str) -> Result<E::Column, ApiError>
+where
+    E::Column: FromStr,
+{
+    E::Column::from_str(name).map_err(|_| ApiError::internal(format!("`{}` has no column `{name}`", E::NAME)))
+}
+
+/// The row of `E` in `tenant` whose column `name` equals `value`.
+pub async fn find_where<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    name: &str,
+    value: impl Into<sea_orm::Value>,
+) -> Result<Option<E::Model>, ApiError>
+where
+    E::Column: FromStr,
+{
+    Ok(scoped::<E>(E::find().filter(column::<E>(name)?.eq(value)), Some(tenant)).one(db).await?)
+}
+
+/// Inserts a row made by a role constructor, without reading it back.
+pub async fn insert_new<E: Resource>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<(), ApiError> {
+    E::insert(row).exec_without_returning(db).await.map_err(write_error::<E>)?;
+    Ok(())
+}
+
+/// Sets columns on the row `id` of `tenant`, only if the column `unset` is still NULL; whether it
+/// was. This is how one-time things (codes, refresh tokens, grants) are claimed: of two
+/// concurrent claims exactly one sees `true`.
+pub async fn claim<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+    unset: &str,
+    values: Vec<(&str, sea_orm::Value)>,
+) -> Result<bool, ApiError>
+where
+    E::Column: FromStr,
+{
+    let mut update = E::update_many().filter(E::pk().eq(id)).filter(column::<E>(unset)?.is_null());
+    if let Some(tenant_column) = E::tenant() {
+        update = update.filter(tenant_column.eq(tenant));
+    }
+    for (name, value) in values {
+        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    }
+    Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
+}
+
+/// Deletes the row `id` of `tenant`, if it exists.
+pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
+    let mut delete = E::delete_many().filter(E::pk().eq(id));
+    if let Some(tenant_column) = E::tenant() {
+        delete = delete.filter(tenant_column.eq(tenant));
+    }
+    delete.exec(db).await.map_err(write_error::<E>)?;
+    Ok(())
+}
+
 /// Maps a failed write: uniqueness → 409 naming the field, a broken reference → 409, lock
 /// contention → 503, anything else → 500.
 pub fn write_error<E: Resource>(error: DbErr) -> ApiError {

@@ -83,9 +83,48 @@ where
 /// OAuth 2.0 authorization server metadata (RFC 8414), served at the §3 well-known URL for the
 /// tenant's issuer.
 pub async fn authorization_server_metadata(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let document = crate::oauth::metadata::document(&ctx)?;
+    metadata(&ctx)
+}
+
+/// OpenID Connect Discovery 1.0 §4: the same document at `{issuer}/.well-known/openid-configuration`.
+pub async fn openid_configuration(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    metadata(&ctx)
+}
+
+fn metadata(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let document = crate::oidc::discovery::document(ctx)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(document))
+}
+
+/// The authorization endpoint (RFC 6749 §4.1.1), by GET or by form POST.
+pub async fn authorize<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::authorize::authorize::<R>(&ctx).await
+}
+
+/// The sign-in form's post.
+pub async fn login<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::login::login::<R>(&ctx).await
+}
+
+/// The consent form's post.
+pub async fn consent<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::login::consent::<R>(&ctx).await
+}
+
+/// UserInfo (OIDC Core §5.3), by GET or POST.
+pub async fn userinfo<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oidc::userinfo::userinfo::<R>(&ctx).await
+}
+
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2), by GET or POST.
+pub async fn end_session<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oidc::logout::end_session::<R>(&ctx).await
+}
+
+/// The sign-out confirmation form's post.
+pub async fn logout<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oidc::logout::confirm::<R>(&ctx).await
 }

@@ -22,12 +22,19 @@ pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_has
     Ok(())
 }
 
-/// Generates a client secret, stores only its digest, and returns the secret once.
+/// Generates a client secret, stores only its digest, and returns the secret once. A public
+/// client (`token_endpoint_auth_method: none`) gets no secret: its stored digest is empty,
+/// which no secret matches.
 pub async fn hash_client_secret(
     _ctx: &mut PreCtx<'_>,
+    token_endpoint_auth_method: Column<'_, String>,
     client_secret: Output<'_, String>,
     client_secret_hash: Column<'_, String>,
 ) -> HookResult {
+    if token_endpoint_auth_method.get().map(String::as_str) == Some("none") {
+        client_secret_hash.set(String::new());
+        return Ok(());
+    }
     let raw = secret::random_token("kgs_", 32);
     client_secret_hash.set(secret::digest(&raw));
     client_secret.set(raw);

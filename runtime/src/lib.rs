@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod browser;
 pub mod check;
 pub mod crud;
 pub mod db;
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod list;
 pub mod migrate;
 pub mod oauth;
+pub mod oidc;
 pub mod password;
 pub mod roles;
 pub mod secret;

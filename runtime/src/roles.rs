@@ -15,8 +15,12 @@ use crate::types::StringList;
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {
+    /// Display name, shown on the login and consent pages.
+    fn name(&self) -> &str;
     /// Hex SHA-256 digest of the client secret (secrets are server-generated, 256 bits).
     fn client_secret_hash(&self) -> &str;
+    /// Registered redirection URIs, matched exactly (RFC 6749 §3.1.2.3, OAuth 2.1 §2.3.1).
+    fn redirect_uris(&self) -> &StringList;
     /// Grant types the client may use (RFC 7591 §2 `grant_types`).
     fn grant_types(&self) -> &StringList;
     /// Scopes the client may be granted; also the default when a request names none.
@@ -25,6 +29,173 @@ pub trait OauthClient {
     fn is_active(&self) -> bool;
     /// JWS algorithm of its access tokens (`RS256`, `ES256`, `EdDSA`); `None` for the default.
     fn access_token_signed_response_alg(&self) -> Option<&str>;
+    /// JWS algorithm of its ID tokens; `None` for RS256.
+    fn id_token_signed_response_alg(&self) -> Option<&str>;
+    /// RFC 7591 §2 `token_endpoint_auth_method`; `none` for public clients.
+    fn token_endpoint_auth_method(&self) -> &str;
+    /// `web` or `native` (RFC 8252 §7.3 loopback redirects are for native clients).
+    fn application_type(&self) -> &str;
+    /// Whether authorization requests must carry a PKCE challenge.
+    fn require_pkce(&self) -> bool;
+    /// Where RP-initiated logout may send the browser afterwards.
+    fn post_logout_redirect_uris(&self) -> &StringList;
+}
+
+/// A person who signs in (the subject of ID tokens and UserInfo).
+pub trait Account {
+    /// The stable subject identifier (`sub`).
+    fn id(&self) -> Uuid;
+    /// Login name (`preferred_username`).
+    fn username(&self) -> &str;
+    /// Email address (`email`).
+    fn email(&self) -> &str;
+    /// Whether the email address is verified (`email_verified`).
+    fn email_verified(&self) -> bool;
+    /// Full name (`name`).
+    fn name(&self) -> Option<&str>;
+    /// bcrypt hash of the password.
+    fn password_hash(&self) -> &str;
+    /// Whether the account may sign in.
+    fn is_active(&self) -> bool;
+    /// Last change (`updated_at`).
+    fn updated_at(&self) -> DateTime<Utc>;
+}
+
+/// A signed-in browser session, found by the digest of its cookie.
+pub trait AuthSession {
+    /// The session id (the ID token's `sid`).
+    fn id(&self) -> Uuid;
+    /// The signed-in user.
+    fn user_id(&self) -> Uuid;
+    /// When the user last entered their password.
+    fn auth_time(&self) -> DateTime<Utc>;
+    /// When the session ends.
+    fn expires_at(&self) -> DateTime<Utc>;
+}
+
+/// How the login page starts a session.
+pub trait NewAuthSession {
+    /// A session for `user_id`, whose cookie value digests to `session_digest`.
+    fn new_auth_session(
+        tenant_id: Uuid,
+        id: Uuid,
+        user_id: Uuid,
+        username: String,
+        session_digest: String,
+        auth_time: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self;
+}
+
+/// A one-time authorization code (RFC 6749 §4.1.2), found by its digest.
+pub trait AuthCode {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user who authorized.
+    fn user_id(&self) -> Uuid;
+    /// The client it was issued to.
+    fn client_id(&self) -> Uuid;
+    /// The `redirect_uri` of the authorization request, which the token request must repeat.
+    fn redirect_uri(&self) -> &str;
+    /// The PKCE S256 challenge (RFC 7636 §4.2), if the request carried one.
+    fn code_challenge(&self) -> Option<&str>;
+    /// The OIDC `nonce`, copied into the ID token.
+    fn nonce(&self) -> Option<&str>;
+    /// Granted scopes, space-separated.
+    fn scope(&self) -> &str;
+    /// When the user authenticated.
+    fn auth_time(&self) -> DateTime<Utc>;
+    /// The browser session it came from.
+    fn session_id(&self) -> Option<Uuid>;
+    /// Expiry (60 seconds after issue).
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When it was redeemed.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+    /// The grant its redemption created.
+    fn grant_id(&self) -> Option<Uuid>;
+}
+
+/// How the authorization endpoint issues a code.
+pub trait NewAuthCode {
+    /// A code row; only the digest of the code is stored.
+    #[allow(clippy::too_many_arguments)]
+    fn new_auth_code(
+        tenant_id: Uuid,
+        code_digest: String,
+        user_id: Uuid,
+        client_id: Uuid,
+        redirect_uri: String,
+        code_challenge: Option<String>,
+        nonce: Option<String>,
+        scope: String,
+        auth_time: DateTime<Utc>,
+        session_id: Option<Uuid>,
+        expires_at: DateTime<Utc>,
+    ) -> Self;
+}
+
+/// A user's authorization of a client; the family every token issued from one code belongs to.
+pub trait Grant {
+    /// The grant id, carried by its access tokens.
+    fn id(&self) -> Uuid;
+    /// The user.
+    fn user_id(&self) -> Uuid;
+    /// The client.
+    fn client_id(&self) -> Uuid;
+    /// Granted scopes, space-separated.
+    fn scope(&self) -> &str;
+    /// When the user authenticated.
+    fn auth_time(&self) -> DateTime<Utc>;
+    /// The browser session it came from.
+    fn session_id(&self) -> Option<Uuid>;
+    /// When it was revoked, if it was.
+    fn revoked_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// How redeeming a code creates a grant.
+pub trait NewGrant {
+    /// A live grant.
+    fn new_grant(
+        tenant_id: Uuid,
+        id: Uuid,
+        user_id: Uuid,
+        client_id: Uuid,
+        scope: String,
+        auth_time: DateTime<Utc>,
+        session_id: Option<Uuid>,
+    ) -> Self;
+}
+
+/// An opaque refresh token, found by its digest.
+pub trait RefreshToken {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The grant it belongs to.
+    fn grant_id(&self) -> Uuid;
+    /// Expiry.
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When it was rotated; presenting it again is reuse.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// How the token endpoint stores a refresh token.
+pub trait NewRefreshToken {
+    /// A fresh, unused token of `grant_id`.
+    fn new_refresh_token(tenant_id: Uuid, grant_id: Uuid, token_digest: String, expires_at: DateTime<Utc>) -> Self;
+}
+
+/// Scopes a user agreed to share with a client.
+pub trait Consent {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// Consented scopes.
+    fn scopes(&self) -> &StringList;
+}
+
+/// How the consent page remembers a decision.
+pub trait NewConsent {
+    /// Consent of `user_id` to `client_id` for `scopes`.
+    fn new_consent(tenant_id: Uuid, user_id: Uuid, client_id: Uuid, scopes: StringList) -> Self;
 }
 
 /// A revoked token, remembered by digest (RFC 7009).
@@ -43,7 +214,19 @@ pub trait NewRevokedToken {
 /// Which entity plays each role; generated from `roles:` in the schema.
 pub trait Roles: 'static {
     /// OAuth clients.
-    type OauthClient: Resource<Model: OauthClient>;
+    type OauthClient: Resource<Model: OauthClient, Column: FromStr>;
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
+    /// User accounts.
+    type Account: Resource<Model: Account, Column: FromStr>;
+    /// Browser sessions.
+    type AuthSession: Resource<Model: AuthSession, ActiveModel: NewAuthSession + Send, Column: FromStr>;
+    /// Authorization codes.
+    type AuthCode: Resource<Model: AuthCode, ActiveModel: NewAuthCode + Send, Column: FromStr>;
+    /// Grants.
+    type Grant: Resource<Model: Grant, ActiveModel: NewGrant + Send, Column: FromStr>;
+    /// Refresh tokens.
+    type RefreshToken: Resource<Model: RefreshToken, ActiveModel: NewRefreshToken + Send, Column: FromStr>;
+    /// Remembered consent.
+    type Consent: Resource<Model: Consent, ActiveModel: NewConsent + Send, Column: FromStr>;
 }

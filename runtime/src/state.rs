@@ -30,8 +30,14 @@ pub struct RuntimeConfig {
     pub key_retention: Duration,
     /// Public base URL; a tenant's issuer is `{public_url}/{tenant}`.
     pub public_url: String,
-    /// Lifetime of access tokens.
+    /// Lifetime of access tokens and ID tokens.
     pub access_token_lifetime: Duration,
+    /// Lifetime of refresh tokens; each rotation starts a new one.
+    pub refresh_token_lifetime: Duration,
+    /// Lifetime of authorization codes (60 s: OAuth 2.1 §4.1.2 recommends at most 10 minutes).
+    pub auth_code_lifetime: Duration,
+    /// Lifetime of a browser session after sign-in.
+    pub session_lifetime: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -45,6 +51,9 @@ impl Default for RuntimeConfig {
             key_retention: Duration::hours(24),
             public_url: "http://127.0.0.1:8080".into(),
             access_token_lifetime: Duration::hours(1),
+            refresh_token_lifetime: Duration::days(30),
+            auth_code_lifetime: Duration::seconds(60),
+            session_lifetime: Duration::hours(24),
         }
     }
 }

@@ -80,10 +80,14 @@ fn replace_database(url: &str, name: &str) -> String {
 
 /// Connects, migrates, and returns the runtime a test app serves (bcrypt cost 4 for speed).
 pub async fn runtime(db: &TestDb) -> web::Data<Runtime> {
+    runtime_with(db, RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() }).await
+}
+
+/// A migrated runtime with `config`.
+pub async fn runtime_with(db: &TestDb, config: RuntimeConfig) -> web::Data<Runtime> {
     let conn = keygate_runtime::db::connect(&db.url).await.expect("connect");
     keygate_api::migrate(&conn).await.expect("migrate");
     let bootstrap = keygate_runtime::auth::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
-    let config = RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() };
     let mut key = [0u8; 32];
     key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
     let master = keygate_runtime::jose::MasterKey::from_bytes(&key).expect("master key");
@@ -102,6 +106,39 @@ where
         let app = test::init_service(keygate::server::app(rt.clone())).await;
         let client = Client { app: &app, backend: db.backend, rt: rt.clone() };
         check(&client).await;
+    }
+}
+
+/// A real HTTP server on a loopback port, whose public URL is its own address.
+pub struct LiveServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The runtime behind it.
+    pub rt: web::Data<Runtime>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl LiveServer {
+    /// Starts the app on `db`.
+    pub async fn start(db: &TestDb) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let config = RuntimeConfig { bcrypt_cost: 4, public_url: base.clone(), ..RuntimeConfig::default() };
+        let rt = runtime_with(db, config).await;
+        let app_rt = rt.clone();
+        let server = actix_web::HttpServer::new(move || keygate::server::app(app_rt.clone()))
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Self { base, rt, handle }
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
     }
 }
 

@@ -21,11 +21,21 @@ pub struct AuthenticatedClient<M> {
     pub model: M,
 }
 
+/// Which clients an endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// Confidential clients only (introspection).
+    Confidential,
+    /// Public clients too, identified by `client_id` alone (token endpoint, revocation).
+    Public,
+}
+
 /// Authenticates the calling client. Every failure is `invalid_client` with the same message, so
 /// responses do not reveal which client ids exist; the digest is computed either way.
 pub async fn authenticate<R: Roles>(
     ctx: &EndpointCtx<'_>,
     form: &Form,
+    accept: Accept,
 ) -> Result<AuthenticatedClient<<R::OauthClient as sea_orm::EntityTrait>::Model>, OAuthError> {
     let (client_id, secret) = credentials(ctx, form)?;
     let failed = || OAuthError::invalid_client("client authentication failed");
@@ -35,17 +45,25 @@ pub async fn authenticate<R: Roles>(
         Some(id) => crud::find::<R::OauthClient>(ctx.runtime().db(), Some(tenant), id).await.ok(),
         None => None,
     };
-    let stored = model.as_ref().map(|m| m.client_secret_hash().to_owned()).unwrap_or_else(|| "0".repeat(64));
-    let secret_matches = secret::digest_matches(&secret, &stored);
+    let authenticated = match (&secret, &model) {
+        (Some(secret), _) => {
+            let stored = model.as_ref().map(|m| m.client_secret_hash().to_owned()).unwrap_or_else(|| "0".repeat(64));
+            secret::digest_matches(secret, &stored)
+        }
+        // RFC 7591 §2 `none`: a public client proves nothing; it is only identified, and the
+        // grants it may use (a PKCE-bound code, its refresh token) carry the proof instead.
+        (None, Some(model)) => accept == Accept::Public && model.token_endpoint_auth_method() == "none",
+        (None, None) => false,
+    };
     match (id, model) {
-        (Some(id), Some(model)) if secret_matches && model.is_active() => Ok(AuthenticatedClient { id, model }),
+        (Some(id), Some(model)) if authenticated && model.is_active() => Ok(AuthenticatedClient { id, model }),
         _ => Err(failed()),
     }
 }
 
 /// `(client_id, client_secret)` from exactly one of Basic or the form (RFC 6749 §2.3.1: "MUST
-/// NOT use more than one authentication method in each request").
-fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<(String, String), OAuthError> {
+/// NOT use more than one authentication method in each request"); no secret for a public client.
+fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<(String, Option<String>), OAuthError> {
     let header = ctx.request().headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let posted = (form.get("client_id"), form.get("client_secret"));
     match (header, posted) {
@@ -73,10 +91,9 @@ fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<(String, String), O
             {
                 return Err(OAuthError::invalid_request("`client_id` does not match the authenticated client"));
             }
-            Ok((unescape(id), unescape(secret)))
+            Ok((unescape(id), Some(unescape(secret))))
         }
-        (None, (Some(id), Some(secret))) => Ok((id.to_owned(), secret.to_owned())),
-        // A client id alone is not authentication: public clients are not accepted here.
-        (None, _) => Err(OAuthError::invalid_client("client authentication is required")),
+        (None, (Some(id), secret)) => Ok((id.to_owned(), secret.map(str::to_owned))),
+        (None, (None, _)) => Err(OAuthError::invalid_client("client authentication is required")),
     }
 }

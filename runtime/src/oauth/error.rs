@@ -39,6 +39,12 @@ impl OAuthError {
         }
     }
 
+    /// `invalid_grant`: the code or refresh token is invalid, expired, revoked, already used, or
+    /// was issued to another client or redirect URI.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new("invalid_grant", StatusCode::BAD_REQUEST, description)
+    }
+
     /// `unauthorized_client`: the client may not use this grant.
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new("unauthorized_client", StatusCode::BAD_REQUEST, description)

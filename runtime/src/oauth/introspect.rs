@@ -2,17 +2,16 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use std::str::FromStr;
+use uuid::Uuid;
 
-use super::client_auth::authenticate;
+use super::client_auth::{Accept, authenticate};
 use super::form::Form;
-use super::issuer;
+use super::{access_token, grants, issuer};
+use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::jose::verify_jwt;
-use crate::roles::Roles;
+use crate::roles::{Grant, RefreshToken, Roles};
 use crate::secret;
 
 /// Handles `POST /introspect`. Any token this tenant did not issue, or that is expired,
@@ -22,18 +21,26 @@ pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse,
         Ok(form) => form,
         Err(error) => return Ok(error.response()),
     };
-    if let Err(error) = authenticate::<R>(ctx, &form).await {
-        return Ok(error.response());
-    }
+    let client = match authenticate::<R>(ctx, &form, Accept::Confidential).await {
+        Ok(client) => client,
+        Err(error) => return Ok(error.response()),
+    };
     let token = match form.require("token") {
         Ok(token) => token,
         Err(error) => return Ok(error.response()),
     };
-    let claims = active_claims::<R>(ctx, token).await?;
+    // `token_type_hint` only orders the search (§2.1); both kinds are looked up regardless.
+    let db = ctx.runtime().db();
+    let claims = match access_token::verify::<R>(ctx, db, token).await? {
+        Some(mut claims) => {
+            claims["token_type"] = json!("Bearer");
+            Some(claims)
+        }
+        None => refresh_token_claims::<R>(ctx, token, client.id).await?,
+    };
     let body = match claims {
         Some(mut claims) => {
             claims["active"] = json!(true);
-            claims["token_type"] = json!("Bearer");
             claims
         }
         None => json!({ "active": false }),
@@ -41,24 +48,31 @@ pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse,
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
 }
 
-/// The claims of `token` if this tenant issued it and it is still valid.
-async fn active_claims<R: Roles>(ctx: &EndpointCtx<'_>, token: &str) -> Result<Option<Value>, ApiError> {
+/// A live refresh token's claims, shown only to the client it was issued to.
+async fn refresh_token_claims<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    token: &str,
+    caller: Uuid,
+) -> Result<Option<Value>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let keys = rt.keys().jwks(rt.db(), tenant).await?;
-    let Ok(claims) = verify_jwt(token, &keys.keys) else { return Ok(None) };
-    let expected_issuer = issuer(&rt.config().public_url, ctx.tenant_key()?);
-    let now = crate::now().timestamp();
-    let valid = claims["iss"] == json!(expected_issuer) && claims["exp"].as_i64().is_some_and(|exp| exp > now);
-    if !valid {
+    let Some(row) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(token)).await?
+    else {
+        return Ok(None);
+    };
+    if row.used_at().is_some() || row.expires_at() <= crate::now() {
         return Ok(None);
     }
-    let digest_column = <R::RevokedToken as EntityTrait>::Column::from_str("token_digest")
-        .map_err(|_| ApiError::internal("the revoked-token role has no `token_digest` column"))?;
-    let revoked = crate::crud::scoped_find::<R::RevokedToken>(Some(tenant))
-        .filter(digest_column.eq(secret::digest(token)))
-        .one(rt.db())
-        .await?
-        .is_some();
-    Ok((!revoked).then_some(claims))
+    let Some(grant) = grants::live::<R>(rt.db(), tenant, row.grant_id()).await? else { return Ok(None) };
+    if grant.client_id() != caller {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "token_type": "refresh_token",
+        "iss": issuer(&rt.config().public_url, ctx.tenant_key()?),
+        "sub": grant.user_id().to_string(),
+        "client_id": grant.client_id().to_string(),
+        "scope": grant.scope(),
+        "exp": row.expires_at().timestamp(),
+    })))
 }

@@ -1,11 +1,16 @@
-//! OAuth 2.1 protocol logic behind the endpoint handlers: client authentication, grants,
-//! token introspection. Errors use RFC 6749 §5.2's JSON format, not problem+json.
+//! OAuth 2.1 protocol logic behind the endpoint handlers: the authorization endpoint, client
+//! authentication, grants, token minting, introspection and revocation. Errors use RFC 6749 §5.2's JSON format, not problem+json.
 
+pub mod access_token;
+pub mod authorize;
 pub mod client_auth;
+pub mod code;
 pub mod error;
 pub mod form;
+pub mod grants;
 pub mod introspect;
-pub mod metadata;
+pub mod issue;
+pub mod refresh;
 pub mod revoke;
 pub mod token;
 

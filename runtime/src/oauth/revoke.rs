@@ -8,13 +8,14 @@ use serde_json::json;
 use std::str::FromStr;
 
 use super::OAuthError;
-use super::client_auth::authenticate;
+use super::client_auth::{Accept, authenticate};
 use super::form::Form;
+use super::grants;
 use super::issuer;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::verify_jwt;
-use crate::roles::{NewRevokedToken, Roles};
+use crate::roles::{Grant, NewRevokedToken, RefreshToken, Roles};
 use crate::secret;
 
 /// Handles `POST /revoke`. The client must authenticate; it may revoke only tokens issued to it.
@@ -28,7 +29,7 @@ where
         Ok(form) => form,
         Err(error) => return Ok(error.response()),
     };
-    let client = match authenticate::<R>(ctx, &form).await {
+    let client = match authenticate::<R>(ctx, &form, Accept::Public).await {
         Ok(client) => client,
         Err(error) => return Ok(error.response()),
     };
@@ -39,6 +40,21 @@ where
     // `token_type_hint` only speeds up the search (§2.1); every kind is looked up regardless.
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
+    // §2.1: revoking a refresh token also invalidates the access tokens of the same grant.
+    if let Some(row) =
+        crate::crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(&token)).await?
+    {
+        let grant = crate::crud::find::<R::Grant>(rt.db(), Some(tenant), row.grant_id()).await.ok();
+        if grant.is_some_and(|grant| grant.client_id() != client.id) {
+            return Ok(
+                OAuthError::unauthorized_client("this token was not issued to the authenticated client").response()
+            );
+        }
+        let tx = rt.begin_write().await?;
+        grants::revoke::<R>(&*tx, tenant, row.grant_id()).await?;
+        tx.commit().await?;
+        return Ok(done());
+    }
     let keys = rt.keys().jwks(rt.db(), tenant).await?;
     let Ok(claims) = verify_jwt(&token, &keys.keys) else { return Ok(done()) };
     if claims["iss"] != json!(issuer(&rt.config().public_url, ctx.tenant_key()?)) {

@@ -1,30 +1,24 @@
-//! The token endpoint (RFC 6749 §3.2) and the grants it serves. Access tokens are JWTs per
-//! RFC 9068, verifiable offline with the tenant's JWKS.
+//! The token endpoint (RFC 6749 §3.2): client authentication, then the grant. Access tokens are
+//! JWTs per RFC 9068, verifiable offline with the tenant's JWKS.
 
 use actix_web::HttpResponse;
-use actix_web::http::header;
-use serde::Serialize;
-use serde_json::json;
-use uuid::Uuid;
+use sea_orm::EntityTrait;
 
-use super::client_auth::authenticate;
+use super::client_auth::{Accept, AuthenticatedClient, authenticate};
 use super::form::Form;
+use super::issue::{AccessToken, client_token};
 use super::{OAuthError, issuer};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::jose::{Algorithm, sign_jwt};
+use crate::jose::Algorithm;
 use crate::keys::DEFAULT_ALGORITHM;
 use crate::roles::{OauthClient, Roles};
 
-/// RFC 6749 §5.1 successful response.
-#[derive(Debug, Serialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
-}
+/// A grant's outcome: a response, or an RFC 6749 §5.2 error for the client.
+pub type GrantResult = Result<Result<HttpResponse, OAuthError>, ApiError>;
+
+/// An authenticated client at the token endpoint.
+pub type Client<R> = AuthenticatedClient<<<R as Roles>::OauthClient as EntityTrait>::Model>;
 
 /// Handles `POST /token`.
 pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
@@ -34,7 +28,7 @@ pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     })
 }
 
-async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResponse, OAuthError>, ApiError> {
+async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> GrantResult {
     let form = match Form::parse(ctx) {
         Ok(form) => form,
         Err(error) => return Ok(Err(error)),
@@ -43,23 +37,27 @@ async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResponse, O
         Ok(grant_type) => grant_type,
         Err(error) => return Ok(Err(error)),
     };
+    let client = match authenticate::<R>(ctx, &form, Accept::Public).await {
+        Ok(client) => client,
+        Err(error) => return Ok(Err(error)),
+    };
+    let allowed = client.model.grant_types().0.iter().any(|g| g == grant_type);
     match grant_type {
-        "client_credentials" => client_credentials::<R>(ctx, &form).await,
+        "authorization_code" | "refresh_token" | "client_credentials" if !allowed => {
+            Ok(Err(OAuthError::unauthorized_client(format!("this client may not use the {grant_type} grant"))))
+        }
+        "authorization_code" => super::code::redeem::<R>(ctx, &form, &client).await,
+        "refresh_token" => super::refresh::rotate::<R>(ctx, &form, &client).await,
+        "client_credentials" => client_credentials::<R>(ctx, &form, &client).await,
         other => Ok(Err(OAuthError::unsupported_grant_type(format!("grant type `{other}` is not supported")))),
     }
 }
 
 /// RFC 6749 §4.4: a confidential client gets a token for itself.
-async fn client_credentials<R: Roles>(
-    ctx: &EndpointCtx<'_>,
-    form: &Form,
-) -> Result<Result<HttpResponse, OAuthError>, ApiError> {
-    let client = match authenticate::<R>(ctx, form).await {
-        Ok(client) => client,
-        Err(error) => return Ok(Err(error)),
-    };
-    if !client.model.grant_types().0.iter().any(|g| g == "client_credentials") {
-        return Ok(Err(OAuthError::unauthorized_client("this client may not use the client_credentials grant")));
+async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+    if client.model.token_endpoint_auth_method() == "none" {
+        // §4.4: "MUST only be used by confidential clients".
+        return Ok(Err(OAuthError::unauthorized_client("public clients may not use the client_credentials grant")));
     }
     let scope = match granted_scope(client.model.scopes().0.as_slice(), form.get("scope")) {
         Ok(scope) => scope,
@@ -76,31 +74,20 @@ async fn client_credentials<R: Roles>(
     let algorithm =
         client.model.access_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
     let key = rt.keys().active(rt.db(), ctx.tenant()?, algorithm).await?;
-    let now = crate::now().timestamp();
-    let lifetime = rt.config().access_token_lifetime.num_seconds();
-    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when granted.
-    let mut claims = json!({
-        "iss": issuer,
-        "sub": client.id.to_string(),
-        "aud": audience,
-        "client_id": client.id.to_string(),
-        "iat": now,
-        "exp": now + lifetime,
-        "jti": Uuid::new_v4().to_string(),
-    });
-    if let Some(scope) = &scope {
-        claims["scope"] = json!(scope);
+    let (access_token, expires_in) = AccessToken {
+        issuer: &issuer,
+        subject: client.id,
+        client_id: client.id,
+        audience: &audience,
+        scope: scope.as_deref(),
+        extra: &[],
     }
-    let access_token = sign_jwt(&key, "at+jwt", &claims).map_err(ApiError::internal)?;
-    let body = TokenResponse { access_token, token_type: "Bearer", expires_in: lifetime, scope };
-    Ok(Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(body)))
+    .sign(ctx, &key)?;
+    Ok(Ok(client_token(access_token, expires_in, scope).respond()))
 }
 
 /// RFC 6749 §3.3: the requested scopes must all be allowed; none requested means all allowed.
-fn granted_scope(allowed: &[String], requested: Option<&str>) -> Result<Option<String>, OAuthError> {
+pub fn granted_scope(allowed: &[String], requested: Option<&str>) -> Result<Option<String>, OAuthError> {
     let granted: Vec<&str> = match requested {
         None => allowed.iter().map(String::as_str).collect(),
         Some(requested) => {

@@ -1,0 +1,146 @@
+//! The sign-in and consent form posts. Both carry the authorization request they serve in a
+//! hidden field and validate it again, so nothing about the flow is kept between pages.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use tokio::sync::OnceCell;
+
+use super::{csrf, session};
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::oauth::authorize::{self, Loaded};
+use crate::oauth::form::Form;
+use crate::password;
+use crate::roles::{Account, Consent, NewConsent, Roles};
+use crate::types::StringList;
+
+const WRONG_PASSWORD: &str = "The username or password is incorrect.";
+
+/// Handles the sign-in form: checks the password and starts a session, then continues the
+/// authorization request (303 back to the authorization endpoint).
+pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let (form, loaded) = match checked_form::<R>(ctx).await? {
+        Ok(checked) => checked,
+        Err(response) => return Ok(response),
+    };
+    let username = form.get("username").unwrap_or("").trim().to_owned();
+    let password = form.get("password").unwrap_or("").to_owned();
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let account = if username.is_empty() {
+        None
+    } else {
+        crud::scoped_find::<R::Account>(Some(tenant))
+            .filter(
+                Condition::any()
+                    .add(crud::column::<R::Account>("username")?.eq(username.as_str()))
+                    .add(crud::column::<R::Account>("email")?.eq(username.as_str())),
+            )
+            .one(rt.db())
+            .await?
+    };
+    // An unknown user costs the same bcrypt verification as a known one, so response times do
+    // not reveal which accounts exist.
+    let stored = match &account {
+        Some(account) => account.password_hash().to_owned(),
+        None => dummy_hash(rt.config().bcrypt_cost).await?,
+    };
+    let verified = password::verify(password, stored).await.unwrap_or(false);
+    let account = match account {
+        Some(account) if verified && account.is_active() => account,
+        _ => {
+            return authorize::login_page::<R>(
+                ctx,
+                &loaded,
+                Some(username),
+                Some(WRONG_PASSWORD.into()),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+    };
+    let tx = rt.begin_write().await?;
+    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    tx.commit().await?;
+    let url = rt.endpoint_url("authorize", ctx.tenant_key()?).unwrap_or_default();
+    let continued = format!("{url}?{}", loaded.params.after_login());
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, continued))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish())
+}
+
+/// Handles the consent form: `decision=allow` remembers the consent and issues the code,
+/// anything else answers the client with `access_denied`.
+pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let (form, loaded) = match checked_form::<R>(ctx).await? {
+        Ok(checked) => checked,
+        Err(response) => return Ok(response),
+    };
+    let Some(session) = session::current::<R>(ctx).await? else {
+        // The session ended between the pages: sign in again.
+        return authorize::login_page::<R>(ctx, &loaded, loaded.request.login_hint.clone(), None, StatusCode::OK);
+    };
+    let request = &loaded.request;
+    if form.get("decision") != Some("allow") {
+        return authorize::redirect_error(ctx, request, "access_denied", "the user denied the request");
+    }
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let mut scopes = authorize::consented_scopes::<R>(rt.db(), tenant, session.user_id, request.client_id).await?;
+    for scope in &request.scopes {
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    let tx = rt.begin_write().await?;
+    let existing = crud::scoped_find::<R::Consent>(Some(tenant))
+        .filter(crud::column::<R::Consent>("user_id")?.eq(session.user_id))
+        .filter(crud::column::<R::Consent>("client_id")?.eq(request.client_id))
+        .one(&*tx)
+        .await?;
+    if let Some(existing) = existing {
+        crud::delete_id::<R::Consent>(&*tx, tenant, existing.id()).await?;
+    }
+    let row = <<R::Consent as EntityTrait>::ActiveModel as NewConsent>::new_consent(
+        tenant,
+        session.user_id,
+        request.client_id,
+        StringList(scopes),
+    );
+    crud::insert_new::<R::Consent>(&*tx, row).await?;
+    tx.commit().await?;
+    authorize::issue_code::<R>(ctx, request, session).await
+}
+
+/// The posted form with a valid CSRF token and a valid authorization request, or the page that
+/// refuses it.
+async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<(Form, Loaded<R>), HttpResponse>, ApiError> {
+    let Ok(form) = Form::parse(ctx) else {
+        return Ok(Err(authorize::page_error(ctx, StatusCode::BAD_REQUEST, "The form could not be read.")?));
+    };
+    if !csrf::verify(ctx, form.get("csrf")) {
+        return Ok(Err(authorize::page_error(
+            ctx,
+            StatusCode::FORBIDDEN,
+            "This form has expired or was not sent from this site. Go back to the application and start again.",
+        )?));
+    }
+    let encoded = form.get("request").unwrap_or("").to_owned();
+    Ok(match authorize::load::<R>(ctx, &encoded).await? {
+        Ok(loaded) => Ok((form, loaded)),
+        Err(response) => Err(response),
+    })
+}
+
+/// A bcrypt hash of a random password at the configured cost, made once.
+async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| password::hash(crate::secret::random_token("", 16), cost))
+        .await
+        .cloned()
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,139 @@
+//! The HTML pages (askama templates in `templates/` at the repository root).
+
+use actix_web::HttpResponse;
+use actix_web::cookie::Cookie;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
+
+use crate::error::ApiError;
+
+/// The sign-in form.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The application asking.
+    pub client_name: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The authorization request being served, carried through the form.
+    pub request: String,
+    /// Prefilled username (`login_hint`).
+    pub login_hint: String,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
+/// One scope on the consent page.
+pub struct ScopeView {
+    /// The scope as requested.
+    pub name: String,
+    /// What it lets the application do.
+    pub description: String,
+}
+
+/// The consent form.
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The application asking.
+    pub client_name: String,
+    /// Who is signed in.
+    pub username: String,
+    /// What the application asks for.
+    pub scopes: Vec<ScopeView>,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The authorization request being served.
+    pub request: String,
+}
+
+/// An error the browser sees instead of a redirect (unknown client, unregistered redirect URI,
+/// failed CSRF check).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// Heading.
+    pub title: String,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+/// Renders a page with the headers every sign-in page carries: never cached, never framed
+/// (clickjacking on a consent button), no referrer leaking the query string, and no scripts.
+pub fn render(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: Vec<Cookie<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    let html = page.render().map_err(ApiError::internal)?;
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ));
+    for cookie in cookies {
+        response.cookie(cookie);
+    }
+    Ok(response.body(html))
+}
+
+/// An error page with `status`.
+pub fn error(
+    tenant: &str,
+    status: StatusCode,
+    title: &str,
+    message: impl Into<String>,
+) -> Result<HttpResponse, ApiError> {
+    let page = ErrorPage { tenant_name: tenant.to_owned(), title: title.to_owned(), message: message.into() };
+    render(status, &page, Vec::new())
+}
+
+/// What a scope lets the application do, in words.
+pub fn describe_scope(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are".to_owned(),
+        "profile" => "See your name and username".to_owned(),
+        "email" => "See your email address".to_owned(),
+        "offline_access" => "Stay connected when you are not using it".to_owned(),
+        other => format!("Use the “{other}” permission"),
+    }
+}
+
+/// "Sign out?" (RP-initiated logout).
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The application that asked, when known.
+    pub client_name: Option<String>,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The logout request being served.
+    pub request: String,
+}
+
+/// "You are signed out."
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+}

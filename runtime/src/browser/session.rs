@@ -1,0 +1,80 @@
+//! The browser session behind the `kg_session` cookie: a random value whose SHA-256 digest
+//! finds the session row (the `auth_session` role), so a database leak yields no usable cookie.
+
+use actix_web::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::tenant_cookie;
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::roles::{AuthSession, NewAuthSession, Roles};
+use crate::secret;
+
+const COOKIE: &str = "kg_session";
+
+/// A signed-in session.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// Session id (the ID token's `sid`).
+    pub id: Uuid,
+    /// The signed-in user.
+    pub user_id: Uuid,
+    /// When the user entered their password.
+    pub auth_time: DateTime<Utc>,
+}
+
+/// The live session the request's cookie names, if any.
+pub async fn current<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Option<Session>, ApiError> {
+    let Some(cookie) = ctx.request().cookie(COOKIE) else { return Ok(None) };
+    let tenant = ctx.tenant()?;
+    let digest = secret::digest(cookie.value());
+    let row = crud::find_where::<R::AuthSession>(ctx.runtime().db(), tenant, "session_digest", digest).await?;
+    let now = crate::now();
+    Ok(row.filter(|row| row.expires_at() > now).map(|row| Session {
+        id: row.id(),
+        user_id: row.user_id(),
+        auth_time: row.auth_time(),
+    }))
+}
+
+/// Starts a session for a user who just entered their password; the cookie carries the only
+/// copy of its secret.
+pub async fn start<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    username: &str,
+) -> Result<(Session, Cookie<'static>), ApiError> {
+    let raw = secret::random_token("", 32);
+    let now = crate::now();
+    let lifetime = ctx.runtime().config().session_lifetime;
+    let id = Uuid::new_v4();
+    let row = <<R::AuthSession as sea_orm::EntityTrait>::ActiveModel as NewAuthSession>::new_auth_session(
+        ctx.tenant()?,
+        id,
+        user_id,
+        username.to_owned(),
+        secret::digest(&raw),
+        now,
+        now + lifetime,
+    );
+    crud::insert_new::<R::AuthSession>(db, row).await?;
+    // Lax, not Strict: the browser must send it when a client's site sends the user here.
+    let mut cookie = tenant_cookie(ctx, COOKIE, raw, SameSite::Lax);
+    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime.num_seconds()));
+    Ok((Session { id, user_id, auth_time: now }, cookie))
+}
+
+/// Ends the session `id` and returns the cookie that clears it in the browser.
+pub async fn end<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+) -> Result<Cookie<'static>, ApiError> {
+    crud::delete_id::<R::AuthSession>(db, ctx.tenant()?, id).await?;
+    let mut cookie = tenant_cookie(ctx, COOKIE, String::new(), SameSite::Lax);
+    cookie.make_removal();
+    Ok(cookie)
+}

@@ -1,0 +1,256 @@
+//! The authorization endpoint (RFC 6749 §4.1, OAuth 2.1 §4.1): validates the request, signs the
+//! user in and asks for consent through [`crate::browser`] when needed, and answers the client
+//! with a one-time code at its registered redirect URI.
+
+pub mod request;
+
+use actix_web::HttpResponse;
+use actix_web::cookie::Cookie;
+use actix_web::http::{Method, StatusCode, header};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use self::request::{AuthorizationRequest, Params, Rejection};
+use super::issuer;
+use crate::browser::csrf;
+use crate::browser::pages::{self, ConsentPage, LoginPage, ScopeView};
+use crate::browser::session::{self, Session};
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::roles::{Account, Consent, NewAuthCode, Roles};
+use crate::secret;
+
+type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
+
+/// A validated request with its client, or the response that refuses it.
+pub struct Loaded<R: Roles> {
+    /// The parameters as sent, for carrying through the sign-in forms.
+    pub params: Params,
+    /// The validated request.
+    pub request: AuthorizationRequest,
+    /// The client.
+    pub client: ClientModel<R>,
+}
+
+/// Handles `GET` and `POST /authorize` (OIDC Core §3.1.2.1: both must be supported).
+pub async fn authorize<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let encoded = if ctx.request().method() == Method::POST {
+        match std::str::from_utf8(ctx.body()) {
+            Ok(body) => body.to_owned(),
+            Err(_) => return page_error(ctx, StatusCode::BAD_REQUEST, "The request is not valid UTF-8."),
+        }
+    } else {
+        ctx.request().query_string().to_owned()
+    };
+    let loaded = match load::<R>(ctx, &encoded).await? {
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
+    let session = session::current::<R>(ctx).await?;
+    proceed::<R>(ctx, &loaded, session, false).await
+}
+
+/// Parses and validates an encoded authorization request.
+pub async fn load<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<Result<Loaded<R>, HttpResponse>, ApiError> {
+    let params = match Params::parse(encoded) {
+        Ok(params) => params,
+        Err(message) => return Ok(Err(page_error(ctx, StatusCode::BAD_REQUEST, &message)?)),
+    };
+    let client_id = match request::client_id(&params) {
+        Ok(id) => id,
+        Err(rejection) => return Ok(Err(reject(ctx, rejection)?)),
+    };
+    let Ok(client) = crud::find::<R::OauthClient>(ctx.runtime().db(), Some(ctx.tenant()?), client_id).await else {
+        return Ok(Err(reject(ctx, Rejection::Page("The application that sent you here is not registered.".into()))?));
+    };
+    match request::validate(&params, client_id, &client) {
+        Ok(request) => Ok(Ok(Loaded { params, request, client })),
+        Err(rejection) => Ok(Err(reject(ctx, rejection)?)),
+    }
+}
+
+/// Moves the flow on: sign-in if needed, then consent if needed, then a code. `fresh` says the
+/// user has just entered their password in this flow (so `prompt=login` and `max_age` are met).
+pub async fn proceed<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    loaded: &Loaded<R>,
+    session: Option<Session>,
+    fresh: bool,
+) -> Result<HttpResponse, ApiError> {
+    let request = &loaded.request;
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let account = match session {
+        Some(session) => {
+            crud::find::<R::Account>(rt.db(), Some(tenant), session.user_id).await.ok().filter(|a| a.is_active())
+        }
+        None => None,
+    };
+    let too_old = |session: &Session| {
+        request.max_age.is_some_and(|max_age| (crate::now() - session.auth_time).num_seconds() > max_age)
+    };
+    let (session, account) = match (session, account) {
+        (Some(session), Some(account)) if fresh || !(request.prompt.login || too_old(&session)) => (session, account),
+        (_, account) => {
+            if request.prompt.none {
+                return redirect_error(ctx, request, "login_required", "the user is not signed in");
+            }
+            let hint = request.login_hint.clone().or_else(|| account.map(|a| a.username().to_owned()));
+            return login_page::<R>(ctx, loaded, hint, None, StatusCode::OK);
+        }
+    };
+    let consented = consented_scopes::<R>(rt.db(), tenant, account.id(), request.client_id).await?;
+    let covered = request.scopes.iter().all(|scope| consented.contains(scope));
+    if request.prompt.consent || !covered {
+        if request.prompt.none {
+            return redirect_error(ctx, request, "consent_required", "the user has not consented to these scopes");
+        }
+        return consent_page::<R>(ctx, loaded, account.username());
+    }
+    issue_code::<R>(ctx, request, session).await
+}
+
+/// The scopes `user` has consented to for `client`.
+pub async fn consented_scopes<R: Roles>(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    client: Uuid,
+) -> Result<Vec<String>, ApiError> {
+    let row = crud::scoped_find::<R::Consent>(Some(tenant))
+        .filter(crud::column::<R::Consent>("user_id")?.eq(user))
+        .filter(crud::column::<R::Consent>("client_id")?.eq(client))
+        .one(db)
+        .await?;
+    Ok(row.map(|row| row.scopes().0.clone()).unwrap_or_default())
+}
+
+/// Issues a one-time code (only its digest is stored) and sends the browser back to the client
+/// with it, `state` and the RFC 9207 `iss`.
+pub async fn issue_code<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    request: &AuthorizationRequest,
+    session: Session,
+) -> Result<HttpResponse, ApiError> {
+    let rt = ctx.runtime();
+    let code = secret::random_token("", 32);
+    let row = <<R::AuthCode as EntityTrait>::ActiveModel as NewAuthCode>::new_auth_code(
+        ctx.tenant()?,
+        secret::digest(&code),
+        session.user_id,
+        request.client_id,
+        request.redirect_uri.clone(),
+        request.code_challenge.clone(),
+        request.nonce.clone(),
+        request.scopes.join(" "),
+        session.auth_time,
+        Some(session.id),
+        crate::now() + rt.config().auth_code_lifetime,
+    );
+    let tx = rt.begin_write().await?;
+    crud::insert_new::<R::AuthCode>(&*tx, row).await?;
+    tx.commit().await?;
+    let mut response = vec![("code", code)];
+    if let Some(state) = &request.state {
+        response.push(("state", state.clone()));
+    }
+    response.push(("iss", issuer(&rt.config().public_url, ctx.tenant_key()?)));
+    Ok(redirect(&request.redirect_uri, &response, Vec::new()))
+}
+
+/// Sends an error to the client's redirect URI (RFC 6749 §4.1.2.1, with RFC 9207 `iss`).
+pub fn redirect_error(
+    ctx: &EndpointCtx<'_>,
+    request: &AuthorizationRequest,
+    error: &'static str,
+    description: &str,
+) -> Result<HttpResponse, ApiError> {
+    reject(
+        ctx,
+        Rejection::Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            error,
+            description: description.to_owned(),
+            state: request.state.clone(),
+        },
+    )
+}
+
+fn reject(ctx: &EndpointCtx<'_>, rejection: Rejection) -> Result<HttpResponse, ApiError> {
+    match rejection {
+        Rejection::Page(message) => page_error(ctx, StatusCode::BAD_REQUEST, &message),
+        Rejection::Redirect { redirect_uri, error, description, state } => {
+            let mut response = vec![("error", error.to_owned()), ("error_description", description)];
+            if let Some(state) = state {
+                response.push(("state", state));
+            }
+            response.push(("iss", issuer(&ctx.runtime().config().public_url, ctx.tenant_key()?)));
+            Ok(redirect(&redirect_uri, &response, Vec::new()))
+        }
+    }
+}
+
+/// An error page that does not redirect.
+pub fn page_error(ctx: &EndpointCtx<'_>, status: StatusCode, message: &str) -> Result<HttpResponse, ApiError> {
+    pages::error(ctx.tenant_key()?, status, "This request cannot be completed", message)
+}
+
+/// A 303 to `uri` with `params` added to its query (RFC 6749 §3.1.2: an existing query is kept).
+pub fn redirect(uri: &str, params: &[(&str, String)], cookies: Vec<Cookie<'static>>) -> HttpResponse {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in params {
+        query.append_pair(key, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    let mut response = HttpResponse::SeeOther();
+    response
+        .insert_header((header::LOCATION, format!("{uri}{separator}{}", query.finish())))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    for cookie in cookies {
+        response.cookie(cookie);
+    }
+    response.finish()
+}
+
+/// The sign-in page for `loaded`.
+pub fn login_page<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    loaded: &Loaded<R>,
+    login_hint: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = ctx.tenant_key()?;
+    let (csrf, cookie) = csrf::token(ctx);
+    let page = LoginPage {
+        tenant_name: tenant.to_owned(),
+        client_name: crate::roles::OauthClient::name(&loaded.client).to_owned(),
+        action: ctx.runtime().endpoint_url("login", tenant).unwrap_or_default(),
+        csrf,
+        request: loaded.params.encode(),
+        login_hint: login_hint.unwrap_or_default(),
+        error,
+    };
+    pages::render(status, &page, cookie.into_iter().collect())
+}
+
+fn consent_page<R: Roles>(ctx: &EndpointCtx<'_>, loaded: &Loaded<R>, username: &str) -> Result<HttpResponse, ApiError> {
+    let tenant = ctx.tenant_key()?;
+    let (csrf, cookie) = csrf::token(ctx);
+    let page = ConsentPage {
+        tenant_name: tenant.to_owned(),
+        client_name: crate::roles::OauthClient::name(&loaded.client).to_owned(),
+        username: username.to_owned(),
+        scopes: loaded
+            .request
+            .scopes
+            .iter()
+            .map(|scope| ScopeView { name: scope.clone(), description: pages::describe_scope(scope) })
+            .collect(),
+        action: ctx.runtime().endpoint_url("consent", tenant).unwrap_or_default(),
+        csrf,
+        request: loaded.params.encode(),
+    };
+    pages::render(StatusCode::OK, &page, cookie.into_iter().collect())
+}

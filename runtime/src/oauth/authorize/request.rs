@@ -1,0 +1,320 @@
+//! Parsing and validating an authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, OIDC
+//! Core §3.1.2.1), in the order §4.1.2.1 prescribes: the client and its redirect URI first,
+//! whose failures are shown to the user and never redirected, then everything else, whose
+//! failures go back to the client.
+
+use uuid::Uuid;
+
+use crate::roles::OauthClient;
+
+/// A request that passed validation.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub client_id: Uuid,
+    /// Where the response goes (matched against the registration).
+    pub redirect_uri: String,
+    /// Requested scopes, all of them allowed for the client.
+    pub scopes: Vec<String>,
+    /// Opaque client state, echoed back.
+    pub state: Option<String>,
+    /// OIDC nonce, copied into the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge (RFC 7636 §4.2).
+    pub code_challenge: Option<String>,
+    /// `prompt` values (OIDC Core §3.1.2.1).
+    pub prompt: Prompt,
+    /// Maximum authentication age in seconds.
+    pub max_age: Option<i64>,
+    /// Prefill for the username field.
+    pub login_hint: Option<String>,
+}
+
+/// The `prompt` parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// `none`: never show a page; fail with `login_required`/`consent_required` instead.
+    pub none: bool,
+    /// `login` (or `select_account`): ask for the password even with a session.
+    pub login: bool,
+    /// `consent`: ask for consent even if it was given before.
+    pub consent: bool,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The client or redirect URI cannot be trusted: tell the user, never redirect (§4.1.2.1).
+    Page(String),
+    /// Tell the client, at its verified redirect URI (§4.1.2.1).
+    Redirect {
+        /// The verified redirect URI.
+        redirect_uri: String,
+        /// Error code.
+        error: &'static str,
+        /// `error_description`.
+        description: String,
+        /// The client's `state`.
+        state: Option<String>,
+    },
+}
+
+/// Request parameters, each at most once (RFC 6749 §3.1).
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses a query string or form body.
+    pub fn parse(encoded: &str) -> Result<Self, String> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(encoded).map_err(|_| "the request is not form-encoded".to_owned())?;
+        Ok(Self(pairs))
+    }
+
+    fn repeated(&self, key: &str) -> bool {
+        self.0.iter().filter(|(k, _)| k == key).count() > 1
+    }
+
+    /// A parameter; empty values count as absent (RFC 6749 §3.1).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
+    /// The parameters, encoded again.
+    pub fn encode(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &self.0 {
+            out.append_pair(key, value);
+        }
+        out.finish()
+    }
+
+    /// The parameters once the user has signed in: `prompt=login` and `max_age` are met, so
+    /// they are dropped and the continued request does not ask for the password again.
+    pub fn after_login(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &self.0 {
+            match key.as_str() {
+                "max_age" => {}
+                "prompt" => {
+                    let rest: Vec<&str> =
+                        value.split(' ').filter(|p| !matches!(*p, "" | "login" | "select_account")).collect();
+                    if !rest.is_empty() {
+                        out.append_pair(key, &rest.join(" "));
+                    }
+                }
+                _ => {
+                    out.append_pair(key, value);
+                }
+            }
+        }
+        out.finish()
+    }
+}
+
+/// The `client_id` of a request, if it names one well-formed.
+pub fn client_id(params: &Params) -> Result<Uuid, Rejection> {
+    if params.repeated("client_id") {
+        return Err(Rejection::Page("The request repeats `client_id`.".into()));
+    }
+    params
+        .get("client_id")
+        .ok_or_else(|| Rejection::Page("The request does not say which application is asking (`client_id`).".into()))?
+        .parse()
+        .map_err(|_| Rejection::Page("The application that sent you here is not registered.".into()))
+}
+
+/// Validates the rest of a request for `client` (looked up by [`client_id`]).
+pub fn validate(
+    params: &Params,
+    client_id: Uuid,
+    client: &impl OauthClient,
+) -> Result<AuthorizationRequest, Rejection> {
+    if !client.is_active() {
+        return Err(Rejection::Page("The application that sent you here is disabled.".into()));
+    }
+    if params.repeated("redirect_uri") {
+        return Err(Rejection::Page("The request repeats `redirect_uri`.".into()));
+    }
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| Rejection::Page("The request does not say where to return to (`redirect_uri`).".into()))?;
+    if !redirect_uri_matches(client, redirect_uri) {
+        return Err(Rejection::Page(
+            "The application asked to return to an address it has not registered, so you were not sent back.".into(),
+        ));
+    }
+    let state = params.get("state").map(str::to_owned);
+    let fail = |error: &'static str, description: String| Rejection::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        error,
+        description,
+        state: state.clone(),
+    };
+    // From here on, errors are redirected. RFC 6749 §3.1: no parameter may repeat.
+    if let Some((key, _)) = params.0.iter().find(|(key, _)| params.repeated(key)) {
+        return Err(fail("invalid_request", format!("parameter `{key}` is repeated")));
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        Some(other) => {
+            return Err(fail(
+                "unsupported_response_type",
+                format!("response_type `{other}` is not supported; use `code`"),
+            ));
+        }
+        None => return Err(fail("invalid_request", "missing `response_type`".into())),
+    }
+    if let Some(mode) = params.get("response_mode")
+        && mode != "query"
+    {
+        return Err(fail("invalid_request", format!("response_mode `{mode}` is not supported; use `query`")));
+    }
+    // OIDC Core §6: request objects are not supported, and say so with their own error codes.
+    if params.get("request").is_some() {
+        return Err(fail("request_not_supported", "request objects are not supported".into()));
+    }
+    if params.get("request_uri").is_some() {
+        return Err(fail("request_uri_not_supported", "`request_uri` is not supported".into()));
+    }
+    if !client.grant_types().0.iter().any(|g| g == "authorization_code") {
+        return Err(fail("unauthorized_client", "this client may not use the authorization code grant".into()));
+    }
+    // RFC 7636 §4.3, OAuth 2.1 §4.1.1: S256 only; required for public clients and by default.
+    let public = client.token_endpoint_auth_method() == "none";
+    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
+        (Some(_), Some(method)) if method != "S256" => {
+            return Err(fail(
+                "invalid_request",
+                format!("code_challenge_method `{method}` is not supported; use S256"),
+            ));
+        }
+        (Some(_), None) => {
+            // RFC 7636 §4.3: an absent method means `plain`, which is refused.
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method must be S256 (`plain` is not supported)".into(),
+            ));
+        }
+        (Some(challenge), Some(_)) if !is_s256_challenge(challenge) => {
+            return Err(fail("invalid_request", "code_challenge must be 43 base64url characters (S256)".into()));
+        }
+        (Some(challenge), Some(_)) => Some(challenge.to_owned()),
+        (None, Some(_)) => return Err(fail("invalid_request", "code_challenge_method without code_challenge".into())),
+        (None, None) if public || client.require_pkce() => {
+            return Err(fail("invalid_request", "PKCE is required: send code_challenge with method S256".into()));
+        }
+        (None, None) => None,
+    };
+    let allowed = &client.scopes().0;
+    let scopes: Vec<String> = match params.get("scope") {
+        Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        None => allowed.clone(),
+    };
+    if let Some(refused) = scopes.iter().find(|s| !allowed.contains(s)) {
+        return Err(fail("invalid_scope", format!("scope `{refused}` is not allowed for this client")));
+    }
+    let mut scopes_deduplicated: Vec<String> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        if !scopes_deduplicated.contains(&scope) {
+            scopes_deduplicated.push(scope);
+        }
+    }
+    let mut prompt = Prompt::default();
+    for value in params.get("prompt").unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
+        match value {
+            "none" => prompt.none = true,
+            "login" | "select_account" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            other => return Err(fail("invalid_request", format!("prompt `{other}` is not supported"))),
+        }
+    }
+    if prompt.none && (prompt.login || prompt.consent) {
+        // OIDC Core §3.1.2.1: `none` with any other value is an error.
+        return Err(fail("invalid_request", "prompt `none` cannot be combined with other values".into()));
+    }
+    let max_age = match params.get("max_age") {
+        Some(value) => match value.parse::<i64>() {
+            Ok(seconds) if seconds >= 0 => Some(seconds),
+            _ => return Err(fail("invalid_request", "max_age must be a non-negative number of seconds".into())),
+        },
+        None => None,
+    };
+    let nonce = params.get("nonce").map(str::to_owned);
+    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
+        return Err(fail("invalid_request", "nonce is longer than 512 characters".into()));
+    }
+    Ok(AuthorizationRequest {
+        client_id,
+        redirect_uri: redirect_uri.to_owned(),
+        scopes: scopes_deduplicated,
+        state,
+        nonce,
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: params.get("login_hint").map(str::to_owned),
+    })
+}
+
+/// OAuth 2.1 §2.3.1: exact string match. RFC 8252 §7.3: for native clients, a loopback IP
+/// redirect URI matches whatever port the app listens on at the time.
+fn redirect_uri_matches(client: &impl OauthClient, uri: &str) -> bool {
+    if uri.contains('#') {
+        return false;
+    }
+    let registered = &client.redirect_uris().0;
+    if registered.iter().any(|r| r == uri) {
+        return true;
+    }
+    client.application_type() == "native"
+        && loopback_without_port(uri)
+            .is_some_and(|uri| registered.iter().any(|r| loopback_without_port(r).is_some_and(|r| r == uri)))
+}
+
+/// `http://127.0.0.1:PORT/path` → `http://127.0.0.1/path` (also `[::1]`); `None` otherwise.
+/// `localhost` is not a loopback literal (RFC 8252 §8.3).
+fn loopback_without_port(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let (host_port, path) = rest.find(['/', '?']).map_or((rest, ""), |at| rest.split_at(at));
+    let host = if let Some(v6) = host_port.strip_prefix("[::1]") {
+        if !(v6.is_empty() || v6.strip_prefix(':').is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))) {
+            return None;
+        }
+        "[::1]"
+    } else {
+        let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
+        if host != "127.0.0.1" || !port.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        "127.0.0.1"
+    };
+    Some(format!("http://{host}{path}"))
+}
+
+/// RFC 7636 §4.2: BASE64URL(SHA-256(verifier)) is exactly 43 characters.
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_ports_are_ignored_only_for_loopback_literals() {
+        assert_eq!(loopback_without_port("http://127.0.0.1:5000/cb").as_deref(), Some("http://127.0.0.1/cb"));
+        assert_eq!(loopback_without_port("http://127.0.0.1/cb").as_deref(), Some("http://127.0.0.1/cb"));
+        assert_eq!(loopback_without_port("http://[::1]:80/cb?x=1").as_deref(), Some("http://[::1]/cb?x=1"));
+        assert_eq!(loopback_without_port("http://localhost:5000/cb"), None);
+        assert_eq!(loopback_without_port("https://127.0.0.1:5000/cb"), None);
+        assert_eq!(loopback_without_port("http://127.0.0.1.evil.com/cb"), None);
+        assert_eq!(loopback_without_port("http://127.0.0.1:80@evil.com/cb"), None);
+    }
+
+    #[test]
+    fn s256_challenges_have_the_exact_shape() {
+        assert!(is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!is_s256_challenge("short"));
+        assert!(!is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"));
+    }
+}

@@ -1,0 +1,113 @@
+//! The `authorization_code` grant (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3, RFC 7636 §4.6).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::EntityTrait;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::OAuthError;
+use super::form::Form;
+use super::grants;
+use super::issue::{ClientKeys, UserGrant, user_tokens};
+use super::token::{Client, GrantResult};
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::roles::{AuthCode, NewGrant, Roles};
+use crate::secret;
+
+/// Redeems a code once. A second redemption is refused and revokes the grant the first one
+/// created, with every token issued from it (RFC 6749 §4.1.2, OAuth 2.1 §4.1.2).
+pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let (raw, redirect_uri) = match (form.require("code"), form.require("redirect_uri")) {
+        (Ok(code), Ok(redirect_uri)) => (code, redirect_uri),
+        (Err(error), _) | (_, Err(error)) => return Ok(Err(error)),
+    };
+    let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
+    let Some(code) = crud::find_where::<R::AuthCode>(rt.db(), tenant, "code_digest", secret::digest(raw)).await? else {
+        return invalid("the authorization code is invalid");
+    };
+    if code.client_id() != client.id {
+        return invalid("the authorization code was issued to another client");
+    }
+    if let Some(grant) = code.grant_id().filter(|_| code.used_at().is_some()) {
+        let tx = rt.begin_write().await?;
+        grants::revoke::<R>(&*tx, tenant, grant).await?;
+        tx.commit().await?;
+        return invalid("the authorization code was already used; the tokens issued for it are revoked");
+    }
+    if code.used_at().is_some() {
+        return invalid("the authorization code was already used");
+    }
+    if code.expires_at() <= crate::now() {
+        return invalid("the authorization code has expired");
+    }
+    if code.redirect_uri() != redirect_uri {
+        return invalid("redirect_uri differs from the authorization request's");
+    }
+    // RFC 7636 §4.6; OAuth 2.1 §4.1.3: a verifier without a challenge is refused too (no
+    // downgrade by stripping the challenge from the authorization request).
+    match (code.code_challenge(), form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            if !is_verifier(verifier) {
+                return invalid("code_verifier must be 43 to 128 unreserved characters");
+            }
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                return invalid("code_verifier does not match the code challenge");
+            }
+        }
+        (Some(_), None) => return invalid("code_verifier is required"),
+        (None, Some(_)) => return invalid("the authorization request carried no code challenge"),
+        (None, None) => {}
+    }
+    let keys = ClientKeys::of(ctx, &client.model).await?;
+    let grant_id = Uuid::new_v4();
+    let tx = rt.begin_write().await?;
+    let now = crate::now();
+    // The grant first: the code's `grant_id` refers to it.
+    let row = <<R::Grant as EntityTrait>::ActiveModel as NewGrant>::new_grant(
+        tenant,
+        grant_id,
+        code.user_id(),
+        client.id,
+        code.scope().to_owned(),
+        code.auth_time(),
+        code.session_id(),
+    );
+    crud::insert_new::<R::Grant>(&*tx, row).await?;
+    let claimed = crud::claim::<R::AuthCode>(
+        &*tx,
+        tenant,
+        code.id(),
+        "used_at",
+        vec![("used_at", now.into()), ("grant_id", Some(grant_id).into()), ("updated_at", now.into())],
+    )
+    .await?;
+    if !claimed {
+        // Redeemed concurrently by another request: this one is the replay (and the
+        // transaction, dropped uncommitted, takes the grant with it).
+        return invalid("the authorization code was already used");
+    }
+    let grant = UserGrant {
+        grant_id,
+        user_id: code.user_id(),
+        client_id: client.id,
+        scope: code.scope(),
+        auth_time: code.auth_time(),
+        session_id: code.session_id(),
+        nonce: code.nonce(),
+    };
+    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &grant).await?;
+    tx.commit().await?;
+    Ok(Ok(response.respond()))
+}
+
+/// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
+fn is_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}

@@ -1,0 +1,26 @@
+//! Grants: the family every token issued from one authorization code belongs to. Revoking a
+//! grant ends its refresh tokens at once and its access tokens at introspection and UserInfo.
+
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::crud;
+use crate::error::ApiError;
+use crate::roles::{Grant, Roles};
+
+/// The grant `id` if it exists and is not revoked.
+pub async fn live<R: Roles>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<<R::Grant as EntityTrait>::Model>, ApiError> {
+    Ok(crud::find::<R::Grant>(db, Some(tenant), id).await.ok().filter(|grant| grant.revoked_at().is_none()))
+}
+
+/// Revokes the grant `id` (a no-op if it already is).
+pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
+    let now = crate::now();
+    crud::claim::<R::Grant>(db, tenant, id, "revoked_at", vec![("revoked_at", now.into()), ("updated_at", now.into())])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! Minting tokens: RFC 9068 access tokens, opaque rotating refresh tokens, OIDC ID tokens, and
+//! the RFC 6749 §5.1 response that carries them.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::access_token::GRANT_CLAIM;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::jose::{Algorithm, SigningKey, sign_jwt};
+use crate::keys::DEFAULT_ALGORITHM;
+use crate::roles::{NewRefreshToken, OauthClient, Roles};
+use crate::{crud, oidc, secret};
+
+/// RFC 6749 §5.1 successful response (plus OIDC Core §3.1.3.3 `id_token`).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+impl TokenResponse {
+    /// `200` with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+    pub fn respond(self) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(self)
+    }
+}
+
+/// The signing keys a client's tokens use; fetched before any write transaction, since the
+/// first use of an algorithm creates its key.
+pub struct ClientKeys {
+    /// For access tokens.
+    pub access: Arc<SigningKey>,
+    /// For ID tokens.
+    pub id: Arc<SigningKey>,
+}
+
+impl ClientKeys {
+    /// The keys `client` is registered for, in `ctx`'s tenant.
+    pub async fn of(ctx: &EndpointCtx<'_>, client: &impl OauthClient) -> Result<Self, ApiError> {
+        let rt = ctx.runtime();
+        let tenant = ctx.tenant()?;
+        let alg = |name: Option<&str>| name.and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
+        let access = rt.keys().active(rt.db(), tenant, alg(client.access_token_signed_response_alg())).await?;
+        // OIDC Registration §2: ID tokens default to RS256.
+        let id = rt.keys().active(rt.db(), tenant, alg(client.id_token_signed_response_alg())).await?;
+        Ok(Self { access, id })
+    }
+}
+
+/// What an access token says (RFC 9068 §2.2).
+pub struct AccessToken<'a> {
+    /// `iss`.
+    pub issuer: &'a str,
+    /// `sub`: the user, or the client itself.
+    pub subject: Uuid,
+    /// `client_id`.
+    pub client_id: Uuid,
+    /// `aud`.
+    pub audience: &'a str,
+    /// `scope`, when any was granted.
+    pub scope: Option<&'a str>,
+    /// Further claims.
+    pub extra: &'a [(&'a str, Value)],
+}
+
+impl AccessToken<'_> {
+    /// Signs the token with `key`; returns it and its lifetime in seconds.
+    pub fn sign(&self, ctx: &EndpointCtx<'_>, key: &SigningKey) -> Result<(String, i64), ApiError> {
+        let now = crate::now().timestamp();
+        let lifetime = ctx.runtime().config().access_token_lifetime.num_seconds();
+        let mut claims = json!({
+            "iss": self.issuer,
+            "sub": self.subject.to_string(),
+            "aud": self.audience,
+            "client_id": self.client_id.to_string(),
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": Uuid::new_v4().to_string(),
+        });
+        if let Some(scope) = self.scope {
+            claims["scope"] = json!(scope);
+        }
+        for (name, value) in self.extra {
+            claims[*name] = value.clone();
+        }
+        Ok((sign_jwt(key, "at+jwt", &claims).map_err(ApiError::internal)?, lifetime))
+    }
+}
+
+/// What a grant of a user to a client carries into its tokens.
+pub struct UserGrant<'a> {
+    /// The grant (token family).
+    pub grant_id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// Granted scopes, space-separated.
+    pub scope: &'a str,
+    /// When the user authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// The browser session.
+    pub session_id: Option<Uuid>,
+    /// The authorization request's nonce (only when redeeming the code).
+    pub nonce: Option<&'a str>,
+}
+
+/// The tokens of a user grant: an access token, a new refresh token if the client may refresh,
+/// and an ID token if `openid` was granted. The refresh token row is written with `db`.
+pub async fn user_tokens<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    db: &impl ConnectionTrait,
+    client: &impl OauthClient,
+    keys: &ClientKeys,
+    grant: &UserGrant<'_>,
+) -> Result<TokenResponse, ApiError> {
+    let rt = ctx.runtime();
+    let issuer = super::issuer(&rt.config().public_url, ctx.tenant_key()?);
+    let scope = (!grant.scope.is_empty()).then_some(grant.scope);
+    let (access_token, expires_in) = AccessToken {
+        issuer: &issuer,
+        subject: grant.user_id,
+        client_id: grant.client_id,
+        audience: &issuer,
+        scope,
+        extra: &[("auth_time", json!(grant.auth_time.timestamp())), (GRANT_CLAIM, json!(grant.grant_id.to_string()))],
+    }
+    .sign(ctx, &keys.access)?;
+    let refresh_token = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
+        let raw = secret::random_token("", 32);
+        let row = <<R::RefreshToken as EntityTrait>::ActiveModel as NewRefreshToken>::new_refresh_token(
+            ctx.tenant()?,
+            grant.grant_id,
+            secret::digest(&raw),
+            crate::now() + rt.config().refresh_token_lifetime,
+        );
+        crud::insert_new::<R::RefreshToken>(db, row).await?;
+        Some(raw)
+    } else {
+        None
+    };
+    let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
+        Some(oidc::id_token::sign(ctx, &keys.id, &issuer, grant, &access_token)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.map(str::to_owned),
+        refresh_token,
+        id_token,
+    })
+}
+
+/// The `client_credentials` response: an access token only (RFC 6749 §4.4.3).
+pub fn client_token(access_token: String, expires_in: i64, scope: Option<String>) -> TokenResponse {
+    TokenResponse { access_token, token_type: "Bearer", expires_in, scope, refresh_token: None, id_token: None }
+}

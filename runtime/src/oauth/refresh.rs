@@ -1,0 +1,81 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation (OAuth 2.1 §4.3.1): each refresh token
+//! works once; presenting a rotated one again revokes its whole grant, since either the client
+//! or an attacker holds a stolen copy.
+
+use super::OAuthError;
+use super::form::Form;
+use super::grants;
+use super::issue::{ClientKeys, UserGrant, user_tokens};
+use super::token::{Client, GrantResult};
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::roles::{Account, Grant, RefreshToken, Roles};
+use crate::secret;
+
+/// Exchanges a refresh token for new tokens and a new refresh token.
+pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let raw = match form.require("refresh_token") {
+        Ok(raw) => raw,
+        Err(error) => return Ok(Err(error)),
+    };
+    let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
+    let Some(token) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(raw)).await?
+    else {
+        return invalid("the refresh token is invalid");
+    };
+    let Some(grant) = grants::live::<R>(rt.db(), tenant, token.grant_id()).await? else {
+        return invalid("the refresh token has been revoked");
+    };
+    if grant.client_id() != client.id {
+        return invalid("the refresh token was issued to another client");
+    }
+    if token.used_at().is_some() {
+        let tx = rt.begin_write().await?;
+        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
+        tx.commit().await?;
+        return invalid("the refresh token was already used; its grant is revoked");
+    }
+    if token.expires_at() <= crate::now() {
+        return invalid("the refresh token has expired");
+    }
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+    let granted: Vec<&str> = grant.scope().split(' ').filter(|s| !s.is_empty()).collect();
+    let scope = match form.get("scope") {
+        Some(requested) => {
+            let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(wider) = requested.iter().find(|s| !granted.contains(s)) {
+                return Ok(Err(OAuthError::invalid_scope(format!("scope `{wider}` was not granted"))));
+            }
+            requested.join(" ")
+        }
+        None => granted.join(" "),
+    };
+    let user_active =
+        crud::find::<R::Account>(rt.db(), Some(tenant), grant.user_id()).await.is_ok_and(|u| u.is_active());
+    if !user_active {
+        return invalid("the user is no longer active");
+    }
+    let keys = ClientKeys::of(ctx, &client.model).await?;
+    let tx = rt.begin_write().await?;
+    let now = crate::now();
+    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+        // Used concurrently: treat it as the reuse it is.
+        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
+        tx.commit().await?;
+        return invalid("the refresh token was already used; its grant is revoked");
+    }
+    let user_grant = UserGrant {
+        grant_id: grant.id(),
+        user_id: grant.user_id(),
+        client_id: client.id,
+        scope: &scope,
+        auth_time: grant.auth_time(),
+        session_id: grant.session_id(),
+        nonce: None,
+    };
+    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &user_grant).await?;
+    tx.commit().await?;
+    Ok(Ok(response.respond()))
+}

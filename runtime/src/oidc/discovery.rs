@@ -1,0 +1,98 @@
+//! OpenID Connect Discovery 1.0 (§3) and RFC 8414 metadata: one document, listing exactly what
+//! this server implements. Every URL comes from the schema's endpoint table, so an endpoint that
+//! is not declared is never advertised.
+
+use serde_json::{Map, Value, json};
+
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::jose::Algorithm;
+use crate::oauth::issuer;
+
+/// How clients may authenticate at the token endpoint.
+const TOKEN_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+/// How clients may authenticate at introspection (public clients may not introspect).
+const CONFIDENTIAL_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// The metadata document of the tenant `ctx` names.
+pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant_key()?;
+    let url = |name: &str| rt.endpoint_url(name, tenant);
+    let algorithms = json!(Algorithm::ALL.map(|a| a.as_str()));
+    let mut doc = Map::new();
+    let mut put = |key: &str, value: Value| {
+        doc.insert(key.to_owned(), value);
+    };
+    // RFC 8414 §2 / Discovery §3: the issuer whose well-known URL served this document.
+    put("issuer", json!(issuer(&rt.config().public_url, tenant)));
+    let authorize = url("authorize");
+    if let Some(authorize) = &authorize {
+        put("authorization_endpoint", json!(authorize));
+        put("response_types_supported", json!(["code"]));
+        put("response_modes_supported", json!(["query"]));
+        put("code_challenge_methods_supported", json!(["S256"]));
+        // RFC 9207 §3: responses carry `iss`.
+        put("authorization_response_iss_parameter_supported", json!(true));
+        put("prompt_values_supported", json!(["none", "login", "consent", "select_account"]));
+        put("request_parameter_supported", json!(false));
+        put("request_uri_parameter_supported", json!(false));
+        put("claims_parameter_supported", json!(false));
+    } else {
+        // REQUIRED (RFC 8414 §2) even when there is no authorization endpoint.
+        put("response_types_supported", json!([]));
+    }
+    if let Some(token) = url("token") {
+        put("token_endpoint", json!(token));
+        put("token_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+        let mut grants = vec!["client_credentials"];
+        if authorize.is_some() {
+            grants.extend(["authorization_code", "refresh_token"]);
+        }
+        put("grant_types_supported", json!(grants));
+    }
+    if let Some(jwks) = url("jwks") {
+        put("jwks_uri", json!(jwks));
+    }
+    if let Some(userinfo) = url("userinfo") {
+        put("userinfo_endpoint", json!(userinfo));
+    }
+    if authorize.is_some() {
+        put("scopes_supported", json!(["openid", "profile", "email"]));
+        put("subject_types_supported", json!(["public"]));
+        put("id_token_signing_alg_values_supported", algorithms.clone());
+        put(
+            "claims_supported",
+            json!([
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "azp",
+                "at_hash",
+                "sid",
+                "name",
+                "preferred_username",
+                "updated_at",
+                "email",
+                "email_verified"
+            ]),
+        );
+    }
+    if let Some(end_session) = url("end_session") {
+        put("end_session_endpoint", json!(end_session));
+    }
+    if let Some(introspect) = url("introspect") {
+        put("introspection_endpoint", json!(introspect));
+        put("introspection_endpoint_auth_methods_supported", json!(CONFIDENTIAL_AUTH_METHODS));
+    }
+    if let Some(revoke) = url("revoke") {
+        put("revocation_endpoint", json!(revoke));
+        put("revocation_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+    }
+    put("access_token_signing_alg_values_supported", algorithms);
+    Ok(Value::Object(doc))
+}

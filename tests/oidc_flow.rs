@@ -1,0 +1,839 @@
+//! OpenID Connect end to end, over real loopback HTTP, with an independent relying-party library
+//! (the `openidconnect` crate): discovery → authorization code + PKCE through the real sign-in
+//! and consent pages → token → ID token verified with the JWKS → UserInfo → refresh → revoke →
+//! introspect. Then every way the flow must fail, each with its exact error.
+
+mod oidc;
+mod support;
+
+use std::collections::BTreeMap;
+
+use oidc::browser::{Browser, Page};
+use oidc::http_client;
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IntrospectionUrl, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, RevocationUrl, Scope,
+    TokenIntrospectionResponse, TokenResponse,
+};
+use serde_json::{Value, json};
+use support::{ADMIN_TOKEN, LiveServer, databases};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const PASSWORD: &str = "correct horse battery";
+
+/// Admin calls over HTTP.
+struct Admin {
+    base: String,
+    http: awc::Client,
+}
+
+impl Admin {
+    fn new(server: &LiveServer) -> Self {
+        Self { base: server.base.clone(), http: awc::Client::default() }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let mut response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send_json(&body)
+            .await
+            .expect("admin call");
+        let json: Value = response.json().await.expect("json");
+        assert_eq!(response.status().as_u16(), 201, "{path}: {json}");
+        json
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send()
+            .await
+            .expect("admin call");
+        response.json().await.expect("json")
+    }
+
+    /// A tenant with one user.
+    async fn tenant(&self, slug: &str) {
+        self.post("/admin/tenants", json!({ "slug": slug, "name": slug })).await;
+        self.post(
+            &format!("/admin/tenants/{slug}/users"),
+            json!({
+                "username": "alice", "email": "alice@example.com", "password": PASSWORD,
+                "name": "Alice Liddell", "email_verified": true
+            }),
+        )
+        .await;
+    }
+
+    /// A client of `tenant`; returns its id and secret (none for public clients).
+    async fn client(&self, tenant: &str, extra: Value) -> (String, Option<String>) {
+        let mut body = json!({
+            "name": "Notes",
+            "redirect_uris": [REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scopes": ["openid", "profile", "email"],
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let reply = self.post(&format!("/admin/tenants/{tenant}/clients"), body).await;
+        (reply["id"].as_str().unwrap().to_owned(), reply["client_secret"].as_str().map(str::to_owned))
+    }
+}
+
+/// Runs `check` against a live server per backend.
+async fn each_live_backend<F>(check: F)
+where
+    F: AsyncFn(&LiveServer, &Admin),
+{
+    for db in databases().await {
+        let server = LiveServer::start(&db).await;
+        let admin = Admin::new(&server);
+        check(&server, &admin).await;
+        server.stop().await;
+    }
+}
+
+/// Signs in and consents through the pages, starting at `authorize_url`; returns the redirect
+/// to the client.
+async fn sign_in(browser: &Browser, authorize_url: &str, password: &str) -> Page {
+    let login = browser.get(authorize_url).await;
+    if login.status == 303 {
+        // Already signed in and consented.
+        return login;
+    }
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert!(login.content_type.starts_with("text/html"), "{}", login.content_type);
+    assert_eq!(login.headers["x-frame-options"], "DENY");
+    assert_eq!(login.headers["cache-control"], "no-store");
+    if login.body.contains("wants to access your account") {
+        return consent(browser, &login, "allow").await;
+    }
+    assert!(login.body.contains("Sign in"), "{}", login.body);
+    let fields = [
+        ("csrf", login.input("csrf").expect("csrf field")),
+        ("request", login.input("request").expect("request field")),
+        ("username", "alice".to_owned()),
+        ("password", password.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed_in = browser.post(&login.form_action(), &fields).await;
+    if signed_in.status != 303 {
+        return signed_in;
+    }
+    assert!(browser.has_cookie("kg_session"), "signing in sets the session cookie");
+    let next = browser.get(signed_in.location.as_deref().unwrap()).await;
+    if next.status != 200 {
+        return next;
+    }
+    consent(browser, &next, "allow").await
+}
+
+/// Answers the consent page.
+async fn consent(browser: &Browser, page: &Page, decision: &str) -> Page {
+    assert!(page.body.contains("wants to access your account"), "{}", page.body);
+    let csrf = page.input("csrf").unwrap();
+    let request = page.input("request").unwrap();
+    browser
+        .post(&page.form_action(), &[("csrf", csrf.as_str()), ("request", request.as_str()), ("decision", decision)])
+        .await
+}
+
+/// A relying party for `client_id` at `tenant`, configured from discovery.
+async fn relying_party(
+    server: &LiveServer,
+    tenant: &str,
+    client_id: &str,
+    secret: Option<&str>,
+) -> (
+    CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointSet,
+        openidconnect::EndpointSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+    http_client::Send,
+) {
+    let http = http_client::client();
+    let issuer = IssuerUrl::new(format!("{}/{tenant}", server.base)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.to_owned()),
+        secret.map(|s| ClientSecret::new(s.to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap())
+    .set_revocation_url(RevocationUrl::new(format!("{}/{tenant}/oauth2/revoke", server.base)).unwrap())
+    .set_introspection_url(IntrospectionUrl::new(format!("{}/{tenant}/oauth2/introspect", server.base)).unwrap());
+    (client, http)
+}
+
+fn error_code<E: std::error::Error + 'static>(
+    error: RequestTokenError<E, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+) -> CoreErrorResponseType {
+    match error {
+        RequestTokenError::ServerResponse(response) => response.error().clone(),
+        other => panic!("expected an OAuth error response, got {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn a_standard_relying_party_completes_the_whole_flow() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (client_id, secret) = admin.client("acme", json!({})).await;
+        let (client, http) = relying_party(server, "acme", &client_id, secret.as_deref()).await;
+
+        // Authorization request with PKCE S256, state and nonce, through the real pages.
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let browser = Browser::new();
+        let back = sign_in(&browser, url.as_str(), PASSWORD).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        assert!(back.location.as_deref().unwrap().starts_with(REDIRECT));
+        let params = back.redirect_params();
+        assert_eq!(params["state"], *state.secret());
+        // RFC 9207: the response names its issuer.
+        assert_eq!(params["iss"], format!("{}/acme", server.base));
+
+        // Code → tokens; the ID token verifies against the JWKS, with nonce and at_hash.
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(params["code"].clone()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().expect("an ID token for scope openid");
+        let verifier = client.id_token_verifier();
+        let claims = id_token.claims(&verifier, &nonce).expect("a valid ID token");
+        let expected_hash = AccessTokenHash::from_token(
+            tokens.access_token(),
+            id_token.signing_alg().unwrap(),
+            id_token.signing_key(&verifier).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+        assert!(claims.auth_time().is_some());
+        let subject = claims.subject().clone();
+        let refresh_token = tokens.refresh_token().expect("a refresh token").clone();
+        let scopes: Vec<String> = tokens.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+        assert_eq!(scopes, ["openid", "profile", "email"]);
+
+        // UserInfo, claims by scope.
+        let info: CoreUserInfoClaims = client
+            .user_info(tokens.access_token().clone(), Some(subject.clone()))
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("userinfo");
+        assert_eq!(info.preferred_username().unwrap().as_str(), "alice");
+        assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+        assert_eq!(info.email_verified(), Some(true));
+
+        // Introspection sees the access token as active.
+        let introspection = client.introspect(tokens.access_token()).request_async(&http).await.expect("introspect");
+        assert!(introspection.active());
+        assert_eq!(introspection.sub(), Some(subject.as_str()));
+
+        // Refresh rotates: new tokens, a new refresh token.
+        let refreshed =
+            client.exchange_refresh_token(&refresh_token).unwrap().request_async(&http).await.expect("refresh");
+        let rotated = refreshed.refresh_token().expect("a rotated refresh token").clone();
+        assert_ne!(rotated.secret(), refresh_token.secret());
+        let info: CoreUserInfoClaims = client
+            .user_info(refreshed.access_token().clone(), None)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("userinfo with the refreshed token");
+        assert_eq!(info.subject(), &subject);
+
+        // Revoking the first access token ends it at introspection and UserInfo. (The crate
+        // refuses to send revocation requests over plain http, so this one is a form post.)
+        let revoked = Browser::new()
+            .post(
+                &format!("{}/acme/oauth2/revoke", server.base),
+                &[
+                    ("token", tokens.access_token().secret()),
+                    ("client_id", &client_id),
+                    ("client_secret", secret.as_deref().unwrap()),
+                ],
+            )
+            .await;
+        assert_eq!(revoked.status, 200);
+        let introspection = client.introspect(tokens.access_token()).request_async(&http).await.expect("introspect");
+        assert!(!introspection.active());
+        let revoked: Result<CoreUserInfoClaims, _> =
+            client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await;
+        assert!(revoked.is_err(), "a revoked token is refused at UserInfo");
+
+        // Reusing the rotated-out refresh token revokes the whole family.
+        let reuse = client.exchange_refresh_token(&refresh_token).unwrap().request_async(&http).await;
+        assert_eq!(error_code(reuse.unwrap_err()), CoreErrorResponseType::InvalidGrant);
+        let family = client.exchange_refresh_token(&rotated).unwrap().request_async(&http).await;
+        assert_eq!(error_code(family.unwrap_err()), CoreErrorResponseType::InvalidGrant);
+        let introspection = client.introspect(refreshed.access_token()).request_async(&http).await.expect("introspect");
+        assert!(!introspection.active(), "access tokens of a revoked family are inactive");
+
+        // A second authorization reuses the session and the remembered consent: straight back.
+        let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, _nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let again = browser.get(url.as_str()).await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        let params = again.redirect_params();
+        assert_eq!(params["state"], *state.secret());
+        assert!(params.contains_key("code"));
+
+        // The discovery document advertises what was just used.
+        let discovery = admin.get("/acme/.well-known/openid-configuration").await;
+        assert_eq!(discovery["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(discovery["response_types_supported"], json!(["code"]));
+        assert_eq!(discovery["authorization_response_iss_parameter_supported"], json!(true));
+        let rfc8414 = admin.get("/.well-known/oauth-authorization-server/acme").await;
+        assert_eq!(rfc8414, discovery);
+    })
+    .await;
+}
+
+/// A fresh PKCE pair as the client would make it.
+fn pkce() -> (PkceCodeChallenge, PkceCodeVerifier) {
+    PkceCodeChallenge::new_random_sha256()
+}
+
+/// The authorization URL for `client_id` with `extra` parameters (raw, so tests can send what a
+/// library would refuse to).
+fn authorize_url(server: &LiveServer, tenant: &str, client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("client_id", client_id);
+    let has = |key: &str| extra.iter().any(|(k, _)| *k == key);
+    if !has("scope") {
+        query.append_pair("scope", "openid");
+    }
+    if !has("redirect_uri") {
+        query.append_pair("redirect_uri", REDIRECT);
+    }
+    if !has("response_type") {
+        query.append_pair("response_type", "code");
+    }
+    for (key, value) in extra {
+        query.append_pair(key, value);
+    }
+    format!("{}/{tenant}/oauth2/authorize?{}", server.base, query.finish())
+}
+
+/// Posts a token request and returns status and JSON.
+async fn token_request(server: &LiveServer, tenant: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let browser = Browser::new();
+    let page = browser.post(&format!("{}/{tenant}/oauth2/token", server.base), fields).await;
+    assert_eq!(page.headers.get("cache-control").map(String::as_str), Some("no-store"));
+    (page.status, serde_json::from_str(&page.body).unwrap_or(Value::Null))
+}
+
+/// Signs in with a fresh PKCE pair and returns (code, verifier).
+async fn code_for(server: &LiveServer, client_id: &str, browser: &Browser) -> (String, String) {
+    let (challenge, verifier) = pkce();
+    let url = authorize_url(
+        server,
+        "acme",
+        client_id,
+        &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("state", "xyz")],
+    );
+    let back = sign_in(browser, &url, PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    (back.redirect_params()["code"].clone(), verifier.secret().clone())
+}
+
+#[actix_web::test]
+async fn authorization_codes_are_single_use_bound_and_short_lived() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let secret = secret.unwrap();
+        let browser = Browser::new();
+        let exchange = |code: String, verifier: String, redirect: &'static str| {
+            let (id, secret) = (id.clone(), secret.clone());
+            async move {
+                token_request(
+                    server,
+                    "acme",
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", redirect),
+                        ("code_verifier", &verifier),
+                        ("client_id", &id),
+                        ("client_secret", &secret),
+                    ],
+                )
+                .await
+            }
+        };
+
+        // Wrong PKCE verifier.
+        let (code, _) = code_for(server, &id, &browser).await;
+        let (status, body) = exchange(code.clone(), "x".repeat(43), REDIRECT).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+        // redirect_uri differing from the authorization request's.
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (status, body) = exchange(code.clone(), verifier.clone(), "http://127.0.0.1:9/other").await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+        // The right request works once; a replay fails and revokes what the first one issued.
+        let (status, first) = exchange(code.clone(), verifier.clone(), REDIRECT).await;
+        assert_eq!(status, 200, "{first}");
+        let (status, body) = exchange(code.clone(), verifier.clone(), REDIRECT).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        let (status, body) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", first["refresh_token"].as_str().unwrap()),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "replay revokes the refresh token");
+        let introspect = Browser::new()
+            .post(
+                &format!("{}/acme/oauth2/introspect", server.base),
+                &[("token", first["access_token"].as_str().unwrap()), ("client_id", &id), ("client_secret", &secret)],
+            )
+            .await;
+        assert_eq!(serde_json::from_str::<Value>(&introspect.body).unwrap()["active"], false);
+
+        // Another client cannot redeem the code.
+        let (other_id, other_secret) = admin.client("acme", json!({ "name": "Other" })).await;
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (status, body) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", &other_id),
+                ("client_secret", other_secret.as_deref().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+        // Wrong client secret.
+        let (status, body) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", &id),
+                ("client_secret", "kgs_wrong"),
+            ],
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+
+        // An expired code.
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        expire_codes(server).await;
+        let (status, body) = exchange(code, verifier, REDIRECT).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        assert!(body["error_description"].as_str().unwrap().contains("expired"), "{body}");
+    })
+    .await;
+}
+
+/// Moves every authorization code's expiry into the past.
+async fn expire_codes(server: &LiveServer) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = server.rt.db();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "UPDATE auth_codes SET expires_at = $1",
+        _ => "UPDATE auth_codes SET expires_at = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [past.into()])).await.unwrap();
+}
+
+#[actix_web::test]
+async fn bad_authorization_requests_are_refused_in_the_right_place() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, _) = admin.client("acme", json!({})).await;
+        let browser = Browser::new();
+        let (challenge, _) = pkce();
+        let pkce = [("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")];
+
+        // An unknown client or an unregistered redirect URI: an error page, never a redirect.
+        for url in [
+            authorize_url(server, "acme", &uuid::Uuid::new_v4().to_string(), &pkce),
+            authorize_url(server, "acme", "not-a-client", &pkce),
+            authorize_url(server, "acme", &id, &[pkce[0], pkce[1], ("redirect_uri", "https://evil.example/cb")]),
+            authorize_url(server, "acme", &id, &[pkce[0], pkce[1], ("redirect_uri", "http://127.0.0.1:9/callback/x")]),
+        ] {
+            let page = browser.get(&url).await;
+            assert_eq!(page.status, 400, "{url}");
+            assert!(page.location.is_none(), "{url} must not redirect");
+            assert!(page.content_type.starts_with("text/html"));
+        }
+
+        // Everything else goes back to the client with its error code, state and iss.
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![("code_challenge", challenge.as_str()), ("code_challenge_method", "plain")], "invalid_request"),
+            (vec![("code_challenge", challenge.as_str())], "invalid_request"),
+            (vec![], "invalid_request"),
+            (vec![pkce[0], pkce[1], ("response_type", "token")], "unsupported_response_type"),
+            (vec![pkce[0], pkce[1], ("scope", "openid admin")], "invalid_scope"),
+            (vec![pkce[0], pkce[1], ("prompt", "none")], "login_required"),
+            (vec![pkce[0], pkce[1], ("prompt", "none login")], "invalid_request"),
+            (vec![pkce[0], pkce[1], ("max_age", "-1")], "invalid_request"),
+            (vec![pkce[0], pkce[1], ("request", "eyJ")], "request_not_supported"),
+        ];
+        for (extra, expected) in cases {
+            let mut params = extra.clone();
+            params.push(("state", "s1"));
+            let url = authorize_url(server, "acme", &id, &params);
+            let page = browser.get(&url).await;
+            assert_eq!(page.status, 303, "{url}: {}", page.body);
+            let back = page.redirect_params();
+            assert_eq!(back.get("error").map(String::as_str), Some(expected), "{url}");
+            assert_eq!(back["state"], "s1");
+            assert_eq!(back["iss"], format!("{}/acme", server.base));
+        }
+
+        // A native client may use any loopback port; a web client may not.
+        let (native, _) = admin
+            .client("acme", json!({ "application_type": "native", "redirect_uris": ["http://127.0.0.1/cb"] }))
+            .await;
+        let url =
+            authorize_url(server, "acme", &native, &[pkce[0], pkce[1], ("redirect_uri", "http://127.0.0.1:5123/cb")]);
+        assert_eq!(browser.get(&url).await.status, 200, "the login page for a loopback redirect");
+        let (web, _) = admin.client("acme", json!({ "redirect_uris": ["http://127.0.0.1/cb"] })).await;
+        let url =
+            authorize_url(server, "acme", &web, &[pkce[0], pkce[1], ("redirect_uri", "http://127.0.0.1:5123/cb")]);
+        assert_eq!(browser.get(&url).await.status, 400);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_sign_in_pages_resist_forgery_and_guessing() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, _) = admin.client("acme", json!({})).await;
+        let (challenge, _) = pkce();
+        let url = authorize_url(
+            server,
+            "acme",
+            &id,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("state", "s2")],
+        );
+        let browser = Browser::new();
+        let login = browser.get(&url).await;
+        let request = login.input("request").unwrap();
+        let csrf = login.input("csrf").unwrap();
+        let action = login.form_action();
+
+        // Missing or wrong CSRF token: 403, no session.
+        for token in ["", "forged"] {
+            let page = browser
+                .post(&action, &[("csrf", token), ("request", &request), ("username", "alice"), ("password", PASSWORD)])
+                .await;
+            assert_eq!(page.status, 403, "{}", page.body);
+            assert!(!browser.has_cookie("kg_session"));
+        }
+        // The right token from a browser without the cookie (another site's form): 403.
+        let stranger = Browser::new();
+        let page = stranger
+            .post(&action, &[("csrf", &csrf), ("request", &request), ("username", "alice"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(page.status, 403);
+
+        // Wrong password and unknown user: the same answer.
+        for (user, password) in [("alice", "wrong password"), ("nobody", PASSWORD)] {
+            let page = browser
+                .post(&action, &[("csrf", &csrf), ("request", &request), ("username", user), ("password", password)])
+                .await;
+            assert_eq!(page.status, 401);
+            assert!(page.body.contains("The username or password is incorrect."), "{}", page.body);
+            assert!(!browser.has_cookie("kg_session"));
+        }
+
+        // Malformed bodies are 4xx, never 5xx.
+        for (content_type, body) in [
+            ("application/x-www-form-urlencoded", "%%%".to_owned()),
+            ("application/json", "{}".to_owned()),
+            ("application/x-www-form-urlencoded", "csrf=a&csrf=b".to_owned()),
+        ] {
+            let page = browser.post_raw(&action, content_type, body).await;
+            assert!((400..500).contains(&page.status), "{content_type}: {}", page.status);
+        }
+
+        // Denying consent sends `access_denied` back to the client.
+        let signed_in = browser
+            .post(&action, &[("csrf", &csrf), ("request", &request), ("username", "alice"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(signed_in.status, 303);
+        let consent_page = browser.get(signed_in.location.as_deref().unwrap()).await;
+        let denied = consent(&browser, &consent_page, "deny").await;
+        assert_eq!(denied.status, 303);
+        let back: BTreeMap<String, String> = denied.redirect_params();
+        assert_eq!(back["error"], "access_denied");
+        assert_eq!(back["state"], "s2");
+
+        // `prompt=login` asks for the password again despite the session.
+        let url = authorize_url(
+            server,
+            "acme",
+            &id,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("prompt", "login")],
+        );
+        let page = browser.get(&url).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Sign in"));
+        // `prompt=none` with a session but no consent yet: `consent_required`.
+        let url = authorize_url(
+            server,
+            "acme",
+            &id,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("prompt", "none")],
+        );
+        let page = browser.get(&url).await;
+        assert_eq!(page.redirect_params()["error"], "consent_required");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn public_clients_use_pkce_instead_of_a_secret() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin
+            .client("acme", json!({ "token_endpoint_auth_method": "none", "grant_types": ["authorization_code", "refresh_token", "client_credentials"] }))
+            .await;
+        assert_eq!(secret, None, "a public client gets no secret");
+        let (client, http) = relying_party(server, "acme", &id, None).await;
+
+        // PKCE is required even if the client would skip it.
+        let url = authorize_url(server, "acme", &id, &[("state", "s")]);
+        let page = Browser::new().get(&url).await;
+        assert_eq!(page.redirect_params()["error"], "invalid_request");
+
+        let (challenge, verifier) = pkce();
+        let (url, _state, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let back = sign_in(&Browser::new(), url.as_str(), PASSWORD).await;
+        let code = back.redirect_params()["code"].clone();
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("a public client redeems its code with the verifier");
+        tokens.id_token().unwrap().claims(&client.id_token_verifier(), &nonce).expect("valid ID token");
+
+        // No client_credentials for a client without a secret; no introspection either.
+        let (status, body) =
+            token_request(server, "acme", &[("grant_type", "client_credentials"), ("client_id", &id)]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")), "{body}");
+        let page = Browser::new()
+            .post(
+                &format!("{}/acme/oauth2/introspect", server.base),
+                &[("token", tokens.access_token().secret()), ("client_id", &id)],
+            )
+            .await;
+        assert_eq!(page.status, 401);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn tokens_of_one_tenant_mean_nothing_at_another() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        admin.tenant("globex").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let browser = Browser::new();
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (status, tokens) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", &id),
+                ("client_secret", secret.as_deref().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{tokens}");
+        let access_token = tokens["access_token"].as_str().unwrap();
+
+        // The acme token works at acme's UserInfo and is refused at globex's.
+        let userinfo = |tenant: &str| {
+            let url = format!("{}/{tenant}/oauth2/userinfo", server.base);
+            let token = access_token.to_owned();
+            async move {
+                let response = awc::Client::default()
+                    .get(url)
+                    .insert_header(("authorization", format!("Bearer {token}")))
+                    .send()
+                    .await
+                    .unwrap();
+                let challenge = response
+                    .headers()
+                    .get("www-authenticate")
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                (response.status().as_u16(), challenge)
+            }
+        };
+        assert_eq!(userinfo("acme").await.0, 200);
+        let (status, challenge) = userinfo("globex").await;
+        assert_eq!(status, 401);
+        assert!(challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""), "{challenge}");
+        let (status, challenge) = {
+            let response =
+                awc::Client::default().get(format!("{}/acme/oauth2/userinfo", server.base)).send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.headers().get("www-authenticate").unwrap().to_str().unwrap().to_owned(),
+            )
+        };
+        assert_eq!((status, challenge.as_str()), (401, "Bearer realm=\"keygate\""), "no token: a bare challenge");
+
+        // The acme session means nothing at globex, even when the cookie is sent there.
+        let (globex_client, _) = admin.client("globex", json!({})).await;
+        let (challenge, _) = pkce();
+        let url = authorize_url(
+            server,
+            "globex",
+            &globex_client,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("prompt", "none")],
+        );
+        let page = browser.get(&url).await;
+        assert_eq!(page.redirect_params()["error"], "login_required");
+
+        // An acme client id is unknown at globex.
+        let url = authorize_url(
+            server,
+            "globex",
+            &id,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")],
+        );
+        assert_eq!(browser.get(&url).await.status, 400);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rp_initiated_logout_ends_the_session_and_its_tokens() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) =
+            admin.client("acme", json!({ "post_logout_redirect_uris": ["http://127.0.0.1:9/bye"] })).await;
+        let (client, http) = relying_party(server, "acme", &id, secret.as_deref()).await;
+        let browser = Browser::new();
+        let (challenge, verifier) = pkce();
+        let (url, _state, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let back = sign_in(&browser, url.as_str(), PASSWORD).await;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(back.redirect_params()["code"].clone()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap();
+        let id_token = tokens.id_token().unwrap();
+        id_token.claims(&client.id_token_verifier(), &nonce).expect("a valid ID token to hint with");
+        let discovery = admin.get("/acme/.well-known/openid-configuration").await;
+        let end_session = discovery["end_session_endpoint"].as_str().expect("end_session_endpoint").to_owned();
+
+        // An unregistered post-logout URI is refused with a page, not followed.
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("id_token_hint", &id_token.to_string())
+            .append_pair("post_logout_redirect_uri", "https://evil.example/");
+        let refused = browser.get(&format!("{end_session}?{}", query.finish())).await;
+        assert_eq!(refused.status, 400);
+        assert!(refused.location.is_none());
+
+        // The registered one: confirm, then back to the client with its state.
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("id_token_hint", &id_token.to_string())
+            .append_pair("post_logout_redirect_uri", "http://127.0.0.1:9/bye")
+            .append_pair("state", "bye-state");
+        let confirm = browser.get(&format!("{end_session}?{}", query.finish())).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        assert!(confirm.body.contains("Sign out?"));
+        // Without the CSRF token nothing happens.
+        let forged = browser
+            .post(&confirm.form_action(), &[("request", &confirm.input("request").unwrap()), ("decision", "logout")])
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(browser.has_cookie("kg_session"));
+        let done = browser
+            .post(
+                &confirm.form_action(),
+                &[
+                    ("csrf", &confirm.input("csrf").unwrap()),
+                    ("request", &confirm.input("request").unwrap()),
+                    ("decision", "logout"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 303);
+        assert_eq!(done.location.as_deref(), Some("http://127.0.0.1:9/bye?state=bye-state"));
+        assert!(!browser.has_cookie("kg_session"), "the session cookie is cleared");
+
+        // The session is gone (the next authorization asks for the password) and so are the
+        // tokens issued in it.
+        let (challenge, _) = pkce();
+        let url = authorize_url(
+            server,
+            "acme",
+            &id,
+            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")],
+        );
+        assert!(browser.get(&url).await.body.contains("Sign in"));
+        let refresh =
+            client.exchange_refresh_token(tokens.refresh_token().unwrap()).unwrap().request_async(&http).await;
+        assert_eq!(error_code(refresh.unwrap_err()), CoreErrorResponseType::InvalidGrant);
+        let introspection = client.introspect(tokens.access_token()).request_async(&http).await.unwrap();
+        assert!(!introspection.active());
+    })
+    .await;
+}
