@@ -433,3 +433,83 @@ async fn metadata_lists_exactly_what_is_implemented() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn browser_apps_get_cors_only_from_origins_their_tenant_registered() {
+    use actix_web::test::TestRequest;
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        client.tenant("globex").await;
+        let spa = register(
+            client,
+            "acme",
+            json!({ "name": "spa", "grant_types": ["client_credentials"], "allowed_cors_origins": ["https://spa.example"] }),
+        )
+        .await;
+        // Another tenant's registration opens nothing at acme.
+        register(client, "globex", json!({ "name": "x", "allowed_cors_origins": ["https://evil.example"] })).await;
+
+        let preflight = |origin: &'static str, path: &'static str| {
+            TestRequest::default()
+                .method(Method::OPTIONS)
+                .uri(path)
+                .insert_header(("origin", origin))
+                .insert_header(("access-control-request-method", "POST"))
+        };
+        let allowed = client.send(preflight("https://spa.example", "/acme/oauth2/token")).await;
+        assert_eq!(allowed.status, StatusCode::NO_CONTENT);
+        assert_eq!(allowed.headers.get("access-control-allow-origin").unwrap(), "https://spa.example");
+        assert_eq!(allowed.headers.get("access-control-allow-methods").unwrap(), "POST");
+        assert!(allowed.headers.get("access-control-allow-headers").unwrap().to_str().unwrap().contains("Authorization"));
+        assert!(allowed.headers.get("access-control-allow-credentials").is_none(), "never with cookies");
+        let userinfo = client.send(preflight("https://spa.example", "/acme/oauth2/userinfo")).await;
+        assert_eq!(userinfo.headers.get("access-control-allow-methods").unwrap(), "GET, POST");
+        for (origin, path) in [
+            ("https://evil.example", "/acme/oauth2/token"),
+            ("https://spa.example", "/globex/oauth2/token"),
+            ("https://spa.example.evil", "/acme/oauth2/revoke"),
+        ] {
+            let refused = client.send(preflight(origin, path)).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{origin} at {path}");
+            assert!(refused.headers.get("access-control-allow-origin").is_none());
+        }
+
+        // The actual request: the registered origin is echoed; others get no CORS header.
+        let token = |origin: &'static str| {
+            TestRequest::default()
+                .method(Method::POST)
+                .uri("/acme/oauth2/token")
+                .insert_header(("origin", origin))
+                .insert_header(("content-type", FORM))
+                .insert_header(("authorization", basic(&spa.id, &spa.secret)))
+                .set_payload("grant_type=client_credentials")
+        };
+        let reply = client.send(token("https://spa.example")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        assert_eq!(reply.headers.get("access-control-allow-origin").unwrap(), "https://spa.example");
+        assert!(reply.headers.get_all("vary").any(|v| v == "Origin"));
+        let reply = client.send(token("https://evil.example")).await;
+        assert!(reply.headers.get("access-control-allow-origin").is_none());
+        // Errors carry the header too, so the app can read them.
+        let reply = client
+            .send(
+                TestRequest::default()
+                    .method(Method::POST)
+                    .uri("/acme/oauth2/token")
+                    .insert_header(("origin", "https://spa.example"))
+                    .insert_header(("content-type", FORM))
+                    .set_payload("grant_type=client_credentials"),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.headers.get("access-control-allow-origin").unwrap(), "https://spa.example");
+
+        // Public documents: any origin.
+        for path in ["/acme/.well-known/jwks.json", "/acme/.well-known/openid-configuration"] {
+            let reply =
+                client.send(TestRequest::get().uri(path).insert_header(("origin", "https://anyone.example"))).await;
+            assert_eq!(reply.headers.get("access-control-allow-origin").unwrap(), "*", "{path}");
+        }
+    })
+    .await;
+}

@@ -69,6 +69,8 @@ pub struct Endpoint {
     pub needs_roles: bool,
     /// Body encoding the handler reads.
     pub encoding: Encoding,
+    /// Cross-origin access.
+    pub cors: Cors,
     /// Generated route function, e.g. `endpoint_jwks`.
     pub route_fn: String,
     /// One-line description.
@@ -397,6 +399,25 @@ impl Action {
     /// Whether the path names one row.
     pub fn is_item(self) -> bool {
         matches!(self, Action::Read | Action::Update | Action::Delete)
+    }
+}
+
+/// Which browser origins may call an endpoint (CORS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cors {
+    /// Same-origin only: no CORS headers.
+    None,
+    /// Any origin (`Access-Control-Allow-Origin: *`); for public documents.
+    Any,
+    /// Origins registered by the tenant's clients (`allowed_cors_origins`).
+    Registered,
+}
+
+impl Cors {
+    /// Whether cross-origin requests are answered at all.
+    pub fn enabled(self) -> bool {
+        self != Cors::None
     }
 }
 

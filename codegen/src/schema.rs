@@ -50,6 +50,9 @@ pub struct EndpointDef {
     pub encoding: Option<Name>,
     /// Handler function; defaults to the endpoint's name.
     pub handler: Option<Name>,
+    /// Cross-origin access for browser apps: `none` (default), `any` (`*`, for public documents)
+    /// or `registered` (the origins the tenant's clients register).
+    pub cors: Option<Name>,
     /// One-line description.
     pub doc: Option<String>,
 }

@@ -1493,6 +1493,20 @@ impl Cx<'_> {
             "caller class",
             &[("public", Auth::Public), ("admin", Auth::Admin), ("client", Auth::Client)],
         );
+        let cors = self.keyword(
+            def.cors.as_ref(),
+            "bad-cors",
+            "CORS policy",
+            &[("none", Cors::None), ("any", Cors::Any), ("registered", Cors::Registered)],
+        );
+        if cors == Cors::Registered && !tenant_scoped {
+            let at = def.cors.as_ref().map(Pos::of).unwrap_or(pos);
+            self.error(
+                Diagnostic::error("bad-cors", at, "`cors: registered` needs a tenant-scoped endpoint")
+                    .label("origins are registered per tenant")
+                    .help("write `cors: any`, or drop `scope: service`"),
+            );
+        }
         let handler_name = def.handler.as_ref().map(|h| h.as_str()).unwrap_or(name.as_str());
         let handler_pos = def.handler.as_ref().map(Pos::of).unwrap_or(pos);
         let Some(handler) = self.catalog.handler(handler_name) else {
@@ -1521,6 +1535,7 @@ impl Cx<'_> {
                 "encoding",
                 &[("json", Encoding::Json), ("form", Encoding::Form)],
             ),
+            cors,
             route_fn: format!("endpoint_{}", name.as_str()),
             doc: def.doc.clone().unwrap_or_else(|| handler.doc.clone()),
             line: pos.line,
@@ -1667,7 +1682,7 @@ impl Cx<'_> {
 
     /// A handler generic over `Roles` needs every role bound.
     fn check_roles_complete(&mut self, file: &SchemaFile, endpoints: &[Endpoint], bindings: &[RoleBinding]) {
-        let Some(endpoint) = endpoints.iter().find(|e| e.needs_roles) else { return };
+        let Some(endpoint) = endpoints.iter().find(|e| e.needs_roles || e.cors == Cors::Registered) else { return };
         let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
         let missing: Vec<&str> =
             self.catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !bound.contains(r)).collect();

@@ -27,8 +27,6 @@ pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
         .content_type("application/jwk-set+json")
         // Keys change rarely and clients refetch on an unknown `kid`; a short cache is safe.
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        // Public by nature: browser apps on any origin may verify tokens with it.
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(&*jwks))
 }
 
@@ -93,10 +91,7 @@ pub async fn openid_configuration(ctx: EndpointCtx<'_>) -> Result<HttpResponse, 
 
 fn metadata(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let document = crate::oidc::discovery::document(ctx)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(document))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(document))
 }
 
 /// The authorization endpoint (RFC 6749 §4.1.1), by GET or by form POST.

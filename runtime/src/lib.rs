@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod browser;
 pub mod check;
+pub mod cors;
 pub mod crud;
 pub mod db;
 pub mod dto;

@@ -39,6 +39,9 @@ pub trait OauthClient {
     fn require_pkce(&self) -> bool;
     /// Where RP-initiated logout may send the browser afterwards.
     fn post_logout_redirect_uris(&self) -> &StringList;
+    /// Browser origins (`https://app.example`) that may call the token, UserInfo and
+    /// revocation endpoints (CORS).
+    fn allowed_cors_origins(&self) -> &StringList;
 }
 
 /// A person who signs in (the subject of ID tokens and UserInfo).

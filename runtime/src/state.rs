@@ -8,6 +8,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTra
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::auth::AdminCredentials;
+use crate::cors::OriginCache;
 use crate::error::ApiError;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
@@ -69,6 +70,7 @@ pub struct Runtime {
     admin: AdminCredentials,
     keys: KeyStore,
     tenants: TenantCache,
+    origins: OriginCache,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -83,6 +85,7 @@ impl Runtime {
             admin,
             keys: KeyStore::new(master),
             tenants: TenantCache::default(),
+            origins: OriginCache::default(),
             endpoints: &[],
         }
     }
@@ -91,6 +94,11 @@ impl Runtime {
     pub fn with_endpoints(mut self, endpoints: &'static [(&'static str, &'static str)]) -> Self {
         self.endpoints = endpoints;
         self
+    }
+
+    /// Origins the tenants' clients registered for CORS.
+    pub fn origins(&self) -> &OriginCache {
+        &self.origins
     }
 
     /// The absolute URL of endpoint `name` for a tenant, if the schema declares it.

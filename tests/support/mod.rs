@@ -232,6 +232,11 @@ impl Client<'_> {
         self.app.send(req.to_request()).await
     }
 
+    /// Any request.
+    pub async fn send(&self, req: test::TestRequest) -> Reply {
+        self.app.send(req.to_request()).await
+    }
+
     /// GET as admin.
     pub async fn get(&self, path: &str) -> Reply {
         self.json(Method::GET, path, None, Auth::Admin).await

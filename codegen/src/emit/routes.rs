@@ -14,7 +14,7 @@ use super::dto::{input_type_name, view_type_name};
 use super::{default_expr, doc_lines, ident};
 use crate::hooks::ParamKind;
 use crate::ir::{
-    Action, Auth, DefaultValue, Encoding, Endpoint, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape,
+    Action, Auth, Cors, DefaultValue, Encoding, Endpoint, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape,
 };
 
 pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
@@ -54,14 +54,27 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
         handlers.push(emit_endpoint(endpoint));
         routes.entry(endpoint.path.clone()).or_default().push((endpoint.method.clone(), endpoint.route_fn.clone()));
     }
+    // CORS preflight (OPTIONS) for each path with a cross-origin endpoint.
+    let mut preflights: BTreeMap<String, Vec<&Endpoint>> = BTreeMap::new();
+    for endpoint in ir.endpoints.iter().filter(|e| e.cors.enabled()) {
+        preflights.entry(endpoint.path.clone()).or_default().push(endpoint);
+    }
+    for (path, endpoints) in &preflights {
+        let (function, preflight) = emit_preflight(endpoints);
+        handlers.push(preflight);
+        routes.entry(path.clone()).or_default().push(("OPTIONS".into(), function));
+    }
     // Static segments before parameters, so `/things/revoke` is tried before `/things/{id}`.
     let mut paths: Vec<_> = routes.into_iter().collect();
     paths.sort_by_key(|(path, _)| (path.matches('{').count(), path.clone()));
     let resources = paths.iter().map(|(path, methods)| {
         let allowed = methods.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>().join(", ");
         let routes = methods.iter().map(|(method, handler)| {
-            let method = ident(&method.to_ascii_lowercase());
             let handler = ident(handler);
+            if method == "OPTIONS" {
+                return quote!(.route(::actix_web::web::method(::actix_web::http::Method::OPTIONS).to(#handler)));
+            }
+            let method = ident(&method.to_ascii_lowercase());
             quote!(.route(::actix_web::web::#method().to(#handler)))
         });
         quote! {
@@ -530,6 +543,14 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     } else {
         (quote!(), quote!(::std::option::Option::None))
     };
+    let call = quote!(#handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await);
+    let body = match endpoint.cors {
+        Cors::None => call,
+        Cors::Any => quote!(::keygate_runtime::cors::any(#call)),
+        Cors::Registered => {
+            quote!(::keygate_runtime::cors::registered::<crate::entities::Roles>(&rt, &req, tenant, #call).await)
+        }
+    };
     quote! {
         #doc
         pub async fn #name(
@@ -539,7 +560,38 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
             body: ::actix_web::web::Bytes,
         ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
             #resolve
-            #handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await
+            #body
         }
     }
+}
+
+/// The CORS preflight route of one path, shared by its cross-origin endpoints; returns the
+/// function's name and its code.
+fn emit_preflight(endpoints: &[&Endpoint]) -> (String, TokenStream) {
+    let first = endpoints[0];
+    let function = format!("preflight_{}", first.name);
+    let name = ident(&function);
+    let methods = endpoints.iter().map(|e| e.method.as_str()).collect::<Vec<_>>().join(", ");
+    let doc =
+        doc_lines(&format!("`OPTIONS {}`: CORS preflight for {methods} (schema line {}).", first.path, first.line));
+    let code = if endpoints.iter().any(|e| e.cors == Cors::Registered) {
+        quote! {
+            #doc
+            pub async fn #name(
+                rt: ::actix_web::web::Data<::keygate_runtime::Runtime>,
+                req: ::actix_web::HttpRequest,
+            ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
+                let tenant = tenant_scope(&rt, rt.db(), &req).await?;
+                ::keygate_runtime::cors::preflight_registered::<crate::entities::Roles>(&rt, &req, tenant, #methods).await
+            }
+        }
+    } else {
+        quote! {
+            #doc
+            pub async fn #name(req: ::actix_web::HttpRequest) -> ::actix_web::HttpResponse {
+                ::keygate_runtime::cors::preflight_any(&req, #methods)
+            }
+        }
+    };
+    (function, code)
 }

@@ -1,0 +1,140 @@
+//! Cross-origin access for browser apps (the Fetch standard's CORS protocol), as each endpoint's
+//! `cors:` in the schema declares: `any` answers every origin with `*` (public documents such as
+//! discovery and the JWKS); `registered` answers only origins a client of the tenant registered
+//! in `allowed_cors_origins` (token, UserInfo, revocation for single-page apps). Credentials
+//! (cookies) are never allowed cross-origin.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use uuid::Uuid;
+
+use crate::crud;
+use crate::error::ApiError;
+use crate::roles::{OauthClient, Roles};
+use crate::state::Runtime;
+
+/// How long a tenant's registered origins are trusted; a client registering a new origin waits
+/// at most this long.
+pub const TTL: Duration = Duration::from_secs(5);
+
+/// Request headers a cross-origin caller may send.
+const ALLOWED_HEADERS: &str = "Authorization, Content-Type, DPoP";
+/// How long browsers may cache a preflight answer.
+const MAX_AGE: &str = "600";
+
+/// The origins a tenant's active clients registered, and when they were read.
+type Origins = (Instant, Arc<Vec<String>>);
+
+/// Tenant → origins its active clients registered.
+#[derive(Debug, Default)]
+pub struct OriginCache(RwLock<HashMap<Uuid, Origins>>);
+
+impl OriginCache {
+    fn get(&self, tenant: Uuid) -> Option<Arc<Vec<String>>> {
+        let map = self.0.read().ok()?;
+        let (at, origins) = map.get(&tenant)?;
+        (at.elapsed() < TTL).then(|| origins.clone())
+    }
+
+    fn insert(&self, tenant: Uuid, origins: Arc<Vec<String>>) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(tenant, (Instant::now(), origins));
+        }
+    }
+}
+
+/// Adds `Access-Control-Allow-Origin: *` to the response (errors included).
+pub fn any(result: Result<HttpResponse, ApiError>) -> Result<HttpResponse, ApiError> {
+    let mut response = into_response(result);
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+/// Allows the request's `Origin` if a client of `tenant` registered it.
+pub async fn registered<R: Roles>(
+    rt: &Runtime,
+    req: &HttpRequest,
+    tenant: Uuid,
+    result: Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = into_response(result);
+    // The answer depends on the Origin: caches must key on it.
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = allowed::<R>(rt, req, tenant).await? {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    Ok(response)
+}
+
+/// A preflight answer for any origin.
+pub fn preflight_any(req: &HttpRequest, methods: &'static str) -> HttpResponse {
+    match req.headers().get(header::ORIGIN) {
+        Some(_) => preflight_ok(HeaderValue::from_static("*"), methods),
+        None => HttpResponse::NoContent().insert_header((header::ALLOW, with_options(methods))).finish(),
+    }
+}
+
+/// A preflight answer for registered origins; any other origin gets a 403 without CORS headers,
+/// so the browser blocks the request.
+pub async fn preflight_registered<R: Roles>(
+    rt: &Runtime,
+    req: &HttpRequest,
+    tenant: Uuid,
+    methods: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    if req.headers().get(header::ORIGIN).is_none() {
+        return Ok(HttpResponse::NoContent().insert_header((header::ALLOW, with_options(methods))).finish());
+    }
+    Ok(match allowed::<R>(rt, req, tenant).await? {
+        Some(origin) => {
+            let mut response = preflight_ok(origin, methods);
+            response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+            response
+        }
+        None => HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).finish(),
+    })
+}
+
+fn preflight_ok(origin: HeaderValue, methods: &'static str) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, methods))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE))
+        .finish()
+}
+
+fn with_options(methods: &str) -> String {
+    format!("{methods}, OPTIONS")
+}
+
+/// The request's `Origin`, if a client of `tenant` registered it.
+async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Result<Option<HeaderValue>, ApiError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(None) };
+    let Ok(text) = origin.to_str() else { return Ok(None) };
+    let origins = match rt.origins().get(tenant) {
+        Some(origins) => origins,
+        None => {
+            let clients = crud::scoped_find::<R::OauthClient>(Some(tenant)).all(rt.db()).await?;
+            let mut origins: Vec<String> = clients
+                .iter()
+                .filter(|c| c.is_active())
+                .flat_map(|c| c.allowed_cors_origins().0.iter().cloned())
+                .collect();
+            origins.sort();
+            origins.dedup();
+            let origins = Arc::new(origins);
+            rt.origins().insert(tenant, origins.clone());
+            origins
+        }
+    };
+    Ok(origins.iter().any(|o| o == text).then(|| origin.clone()))
+}
+
+fn into_response(result: Result<HttpResponse, ApiError>) -> HttpResponse {
+    result.unwrap_or_else(|error| error.error_response())
+}
