@@ -398,11 +398,11 @@ async fn metadata_lists_exactly_what_is_implemented() {
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]), "no `plain`");
         assert_eq!(
             doc["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post", "none"])
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
         );
         assert_eq!(
             doc["introspection_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
         );
         // OIDC Discovery §4: the same document at the issuer's openid-configuration URL.
         let oidc = client.json(Method::GET, "/acme/.well-known/openid-configuration", None, Auth::None).await;
@@ -509,6 +509,84 @@ async fn browser_apps_get_cors_only_from_origins_their_tenant_registered() {
             let reply =
                 client.send(TestRequest::get().uri(path).insert_header(("origin", "https://anyone.example"))).await;
             assert_eq!(reply.headers.get("access-control-allow-origin").unwrap(), "*", "{path}");
+        }
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn private_key_jwt_clients_authenticate_with_signed_single_use_assertions() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let key = keygate_runtime::jose::SigningKey::generate(Algorithm::ES256).unwrap();
+        // Clients often register bare keys: no `kid`, no `alg`.
+        let mut jwk = serde_json::to_value(key.public_jwk()).unwrap();
+        jwk.as_object_mut().unwrap().retain(|k, _| !matches!(k.as_str(), "kid" | "alg"));
+        let reply = client
+            .post(
+                "/admin/tenants/acme/clients",
+                &json!({
+                    "name": "signer", "grant_types": ["client_credentials"],
+                    "token_endpoint_auth_method": "private_key_jwt", "jwks": { "keys": [jwk] }
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        assert!(reply.json.get("client_secret").is_none_or(Value::is_null), "no secret for private_key_jwt");
+        let id = reply.str("id");
+        let now = chrono::Utc::now().timestamp();
+        let assertion = |key: &keygate_runtime::jose::SigningKey, aud: &str, exp: i64| {
+            let claims = json!({
+                "iss": id, "sub": id, "aud": aud, "iat": now, "exp": exp,
+                "jti": uuid::Uuid::new_v4().to_string(),
+            });
+            sign_jwt(key, "JWT", &claims).unwrap()
+        };
+        let body = |assertion: &str| {
+            format!(
+                "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+                "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+            )
+        };
+        let token_endpoint = format!("{ISSUER}/oauth2/token");
+        let good = assertion(&key, &token_endpoint, now + 60);
+        let reply = form(client, "/acme/oauth2/token", &body(&good), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        assert_eq!(decode_header(reply.json["access_token"].as_str().unwrap()).unwrap().typ.as_deref(), Some("at+jwt"));
+        // The issuer is an accepted audience too (OIDC Core §9).
+        let reply = form(client, "/acme/oauth2/token", &body(&assertion(&key, ISSUER, now + 60)), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+
+        let stranger = keygate_runtime::jose::SigningKey::generate(Algorithm::ES256).unwrap();
+        for (why, bad) in [
+            ("replayed", good.clone()),
+            ("another audience", assertion(&key, "https://elsewhere.example/token", now + 60)),
+            ("expired", assertion(&key, &token_endpoint, now - 5)),
+            ("valid for too long", assertion(&key, &token_endpoint, now + 86_400)),
+            ("signed by an unregistered key", assertion(&stranger, &token_endpoint, now + 60)),
+            ("not a JWT", "not.a.jwt".to_owned()),
+        ] {
+            let reply = form(client, "/acme/oauth2/token", &body(&bad), None).await;
+            assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
+            assert!(reply.headers.contains_key("www-authenticate"), "{why}");
+        }
+        let wrong_type = format!("grant_type=client_credentials&client_assertion_type=jwt&client_assertion={good}");
+        assert_oauth_error(
+            &form(client, "/acme/oauth2/token", &wrong_type, None).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        );
+
+        // Registration refuses private keys and a private_key_jwt client without keys.
+        let private = json!({ "keys": [{ "kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "secret" }] });
+        for body in [
+            json!({ "name": "leaky", "token_endpoint_auth_method": "private_key_jwt", "jwks": private }),
+            json!({ "name": "keyless", "token_endpoint_auth_method": "private_key_jwt" }),
+            json!({ "name": "not-a-set", "jwks": { "kty": "EC" } }),
+        ] {
+            let reply = client.post("/admin/tenants/acme/clients", &body).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.json);
+            assert_eq!(reply.error_fields(), ["jwks"]);
         }
     })
     .await;

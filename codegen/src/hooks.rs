@@ -143,7 +143,7 @@ pub enum Access {
     Copy,
     /// By reference: `&self.field`.
     Ref,
-    /// `Option<&str>` from `Option<String>`: `self.field.as_deref()`.
+    /// `Option<&T>` from `Option<T>`: `self.field.as_deref()` for strings, `.as_ref()` otherwise.
     OptionRef,
 }
 

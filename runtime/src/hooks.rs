@@ -23,21 +23,38 @@ pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_has
 }
 
 /// Generates a client secret, stores only its digest, and returns the secret once. A public
-/// client (`token_endpoint_auth_method: none`) gets no secret: its stored digest is empty,
-/// which no secret matches.
+/// client (`none`) or one that signs assertions (`private_key_jwt`) gets no secret: its stored
+/// digest is empty, which no secret matches.
 pub async fn hash_client_secret(
     _ctx: &mut PreCtx<'_>,
     token_endpoint_auth_method: Column<'_, String>,
     client_secret: Output<'_, String>,
     client_secret_hash: Column<'_, String>,
 ) -> HookResult {
-    if token_endpoint_auth_method.get().map(String::as_str) == Some("none") {
+    if matches!(token_endpoint_auth_method.get().map(String::as_str), Some("none" | "private_key_jwt")) {
         client_secret_hash.set(String::new());
         return Ok(());
     }
     let raw = secret::random_token("kgs_", 32);
     client_secret_hash.set(secret::digest(&raw));
     client_secret.set(raw);
+    Ok(())
+}
+
+/// Checks a client's `jwks`: a JWK Set of public keys only (a private member such as `d` is
+/// refused, so a leaked registration leaks nothing), required for `private_key_jwt`.
+pub async fn check_client_keys(
+    _ctx: &mut PreCtx<'_>,
+    token_endpoint_auth_method: Column<'_, String>,
+    jwks: Column<'_, Option<serde_json::Value>>,
+) -> HookResult {
+    let keys = jwks.get().and_then(Option::as_ref);
+    if let Some(keys) = keys {
+        crate::oauth::client_auth::check_jwks(keys).map_err(|problem| HookError::invalid("jwks", problem))?;
+    }
+    if token_endpoint_auth_method.get().map(String::as_str) == Some("private_key_jwt") && keys.is_none() {
+        return Err(HookError::invalid("jwks", "is required when token_endpoint_auth_method is private_key_jwt"));
+    }
     Ok(())
 }
 

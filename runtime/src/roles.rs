@@ -33,6 +33,8 @@ pub trait OauthClient {
     fn id_token_signed_response_alg(&self) -> Option<&str>;
     /// RFC 7591 §2 `token_endpoint_auth_method`; `none` for public clients.
     fn token_endpoint_auth_method(&self) -> &str;
+    /// The client's public keys (a JWK Set), for `private_key_jwt`.
+    fn jwks(&self) -> Option<&serde_json::Value>;
     /// `web` or `native` (RFC 8252 §7.3 loopback redirects are for native clients).
     fn application_type(&self) -> &str;
     /// Whether authorization requests must carry a PKCE challenge.

@@ -211,9 +211,15 @@ fn emit_roles(ir: &Ir) -> TokenStream {
                     };
                     quote!(fn #name(&self) -> &#ty { &self.#name })
                 }
-                crate::hooks::Access::OptionRef => {
-                    quote!(fn #name(&self) -> ::std::option::Option<&str> { self.#name.as_deref() })
-                }
+                crate::hooks::Access::OptionRef => match stored.ty {
+                    FieldType::String | FieldType::Text | FieldType::Enum { .. } => {
+                        quote!(fn #name(&self) -> ::std::option::Option<&str> { self.#name.as_deref() })
+                    }
+                    _ => {
+                        let ty = model_type(&stored.ty, false);
+                        quote!(fn #name(&self) -> ::std::option::Option<&#ty> { self.#name.as_ref() })
+                    }
+                },
             }
         });
         let constructor = binding.constructor.as_ref().map(|constructor| {

@@ -77,7 +77,6 @@ pub fn decode_header(token: &str) -> Result<Header, JwtError> {
 /// Verifies a compact JWS against `keys` (matched by `kid`) and returns its claims. Time-based
 /// and audience checks are the caller's.
 pub fn verify_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtError> {
-    let (header_part, payload_part, signature_part) = parts(token)?;
     let header = decode_header(token)?;
     let algorithm = Algorithm::from_name(&header.alg).ok_or(JwtError::Algorithm)?;
     let kid = header.kid.as_deref().ok_or(JwtError::UnknownKey)?;
@@ -85,15 +84,53 @@ pub fn verify_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtErr
     if jwk.alg.as_deref() != Some(algorithm.as_str()) {
         return Err(JwtError::Algorithm);
     }
+    verify_with(token, algorithm, jwk)
+}
+
+/// Verifies a JWS a client signed (RFC 7523 client assertions) against the keys it registered.
+/// Clients' keys may lack `kid` and `alg`: a key is tried when its `kid` and `alg` match those of
+/// the token where both name one, and its type fits the token's algorithm.
+pub fn verify_client_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtError> {
+    let header = decode_header(token)?;
+    let algorithm = Algorithm::from_name(&header.alg).ok_or(JwtError::Algorithm)?;
+    let candidates = keys.iter().filter(|k| {
+        (header.kid.is_none() || k.kid.is_none() || header.kid == k.kid)
+            && k.alg.as_deref().is_none_or(|alg| alg == algorithm.as_str())
+            && fits(algorithm, k)
+    });
+    let mut outcome = Err(JwtError::UnknownKey);
+    for jwk in candidates {
+        outcome = verify_with(token, algorithm, jwk);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
+}
+
+/// Whether `jwk`'s type can verify `algorithm` (no algorithm confusion across key types).
+fn fits(algorithm: Algorithm, jwk: &Jwk) -> bool {
+    match algorithm {
+        Algorithm::RS256 => jwk.kty == "RSA",
+        Algorithm::ES256 => jwk.kty == "EC" && jwk.crv.as_deref() == Some("P-256"),
+        Algorithm::EdDSA => jwk.kty == "OKP" && jwk.crv.as_deref() == Some("Ed25519"),
+    }
+}
+
+fn verify_with(token: &str, algorithm: Algorithm, jwk: &Jwk) -> Result<serde_json::Value, JwtError> {
+    let (header_part, payload_part, signature_part) = parts(token)?;
+    if !fits(algorithm, jwk) {
+        return Err(JwtError::Algorithm);
+    }
     let signature = URL_SAFE_NO_PAD.decode(signature_part).map_err(|_| JwtError::Malformed)?;
     let message = format!("{header_part}.{payload_part}");
     let decode =
         |v: &Option<String>| v.as_deref().and_then(|s| URL_SAFE_NO_PAD.decode(s).ok()).ok_or(JwtError::Malformed);
-    let verified = match (algorithm, jwk.kty.as_str()) {
-        (Algorithm::RS256, "RSA") => RsaPublicKeyComponents { n: decode(&jwk.n)?, e: decode(&jwk.e)? }
+    let verified = match algorithm {
+        Algorithm::RS256 => RsaPublicKeyComponents { n: decode(&jwk.n)?, e: decode(&jwk.e)? }
             .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message.as_bytes(), &signature)
             .is_ok(),
-        (Algorithm::ES256, "EC") => {
+        Algorithm::ES256 => {
             let mut point = vec![0x04];
             point.extend(decode(&jwk.x)?);
             point.extend(decode(&jwk.y)?);
@@ -101,10 +138,9 @@ pub fn verify_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtErr
                 .verify(message.as_bytes(), &signature)
                 .is_ok()
         }
-        (Algorithm::EdDSA, "OKP") => {
+        Algorithm::EdDSA => {
             UnparsedPublicKey::new(&signature::ED25519, decode(&jwk.x)?).verify(message.as_bytes(), &signature).is_ok()
         }
-        _ => return Err(JwtError::Algorithm),
     };
     if !verified {
         return Err(JwtError::Signature);

@@ -10,9 +10,9 @@ use crate::jose::Algorithm;
 use crate::oauth::issuer;
 
 /// How clients may authenticate at the token endpoint.
-const TOKEN_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+const TOKEN_AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 /// How clients may authenticate at introspection (public clients may not introspect).
-const CONFIDENTIAL_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+const CONFIDENTIAL_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
 
 /// The metadata document of the tenant `ctx` names.
 pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
@@ -45,6 +45,8 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     if let Some(token) = url("token") {
         put("token_endpoint", json!(token));
         put("token_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+        // RFC 8414 §2: required when `private_key_jwt` is listed.
+        put("token_endpoint_auth_signing_alg_values_supported", algorithms.clone());
         let mut grants = vec!["client_credentials"];
         if authorize.is_some() {
             grants.extend(["authorization_code", "refresh_token"]);
@@ -88,10 +90,12 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     if let Some(introspect) = url("introspect") {
         put("introspection_endpoint", json!(introspect));
         put("introspection_endpoint_auth_methods_supported", json!(CONFIDENTIAL_AUTH_METHODS));
+        put("introspection_endpoint_auth_signing_alg_values_supported", algorithms.clone());
     }
     if let Some(revoke) = url("revoke") {
         put("revocation_endpoint", json!(revoke));
         put("revocation_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+        put("revocation_endpoint_auth_signing_alg_values_supported", algorithms.clone());
     }
     put("access_token_signing_alg_values_supported", algorithms);
     Ok(Value::Object(doc))
