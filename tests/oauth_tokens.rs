@@ -591,3 +591,38 @@ async fn private_key_jwt_clients_authenticate_with_signed_single_use_assertions(
     })
     .await;
 }
+
+#[actix_web::test]
+async fn each_tenant_sets_its_default_algorithm_and_token_lifetime() {
+    each_backend(async |client: &Client<'_>| {
+        let tenant = client.tenant("acme").await.str("id");
+        let app = register(client, "acme", json!({ "name": "svc", "grant_types": ["client_credentials"] })).await;
+        let auth = basic(&app.id, &app.secret);
+        let issue = async || {
+            let reply = form(client, "/acme/oauth2/token", "grant_type=client_credentials", Some(&auth)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+            reply.json["access_token"].as_str().unwrap().to_owned()
+        };
+        let token = issue().await;
+        assert_eq!(decode_header(&token).unwrap().alg, "RS256", "the server default");
+
+        let reply = client
+            .patch(
+                &format!("/admin/tenants/{tenant}"),
+                &json!({ "default_signing_alg": "ES256", "access_token_lifetime": 120 }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        let token = issue().await;
+        assert_eq!(decode_header(&token).unwrap().alg, "ES256");
+        let claims = verify_jwt(&token, &jwks(client, "acme").await.keys).unwrap();
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
+
+        // Out-of-range settings are refused, naming the field.
+        for body in [json!({ "access_token_lifetime": 5 }), json!({ "refresh_token_lifetime": 999_999_999 })] {
+            let reply = client.patch(&format!("/admin/tenants/{tenant}"), &body).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        }
+    })
+    .await;
+}

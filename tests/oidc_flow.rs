@@ -837,3 +837,147 @@ async fn rp_initiated_logout_ends_the_session_and_its_tokens() {
     })
     .await;
 }
+
+/// A JSON request with an optional bearer token; returns status, `WWW-Authenticate` and body.
+async fn json_call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, String, Value) {
+    let http = awc::Client::default();
+    let mut request = http.request(awc::http::Method::from_bytes(method.as_bytes()).unwrap(), url);
+    if let Some(token) = token {
+        request = request.insert_header(("authorization", format!("Bearer {token}")));
+    }
+    let mut response = match body {
+        Some(body) => request.send_json(&body).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let challenge =
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = response.body().await.unwrap();
+    (response.status().as_u16(), challenge, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn clients_register_and_manage_themselves_as_the_tenant_allows() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let discovery = admin.get("/acme/.well-known/openid-configuration").await;
+        let endpoint = discovery["registration_endpoint"].as_str().expect("registration_endpoint").to_owned();
+        let metadata = json!({
+            "client_name": "Dynamic notes",
+            "redirect_uris": [REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "openid profile",
+        });
+
+        // By default an initial access token is required.
+        let (status, challenge, body) = json_call("POST", &endpoint, None, Some(metadata.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")), "{body}");
+        assert!(challenge.starts_with("Bearer"), "{challenge}");
+        let (status, _, _) = json_call("POST", &endpoint, Some("made-up"), Some(metadata.clone())).await;
+        assert_eq!(status, 401);
+        let initial = admin.post("/admin/tenants/acme/initial_access_tokens", json!({ "label": "ci" })).await;
+        let initial = initial["token"].as_str().unwrap().to_owned();
+
+        // Bad metadata: RFC 7591 §3.2.2 errors, nothing registered.
+        for (bad, code) in [
+            (json!({ "redirect_uris": ["http://app.example/cb"] }), "invalid_redirect_uri"),
+            (json!({ "redirect_uris": [] }), "invalid_redirect_uri"),
+            (json!({ "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"] }), "invalid_client_metadata"),
+            (json!({ "redirect_uris": [REDIRECT], "response_types": ["token"] }), "invalid_client_metadata"),
+            (json!({ "redirect_uris": [REDIRECT], "jwks_uri": "https://app.example/jwks" }), "invalid_client_metadata"),
+            (
+                json!({ "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "private_key_jwt" }),
+                "invalid_client_metadata",
+            ),
+            (json!(["not", "an", "object"]), "invalid_client_metadata"),
+        ] {
+            let (status, _, body) = json_call("POST", &endpoint, Some(&initial), Some(bad.clone())).await;
+            assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}: {body}");
+        }
+        let clients_before = admin.get("/admin/tenants/acme/clients").await["items"].as_array().unwrap().len();
+        assert_eq!(clients_before, 0);
+
+        let (status, _, registered) = json_call("POST", &endpoint, Some(&initial), Some(metadata.clone())).await;
+        assert_eq!(status, 201, "{registered}");
+        let id = registered["client_id"].as_str().unwrap().to_owned();
+        let secret = registered["client_secret"].as_str().unwrap().to_owned();
+        assert_eq!(registered["client_secret_expires_at"], 0);
+        assert_eq!(registered["response_types"], json!(["code"]));
+        assert_eq!(registered["token_endpoint_auth_method"], "client_secret_basic");
+        let registration_token = registered["registration_access_token"].as_str().unwrap().to_owned();
+        let configuration = registered["registration_client_uri"].as_str().unwrap().to_owned();
+        assert_eq!(configuration, format!("{endpoint}/{id}"));
+
+        // The registered client works: a real code flow and its tokens.
+        let browser = Browser::new();
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (status, tokens) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{tokens}");
+
+        // RFC 7592: read, replace, delete with the registration access token only.
+        let (status, _, read) = json_call("GET", &configuration, Some(&registration_token), None).await;
+        assert_eq!(status, 200, "{read}");
+        assert_eq!(read["client_name"], "Dynamic notes");
+        assert!(read.get("client_secret").is_none(), "secrets are stored as digests and cannot be read back");
+        for token in [Some("kgr_wrong"), Some(initial.as_str()), None] {
+            let (status, _, _) = json_call("GET", &configuration, token, None).await;
+            assert_eq!(status, 401);
+        }
+        let unknown = format!("{endpoint}/{}", uuid::Uuid::new_v4());
+        assert_eq!(json_call("GET", &unknown, Some(&registration_token), None).await.0, 401);
+        let mut replacement = metadata.clone();
+        replacement["client_name"] = json!("Renamed notes");
+        let (status, _, body) =
+            json_call("PUT", &configuration, Some(&registration_token), Some(replacement.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client_metadata")), "client_id is required");
+        replacement["client_id"] = json!(id);
+        let (status, _, updated) = json_call("PUT", &configuration, Some(&registration_token), Some(replacement)).await;
+        assert_eq!(status, 200, "{updated}");
+        assert_eq!(
+            json_call("GET", &configuration, Some(&registration_token), None).await.2["client_name"],
+            "Renamed notes"
+        );
+        let (status, _, _) = json_call("DELETE", &configuration, Some(&registration_token), None).await;
+        assert_eq!(status, 204);
+        assert_eq!(json_call("GET", &configuration, Some(&registration_token), None).await.0, 401);
+        let (status, body) = token_request(
+            server,
+            "acme",
+            &[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", &id), ("client_secret", &secret)],
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+
+        // The tenant decides: open registration needs no token; closed refuses everyone.
+        let tenant_id = admin.get("/admin/tenants?slug=acme").await["items"][0]["id"].as_str().unwrap().to_owned();
+        let patch = |registration: &'static str| {
+            let url = format!("{}/admin/tenants/{tenant_id}", server.base);
+            async move {
+                let mut response = awc::Client::default()
+                    .patch(url)
+                    .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+                    .send_json(&json!({ "registration": registration }))
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200, "{:?}", response.body().await);
+            }
+        };
+        patch("open").await;
+        assert_eq!(json_call("POST", &endpoint, None, Some(metadata.clone())).await.0, 201);
+        patch("closed").await;
+        let (status, _, body) = json_call("POST", &endpoint, Some(&initial), Some(metadata.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")));
+    })
+    .await;
+}

@@ -89,7 +89,7 @@ impl Builder<'_, '_> {
                 };
                 json!(text.chars().take(max).collect::<String>())
             }
-            "integer" => json!(n),
+            "integer" => json!(spec["minimum"].as_i64().map_or(n as i64, |min| min + n as i64 % 10)),
             "bool" => json!(true),
             "timestamp" => json!("2030-01-02T03:04:05Z"),
             "json" => json!({ "sample": n }),

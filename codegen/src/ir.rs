@@ -307,6 +307,10 @@ pub struct Field {
     pub max_length: Option<u32>,
     /// Minimum length in characters.
     pub min_length: Option<u32>,
+    /// Smallest accepted value (integers).
+    pub minimum: Option<i64>,
+    /// Largest accepted value (integers).
+    pub maximum: Option<i64>,
     /// Value format checked on input.
     pub format: Option<Format>,
     /// One-line description.

@@ -81,21 +81,35 @@ pub fn parse(source: &str) -> Result<schema::SchemaFile, Diagnostics> {
     marked_yaml::from_node(&node).map_err(|error| shape_error(error.into_inner(), &node))
 }
 
-/// Where an unknown key is, when the deserializer could not say: the first mapping holding `key`
-/// whose other keys all belong to the struct that rejected it.
+/// Where an unknown key is, when the deserializer could not say: among the mappings holding
+/// `key`, the one whose other keys best fit the struct that rejected it (a mapping may hold
+/// several unknown keys, so a perfect fit is not required).
 fn find_unknown_key(node: &marked_yaml::Node, key: &str, expected: &[&str]) -> Option<Pos> {
+    let mut best: Option<(usize, Pos)> = None;
+    visit_mappings(node, &mut |mapping| {
+        let Some(found) = mapping.keys().find(|k| k.as_str() == key) else { return };
+        let fitting = mapping.keys().filter(|k| expected.contains(&k.as_str())).count();
+        if best.as_ref().is_none_or(|(score, _)| fitting > *score) {
+            best = Some((fitting, Pos::of_marker(found.span().start())));
+        }
+    });
+    best.map(|(_, pos)| pos)
+}
+
+fn visit_mappings(node: &marked_yaml::Node, visit: &mut impl FnMut(&marked_yaml::types::MarkedMappingNode)) {
     match node {
         marked_yaml::Node::Mapping(mapping) => {
-            let holds = mapping.keys().any(|k| k.as_str() == key);
-            let others_fit = mapping.keys().all(|k| k.as_str() == key || expected.contains(&k.as_str()));
-            if holds && others_fit {
-                let found = mapping.keys().find(|k| k.as_str() == key)?;
-                return Some(Pos::of_marker(found.span().start()));
+            visit(mapping);
+            for child in mapping.values() {
+                visit_mappings(child, visit);
             }
-            mapping.values().find_map(|child| find_unknown_key(child, key, expected))
         }
-        marked_yaml::Node::Sequence(items) => items.iter().find_map(|child| find_unknown_key(child, key, expected)),
-        marked_yaml::Node::Scalar(_) => None,
+        marked_yaml::Node::Sequence(items) => {
+            for child in items.iter() {
+                visit_mappings(child, visit);
+            }
+        }
+        marked_yaml::Node::Scalar(_) => {}
     }
 }
 

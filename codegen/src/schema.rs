@@ -132,6 +132,10 @@ pub struct FieldDef {
     pub write_only: Option<Spanned<bool>>,
     /// Returned but never accepted; server-set.
     pub read_only: Option<Spanned<bool>>,
+    /// Smallest accepted value (integers).
+    pub minimum: Option<Spanned<i64>>,
+    /// Largest accepted value (integers).
+    pub maximum: Option<Spanned<i64>>,
     /// Maximum length in characters (strings).
     pub max_length: Option<Spanned<u32>>,
     /// Minimum length in characters (strings).

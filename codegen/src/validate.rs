@@ -103,7 +103,7 @@ impl Cx<'_> {
         self.check_relations(file, &entities);
         let endpoints: Vec<Endpoint> =
             file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
-        let roles = self.roles(file, &entities);
+        let roles = self.roles(file, &entities, tenancy.as_ref());
         self.check_roles_complete(file, &endpoints, &roles);
         let ir = Ir { title, prefix, tenancy, entities, endpoints, roles };
         self.check_routes(&ir, file);
@@ -238,6 +238,8 @@ impl Cx<'_> {
                 visibility: Visibility::ReadOnly,
                 max_length: None,
                 min_length: None,
+                minimum: None,
+                maximum: None,
                 format: None,
                 doc: "The tenant this row belongs to (from the URL).".into(),
                 implicit: true,
@@ -569,6 +571,30 @@ impl Cx<'_> {
                 ("min_length", def.min_length.as_ref().map(Pos::of)),
             ],
         );
+        if ty != FieldType::Integer {
+            for (key, at) in [("minimum", def.minimum.as_ref()), ("maximum", def.maximum.as_ref())] {
+                if let Some(at) = at {
+                    self.error(
+                        Diagnostic::error("bad-range", Pos::of(at), format!("`{key}` applies to integer fields only"))
+                            .label("not an integer field")
+                            .help("remove it, or use `min_length`/`max_length` for strings"),
+                    );
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (&def.minimum, &def.maximum)
+            && **min > **max
+        {
+            self.error(
+                Diagnostic::error(
+                    "bad-range",
+                    Pos::of(max),
+                    format!("`maximum` {} is below `minimum` {}", **max, **min),
+                )
+                .label("no value fits")
+                .help("swap the bounds"),
+            );
+        }
         Some(Field {
             name: name.to_string(),
             ty,
@@ -582,6 +608,8 @@ impl Cx<'_> {
             visibility: primary_visibility,
             max_length: def.max_length.as_ref().map(|v| **v),
             min_length: def.min_length.as_ref().map(|v| **v),
+            minimum: def.minimum.as_ref().map(|v| **v),
+            maximum: def.maximum.as_ref().map(|v| **v),
             format: format.or(pattern),
             doc: def.doc.clone().unwrap_or_default(),
             implicit: false,
@@ -912,7 +940,7 @@ impl Cx<'_> {
         };
         let (method, path) = match &def.http {
             None => (default_method.to_owned(), default_path),
-            Some(http) => match parse_http(http, "{id}") {
+            Some(http) => match parse_http(http, &["{id}"]) {
                 Ok((method, path)) => {
                     if action.is_item() && !path.contains("{id}") {
                         self.error(
@@ -1441,7 +1469,7 @@ impl Cx<'_> {
             );
             return None;
         }
-        let (method, path) = match parse_http(&def.http, "{tenant}") {
+        let (method, path) = match parse_http(&def.http, &["{tenant}", "{id}"]) {
             Ok(parsed) => parsed,
             Err(help) => {
                 self.error(
@@ -1543,7 +1571,7 @@ impl Cx<'_> {
     }
 
     /// `roles:`: each binds an entity to a runtime role, whose fields it must have.
-    fn roles(&mut self, file: &SchemaFile, entities: &[Entity]) -> Vec<RoleBinding> {
+    fn roles(&mut self, file: &SchemaFile, entities: &[Entity], tenancy: Option<&Tenancy>) -> Vec<RoleBinding> {
         let mut bindings = Vec::new();
         for (role_name, entity_name) in &file.roles {
             let Some(role) = self.catalog.role(role_name) else {
@@ -1578,13 +1606,15 @@ impl Cx<'_> {
                 continue;
             };
             let mut ok = true;
-            if !entity.tenant_scoped {
+            // Protocol code finds a role's rows within the tenant, or the tenant row itself.
+            let is_tenant = tenancy.is_some_and(|t| t.entity == entity.name);
+            if !entity.tenant_scoped && !is_tenant {
                 ok = false;
                 self.error(
                     Diagnostic::error(
                         "role-binding",
                         Pos::of(entity_name),
-                        format!("role `{}` needs a tenant-scoped entity", role.name),
+                        format!("role `{}` needs a tenant-scoped entity (or the tenant entity)", role.name),
                     )
                     .label("not tenant-scoped")
                     .help(format!("add `tenant_scoped: true` to `{}`", entity.name)),
@@ -1780,7 +1810,7 @@ fn route_shape(path: &str) -> String {
 
 /// `METHOD /path`, where `param` (`{id}` for entity ops, `{tenant}` for endpoints) is the only
 /// path parameter allowed.
-fn parse_http(http: &str, param: &str) -> Result<(String, String), String> {
+fn parse_http(http: &str, params: &[&str]) -> Result<(String, String), String> {
     let mut parts = http.split_whitespace();
     let (Some(method), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err("write it as `POST /things/action`".into());
@@ -1794,8 +1824,8 @@ fn parse_http(http: &str, param: &str) -> Result<(String, String), String> {
     }
     for segment in path.split('/').skip(1) {
         let is_param = segment.starts_with('{') && segment.ends_with('}');
-        if is_param && segment != param {
-            return Err(format!("`{segment}` is not a known path parameter; only `{param}` is"));
+        if is_param && !params.contains(&segment) {
+            return Err(format!("`{segment}` is not a known path parameter; use {}", params.join(" or ")));
         }
         if !is_param && !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
             return Err(format!("path segment `{segment}` has characters routes cannot match"));
@@ -1840,10 +1870,10 @@ mod tests {
 
     #[test]
     fn routes_parse_method_and_path() {
-        assert_eq!(parse_http("post /a/{id}/b", "{id}").unwrap(), ("POST".into(), "/a/{id}/b".into()));
-        assert!(parse_http("FETCH /a", "{id}").is_err());
-        assert!(parse_http("GET a", "{id}").is_err());
-        assert!(parse_http("GET /a/{user}", "{id}").is_err());
-        assert!(parse_http("GET /{tenant}/x", "{tenant}").is_ok());
+        assert_eq!(parse_http("post /a/{id}/b", &["{id}"]).unwrap(), ("POST".into(), "/a/{id}/b".into()));
+        assert!(parse_http("FETCH /a", &["{id}"]).is_err());
+        assert!(parse_http("GET a", &["{id}"]).is_err());
+        assert!(parse_http("GET /a/{user}", &["{id}"]).is_err());
+        assert!(parse_http("GET /{tenant}/x", &["{tenant}", "{id}"]).is_ok());
     }
 }

@@ -28,6 +28,20 @@ impl Checks {
         }
     }
 
+    /// At least `min`.
+    pub fn at_least(&mut self, field: &str, value: i64, min: i64) {
+        if value < min {
+            self.fail(field, format!("must be at least {min}"));
+        }
+    }
+
+    /// At most `max`.
+    pub fn at_most(&mut self, field: &str, value: i64, max: i64) {
+        if value > max {
+            self.fail(field, format!("must be at most {max}"));
+        }
+    }
+
     /// A plausible email address: one `@` with text on both sides and a dot in the domain.
     pub fn email(&mut self, field: &str, value: &str) {
         let valid = match value.split_once('@') {

@@ -45,6 +45,13 @@ impl OriginCache {
             map.insert(tenant, (Instant::now(), origins));
         }
     }
+
+    /// Forgets every tenant's origins (after a client changed).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.write() {
+            map.clear();
+        }
+    }
 }
 
 /// Adds `Access-Control-Allow-Origin: *` to the response (errors included).

@@ -202,6 +202,27 @@ where
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
 }
 
+/// Sets columns on the row `id` of `tenant`.
+pub async fn set<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+    values: Vec<(&str, sea_orm::Value)>,
+) -> Result<(), ApiError>
+where
+    E::Column: FromStr,
+{
+    let mut update = E::update_many().filter(E::pk().eq(id));
+    if let Some(tenant_column) = E::tenant() {
+        update = update.filter(tenant_column.eq(tenant));
+    }
+    for (name, value) in values {
+        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    }
+    update.exec(db).await.map_err(write_error::<E>)?;
+    Ok(())
+}
+
 /// Deletes the row `id` of `tenant`, if it exists.
 pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let mut delete = E::delete_many().filter(E::pk().eq(id));

@@ -123,3 +123,13 @@ pub async fn end_session<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result
 pub async fn logout<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::oidc::logout::confirm::<R>(&ctx).await
 }
+
+/// Dynamic client registration (RFC 7591 §3).
+pub async fn register<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::registration::register::<R>(&ctx).await
+}
+
+/// Client configuration: read, replace or delete a registration (RFC 7592 §2).
+pub async fn client_configuration<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::registration::manage::<R>(&ctx).await
+}

@@ -44,6 +44,47 @@ pub trait OauthClient {
     /// Browser origins (`https://app.example`) that may call the token, UserInfo and
     /// revocation endpoints (CORS).
     fn allowed_cors_origins(&self) -> &StringList;
+    /// Digest of the RFC 7592 registration access token, for dynamically registered clients.
+    fn registration_access_token_hash(&self) -> Option<&str>;
+}
+
+/// How dynamic registration (RFC 7591) creates a client.
+pub trait NewOauthClient {
+    /// A client with the given metadata; the rest from defaults.
+    #[allow(clippy::too_many_arguments)]
+    fn new_oauth_client(
+        tenant_id: Uuid,
+        id: Uuid,
+        name: String,
+        client_secret_hash: String,
+        redirect_uris: StringList,
+        grant_types: StringList,
+        scopes: StringList,
+        token_endpoint_auth_method: String,
+        application_type: String,
+        id_token_signed_response_alg: Option<String>,
+        jwks: Option<serde_json::Value>,
+        post_logout_redirect_uris: StringList,
+        registration_access_token_hash: Option<String>,
+    ) -> Self;
+}
+
+/// Per-tenant settings, read from the tenant entity.
+pub trait TenantSettings {
+    /// Access-token algorithm for clients that do not choose one.
+    fn default_signing_alg(&self) -> &str;
+    /// Seconds access and ID tokens live; `None` for the server default.
+    fn access_token_lifetime(&self) -> Option<i64>;
+    /// Seconds refresh tokens live; `None` for the server default.
+    fn refresh_token_lifetime(&self) -> Option<i64>;
+    /// Dynamic registration policy: `token`, `open` or `closed`.
+    fn registration(&self) -> &str;
+}
+
+/// A token that allows dynamic client registration, found by its digest.
+pub trait InitialAccessToken {
+    /// When it stops working, if ever.
+    fn expires_at(&self) -> Option<DateTime<Utc>>;
 }
 
 /// A person who signs in (the subject of ID tokens and UserInfo).
@@ -218,8 +259,12 @@ pub trait NewRevokedToken {
 
 /// Which entity plays each role; generated from `roles:` in the schema.
 pub trait Roles: 'static {
+    /// Tenants, for their settings.
+    type TenantSettings: Resource<Model: TenantSettings>;
+    /// Initial access tokens for dynamic registration.
+    type InitialAccessToken: Resource<Model: InitialAccessToken, Column: FromStr>;
     /// OAuth clients.
-    type OauthClient: Resource<Model: OauthClient, Column: FromStr>;
+    type OauthClient: Resource<Model: OauthClient, ActiveModel: NewOauthClient + Send, Column: FromStr>;
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
     /// User accounts.

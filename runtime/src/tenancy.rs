@@ -6,43 +6,107 @@
 //! a deletion on another replica are still refused by the `tenant_id` foreign key.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use sea_orm::{ConnectionTrait, ModelTrait, Value};
 use uuid::Uuid;
 
-use crate::crud::{Resource, find_by};
+use crate::crud::{Resource, find, find_by};
 use crate::error::ApiError;
+use crate::jose::Algorithm;
+use crate::roles::{Roles, TenantSettings};
 use crate::state::Runtime;
 
 /// How long a resolved slug is trusted.
 pub const TTL: Duration = Duration::from_secs(5);
 
-/// Tenant key → id.
+/// A tenant's protocol settings (the `tenant_settings` role), with server defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Access-token algorithm for clients that do not choose one.
+    pub default_alg: Algorithm,
+    /// Seconds access and ID tokens live.
+    pub access_token_lifetime: i64,
+    /// How long refresh tokens live.
+    pub refresh_token_lifetime: chrono::Duration,
+    /// Dynamic client registration policy.
+    pub registration: Registration,
+}
+
+/// Who may register clients dynamically (RFC 7591 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Holders of an initial access token (the default).
+    Token,
+    /// Anyone.
+    Open,
+    /// Nobody.
+    Closed,
+}
+
+/// Tenant key → id, and tenant id → settings.
 #[derive(Debug, Default)]
-pub struct TenantCache(RwLock<HashMap<String, (Instant, Uuid)>>);
+pub struct TenantCache {
+    ids: RwLock<HashMap<String, (Instant, Uuid)>>,
+    settings: RwLock<HashMap<Uuid, (Instant, Arc<Settings>)>>,
+}
 
 impl TenantCache {
     fn get(&self, key: &str) -> Option<Uuid> {
-        let map = self.0.read().ok()?;
+        let map = self.ids.read().ok()?;
         let (at, id) = map.get(key)?;
         (at.elapsed() < TTL).then_some(*id)
     }
 
     fn insert(&self, key: &str, id: Uuid) {
-        if let Ok(mut map) = self.0.write() {
+        if let Ok(mut map) = self.ids.write() {
             map.insert(key.to_owned(), (Instant::now(), id));
         }
     }
 
     /// Forgets every tenant (after one was changed or deleted).
     pub fn clear(&self) {
-        if let Ok(mut map) = self.0.write() {
+        if let Ok(mut map) = self.ids.write() {
+            map.clear();
+        }
+        if let Ok(mut map) = self.settings.write() {
             map.clear();
         }
     }
+}
+
+/// The settings of `tenant`, cached like its slug.
+pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settings>, ApiError> {
+    if let Some(settings) = rt
+        .tenants()
+        .settings
+        .read()
+        .ok()
+        .and_then(|map| map.get(&tenant).filter(|(at, _)| at.elapsed() < TTL).map(|(_, settings)| settings.clone()))
+    {
+        return Ok(settings);
+    }
+    let row = find::<R::TenantSettings>(rt.db(), None, tenant).await?;
+    let config = rt.config();
+    let settings = Arc::new(Settings {
+        default_alg: Algorithm::from_name(row.default_signing_alg()).unwrap_or(crate::keys::DEFAULT_ALGORITHM),
+        access_token_lifetime: row.access_token_lifetime().unwrap_or(config.access_token_lifetime.num_seconds()),
+        refresh_token_lifetime: row
+            .refresh_token_lifetime()
+            .map(chrono::Duration::seconds)
+            .unwrap_or(config.refresh_token_lifetime),
+        registration: match row.registration() {
+            "open" => Registration::Open,
+            "closed" => Registration::Closed,
+            _ => Registration::Token,
+        },
+    });
+    if let Ok(mut map) = rt.tenants().settings.write() {
+        map.insert(tenant, (Instant::now(), settings.clone()));
+    }
+    Ok(settings)
 }
 
 /// The id of the tenant named by the request's `{tenant}` segment; an unknown tenant is a 404.

@@ -107,6 +107,7 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
     let mut checks = Vec::new();
     for input in &op.input {
         let field_ident = ident(input);
+        let range = entity.field(input).map(|f| (f.minimum, f.maximum)).unwrap_or_default();
         let (ty, nullable, required, min, max, format, values, field_doc) = if let Some(f) = entity.field(input) {
             let values = match &f.ty {
                 FieldType::Enum { values } => Some(values.clone()),
@@ -165,6 +166,12 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
         }
         if let Some(n) = min {
             field_checks.push(quote!(checks.min_len(#input, value, #n);));
+        }
+        if let Some(n) = range.0 {
+            field_checks.push(quote!(checks.at_least(#input, *value, #n);));
+        }
+        if let Some(n) = range.1 {
+            field_checks.push(quote!(checks.at_most(#input, *value, #n);));
         }
         match format {
             Some(Format::Email) => field_checks.push(quote!(checks.email(#input, value);)),

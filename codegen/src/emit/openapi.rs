@@ -43,16 +43,23 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
             // Basic, or `client_secret_post` credentials in the form (no header).
             operation["security"] = json!([{ "client": [] }, {}]);
         }
-        if endpoint.method == "POST" {
+        if matches!(endpoint.method.as_str(), "POST" | "PUT" | "PATCH") {
             operation["requestBody"] = match endpoint.encoding {
                 Encoding::Form => json!({ "required": true, "content": { "application/x-www-form-urlencoded": {
                     "schema": { "type": "object", "additionalProperties": { "type": "string" } } } } }),
                 Encoding::Json => json!({ "content": { "application/json": { "schema": { "type": "object" } } } }),
             };
         }
+        let mut parameters = Vec::new();
         if endpoint.tenant_scoped {
             let key = ir.tenancy.as_ref().map(|t| t.key.as_str()).unwrap_or("key");
-            operation["parameters"] = json!([{ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The tenant's `{key}`.") }]);
+            parameters.push(json!({ "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The tenant's `{key}`.") }));
+        }
+        if endpoint.path.contains("{id}") {
+            parameters.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The id of the resource the endpoint manages." }));
+        }
+        if !parameters.is_empty() {
+            operation["parameters"] = json!(parameters);
         }
         if endpoint.auth == Auth::Admin {
             operation["security"] = json!([{ "admin": [] }]);
@@ -131,6 +138,12 @@ fn input_schema(entity: &Entity, op: &Op) -> Value {
                 let mut schema = with_doc(type_schema(&field.ty, field.nullable), &field.doc);
                 if let Some(n) = field.max_length {
                     schema["maxLength"] = json!(n);
+                }
+                if let Some(n) = field.minimum {
+                    schema["minimum"] = json!(n);
+                }
+                if let Some(n) = field.maximum {
+                    schema["maximum"] = json!(n);
                 }
                 if let Some(n) = field.min_length {
                     schema["minLength"] = json!(n);

@@ -64,7 +64,8 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         (None, Some(_)) => return invalid("the authorization request carried no code challenge"),
         (None, None) => {}
     }
-    let keys = ClientKeys::of(ctx, &client.model).await?;
+    let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
+    let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let grant_id = Uuid::new_v4();
     let tx = rt.begin_write().await?;
     let now = crate::now();
@@ -101,7 +102,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         session_id: code.session_id(),
         nonce: code.nonce(),
     };
-    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &grant).await?;
+    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &settings, &grant).await?;
     tx.commit().await?;
     Ok(Ok(response.respond()))
 }

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::jose::{Algorithm, SigningKey, sign_jwt};
 use crate::keys::DEFAULT_ALGORITHM;
 use crate::roles::{NewRefreshToken, OauthClient, Roles};
+use crate::tenancy::Settings;
 use crate::{crud, oidc, secret};
 
 /// RFC 6749 §5.1 successful response (plus OIDC Core §3.1.3.3 `id_token`).
@@ -54,15 +55,20 @@ pub struct ClientKeys {
 
 impl ClientKeys {
     /// The keys `client` is registered for, in `ctx`'s tenant.
-    pub async fn of(ctx: &EndpointCtx<'_>, client: &impl OauthClient) -> Result<Self, ApiError> {
+    pub async fn of(ctx: &EndpointCtx<'_>, client: &impl OauthClient, settings: &Settings) -> Result<Self, ApiError> {
         let rt = ctx.runtime();
         let tenant = ctx.tenant()?;
-        let alg = |name: Option<&str>| name.and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
-        let access = rt.keys().active(rt.db(), tenant, alg(client.access_token_signed_response_alg())).await?;
+        let access = rt.keys().active(rt.db(), tenant, access_token_algorithm(client, settings)).await?;
         // OIDC Registration §2: ID tokens default to RS256.
-        let id = rt.keys().active(rt.db(), tenant, alg(client.id_token_signed_response_alg())).await?;
+        let id_alg = client.id_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
+        let id = rt.keys().active(rt.db(), tenant, id_alg).await?;
         Ok(Self { access, id })
     }
+}
+
+/// The client's access-token algorithm, or the tenant's default.
+pub fn access_token_algorithm(client: &impl OauthClient, settings: &Settings) -> Algorithm {
+    client.access_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(settings.default_alg)
 }
 
 /// What an access token says (RFC 9068 §2.2).
@@ -77,15 +83,17 @@ pub struct AccessToken<'a> {
     pub audience: &'a str,
     /// `scope`, when any was granted.
     pub scope: Option<&'a str>,
+    /// Seconds until `exp`.
+    pub lifetime: i64,
     /// Further claims.
     pub extra: &'a [(&'a str, Value)],
 }
 
 impl AccessToken<'_> {
     /// Signs the token with `key`; returns it and its lifetime in seconds.
-    pub fn sign(&self, ctx: &EndpointCtx<'_>, key: &SigningKey) -> Result<(String, i64), ApiError> {
+    pub fn sign(&self, key: &SigningKey) -> Result<(String, i64), ApiError> {
         let now = crate::now().timestamp();
-        let lifetime = ctx.runtime().config().access_token_lifetime.num_seconds();
+        let lifetime = self.lifetime;
         let mut claims = json!({
             "iss": self.issuer,
             "sub": self.subject.to_string(),
@@ -130,6 +138,7 @@ pub async fn user_tokens<R: Roles>(
     db: &impl ConnectionTrait,
     client: &impl OauthClient,
     keys: &ClientKeys,
+    settings: &Settings,
     grant: &UserGrant<'_>,
 ) -> Result<TokenResponse, ApiError> {
     let rt = ctx.runtime();
@@ -141,16 +150,17 @@ pub async fn user_tokens<R: Roles>(
         client_id: grant.client_id,
         audience: &issuer,
         scope,
+        lifetime: settings.access_token_lifetime,
         extra: &[("auth_time", json!(grant.auth_time.timestamp())), (GRANT_CLAIM, json!(grant.grant_id.to_string()))],
     }
-    .sign(ctx, &keys.access)?;
+    .sign(&keys.access)?;
     let refresh_token = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
         let raw = secret::random_token("", 32);
         let row = <<R::RefreshToken as EntityTrait>::ActiveModel as NewRefreshToken>::new_refresh_token(
             ctx.tenant()?,
             grant.grant_id,
             secret::digest(&raw),
-            crate::now() + rt.config().refresh_token_lifetime,
+            crate::now() + settings.refresh_token_lifetime,
         );
         crud::insert_new::<R::RefreshToken>(db, row).await?;
         Some(raw)
@@ -158,7 +168,7 @@ pub async fn user_tokens<R: Roles>(
         None
     };
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
-        Some(oidc::id_token::sign(ctx, &keys.id, &issuer, grant, &access_token)?)
+        Some(oidc::id_token::sign(&keys.id, &issuer, grant, &access_token, settings.access_token_lifetime)?)
     } else {
         None
     };

@@ -11,6 +11,7 @@ pub mod grants;
 pub mod introspect;
 pub mod issue;
 pub mod refresh;
+pub mod registration;
 pub mod revoke;
 pub mod token;
 

@@ -57,7 +57,8 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     if !user_active {
         return invalid("the user is no longer active");
     }
-    let keys = ClientKeys::of(ctx, &client.model).await?;
+    let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
+    let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let tx = rt.begin_write().await?;
     let now = crate::now();
     if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
@@ -75,7 +76,7 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         session_id: grant.session_id(),
         nonce: None,
     };
-    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &user_grant).await?;
+    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &settings, &user_grant).await?;
     tx.commit().await?;
     Ok(Ok(response.respond()))
 }

@@ -6,12 +6,10 @@ use sea_orm::EntityTrait;
 
 use super::client_auth::{Accept, AuthenticatedClient, authenticate};
 use super::form::Form;
-use super::issue::{AccessToken, client_token};
+use super::issue::{AccessToken, access_token_algorithm, client_token};
 use super::{OAuthError, issuer};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::jose::Algorithm;
-use crate::keys::DEFAULT_ALGORITHM;
 use crate::roles::{OauthClient, Roles};
 
 /// A grant's outcome: a response, or an RFC 6749 §5.2 error for the client.
@@ -71,8 +69,8 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
         Some(_) => return Ok(Err(OAuthError::invalid_target("`resource` must be an absolute URI without a fragment"))),
         None => issuer.clone(),
     };
-    let algorithm =
-        client.model.access_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
+    let settings = crate::tenancy::settings::<R>(rt, ctx.tenant()?).await?;
+    let algorithm = access_token_algorithm(&client.model, &settings);
     let key = rt.keys().active(rt.db(), ctx.tenant()?, algorithm).await?;
     let (access_token, expires_in) = AccessToken {
         issuer: &issuer,
@@ -80,9 +78,10 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
         client_id: client.id,
         audience: &audience,
         scope: scope.as_deref(),
+        lifetime: settings.access_token_lifetime,
         extra: &[],
     }
-    .sign(ctx, &key)?;
+    .sign(&key)?;
     Ok(Ok(client_token(access_token, expires_in, scope).respond()))
 }
 

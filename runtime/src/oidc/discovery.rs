@@ -84,6 +84,9 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
             ]),
         );
     }
+    if let Some(register) = url("register") {
+        put("registration_endpoint", json!(register));
+    }
     if let Some(end_session) = url("end_session") {
         put("end_session_endpoint", json!(end_session));
     }

@@ -5,18 +5,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{Algorithm, SigningKey, sign_jwt};
 use crate::oauth::issue::UserGrant;
 
 /// Signs the ID token of `grant`, bound to `access_token` by `at_hash`.
 pub fn sign(
-    ctx: &EndpointCtx<'_>,
     key: &SigningKey,
     issuer: &str,
     grant: &UserGrant<'_>,
     access_token: &str,
+    lifetime: i64,
 ) -> Result<String, ApiError> {
     let now = crate::now().timestamp();
     let client_id = grant.client_id.to_string();
@@ -26,7 +25,7 @@ pub fn sign(
         "aud": client_id,
         "azp": client_id,
         "iat": now,
-        "exp": now + ctx.runtime().config().access_token_lifetime.num_seconds(),
+        "exp": now + lifetime,
         // §2: REQUIRED when max_age was requested; always sent, so clients can check freshness.
         "auth_time": grant.auth_time.timestamp(),
         "at_hash": at_hash(key.algorithm(), access_token),

@@ -1,0 +1,378 @@
+//! Dynamic client registration (RFC 7591) and management (RFC 7592). Whether anyone may register
+//! is the tenant's `registration` setting: with an initial access token (the default), open, or
+//! closed. Each registered client gets a registration access token (stored as a digest) that
+//! reads, replaces and deletes its registration at `registration_client_uri`.
+
+use actix_web::HttpResponse;
+use actix_web::http::{Method, StatusCode, header};
+use sea_orm::EntityTrait;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::jose::Algorithm;
+use crate::oauth::client_auth::check_jwks;
+use crate::roles::{InitialAccessToken, NewOauthClient, OauthClient, Roles};
+use crate::secret;
+use crate::tenancy::{self, Registration};
+use crate::types::StringList;
+
+/// Client metadata this server registers (RFC 7591 §2, OIDC Registration §2).
+#[derive(Debug, Clone)]
+struct Metadata {
+    name: String,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    scopes: Vec<String>,
+    token_endpoint_auth_method: String,
+    application_type: String,
+    id_token_signed_response_alg: Option<String>,
+    jwks: Option<Value>,
+    post_logout_redirect_uris: Vec<String>,
+}
+
+/// An RFC 7591 §3.2.2 error.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl Refusal {
+    fn metadata(description: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code: "invalid_client_metadata", description: description.into() }
+    }
+
+    fn redirect_uri(description: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code: "invalid_redirect_uri", description: description.into() }
+    }
+
+    /// RFC 6750 §3.1: a missing or wrong bearer token.
+    fn token(description: impl Into<String>) -> Self {
+        Self { status: StatusCode::UNAUTHORIZED, code: "invalid_token", description: description.into() }
+    }
+
+    fn respond(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                format!("Bearer realm=\"keygate\", error=\"{}\"", self.code),
+            ));
+        }
+        response.json(json!({ "error": self.code, "error_description": self.description }))
+    }
+}
+
+/// Handles `POST /register` (RFC 7591 §3.1).
+pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    Ok(match try_register::<R>(ctx).await? {
+        Ok(response) => response,
+        Err(refusal) => refusal.respond(),
+    })
+}
+
+async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResponse, Refusal>, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let settings = tenancy::settings::<R>(rt, tenant).await?;
+    match settings.registration {
+        Registration::Closed => {
+            return Ok(Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                code: "access_denied",
+                description: "dynamic client registration is turned off for this tenant".into(),
+            }));
+        }
+        Registration::Token => {
+            let Some(token) = bearer(ctx) else {
+                return Ok(Err(Refusal::token("an initial access token is required to register")));
+            };
+            let found =
+                crud::find_where::<R::InitialAccessToken>(rt.db(), tenant, "token_digest", secret::digest(token))
+                    .await?;
+            let live = found.is_some_and(|t| t.expires_at().is_none_or(|at| at > crate::now()));
+            if !live {
+                return Ok(Err(Refusal::token("the initial access token is invalid or expired")));
+            }
+        }
+        Registration::Open => {}
+    }
+    let metadata = match parse(ctx.body()) {
+        Ok(metadata) => metadata,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let id = Uuid::new_v4();
+    let secret = (!matches!(metadata.token_endpoint_auth_method.as_str(), "none" | "private_key_jwt"))
+        .then(|| secret::random_token("kgs_", 32));
+    let registration_token = secret::random_token("kgr_", 32);
+    let row = <<R::OauthClient as EntityTrait>::ActiveModel as NewOauthClient>::new_oauth_client(
+        tenant,
+        id,
+        metadata.name.clone(),
+        secret.as_deref().map(secret::digest).unwrap_or_default(),
+        StringList(metadata.redirect_uris.clone()),
+        StringList(metadata.grant_types.clone()),
+        StringList(metadata.scopes.clone()),
+        metadata.token_endpoint_auth_method.clone(),
+        metadata.application_type.clone(),
+        metadata.id_token_signed_response_alg.clone(),
+        metadata.jwks.clone(),
+        StringList(metadata.post_logout_redirect_uris.clone()),
+        Some(secret::digest(&registration_token)),
+    );
+    let tx = rt.begin_write().await?;
+    crud::insert_new::<R::OauthClient>(&*tx, row).await?;
+    tx.commit().await?;
+    let mut body = describe(ctx, id, &metadata)?;
+    body.insert("client_id_issued_at".into(), json!(crate::now().timestamp()));
+    if let Some(secret) = secret {
+        body.insert("client_secret".into(), json!(secret));
+        // §3.2.1: 0 means the secret does not expire.
+        body.insert("client_secret_expires_at".into(), json!(0));
+    }
+    body.insert("registration_access_token".into(), json!(registration_token));
+    Ok(Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(body)))
+}
+
+/// Handles `GET`, `PUT` and `DELETE /register/{id}` (RFC 7592 §2).
+pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    // §2: an unknown client and a wrong token are the same 401, so ids cannot be probed.
+    let refused = || Ok(Refusal::token("the registration access token is invalid").respond());
+    let Some(token) = bearer(ctx) else { return refused() };
+    let Ok(id) = crate::http::path_param(ctx.request(), "id")?.parse::<Uuid>() else { return refused() };
+    let Ok(client) = crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await else { return refused() };
+    let authorized = client.registration_access_token_hash().is_some_and(|hash| secret::digest_matches(token, hash));
+    if !authorized {
+        return refused();
+    }
+    let method = ctx.request().method().clone();
+    if method == Method::DELETE {
+        let tx = rt.begin_write().await?;
+        crud::delete_id::<R::OauthClient>(&*tx, tenant, id).await?;
+        tx.commit().await?;
+        rt.origins().clear();
+        return Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish());
+    }
+    let metadata = if method == Method::PUT {
+        let metadata = match parse(ctx.body()) {
+            Ok(metadata) => metadata,
+            Err(refusal) => return Ok(refusal.respond()),
+        };
+        // §2.2: the body names the client it replaces.
+        let named: Option<Value> = serde_json::from_slice::<Value>(ctx.body()).ok().map(|v| v["client_id"].clone());
+        if named != Some(json!(id.to_string())) {
+            return Ok(Refusal::metadata("`client_id` must be the id of the client being updated").respond());
+        }
+        if metadata.token_endpoint_auth_method != client.token_endpoint_auth_method() {
+            return Ok(Refusal::metadata("token_endpoint_auth_method cannot change; register a new client").respond());
+        }
+        let tx = rt.begin_write().await?;
+        let values: Vec<(&str, sea_orm::Value)> = vec![
+            ("name", metadata.name.clone().into()),
+            ("redirect_uris", StringList(metadata.redirect_uris.clone()).into()),
+            ("grant_types", StringList(metadata.grant_types.clone()).into()),
+            ("scopes", StringList(metadata.scopes.clone()).into()),
+            ("application_type", metadata.application_type.clone().into()),
+            ("id_token_signed_response_alg", metadata.id_token_signed_response_alg.clone().into()),
+            ("jwks", metadata.jwks.clone().into()),
+            ("post_logout_redirect_uris", StringList(metadata.post_logout_redirect_uris.clone()).into()),
+            ("updated_at", crate::now().into()),
+        ];
+        crud::set::<R::OauthClient>(&*tx, tenant, id, values).await?;
+        tx.commit().await?;
+        metadata
+    } else {
+        Metadata {
+            name: client.name().to_owned(),
+            redirect_uris: client.redirect_uris().0.clone(),
+            grant_types: client.grant_types().0.clone(),
+            scopes: client.scopes().0.clone(),
+            token_endpoint_auth_method: client.token_endpoint_auth_method().to_owned(),
+            application_type: client.application_type().to_owned(),
+            id_token_signed_response_alg: client.id_token_signed_response_alg().map(str::to_owned),
+            jwks: client.jwks().cloned(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris().0.clone(),
+        }
+    };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(describe(ctx, id, &metadata)?))
+}
+
+/// The registered metadata as RFC 7591 §3.2.1 returns it.
+fn describe(ctx: &EndpointCtx<'_>, id: Uuid, metadata: &Metadata) -> Result<Map<String, Value>, ApiError> {
+    let rt = ctx.runtime();
+    let base = rt.endpoint_url("register", ctx.tenant_key()?).unwrap_or_default();
+    let mut body = Map::new();
+    body.insert("client_id".into(), json!(id.to_string()));
+    body.insert("client_name".into(), json!(metadata.name));
+    body.insert("redirect_uris".into(), json!(metadata.redirect_uris));
+    body.insert("grant_types".into(), json!(metadata.grant_types));
+    let response_types: Vec<&str> =
+        if metadata.grant_types.iter().any(|g| g == "authorization_code") { vec!["code"] } else { vec![] };
+    body.insert("response_types".into(), json!(response_types));
+    body.insert("scope".into(), json!(metadata.scopes.join(" ")));
+    body.insert("token_endpoint_auth_method".into(), json!(metadata.token_endpoint_auth_method));
+    body.insert("application_type".into(), json!(metadata.application_type));
+    if let Some(alg) = &metadata.id_token_signed_response_alg {
+        body.insert("id_token_signed_response_alg".into(), json!(alg));
+    }
+    if let Some(jwks) = &metadata.jwks {
+        body.insert("jwks".into(), jwks.clone());
+    }
+    body.insert("post_logout_redirect_uris".into(), json!(metadata.post_logout_redirect_uris));
+    body.insert("registration_client_uri".into(), json!(format!("{base}/{id}")));
+    Ok(body)
+}
+
+/// The bearer token of the request (RFC 6750 §2.1).
+fn bearer<'r>(ctx: &EndpointCtx<'r>) -> Option<&'r str> {
+    let value = ctx.request().headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Reads and checks registration metadata (RFC 7591 §2, §3.2.2).
+fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
+    let request: Value = serde_json::from_slice(body).map_err(|_| Refusal::metadata("the body is not JSON"))?;
+    let Some(request) = request.as_object() else { return Err(Refusal::metadata("the body is not a JSON object")) };
+    let strings = |key: &str| -> Result<Option<Vec<String>>, Refusal> {
+        match request.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| Refusal::metadata(format!("`{key}` must be strings")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Refusal::metadata(format!("`{key}` must be an array of strings"))),
+        }
+    };
+    let string = |key: &str| -> Result<Option<String>, Refusal> {
+        match request.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Refusal::metadata(format!("`{key}` must be a string"))),
+        }
+    };
+    if request.contains_key("jwks_uri") {
+        return Err(Refusal::metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
+    }
+    let grant_types = strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
+    for grant in &grant_types {
+        // client_credentials clients are made by tenant admins, who decide what they may access.
+        if !matches!(grant.as_str(), "authorization_code" | "refresh_token") {
+            return Err(Refusal::metadata(format!("grant type `{grant}` cannot be registered dynamically")));
+        }
+    }
+    let response_types = strings("response_types")?.unwrap_or_else(|| vec!["code".into()]);
+    if response_types.iter().any(|r| r != "code") {
+        return Err(Refusal::metadata("only the `code` response type is supported"));
+    }
+    // §2.1: response and grant types must agree.
+    let (wants_code, uses_code_grant) =
+        (!response_types.is_empty(), grant_types.iter().any(|g| g == "authorization_code"));
+    if wants_code != uses_code_grant {
+        return Err(Refusal::metadata("response_types `code` goes with grant type authorization_code"));
+    }
+    let application_type = string("application_type")?.unwrap_or_else(|| "web".into());
+    if !matches!(application_type.as_str(), "web" | "native") {
+        return Err(Refusal::metadata("application_type must be `web` or `native`"));
+    }
+    let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
+    if grant_types.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
+        return Err(Refusal::redirect_uri("redirect_uris are required for the authorization code grant"));
+    }
+    for uri in &redirect_uris {
+        check_redirect_uri(uri, &application_type).map_err(Refusal::redirect_uri)?;
+    }
+    let post_logout_redirect_uris = strings("post_logout_redirect_uris")?.unwrap_or_default();
+    for uri in &post_logout_redirect_uris {
+        check_redirect_uri(uri, &application_type).map_err(Refusal::metadata)?;
+    }
+    let method = string("token_endpoint_auth_method")?.unwrap_or_else(|| "client_secret_basic".into());
+    if !matches!(method.as_str(), "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none") {
+        return Err(Refusal::metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
+    }
+    let jwks = match request.get("jwks") {
+        None | Some(Value::Null) => None,
+        Some(jwks) => {
+            check_jwks(jwks).map_err(|problem| Refusal::metadata(format!("jwks {problem}")))?;
+            Some(jwks.clone())
+        }
+    };
+    if method == "private_key_jwt" && jwks.is_none() {
+        return Err(Refusal::metadata("private_key_jwt needs `jwks`"));
+    }
+    let id_token_signed_response_alg = string("id_token_signed_response_alg")?;
+    if let Some(alg) = &id_token_signed_response_alg
+        && Algorithm::from_name(alg).is_none()
+    {
+        return Err(Refusal::metadata(format!("id_token_signed_response_alg `{alg}` is not supported")));
+    }
+    let scopes: Vec<String> = match string("scope")? {
+        Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        None => vec!["openid".into()],
+    };
+    let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
+    if name.chars().count() > 200 {
+        return Err(Refusal::metadata("client_name is longer than 200 characters"));
+    }
+    Ok(Metadata {
+        name,
+        redirect_uris,
+        grant_types,
+        scopes,
+        token_endpoint_auth_method: method,
+        application_type,
+        id_token_signed_response_alg,
+        jwks,
+        post_logout_redirect_uris,
+    })
+}
+
+/// OIDC Registration §2: web clients redirect to https (or to a loopback address during
+/// development); native clients to a loopback address or a private-use scheme (RFC 8252 §7).
+/// Never a fragment.
+fn check_redirect_uri(uri: &str, application_type: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = uri.split_once(':') else { return Err(format!("`{uri}` is not an absolute URI")) };
+    if uri.contains('#') {
+        return Err(format!("`{uri}` has a fragment"));
+    }
+    if rest.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+        return Err(format!("`{uri}` is not an absolute URI"));
+    }
+    let loopback = ["http://127.0.0.1", "http://[::1]", "http://localhost"]
+        .iter()
+        .any(|prefix| uri.strip_prefix(prefix).is_some_and(|after| after.is_empty() || after.starts_with([':', '/'])));
+    let ok = match (application_type, scheme) {
+        (_, "https") => true,
+        (_, "http") => loopback,
+        ("native", custom) => custom.contains('.'),
+        _ => false,
+    };
+    if ok { Ok(()) } else { Err(format!("`{uri}` is not allowed for a {application_type} client")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_follow_the_client_type() {
+        assert!(check_redirect_uri("https://app.example/cb", "web").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:8000/cb", "web").is_ok());
+        assert!(check_redirect_uri("http://app.example/cb", "web").is_err());
+        assert!(check_redirect_uri("http://127.0.0.1.evil.example/cb", "web").is_err());
+        assert!(check_redirect_uri("https://app.example/cb#x", "web").is_err());
+        assert!(check_redirect_uri("com.example.app:/cb", "native").is_ok());
+        assert!(check_redirect_uri("myapp:/cb", "native").is_err());
+        assert!(check_redirect_uri("com.example.app:/cb", "web").is_err());
+    }
+}
