@@ -22,6 +22,9 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     ensure_sqlite_dir(url)?;
     let db = keygate_runtime::db::connect(url).await?;
     keygate_api::migrate(&db).await?;
+    if keygate_runtime::tenancy::ensure_default::<keygate_api::entities::Roles>(&db).await? {
+        tracing::info!(tenant = keygate_runtime::tenancy::DEFAULT_TENANT, "created the default tenant");
+    }
     Ok(db)
 }
 

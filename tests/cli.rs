@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod oidc;
+
 const BIN: &str = env!("CARGO_BIN_EXE_keygate");
 
 /// A running server, killed on drop.
@@ -151,5 +153,100 @@ async fn serve_works_on_a_fresh_machine_and_keeps_its_credential() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["items"][0]["slug"], "acme");
+    let slugs: Vec<&str> = body["items"].as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["default", "acme"], "the default tenant from first start, and the one made since");
+}
+
+/// The whole OpenID Connect flow against the real binary, on the `default` tenant that exists
+/// after first start, with the `openidconnect` crate as the relying party.
+#[actix_web::test]
+async fn a_standard_relying_party_signs_in_against_keygate_serve() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let token = server.token_line.clone().unwrap().split('=').nth(1).unwrap().to_owned();
+    let admin = awc::Client::default();
+    let post = |path: &str, body: Value| {
+        let request =
+            admin.post(format!("{}{path}", server.base)).insert_header(("authorization", format!("Bearer {token}")));
+        async move {
+            let mut response = request.send_json(&body).await.unwrap();
+            let json: Value = response.json().await.unwrap();
+            assert_eq!(response.status().as_u16(), 201, "{json}");
+            json
+        }
+    };
+    post(
+        "/admin/tenants/default/users",
+        json!({ "username": "ada", "email": "ada@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    let redirect = "http://127.0.0.1:9/cb";
+    let client = post(
+        "/admin/tenants/default/clients",
+        json!({
+            "name": "Notes", "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"], "scopes": ["openid", "profile", "email"]
+        }),
+    )
+    .await;
+
+    let http = oidc::http_client::client();
+    let issuer = IssuerUrl::new(format!("{}/default", server.base)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.expect("discovery of the default tenant");
+    let rp = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client["id"].as_str().unwrap().to_owned()),
+        Some(ClientSecret::new(client["client_secret"].as_str().unwrap().to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let browser = oidc::browser::Browser::new();
+    let login = browser.get(url.as_str()).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let (csrf, request) = (login.input("csrf").unwrap(), login.input("request").unwrap());
+    let fields =
+        [("csrf", csrf.as_str()), ("request", &request), ("username", "ada"), ("password", "correct horse battery")];
+    let signed_in = browser.post(&login.form_action(), &fields).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let consent = browser.get(signed_in.location.as_deref().unwrap()).await;
+    let (csrf, request) = (consent.input("csrf").unwrap(), consent.input("request").unwrap());
+    let back =
+        browser.post(&consent.form_action(), &[("csrf", &csrf), ("request", &request), ("decision", "allow")]).await;
+    let params = back.redirect_params();
+    assert_eq!(params["state"], *state.secret());
+
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    let claims = tokens.id_token().unwrap().claims(&rp.id_token_verifier(), &nonce).expect("valid ID token");
+    let info: CoreUserInfoClaims = rp
+        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(info.email().unwrap().as_str(), "ada@example.com");
+    let refreshed = rp
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    assert!(refreshed.refresh_token().is_some());
 }

@@ -71,6 +71,8 @@ pub trait NewOauthClient {
 
 /// Per-tenant settings, read from the tenant entity.
 pub trait TenantSettings {
+    /// The tenant's URL name (its issuer is `{public_url}/{slug}`).
+    fn slug(&self) -> &str;
     /// Access-token algorithm for clients that do not choose one.
     fn default_signing_alg(&self) -> &str;
     /// Seconds access and ID tokens live; `None` for the server default.
@@ -79,6 +81,12 @@ pub trait TenantSettings {
     fn refresh_token_lifetime(&self) -> Option<i64>;
     /// Dynamic registration policy: `token`, `open` or `closed`.
     fn registration(&self) -> &str;
+}
+
+/// How the server creates the `default` tenant on first start.
+pub trait NewTenantSettings {
+    /// A tenant with server-default settings.
+    fn new_tenant_settings(id: Uuid, slug: String, name: String) -> Self;
 }
 
 /// A token that allows dynamic client registration, found by its digest.
@@ -260,7 +268,7 @@ pub trait NewRevokedToken {
 /// Which entity plays each role; generated from `roles:` in the schema.
 pub trait Roles: 'static {
     /// Tenants, for their settings.
-    type TenantSettings: Resource<Model: TenantSettings>;
+    type TenantSettings: Resource<Model: TenantSettings, ActiveModel: NewTenantSettings + Send, Column: FromStr>;
     /// Initial access tokens for dynamic registration.
     type InitialAccessToken: Resource<Model: InitialAccessToken, Column: FromStr>;
     /// OAuth clients.

@@ -77,6 +77,28 @@ impl TenantCache {
     }
 }
 
+/// The tenant every installation starts with.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// Creates the `default` tenant unless a tenant with that slug exists; whether it did.
+pub async fn ensure_default<R: Roles>(db: &impl ConnectionTrait) -> Result<bool, ApiError> {
+    let slug = crate::crud::column::<R::TenantSettings>("slug")?;
+    if find_by::<R::TenantSettings>(db, slug, DEFAULT_TENANT).await.is_ok() {
+        return Ok(false);
+    }
+    let row = <<R::TenantSettings as sea_orm::EntityTrait>::ActiveModel as crate::roles::NewTenantSettings>::new_tenant_settings(
+        Uuid::new_v4(),
+        DEFAULT_TENANT.to_owned(),
+        "Default".to_owned(),
+    );
+    match crate::crud::insert_new::<R::TenantSettings>(db, row).await {
+        Ok(()) => Ok(true),
+        // Another replica created it first.
+        Err(error) if error.status() == actix_web::http::StatusCode::CONFLICT => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// The settings of `tenant`, cached like its slug.
 pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settings>, ApiError> {
     if let Some(settings) = rt
