@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod browser;
 pub mod check;
+pub mod clients;
 pub mod cors;
 pub mod crud;
 pub mod db;

@@ -272,7 +272,11 @@ pub trait Roles: 'static {
     /// Initial access tokens for dynamic registration.
     type InitialAccessToken: Resource<Model: InitialAccessToken, Column: FromStr>;
     /// OAuth clients.
-    type OauthClient: Resource<Model: OauthClient, ActiveModel: NewOauthClient + Send, Column: FromStr>;
+    type OauthClient: Resource<
+            Model: OauthClient + Clone + Send + Sync + 'static,
+            ActiveModel: NewOauthClient + Send,
+            Column: FromStr,
+        >;
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
     /// User accounts.

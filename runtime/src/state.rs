@@ -8,6 +8,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTra
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::auth::AdminCredentials;
+use crate::clients::ClientCache;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
 use crate::jose::MasterKey;
@@ -71,6 +72,7 @@ pub struct Runtime {
     keys: KeyStore,
     tenants: TenantCache,
     origins: OriginCache,
+    clients: ClientCache,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -86,6 +88,7 @@ impl Runtime {
             keys: KeyStore::new(master),
             tenants: TenantCache::default(),
             origins: OriginCache::default(),
+            clients: ClientCache::default(),
             endpoints: &[],
         }
     }
@@ -94,6 +97,24 @@ impl Runtime {
     pub fn with_endpoints(mut self, endpoints: &'static [(&'static str, &'static str)]) -> Self {
         self.endpoints = endpoints;
         self
+    }
+
+    /// OAuth clients recently read.
+    pub fn clients(&self) -> &ClientCache {
+        &self.clients
+    }
+
+    /// A row of the entity playing `role` was written through the API: drop what is cached for
+    /// that role, so this process never serves a stale copy.
+    pub fn role_changed(&self, role: &str) {
+        match role {
+            "oauth_client" => {
+                self.clients.clear();
+                self.origins.clear();
+            }
+            "tenant_settings" => self.tenants.clear(),
+            _ => {}
+        }
     }
 
     /// Origins the tenants' clients registered for CORS.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use heck::{ToShoutySnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -254,6 +254,15 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     let is_tenant_entity = ir.tenancy.as_ref().is_some_and(|t| t.entity == entity.name);
     let forget_tenants = (is_tenant_entity && matches!(op.action, Action::Update | Action::Delete))
         .then(|| quote!(rt.tenants().clear();));
+    // A write to an entity that plays a role lets the runtime drop what it cached for the role.
+    let roles_played: Vec<String> = ir
+        .roles
+        .iter()
+        .filter(|binding| binding.entity == entity.name)
+        .map(|binding| binding.trait_name.to_snake_case())
+        .collect();
+    let writes = matches!(op.action, Action::Create | Action::Update | Action::Delete);
+    let notify_roles = writes.then(|| quote!(#(rt.role_changed(#roles_played);)*));
     let status = op.status;
     let respond = match op.response {
         ResponseShape::Record => quote!(::std::result::Result::Ok(::keygate_runtime::http::respond(#status, &view))),
@@ -285,6 +294,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
                 #(#post_calls)*
                 #build_view
                 tx.commit().await?;
+                #notify_roles
                 #respond
             }
         }
@@ -313,6 +323,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
                 #build_view
                 tx.commit().await?;
                 #forget_tenants
+                #notify_roles
                 #respond
             }
         }
@@ -328,6 +339,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             #(#post_calls)*
             tx.commit().await?;
             #forget_tenants
+            #notify_roles
             ::std::result::Result::Ok(::keygate_runtime::http::respond_empty(#status))
         },
         Action::Read => {

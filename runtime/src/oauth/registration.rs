@@ -156,7 +156,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
         let tx = rt.begin_write().await?;
         crud::delete_id::<R::OauthClient>(&*tx, tenant, id).await?;
         tx.commit().await?;
-        rt.origins().clear();
+        rt.role_changed("oauth_client");
         return Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish());
     }
     let metadata = if method == Method::PUT {
@@ -186,6 +186,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
         ];
         crud::set::<R::OauthClient>(&*tx, tenant, id, values).await?;
         tx.commit().await?;
+        rt.role_changed("oauth_client");
         metadata
     } else {
         Metadata {

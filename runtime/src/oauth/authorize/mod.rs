@@ -61,7 +61,7 @@ pub async fn load<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<Resu
         Ok(id) => id,
         Err(rejection) => return Ok(Err(reject(ctx, rejection)?)),
     };
-    let Ok(client) = crud::find::<R::OauthClient>(ctx.runtime().db(), Some(ctx.tenant()?), client_id).await else {
+    let Some(client) = crate::clients::find::<R>(ctx.runtime(), ctx.tenant()?, client_id).await? else {
         return Ok(Err(reject(ctx, Rejection::Page("The application that sent you here is not registered.".into()))?));
     };
     match request::validate(&params, client_id, &client) {
