@@ -113,7 +113,7 @@ async fn sign_in(browser: &Browser, authorize_url: &str, password: &str) -> Page
     assert!(login.content_type.starts_with("text/html"), "{}", login.content_type);
     assert_eq!(login.headers["x-frame-options"], "DENY");
     assert_eq!(login.headers["cache-control"], "no-store");
-    if login.body.contains("wants to access your account") {
+    if login.body.contains("value=\"allow\"") {
         return consent(browser, &login, "allow").await;
     }
     assert!(login.body.contains("Sign in"), "{}", login.body);
@@ -138,7 +138,7 @@ async fn sign_in(browser: &Browser, authorize_url: &str, password: &str) -> Page
 
 /// Answers the consent page.
 async fn consent(browser: &Browser, page: &Page, decision: &str) -> Page {
-    assert!(page.body.contains("wants to access your account"), "{}", page.body);
+    assert!(page.body.contains("value=\"allow\""), "{}", page.body);
     let csrf = page.input("csrf").unwrap();
     let request = page.input("request").unwrap();
     browser
