@@ -981,3 +981,56 @@ async fn clients_register_and_manage_themselves_as_the_tenant_allows() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_deactivated_user_can_no_longer_refresh_or_read_userinfo() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let secret = secret.unwrap();
+        let (code, verifier) = code_for(server, &id, &Browser::new()).await;
+        let fields = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+        ];
+        let (status, tokens) = token_request(server, "acme", &fields).await;
+        assert_eq!(status, 200, "{tokens}");
+        let userinfo = |token: String| async move {
+            awc::Client::default()
+                .get(format!("{}/acme/oauth2/userinfo", server.base))
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(userinfo(access_token.clone()).await, 200);
+
+        // Deactivation through the admin API takes effect on the next request.
+        let user =
+            admin.get("/admin/tenants/acme/users?username=alice").await["items"][0]["id"].as_str().unwrap().to_owned();
+        let mut response = awc::Client::default()
+            .patch(format!("{}/admin/tenants/acme/users/{user}", server.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send_json(&json!({ "is_active": false }))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{:?}", response.body().await);
+        assert_eq!(userinfo(access_token).await, 401);
+        let refresh = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+        ];
+        let (status, body) = token_request(server, "acme", &refresh).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    })
+    .await;
+}

@@ -90,8 +90,11 @@ pub async fn openid_configuration(ctx: EndpointCtx<'_>) -> Result<HttpResponse, 
 }
 
 fn metadata(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let document = crate::oidc::discovery::document(ctx)?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(document))
+    let document = crate::oidc::discovery::rendered(ctx)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(document))
 }
 
 /// The authorization endpoint (RFC 6749 §4.1.1), by GET or by form POST.

@@ -9,7 +9,6 @@
 pub mod auth;
 pub mod browser;
 pub mod check;
-pub mod clients;
 pub mod cors;
 pub mod crud;
 pub mod db;
@@ -28,6 +27,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod password;
 pub mod roles;
+pub mod row_cache;
 pub mod secret;
 mod state;
 pub mod tenancy;

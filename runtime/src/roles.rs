@@ -280,7 +280,7 @@ pub trait Roles: 'static {
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
     /// User accounts.
-    type Account: Resource<Model: Account, Column: FromStr>;
+    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, Column: FromStr>;
     /// Browser sessions.
     type AuthSession: Resource<Model: AuthSession, ActiveModel: NewAuthSession + Send, Column: FromStr>;
     /// Authorization codes.

@@ -1,18 +1,20 @@
 //! The service state every handler reaches through `web::Data<Runtime>`.
 
+use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
+use actix_web::web::Bytes;
 use chrono::Duration;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::auth::AdminCredentials;
-use crate::clients::ClientCache;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
+use crate::row_cache::RowCache;
 use crate::tenancy::TenantCache;
 
 /// Settings hooks and handlers read.
@@ -72,7 +74,10 @@ pub struct Runtime {
     keys: KeyStore,
     tenants: TenantCache,
     origins: OriginCache,
-    clients: ClientCache,
+    clients: RowCache,
+    accounts: RowCache,
+    /// Discovery documents by tenant key (they depend on nothing else that can change).
+    documents: RwLock<HashMap<String, Bytes>>,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -88,7 +93,9 @@ impl Runtime {
             keys: KeyStore::new(master),
             tenants: TenantCache::default(),
             origins: OriginCache::default(),
-            clients: ClientCache::default(),
+            clients: RowCache::default(),
+            accounts: RowCache::default(),
+            documents: RwLock::default(),
             endpoints: &[],
         }
     }
@@ -99,9 +106,19 @@ impl Runtime {
         self
     }
 
+    /// Rendered discovery documents, by tenant key.
+    pub fn documents(&self) -> &RwLock<HashMap<String, Bytes>> {
+        &self.documents
+    }
+
     /// OAuth clients recently read.
-    pub fn clients(&self) -> &ClientCache {
+    pub fn clients(&self) -> &RowCache {
         &self.clients
+    }
+
+    /// Accounts recently read.
+    pub fn accounts(&self) -> &RowCache {
+        &self.accounts
     }
 
     /// A row of the entity playing `role` was written through the API: drop what is cached for
@@ -112,6 +129,7 @@ impl Runtime {
                 self.clients.clear();
                 self.origins.clear();
             }
+            "account" => self.accounts.clear(),
             "tenant_settings" => self.tenants.clear(),
             _ => {}
         }

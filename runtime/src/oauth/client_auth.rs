@@ -58,7 +58,7 @@ pub async fn authenticate<R: Roles>(
     let tenant = ctx.tenant().map_err(|_| failed())?;
     let find = |id: Option<Uuid>| async move {
         match id {
-            Some(id) => crate::clients::find::<R>(ctx.runtime(), tenant, id).await.ok().flatten(),
+            Some(id) => ctx.runtime().clients().find::<R::OauthClient>(ctx.runtime(), tenant, id).await.ok().flatten(),
             None => None,
         }
     };

@@ -67,6 +67,16 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let grant_id = Uuid::new_v4();
+    let grant = UserGrant {
+        grant_id,
+        user_id: code.user_id(),
+        client_id: client.id,
+        scope: code.scope(),
+        auth_time: code.auth_time(),
+        session_id: code.session_id(),
+        nonce: code.nonce(),
+    };
+    let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
     let tx = rt.begin_write().await?;
     let now = crate::now();
     // The grant first: the code's `grant_id` refers to it.
@@ -93,16 +103,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         // transaction, dropped uncommitted, takes the grant with it).
         return invalid("the authorization code was already used");
     }
-    let grant = UserGrant {
-        grant_id,
-        user_id: code.user_id(),
-        client_id: client.id,
-        scope: code.scope(),
-        auth_time: code.auth_time(),
-        session_id: code.session_id(),
-        nonce: code.nonce(),
-    };
-    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &settings, &grant).await?;
+    let response = tokens.store(&*tx).await?;
     tx.commit().await?;
     Ok(Ok(response.respond()))
 }

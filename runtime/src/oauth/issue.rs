@@ -131,16 +131,34 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
 }
 
+/// Tokens minted for a user grant, and the refresh-token row to store with them.
+pub struct UserTokens<R: Roles> {
+    /// The response to send once the row is stored.
+    pub response: TokenResponse,
+    /// The new refresh token's row (its digest only), if the client may refresh.
+    pub refresh_row: Option<<R::RefreshToken as EntityTrait>::ActiveModel>,
+}
+
+impl<R: Roles> UserTokens<R> {
+    /// Stores the refresh token (inside the caller's write transaction) and returns the response.
+    pub async fn store(self, db: &impl ConnectionTrait) -> Result<TokenResponse, ApiError> {
+        if let Some(row) = self.refresh_row {
+            crud::insert_new::<R::RefreshToken>(db, row).await?;
+        }
+        Ok(self.response)
+    }
+}
+
 /// The tokens of a user grant: an access token, a new refresh token if the client may refresh,
-/// and an ID token if `openid` was granted. The refresh token row is written with `db`.
-pub async fn user_tokens<R: Roles>(
+/// and an ID token if `openid` was granted. Signing happens here, before the caller opens its
+/// write transaction, so the (SQLite) write lock is never held across a signature.
+pub fn user_tokens<R: Roles>(
     ctx: &EndpointCtx<'_>,
-    db: &impl ConnectionTrait,
     client: &impl OauthClient,
     keys: &ClientKeys,
     settings: &Settings,
     grant: &UserGrant<'_>,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<UserTokens<R>, ApiError> {
     let rt = ctx.runtime();
     let issuer = super::issuer(&rt.config().public_url, ctx.tenant_key()?);
     let scope = (!grant.scope.is_empty()).then_some(grant.scope);
@@ -154,7 +172,7 @@ pub async fn user_tokens<R: Roles>(
         extra: &[("auth_time", json!(grant.auth_time.timestamp())), (GRANT_CLAIM, json!(grant.grant_id.to_string()))],
     }
     .sign(&keys.access)?;
-    let refresh_token = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
+    let (refresh_token, refresh_row) = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
         let raw = secret::random_token("", 32);
         let row = <<R::RefreshToken as EntityTrait>::ActiveModel as NewRefreshToken>::new_refresh_token(
             ctx.tenant()?,
@@ -162,24 +180,24 @@ pub async fn user_tokens<R: Roles>(
             secret::digest(&raw),
             crate::now() + settings.refresh_token_lifetime,
         );
-        crud::insert_new::<R::RefreshToken>(db, row).await?;
-        Some(raw)
+        (Some(raw), Some(row))
     } else {
-        None
+        (None, None)
     };
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         Some(oidc::id_token::sign(&keys.id, &issuer, grant, &access_token, settings.access_token_lifetime)?)
     } else {
         None
     };
-    Ok(TokenResponse {
+    let response = TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in,
         scope: scope.map(str::to_owned),
         refresh_token,
         id_token,
-    })
+    };
+    Ok(UserTokens { response, refresh_row })
 }
 
 /// The `client_credentials` response: an access token only (RFC 6749 §4.4.3).

@@ -53,20 +53,12 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         None => granted.join(" "),
     };
     let user_active =
-        crud::find::<R::Account>(rt.db(), Some(tenant), grant.user_id()).await.is_ok_and(|u| u.is_active());
+        rt.accounts().find::<R::Account>(rt, tenant, grant.user_id()).await?.is_some_and(|u| u.is_active());
     if !user_active {
         return invalid("the user is no longer active");
     }
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
-    let tx = rt.begin_write().await?;
-    let now = crate::now();
-    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
-        // Used concurrently: treat it as the reuse it is.
-        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
-        tx.commit().await?;
-        return invalid("the refresh token was already used; its grant is revoked");
-    }
     let user_grant = UserGrant {
         grant_id: grant.id(),
         user_id: grant.user_id(),
@@ -76,7 +68,16 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         session_id: grant.session_id(),
         nonce: None,
     };
-    let response = user_tokens::<R>(ctx, &*tx, &client.model, &keys, &settings, &user_grant).await?;
+    let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
+    let tx = rt.begin_write().await?;
+    let now = crate::now();
+    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+        // Used concurrently: treat it as the reuse it is.
+        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
+        tx.commit().await?;
+        return invalid("the refresh token was already used; its grant is revoked");
+    }
+    let response = tokens.store(&*tx).await?;
     tx.commit().await?;
     Ok(Ok(response.respond()))
 }

@@ -2,6 +2,7 @@
 //! this server implements. Every URL comes from the schema's endpoint table, so an endpoint that
 //! is not declared is never advertised.
 
+use actix_web::web::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::endpoint::EndpointCtx;
@@ -13,6 +14,21 @@ use crate::oauth::issuer;
 const TOKEN_AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 /// How clients may authenticate at introspection (public clients may not introspect).
 const CONFIDENTIAL_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+
+/// The document as JSON bytes. It depends only on the tenant's URL name and the server's
+/// configuration, so each tenant's is built once and served from memory.
+pub fn rendered(ctx: &EndpointCtx<'_>) -> Result<Bytes, ApiError> {
+    let tenant = ctx.tenant_key()?;
+    let documents = ctx.runtime().documents();
+    if let Some(document) = documents.read().ok().and_then(|map| map.get(tenant).cloned()) {
+        return Ok(document);
+    }
+    let document = Bytes::from(serde_json::to_vec(&document(ctx)?).map_err(ApiError::internal)?);
+    if let Ok(mut map) = documents.write() {
+        map.insert(tenant.to_owned(), document.clone());
+    }
+    Ok(document)
+}
 
 /// The metadata document of the tenant `ctx` names.
 pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {

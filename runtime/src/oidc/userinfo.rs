@@ -5,7 +5,6 @@ use actix_web::http::{Method, StatusCode, header};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
-use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token;
@@ -37,7 +36,7 @@ pub async fn userinfo<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     }
     let user = claims["sub"].as_str().and_then(|s| s.parse::<Uuid>().ok());
     let account = match user {
-        Some(user) => crud::find::<R::Account>(rt.db(), Some(tenant), user).await.ok().filter(|a| a.is_active()),
+        Some(user) => rt.accounts().find::<R::Account>(rt, tenant, user).await?.filter(|a| a.is_active()),
         None => None,
     };
     let Some(account) = account else {

@@ -61,7 +61,8 @@ pub async fn load<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<Resu
         Ok(id) => id,
         Err(rejection) => return Ok(Err(reject(ctx, rejection)?)),
     };
-    let Some(client) = crate::clients::find::<R>(ctx.runtime(), ctx.tenant()?, client_id).await? else {
+    let Some(client) = ctx.runtime().clients().find::<R::OauthClient>(ctx.runtime(), ctx.tenant()?, client_id).await?
+    else {
         return Ok(Err(reject(ctx, Rejection::Page("The application that sent you here is not registered.".into()))?));
     };
     match request::validate(&params, client_id, &client) {
@@ -82,9 +83,7 @@ pub async fn proceed<R: Roles>(
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let account = match session {
-        Some(session) => {
-            crud::find::<R::Account>(rt.db(), Some(tenant), session.user_id).await.ok().filter(|a| a.is_active())
-        }
+        Some(session) => rt.accounts().find::<R::Account>(rt, tenant, session.user_id).await?.filter(|a| a.is_active()),
         None => None,
     };
     let too_old = |session: &Session| {
