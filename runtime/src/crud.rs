@@ -202,6 +202,27 @@ where
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
 }
 
+/// Like [`claim`], for every row of `tenant` whose column `by.0` equals `by.1`; how many changed.
+pub async fn claim_where<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    by: (&str, sea_orm::Value),
+    unset: &str,
+    values: Vec<(&str, sea_orm::Value)>,
+) -> Result<u64, ApiError>
+where
+    E::Column: FromStr,
+{
+    let mut update = E::update_many().filter(column::<E>(by.0)?.eq(by.1)).filter(column::<E>(unset)?.is_null());
+    if let Some(tenant_column) = E::tenant() {
+        update = update.filter(tenant_column.eq(tenant));
+    }
+    for (name, value) in values {
+        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    }
+    Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected)
+}
+
 /// Sets columns on the row `id` of `tenant`.
 pub async fn set<E: Resource>(
     db: &impl ConnectionTrait,

@@ -220,22 +220,44 @@ pub trait NewGrant {
     ) -> Self;
 }
 
-/// An opaque refresh token, found by its digest.
+/// An opaque refresh token, found by its digest. It repeats its grant's terms, so a refresh
+/// reads this one row; revoking the grant marks its tokens used.
 pub trait RefreshToken {
     /// Row id.
     fn id(&self) -> Uuid;
     /// The grant it belongs to.
     fn grant_id(&self) -> Uuid;
+    /// The grant's user.
+    fn user_id(&self) -> Uuid;
+    /// The grant's client.
+    fn client_id(&self) -> Uuid;
+    /// The grant's scopes, space-separated.
+    fn scope(&self) -> &str;
+    /// When the user authenticated.
+    fn auth_time(&self) -> DateTime<Utc>;
+    /// The browser session the grant came from.
+    fn session_id(&self) -> Option<Uuid>;
     /// Expiry.
     fn expires_at(&self) -> DateTime<Utc>;
-    /// When it was rotated; presenting it again is reuse.
+    /// When it was rotated (or its grant revoked); presenting it again is reuse.
     fn used_at(&self) -> Option<DateTime<Utc>>;
 }
 
 /// How the token endpoint stores a refresh token.
 pub trait NewRefreshToken {
-    /// A fresh, unused token of `grant_id`.
-    fn new_refresh_token(tenant_id: Uuid, grant_id: Uuid, token_digest: String, expires_at: DateTime<Utc>) -> Self;
+    /// A fresh, unused token of a grant, with the grant's terms.
+    #[allow(clippy::too_many_arguments)]
+    fn new_refresh_token(
+        tenant_id: Uuid,
+        grant_id: Uuid,
+        user_id: Uuid,
+        client_id: Uuid,
+        scope: String,
+        auth_time: DateTime<Utc>,
+        session_id: Option<Uuid>,
+        token_digest: String,
+        expires_at: DateTime<Utc>,
+    ) -> Self;
 }
 
 /// Scopes a user agreed to share with a client.

@@ -72,6 +72,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         user_id: code.user_id(),
         client_id: client.id,
         scope: code.scope(),
+        granted_scope: code.scope(),
         auth_time: code.auth_time(),
         session_id: code.session_id(),
         nonce: code.nonce(),

@@ -17,10 +17,12 @@ pub async fn live<R: Roles>(
     Ok(crud::find::<R::Grant>(db, Some(tenant), id).await.ok().filter(|grant| grant.revoked_at().is_none()))
 }
 
-/// Revokes the grant `id` (a no-op if it already is).
+/// Revokes the grant `id` (a no-op if it already is), and retires its refresh tokens.
 pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let now = crate::now();
     crud::claim::<R::Grant>(db, tenant, id, "revoked_at", vec![("revoked_at", now.into()), ("updated_at", now.into())])
+        .await?;
+    crud::claim_where::<R::RefreshToken>(db, tenant, ("grant_id", id.into()), "used_at", vec![("used_at", now.into())])
         .await?;
     Ok(())
 }

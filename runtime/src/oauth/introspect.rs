@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::client_auth::{Accept, authenticate};
 use super::form::Form;
-use super::{access_token, grants, issuer};
+use super::{access_token, issuer};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{Grant, RefreshToken, Roles};
+use crate::roles::{RefreshToken, Roles};
 use crate::secret;
 
 /// Handles `POST /introspect`. Any token this tenant did not issue, or that is expired,
@@ -60,19 +60,16 @@ async fn refresh_token_claims<R: Roles>(
     else {
         return Ok(None);
     };
-    if row.used_at().is_some() || row.expires_at() <= crate::now() {
-        return Ok(None);
-    }
-    let Some(grant) = grants::live::<R>(rt.db(), tenant, row.grant_id()).await? else { return Ok(None) };
-    if grant.client_id() != caller {
+    // Revoking a grant marks its refresh tokens used, so `used_at` covers revocation too.
+    if row.used_at().is_some() || row.expires_at() <= crate::now() || row.client_id() != caller {
         return Ok(None);
     }
     Ok(Some(json!({
         "token_type": "refresh_token",
         "iss": issuer(&rt.config().public_url, ctx.tenant_key()?),
-        "sub": grant.user_id().to_string(),
-        "client_id": grant.client_id().to_string(),
-        "scope": grant.scope(),
+        "sub": row.user_id().to_string(),
+        "client_id": row.client_id().to_string(),
+        "scope": row.scope(),
         "exp": row.expires_at().timestamp(),
     })))
 }

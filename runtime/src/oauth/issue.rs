@@ -121,8 +121,10 @@ pub struct UserGrant<'a> {
     pub user_id: Uuid,
     /// The client.
     pub client_id: Uuid,
-    /// Granted scopes, space-separated.
+    /// Scopes of these tokens, space-separated (may be narrower than the grant's).
     pub scope: &'a str,
+    /// The grant's scopes, which every refresh token of the grant keeps (RFC 6749 §6).
+    pub granted_scope: &'a str,
     /// When the user authenticated.
     pub auth_time: DateTime<Utc>,
     /// The browser session.
@@ -177,6 +179,11 @@ pub fn user_tokens<R: Roles>(
         let row = <<R::RefreshToken as EntityTrait>::ActiveModel as NewRefreshToken>::new_refresh_token(
             ctx.tenant()?,
             grant.grant_id,
+            grant.user_id,
+            grant.client_id,
+            grant.granted_scope.to_owned(),
+            grant.auth_time,
+            grant.session_id,
             secret::digest(&raw),
             crate::now() + settings.refresh_token_lifetime,
         );

@@ -9,10 +9,11 @@ use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::{Client, GrantResult};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
-use crate::roles::{Account, Grant, RefreshToken, Roles};
+use crate::roles::{Account, RefreshToken, Roles};
 use crate::secret;
 
-/// Exchanges a refresh token for new tokens and a new refresh token.
+/// Exchanges a refresh token for new tokens and a new refresh token. The token's row carries the
+/// grant's terms and is marked used when the grant is revoked, so this reads one row.
 pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -25,23 +26,20 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     else {
         return invalid("the refresh token is invalid");
     };
-    let Some(grant) = grants::live::<R>(rt.db(), tenant, token.grant_id()).await? else {
-        return invalid("the refresh token has been revoked");
-    };
-    if grant.client_id() != client.id {
+    if token.client_id() != client.id {
         return invalid("the refresh token was issued to another client");
     }
     if token.used_at().is_some() {
         let tx = rt.begin_write().await?;
-        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
+        grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
         tx.commit().await?;
-        return invalid("the refresh token was already used; its grant is revoked");
+        return invalid("the refresh token was already used, or its grant revoked; the grant is revoked");
     }
     if token.expires_at() <= crate::now() {
         return invalid("the refresh token has expired");
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
-    let granted: Vec<&str> = grant.scope().split(' ').filter(|s| !s.is_empty()).collect();
+    let granted: Vec<&str> = token.scope().split(' ').filter(|s| !s.is_empty()).collect();
     let scope = match form.get("scope") {
         Some(requested) => {
             let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
@@ -53,19 +51,20 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         None => granted.join(" "),
     };
     let user_active =
-        rt.accounts().find::<R::Account>(rt, tenant, grant.user_id()).await?.is_some_and(|u| u.is_active());
+        rt.accounts().find::<R::Account>(rt, tenant, token.user_id()).await?.is_some_and(|u| u.is_active());
     if !user_active {
         return invalid("the user is no longer active");
     }
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let user_grant = UserGrant {
-        grant_id: grant.id(),
-        user_id: grant.user_id(),
+        grant_id: token.grant_id(),
+        user_id: token.user_id(),
         client_id: client.id,
         scope: &scope,
-        auth_time: grant.auth_time(),
-        session_id: grant.session_id(),
+        granted_scope: token.scope(),
+        auth_time: token.auth_time(),
+        session_id: token.session_id(),
         nonce: None,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
@@ -73,7 +72,7 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     let now = crate::now();
     if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
         // Used concurrently: treat it as the reuse it is.
-        grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
+        grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
         tx.commit().await?;
         return invalid("the refresh token was already used; its grant is revoked");
     }

@@ -15,7 +15,7 @@ use super::issuer;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::verify_jwt;
-use crate::roles::{Grant, NewRevokedToken, RefreshToken, Roles};
+use crate::roles::{NewRevokedToken, RefreshToken, Roles};
 use crate::secret;
 
 /// Handles `POST /revoke`. The client must authenticate; it may revoke only tokens issued to it.
@@ -44,8 +44,7 @@ where
     if let Some(row) =
         crate::crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(&token)).await?
     {
-        let grant = crate::crud::find::<R::Grant>(rt.db(), Some(tenant), row.grant_id()).await.ok();
-        if grant.is_some_and(|grant| grant.client_id() != client.id) {
+        if row.client_id() != client.id {
             return Ok(
                 OAuthError::unauthorized_client("this token was not issued to the authenticated client").response()
             );
