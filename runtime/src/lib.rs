@@ -34,7 +34,7 @@ pub mod tenancy;
 pub mod types;
 
 pub use error::ApiError;
-pub use state::{Runtime, RuntimeConfig, WriteTx};
+pub use state::{Runtime, RuntimeConfig, WriteTurn, WriteTx};
 
 /// The current time at microsecond precision, the finest both SQLite and PostgreSQL keep, so a
 /// value reads back exactly as it was written.

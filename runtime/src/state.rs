@@ -173,14 +173,23 @@ impl Runtime {
 
     /// Starts a write transaction (after any writer ahead of it on SQLite).
     pub async fn begin_write(&self) -> Result<WriteTx, ApiError> {
-        let gate = match &self.write_gate {
+        let gate = self.write_turn().await;
+        let tx = self.db.begin().await?;
+        Ok(WriteTx { tx, _gate: gate.0 })
+    }
+
+    /// This process's turn to write without a transaction, for a sequence of single statements
+    /// that are each atomic on their own (see the refresh grant); held until dropped.
+    pub async fn write_turn(&self) -> WriteTurn {
+        WriteTurn(match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
-        };
-        let tx = self.db.begin().await?;
-        Ok(WriteTx { tx, _gate: gate })
+        })
     }
 }
+
+/// A turn at writing (SQLite's in-process gate; nothing on PostgreSQL).
+pub struct WriteTurn(Option<OwnedMutexGuard<()>>);
 
 /// A write transaction; dropping it without `commit` rolls it back.
 pub struct WriteTx {

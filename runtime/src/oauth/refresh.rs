@@ -68,15 +68,17 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         nonce: None,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
-    let tx = rt.begin_write().await?;
+    // Two single statements, no transaction: claiming the old token is the atomic decision (of
+    // two concurrent refreshes exactly one claims it), and storing the new one only follows a
+    // won claim. Should the insert fail, the client gets an error and signs in again; no token
+    // is ever valid that should not be. This saves BEGIN and COMMIT on the busiest write path.
+    let _turn = rt.write_turn().await;
     let now = crate::now();
-    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+    if !crud::claim::<R::RefreshToken>(rt.db(), tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
         // Used concurrently: treat it as the reuse it is.
-        grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
-        tx.commit().await?;
+        grants::revoke::<R>(rt.db(), tenant, token.grant_id()).await?;
         return invalid("the refresh token was already used; its grant is revoked");
     }
-    let response = tokens.store(&*tx).await?;
-    tx.commit().await?;
+    let response = tokens.store(rt.db()).await?;
     Ok(Ok(response.respond()))
 }
