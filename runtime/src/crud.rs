@@ -244,6 +244,23 @@ where
     Ok(())
 }
 
+/// Deletes the rows of `tenant` whose column `name` equals `value`.
+pub async fn delete_where<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    name: &str,
+    value: sea_orm::Value,
+) -> Result<u64, ApiError>
+where
+    E::Column: FromStr,
+{
+    let mut delete = E::delete_many().filter(column::<E>(name)?.eq(value));
+    if let Some(tenant_column) = E::tenant() {
+        delete = delete.filter(tenant_column.eq(tenant));
+    }
+    Ok(delete.exec(db).await.map_err(write_error::<E>)?.rows_affected)
+}
+
 /// Deletes the row `id` of `tenant`, if it exists.
 pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let mut delete = E::delete_many().filter(E::pk().eq(id));

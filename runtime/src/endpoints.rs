@@ -136,3 +136,33 @@ pub async fn register<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<Ht
 pub async fn client_configuration<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::oauth::registration::manage::<R>(&ctx).await
 }
+
+/// Account API: registration.
+pub async fn account_register<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::register::<R>(&ctx).await
+}
+
+/// Account API: sign-in with a password.
+pub async fn account_login<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::login::<R>(&ctx).await
+}
+
+/// Account API: refresh-token rotation.
+pub async fn account_refresh<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::refresh::<R>(&ctx).await
+}
+
+/// Account API: sign-out.
+pub async fn account_logout<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::logout::<R>(&ctx).await
+}
+
+/// Account API: the caller's profile (GET, PATCH).
+pub async fn account_me<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::me::<R>(&ctx).await
+}
+
+/// Account API: password change.
+pub async fn account_password<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::api::change_password::<R>(&ctx).await
+}

@@ -133,6 +133,18 @@ impl ApiError {
         error
     }
 
+    /// 429 with `Retry-After` (RFC 6585 §4): too many attempts; try again after that many seconds.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests", detail);
+        error.0.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs)));
+        error
+    }
+
+    /// 403: authenticated, but not allowed.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
     /// 500: a bug or an outage; the cause is logged, the client sees a generic message.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let mut error = Self::new(

@@ -22,6 +22,22 @@ pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_has
     Ok(())
 }
 
+/// Stores usernames and emails in one spelling (NFKC, lowercase, trimmed), so uniqueness and
+/// sign-in do not depend on case or Unicode form.
+pub async fn normalize_login(
+    _ctx: &mut PreCtx<'_>,
+    username: Column<'_, String>,
+    email: Column<'_, String>,
+) -> HookResult {
+    if let Some(value) = username.get().map(|v| crate::account::normalize::login_name(v)) {
+        username.set(value);
+    }
+    if let Some(value) = email.get().map(|v| crate::account::normalize::login_name(v)) {
+        email.set(value);
+    }
+    Ok(())
+}
+
 /// Generates a client secret, stores only its digest, and returns the secret once. A public
 /// client (`none`) or one that signs assertions (`private_key_jwt`) gets no secret: its stored
 /// digest is empty, which no secret matches.

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod auth;
 pub mod browser;
 pub mod check;

@@ -32,6 +32,11 @@ pub async fn hash(password: String, cost: u32) -> Result<String, PasswordError> 
         .map_err(PasswordError::from)
 }
 
+/// The cost a bcrypt hash (`$2b$12$…`) was made with.
+pub fn cost_of(hash: &str) -> Option<u32> {
+    hash.split('$').nth(2)?.parse().ok()
+}
+
 /// Checks `password` against a stored bcrypt hash on the blocking pool.
 pub async fn verify(password: String, stored: String) -> Result<bool, PasswordError> {
     if password.len() > MAX_PASSWORD_BYTES {

@@ -15,6 +15,10 @@ use crate::types::StringList;
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {
+    /// The `client_id`.
+    fn id(&self) -> Uuid;
+    /// Whether this is the tenant's own client behind the account API.
+    fn first_party(&self) -> bool;
     /// Display name, shown on the login and consent pages.
     fn name(&self) -> &str;
     /// Hex SHA-256 digest of the client secret (secrets are server-generated, 256 bits).
@@ -66,6 +70,7 @@ pub trait NewOauthClient {
         jwks: Option<serde_json::Value>,
         post_logout_redirect_uris: StringList,
         registration_access_token_hash: Option<String>,
+        first_party: bool,
     ) -> Self;
 }
 
@@ -111,8 +116,37 @@ pub trait Account {
     fn password_hash(&self) -> &str;
     /// Whether the account may sign in.
     fn is_active(&self) -> bool;
+    /// Roles granted to the user (the `roles` claim of its access tokens).
+    fn roles(&self) -> &StringList;
     /// Last change (`updated_at`).
     fn updated_at(&self) -> DateTime<Utc>;
+}
+
+/// How the account API registers a user.
+pub trait NewAccount {
+    /// An active account; `password_hash` is a bcrypt hash, the names already normalized.
+    fn new_account(
+        tenant_id: Uuid,
+        id: Uuid,
+        username: String,
+        email: String,
+        password_hash: String,
+        name: Option<String>,
+    ) -> Self;
+}
+
+/// A user's API key, found by its digest.
+pub trait ApiKey {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user it authenticates as.
+    fn user_id(&self) -> Uuid;
+    /// Not valid before.
+    fn valid_from(&self) -> DateTime<Utc>;
+    /// Not valid from then on.
+    fn valid_to(&self) -> Option<DateTime<Utc>>;
+    /// Last use, kept to the minute.
+    fn last_used_at(&self) -> Option<DateTime<Utc>>;
 }
 
 /// A signed-in browser session, found by the digest of its cookie.
@@ -302,7 +336,9 @@ pub trait Roles: 'static {
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
     /// User accounts.
-    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, Column: FromStr>;
+    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>;
+    /// API keys.
+    type ApiKey: Resource<Model: ApiKey, Column: FromStr>;
     /// Browser sessions.
     type AuthSession: Resource<Model: AuthSession, ActiveModel: NewAuthSession + Send, Column: FromStr>;
     /// Authorization codes.

@@ -9,6 +9,7 @@ use chrono::Duration;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::account::throttle::Throttle;
 use crate::auth::AdminCredentials;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
@@ -76,6 +77,7 @@ pub struct Runtime {
     origins: OriginCache,
     clients: RowCache,
     accounts: RowCache,
+    throttle: Throttle,
     /// Discovery documents by tenant key (they depend on nothing else that can change).
     documents: RwLock<HashMap<String, Bytes>>,
     endpoints: &'static [(&'static str, &'static str)],
@@ -95,6 +97,7 @@ impl Runtime {
             origins: OriginCache::default(),
             clients: RowCache::default(),
             accounts: RowCache::default(),
+            throttle: Throttle::default(),
             documents: RwLock::default(),
             endpoints: &[],
         }
@@ -114,6 +117,11 @@ impl Runtime {
     /// OAuth clients recently read.
     pub fn clients(&self) -> &RowCache {
         &self.clients
+    }
+
+    /// Sign-in failure records (brute-force protection).
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// Accounts recently read.

@@ -25,7 +25,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         Ok(checked) => checked,
         Err(response) => return Ok(response),
     };
-    let username = form.get("username").unwrap_or("").trim().to_owned();
+    let username = crate::account::normalize::login_name(form.get("username").unwrap_or(""));
     let password = form.get("password").unwrap_or("").to_owned();
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -136,7 +136,7 @@ async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<(Form, L
 }
 
 /// A bcrypt hash of a random password at the configured cost, made once.
-async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
+pub async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
     static DUMMY: OnceCell<String> = OnceCell::const_new();
     DUMMY
         .get_or_try_init(|| password::hash(crate::secret::random_token("", 16), cost))

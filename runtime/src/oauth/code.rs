@@ -14,7 +14,7 @@ use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::{Client, GrantResult};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
-use crate::roles::{AuthCode, NewGrant, Roles};
+use crate::roles::{Account, AuthCode, NewGrant, Roles};
 use crate::secret;
 
 /// Redeems a code once. A second redemption is refused and revokes the grant the first one
@@ -66,6 +66,10 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     }
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
+    let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, code.user_id()).await?.filter(|a| a.is_active())
+    else {
+        return invalid("the user is no longer active");
+    };
     let grant_id = Uuid::new_v4();
     let grant = UserGrant {
         grant_id,
@@ -76,6 +80,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         auth_time: code.auth_time(),
         session_id: code.session_id(),
         nonce: code.nonce(),
+        roles: &account.roles().0,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
     let tx = rt.begin_write().await?;

@@ -131,6 +131,8 @@ pub struct UserGrant<'a> {
     pub session_id: Option<Uuid>,
     /// The authorization request's nonce (only when redeeming the code).
     pub nonce: Option<&'a str>,
+    /// The user's roles, carried as the `roles` claim.
+    pub roles: &'a [String],
 }
 
 /// Tokens minted for a user grant, and the refresh-token row to store with them.
@@ -171,7 +173,11 @@ pub fn user_tokens<R: Roles>(
         audience: &issuer,
         scope,
         lifetime: settings.access_token_lifetime,
-        extra: &[("auth_time", json!(grant.auth_time.timestamp())), (GRANT_CLAIM, json!(grant.grant_id.to_string()))],
+        extra: &[
+            ("auth_time", json!(grant.auth_time.timestamp())),
+            (GRANT_CLAIM, json!(grant.grant_id.to_string())),
+            ("roles", json!(grant.roles)),
+        ],
     }
     .sign(&keys.access)?;
     let (refresh_token, refresh_row) = if client.grant_types().0.iter().any(|g| g == "refresh_token") {

@@ -3,7 +3,6 @@
 //! or an attacker holds a stolen copy.
 
 use super::OAuthError;
-use super::form::Form;
 use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::{Client, GrantResult};
@@ -14,13 +13,14 @@ use crate::secret;
 
 /// Exchanges a refresh token for new tokens and a new refresh token. The token's row carries the
 /// grant's terms and is marked used when the grant is revoked, so this reads one row.
-pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+pub async fn rotate<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    client: &Client<R>,
+    raw: &str,
+    requested_scope: Option<&str>,
+) -> GrantResult {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let raw = match form.require("refresh_token") {
-        Ok(raw) => raw,
-        Err(error) => return Ok(Err(error)),
-    };
     let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
     let Some(token) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(raw)).await?
     else {
@@ -40,7 +40,7 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
     let granted: Vec<&str> = token.scope().split(' ').filter(|s| !s.is_empty()).collect();
-    let scope = match form.get("scope") {
+    let scope = match requested_scope {
         Some(requested) => {
             let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
             if let Some(wider) = requested.iter().find(|s| !granted.contains(s)) {
@@ -50,11 +50,10 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         }
         None => granted.join(" "),
     };
-    let user_active =
-        rt.accounts().find::<R::Account>(rt, tenant, token.user_id()).await?.is_some_and(|u| u.is_active());
-    if !user_active {
+    let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, token.user_id()).await?.filter(|u| u.is_active())
+    else {
         return invalid("the user is no longer active");
-    }
+    };
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let user_grant = UserGrant {
@@ -66,6 +65,7 @@ pub async fn rotate<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         auth_time: token.auth_time(),
         session_id: token.session_id(),
         nonce: None,
+        roles: &account.roles().0,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
     // Two single statements, no transaction: claiming the old token is the atomic decision (of

@@ -123,6 +123,7 @@ async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResp
         metadata.jwks.clone(),
         StringList(metadata.post_logout_redirect_uris.clone()),
         Some(secret::digest(&registration_token)),
+        false,
     );
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::OauthClient>(&*tx, row).await?;

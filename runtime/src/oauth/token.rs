@@ -45,7 +45,10 @@ async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> GrantResult {
             Ok(Err(OAuthError::unauthorized_client(format!("this client may not use the {grant_type} grant"))))
         }
         "authorization_code" => super::code::redeem::<R>(ctx, &form, &client).await,
-        "refresh_token" => super::refresh::rotate::<R>(ctx, &form, &client).await,
+        "refresh_token" => match form.require("refresh_token") {
+            Ok(raw) => super::refresh::rotate::<R>(ctx, &client, raw, form.get("scope")).await,
+            Err(error) => Ok(Err(error)),
+        },
         "client_credentials" => client_credentials::<R>(ctx, &form, &client).await,
         other => Ok(Err(OAuthError::unsupported_grant_type(format!("grant type `{other}` is not supported")))),
     }

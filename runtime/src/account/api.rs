@@ -1,0 +1,378 @@
+//! Handlers of the account API.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::normalize::login_name;
+use super::principal;
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::grants;
+use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
+use crate::password;
+use crate::roles::{Account, NewAccount, NewGrant, NewOauthClient, Roles};
+use crate::types::StringList;
+
+/// Scopes of first-party sign-in tokens.
+const FIRST_PARTY_SCOPE: &str = "openid profile email";
+const WRONG_CREDENTIALS: &str = "the username or password is incorrect";
+
+type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
+type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
+
+fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {
+    let value: Value =
+        serde_json::from_slice(ctx.body()).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "body".to_owned() } else { field };
+        ApiError::invalid_field(field, e.inner().to_string())
+    })
+}
+
+fn check_password(field: &'static str, password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 {
+        return Err(ApiError::invalid_field(field, "must be at least 8 characters"));
+    }
+    // bcrypt reads 72 bytes; longer passwords are refused rather than silently truncated.
+    if password.len() > password::MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid_field(field, "must be at most 72 bytes (bcrypt's limit)"));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    username: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /auth/register`: a new account (201), or 409 naming the taken username or email.
+pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: Registration = body(ctx)?;
+    let username = login_name(&request.username);
+    let email = login_name(&request.email);
+    let mut checks = crate::check::Checks::default();
+    checks.min_len("username", &username, 1);
+    checks.max_len("username", &username, 150);
+    checks.email("email", &email);
+    checks.max_len("email", &email, 320);
+    checks.finish()?;
+    check_password("password", &request.password)?;
+    let rt = ctx.runtime();
+    let hash = password::hash(request.password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)?;
+    let id = Uuid::new_v4();
+    let row = <<R::Account as EntityTrait>::ActiveModel as NewAccount>::new_account(
+        ctx.tenant()?,
+        id,
+        username.clone(),
+        email.clone(),
+        hash,
+        request.name.clone(),
+    );
+    let tx = rt.begin_write().await?;
+    crud::insert_new::<R::Account>(&*tx, row).await?;
+    tx.commit().await?;
+    Ok(crate::http::respond(
+        201,
+        &json!({ "id": id, "username": username, "email": email, "name": request.name, "roles": [] }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// `POST /auth/login`: tokens for a username (or email) and password. Unknown users and wrong
+/// passwords get the same 401 after the same bcrypt work; repeated failures get 429 with
+/// `Retry-After` (see [`super::throttle`]).
+pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: Login = body(ctx)?;
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let name = login_name(&request.username);
+    // The socket's address: a forwarded-for header would let a client pick its own bucket.
+    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
+        return Err(ApiError::too_many_requests(format!("too many failed sign-ins; retry in {wait} s"), wait));
+    }
+    let account = find_by_login::<R>(ctx, &name).await?;
+    let verified = verify(rt, account.as_ref(), request.password.clone()).await?;
+    let Some(account) = account.filter(|a| verified && a.is_active()) else {
+        rt.throttle().failed(tenant, &name, &ip);
+        return Err(ApiError::unauthorized(WRONG_CREDENTIALS, principal::CHALLENGE));
+    };
+    rt.throttle().succeeded(tenant, &name, &ip);
+    rehash_if_needed::<R>(ctx, &account, request.password).await?;
+    let client = first_party_client::<R>(ctx).await?;
+    let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
+    let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
+    let grant_id = Uuid::new_v4();
+    let now = crate::now();
+    let grant = UserGrant {
+        grant_id,
+        user_id: account.id(),
+        client_id: client.id,
+        scope: FIRST_PARTY_SCOPE,
+        granted_scope: FIRST_PARTY_SCOPE,
+        auth_time: now,
+        session_id: None,
+        nonce: None,
+        roles: &account.roles().0,
+    };
+    let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
+    let row = <<R::Grant as EntityTrait>::ActiveModel as NewGrant>::new_grant(
+        tenant,
+        grant_id,
+        account.id(),
+        client.id,
+        FIRST_PARTY_SCOPE.to_owned(),
+        now,
+        None,
+    );
+    let tx = rt.begin_write().await?;
+    crud::insert_new::<R::Grant>(&*tx, row).await?;
+    let response = tokens.store(&*tx).await?;
+    tx.commit().await?;
+    Ok(response.respond())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Refresh {
+    refresh_token: String,
+}
+
+/// `POST /auth/refresh`: rotates a refresh token (reuse revokes the whole sign-in).
+pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: Refresh = body(ctx)?;
+    let client = first_party_client::<R>(ctx).await?;
+    Ok(match crate::oauth::refresh::rotate::<R>(ctx, &client, &request.refresh_token, None).await? {
+        Ok(response) => response,
+        Err(error) => error.response(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Logout {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// `POST /auth/logout`: ends the sign-in the refresh token (in the body) or the access token (as
+/// the bearer) belongs to; its refresh tokens stop working and its access tokens are inactive.
+pub async fn logout<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: Logout = if ctx.body().is_empty() { Logout::default() } else { body(ctx)? };
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let grant = match request.refresh_token {
+        Some(token) => {
+            let digest = crate::secret::digest(&token);
+            let row = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", digest).await?;
+            row.map(|row| crate::roles::RefreshToken::grant_id(&row))
+        }
+        None => principal::require::<R>(ctx).await?.grant_id,
+    };
+    if let Some(grant) = grant {
+        let tx = rt.begin_write().await?;
+        grants::revoke::<R>(&*tx, tenant, grant).await?;
+        tx.commit().await?;
+    }
+    // An unknown token is no error (as RFC 7009 §2.2): the outcome the caller wants holds.
+    Ok(crate::http::respond_empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// `GET /auth/me` and `PATCH /auth/me` (`name`, `email`): the caller's profile.
+pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    if ctx.request().method() == actix_web::http::Method::PATCH {
+        let update: ProfileUpdate = body(ctx)?;
+        let mut values: Vec<(&str, sea_orm::Value)> = vec![("updated_at", crate::now().into())];
+        let mut checks = crate::check::Checks::default();
+        if let Some(name) = &update.name {
+            checks.max_len("name", name, 200);
+            values.push(("name", Some(name.clone()).into()));
+        }
+        if let Some(email) = &update.email {
+            let email = login_name(email);
+            checks.email("email", &email);
+            values.push(("email", email.into()));
+        }
+        checks.finish()?;
+        let tx = rt.begin_write().await?;
+        crud::set::<R::Account>(&*tx, tenant, caller.user_id, values).await?;
+        tx.commit().await?;
+        rt.role_changed("account");
+    }
+    let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
+    Ok(crate::http::respond(200, &profile::<R>(&account)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /auth/password`: changes the password after checking the current one, and ends every
+/// other sign-in of the user (their grants and browser sessions); the calling one stays.
+pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let request: PasswordChange = body(ctx)?;
+    check_password("new_password", &request.new_password)?;
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
+    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let name = account.username().to_owned();
+    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
+        return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
+    }
+    if !verify(rt, Some(&account), request.current_password).await? {
+        rt.throttle().failed(tenant, &name, &ip);
+        return Err(ApiError::invalid_field("current_password", "is not the current password"));
+    }
+    let hash = password::hash(request.new_password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)?;
+    let others = crud::scoped_find::<R::Grant>(Some(tenant))
+        .filter(crud::column::<R::Grant>("user_id")?.eq(caller.user_id))
+        .filter(crud::column::<R::Grant>("revoked_at")?.is_null())
+        .all(rt.db())
+        .await?;
+    let tx = rt.begin_write().await?;
+    crud::set::<R::Account>(
+        &*tx,
+        tenant,
+        caller.user_id,
+        vec![("password_hash", hash.into()), ("updated_at", crate::now().into())],
+    )
+    .await?;
+    for grant in others {
+        let id = crate::roles::Grant::id(&grant);
+        if Some(id) != caller.grant_id {
+            grants::revoke::<R>(&*tx, tenant, id).await?;
+        }
+    }
+    crud::delete_where::<R::AuthSession>(&*tx, tenant, "user_id", caller.user_id.into()).await?;
+    tx.commit().await?;
+    rt.role_changed("account");
+    Ok(crate::http::respond_empty(204))
+}
+
+fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
+    json!({
+        "id": account.id(),
+        "username": account.username(),
+        "email": account.email(),
+        "email_verified": account.email_verified(),
+        "name": account.name(),
+        "roles": account.roles().0,
+        "updated_at": account.updated_at(),
+    })
+}
+
+/// The account whose normalized username or email is `name`.
+async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Option<AccountModel<R>>, ApiError> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
+        .filter(
+            Condition::any()
+                .add(crud::column::<R::Account>("username")?.eq(name))
+                .add(crud::column::<R::Account>("email")?.eq(name)),
+        )
+        .one(ctx.runtime().db())
+        .await?)
+}
+
+/// Checks `password` against the account's hash, or against a dummy hash when there is no
+/// account, so both cost one bcrypt verification.
+async fn verify(rt: &crate::Runtime, account: Option<&impl Account>, password: String) -> Result<bool, ApiError> {
+    let stored = match account {
+        Some(account) => account.password_hash().to_owned(),
+        None => crate::browser::login::dummy_hash(rt.config().bcrypt_cost).await?,
+    };
+    Ok(password::verify(password, stored).await.unwrap_or(false))
+}
+
+/// Re-hashes a verified password whose hash used another bcrypt cost than the configured one.
+async fn rehash_if_needed<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    account: &AccountModel<R>,
+    password: String,
+) -> Result<(), ApiError> {
+    let rt = ctx.runtime();
+    let cost = rt.config().bcrypt_cost;
+    if password::cost_of(account.password_hash()) == Some(cost) {
+        return Ok(());
+    }
+    let hash = password::hash(password, cost).await.map_err(ApiError::internal)?;
+    let tx = rt.begin_write().await?;
+    crud::set::<R::Account>(&*tx, ctx.tenant()?, account.id(), vec![("password_hash", hash.into())]).await?;
+    tx.commit().await?;
+    rt.role_changed("account");
+    Ok(())
+}
+
+/// The tenant's first-party client, created on first use.
+async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.
+    let id = Uuid::new_v5(&tenant, b"keygate:first-party-client");
+    if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
+        return Ok(AuthenticatedClient { id, model });
+    }
+    let row = <<R::OauthClient as EntityTrait>::ActiveModel as NewOauthClient>::new_oauth_client(
+        tenant,
+        id,
+        "First-party sign-in".to_owned(),
+        String::new(),
+        StringList::default(),
+        StringList(vec!["refresh_token".into()]),
+        StringList(FIRST_PARTY_SCOPE.split(' ').map(str::to_owned).collect()),
+        "none".to_owned(),
+        "web".to_owned(),
+        None,
+        None,
+        StringList::default(),
+        None,
+        true,
+    );
+    let tx = rt.begin_write().await?;
+    let inserted = crud::insert_new::<R::OauthClient>(&*tx, row).await;
+    tx.commit().await?;
+    if let Err(error) = inserted
+        && error.status() != StatusCode::CONFLICT
+    {
+        return Err(error);
+    }
+    let model = crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await?;
+    Ok(AuthenticatedClient { id, model })
+}

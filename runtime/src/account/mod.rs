@@ -1,0 +1,11 @@
+//! The first-party account API (issue 4): what an application calls when Keygate is its own
+//! login backend. JSON under `{issuer}/auth/`: register, login, refresh, logout, me, password.
+//!
+//! Sign-in reuses the OAuth machinery: a login is a grant of the tenant's *first-party client*
+//! (created on first use), so its tokens are the same RS256/ES256/EdDSA JWTs as the OAuth side,
+//! verifiable with the tenant's JWKS, rotated and revoked the same way.
+
+pub mod api;
+pub mod normalize;
+pub mod principal;
+pub mod throttle;

@@ -1,0 +1,87 @@
+//! Who is calling the account API: a user, by an access token this tenant issued (from the
+//! sign-in API or an OAuth flow) or by one of their API keys (`Authorization: Bearer sk_…` or
+//! `X-API-Key: sk_…`).
+
+use actix_web::http::header;
+use chrono::Duration;
+use uuid::Uuid;
+
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::oauth::access_token::{self, GRANT_CLAIM};
+use crate::roles::{Account, ApiKey, Roles};
+use crate::secret;
+
+/// `WWW-Authenticate` challenge of the account API (RFC 6750 §3).
+pub const CHALLENGE: &str = "Bearer realm=\"keygate\"";
+
+/// How often an API key's `last_used_at` is written at most: uses in between are coalesced.
+const LAST_USED_GRANULARITY: Duration = Duration::seconds(60);
+
+/// An authenticated user.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user.
+    pub user_id: Uuid,
+    /// The grant of the access token used, if it was one (absent for API keys).
+    pub grant_id: Option<Uuid>,
+}
+
+/// The calling user; 401 with a challenge if the request carries no valid credential.
+pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiError> {
+    let unauthorized = |detail: &str| ApiError::unauthorized(detail, CHALLENGE);
+    let headers = ctx.request().headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    let (user_id, grant_id) = match (bearer, api_key) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("send one credential, not two")),
+        (Some(key), None) | (None, Some(key)) if key.starts_with("sk_") => (api_key_user::<R>(ctx, key).await?, None),
+        (None, Some(_)) => return Err(unauthorized("the API key is invalid")),
+        (Some(token), None) => {
+            let Some(claims) = access_token::verify::<R>(ctx, ctx.runtime().db(), token).await? else {
+                return Err(unauthorized("the access token is invalid, expired or revoked"));
+            };
+            // Only user tokens: a client's own token has no grant.
+            let grant = claims.get(GRANT_CLAIM).and_then(|g| g.as_str()).and_then(|g| g.parse().ok());
+            let user = claims["sub"].as_str().and_then(|s| s.parse().ok());
+            match (user, grant) {
+                (Some(user), Some(grant)) => (user, Some(grant)),
+                _ => return Err(unauthorized("this access token does not belong to a user")),
+            }
+        }
+        (None, None) => return Err(unauthorized("sign in first: send an access token or an API key")),
+    };
+    let rt = ctx.runtime();
+    let active = rt.accounts().find::<R::Account>(rt, ctx.tenant()?, user_id).await?.is_some_and(|a| a.is_active());
+    if !active {
+        return Err(unauthorized("the account is disabled"));
+    }
+    Ok(Principal { user_id, grant_id })
+}
+
+/// The user an API key belongs to, if the key exists in this tenant and is within its validity.
+async fn api_key_user<R: Roles>(ctx: &EndpointCtx<'_>, key: &str) -> Result<Uuid, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let invalid = || ApiError::unauthorized("the API key is invalid, expired or revoked", CHALLENGE);
+    // Found by its SHA-256 digest (a unique index): the lookup itself compares digests, and a
+    // 256-bit key cannot be guessed from timing.
+    let Some(found) = crud::find_where::<R::ApiKey>(rt.db(), tenant, "digest", secret::digest(key)).await? else {
+        return Err(invalid());
+    };
+    let now = crate::now();
+    if found.valid_from() > now || found.valid_to().is_some_and(|to| to <= now) {
+        return Err(invalid());
+    }
+    let stale = found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
+    if stale {
+        let _turn = rt.write_turn().await;
+        crud::set::<R::ApiKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
+    }
+    Ok(found.user_id())
+}

@@ -1,0 +1,120 @@
+//! Brute-force protection for password sign-in: failures slow down the next attempt, per account
+//! and client IP, per account from anywhere, and per IP across accounts. Every lockout is
+//! temporary (at most [`MAX_LOCK`]), so an attacker can delay a user's sign-in but never lock
+//! them out for good, and a success from the user's own IP clears that IP's record.
+//!
+//! Counters live in this process. Behind several replicas each keeps its own, which multiplies
+//! the attempts an attacker gets by the number of replicas; a shared store is the next step.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+/// Failures from one IP against one account before delays start.
+const PAIR_FREE: u32 = 5;
+/// Failures against one account, from any IPs, before delays start.
+const ACCOUNT_FREE: u32 = 20;
+/// Failures from one IP, against any accounts, before delays start.
+const IP_FREE: u32 = 50;
+/// The longest an attempt is ever delayed.
+pub const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+/// A record forgotten after this long without failures.
+const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    failures: u32,
+    locked_until: Option<Instant>,
+    last_failure: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Pair(Uuid, String, String),
+    Account(Uuid, String),
+    Ip(String),
+}
+
+/// Sign-in failure records.
+#[derive(Debug, Default)]
+pub struct Throttle(Mutex<HashMap<Key, Record>>);
+
+impl Throttle {
+    /// `Err(seconds)` if an attempt for `account` (normalized login name) from `ip` must wait.
+    pub fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), u64> {
+        let Ok(map) = self.0.lock() else { return Ok(()) };
+        let now = Instant::now();
+        let wait = keys(tenant, account, ip)
+            .iter()
+            .filter_map(|key| map.get(key)?.locked_until)
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+            .max();
+        match wait {
+            Some(wait) => Err(wait.as_secs().max(1)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed attempt: each counter past its free allowance doubles the delay.
+    pub fn failed(&self, tenant: Uuid, account: &str, ip: &str) {
+        let Ok(mut map) = self.0.lock() else { return };
+        let now = Instant::now();
+        map.retain(|_, record| now - record.last_failure < FORGET_AFTER);
+        for (key, free) in keys(tenant, account, ip).into_iter().zip([PAIR_FREE, ACCOUNT_FREE, IP_FREE]) {
+            let record = map.entry(key).or_insert(Record { failures: 0, locked_until: None, last_failure: now });
+            record.failures += 1;
+            record.last_failure = now;
+            if record.failures >= free {
+                let exponent = (record.failures - free).min(10);
+                let delay = Duration::from_secs(1u64 << exponent).min(MAX_LOCK);
+                record.locked_until = Some(now + delay);
+            }
+        }
+    }
+
+    /// Records a success: the account's and this IP's records for it are cleared.
+    pub fn succeeded(&self, tenant: Uuid, account: &str, ip: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            let [pair, account, _] = keys(tenant, account, ip);
+            map.remove(&pair);
+            map.remove(&account);
+        }
+    }
+}
+
+fn keys(tenant: Uuid, account: &str, ip: &str) -> [Key; 3] {
+    [
+        Key::Pair(tenant, account.to_owned(), ip.to_owned()),
+        Key::Account(tenant, account.to_owned()),
+        Key::Ip(ip.to_owned()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_after_the_free_attempts_and_are_capped() {
+        let throttle = Throttle::default();
+        let tenant = Uuid::new_v4();
+        for _ in 0..PAIR_FREE - 1 {
+            throttle.failed(tenant, "ann", "10.0.0.1");
+            assert!(throttle.check(tenant, "ann", "10.0.0.1").is_ok());
+        }
+        throttle.failed(tenant, "ann", "10.0.0.1");
+        assert_eq!(throttle.check(tenant, "ann", "10.0.0.1"), Err(1));
+        // Another IP is not delayed for this account until the account-wide allowance is used.
+        assert!(throttle.check(tenant, "ann", "10.0.0.2").is_ok());
+        for _ in 0..40 {
+            throttle.failed(tenant, "ann", "10.0.0.1");
+        }
+        let wait = throttle.check(tenant, "ann", "10.0.0.1").unwrap_err();
+        assert!(wait <= MAX_LOCK.as_secs(), "never longer than the cap: {wait}");
+        throttle.succeeded(tenant, "ann", "10.0.0.3");
+        assert!(throttle.check(tenant, "ann", "10.0.0.3").is_ok());
+    }
+}

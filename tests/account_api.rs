@@ -1,0 +1,264 @@
+//! The first-party account API (`/{tenant}/auth/...`) over HTTP: registration, sign-in with
+//! brute-force protection, refresh rotation, profile, API keys, password change, sign-out.
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use keygate_runtime::jose::{Jwks, decode_header, verify_jwt};
+use serde_json::{Value, json};
+use support::{Auth, Client, Reply, each_backend};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn call(client: &Client<'_>, method: Method, path: &str, body: Option<Value>, auth: Auth<'_>) -> Reply {
+    client.json(method, path, body.as_ref(), auth).await
+}
+
+async fn login_from(client: &Client<'_>, ip: &str, username: &str, password: &str) -> Reply {
+    let request = TestRequest::default()
+        .method(Method::POST)
+        .uri("/acme/auth/login")
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+        .insert_header(("content-type", "application/json"))
+        .set_payload(json!({ "username": username, "password": password }).to_string());
+    client.send(request).await
+}
+
+async fn login(client: &Client<'_>, username: &str, password: &str) -> Reply {
+    login_from(client, "192.0.2.1", username, password).await
+}
+
+async fn register(client: &Client<'_>, username: &str, email: &str) -> Reply {
+    let body = json!({ "username": username, "email": email, "password": PASSWORD, "name": "Ann" });
+    call(client, Method::POST, "/acme/auth/register", Some(body), Auth::None).await
+}
+
+#[actix_web::test]
+async fn an_application_registers_signs_in_refreshes_and_signs_out() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let created = register(client, "Ann", "Ann@Example.com").await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+        assert_eq!(created.json["username"], "ann", "stored in one spelling");
+        assert_eq!(created.json["email"], "ann@example.com");
+
+        // Taken names, in any case or Unicode form, and weak or over-long passwords.
+        for (username, email, field) in [
+            ("ANN", "other@example.com", "username"),
+            ("ａｎｎ", "x@example.com", "username"),
+            ("bob", "ANN@example.com", "email"),
+        ] {
+            let reply = register(client, username, email).await;
+            assert_eq!(reply.status, StatusCode::CONFLICT, "{username}: {}", reply.json);
+            assert!(reply.json["detail"].as_str().unwrap().contains(field), "{}", reply.json);
+        }
+        for password in ["short", &"é".repeat(40)] {
+            let body = json!({ "username": "carl", "email": "carl@example.com", "password": password });
+            let reply = call(client, Method::POST, "/acme/auth/register", Some(body), Auth::None).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.json);
+            assert_eq!(reply.error_fields(), ["password"]);
+        }
+        let reply = call(
+            client,
+            Method::POST,
+            "/acme/auth/register",
+            Some(json!({ "username": "x", "email": "nope", "password": PASSWORD })),
+            Auth::None,
+        )
+        .await;
+        assert_eq!(reply.error_fields(), ["email"]);
+
+        // Wrong password and unknown user: the same 401.
+        let wrong = login(client, "ann", "wrong password").await;
+        let unknown = login(client, "nobody", PASSWORD).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.json["detail"], unknown.json["detail"]);
+
+        // Sign in by email, in another case: tokens like the OAuth side's.
+        let signed_in = login(client, "ANN@example.com", PASSWORD).await;
+        assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+        assert_eq!(signed_in.headers.get("cache-control").unwrap(), "no-store");
+        let access = signed_in.str("access_token");
+        let refresh = signed_in.str("refresh_token");
+        assert_eq!(decode_header(&access).unwrap().typ.as_deref(), Some("at+jwt"));
+        let jwks: Jwks = serde_json::from_value(
+            call(client, Method::GET, "/acme/.well-known/jwks.json", None, Auth::None).await.json,
+        )
+        .unwrap();
+        let claims = verify_jwt(&access, &jwks.keys).expect("verifiable with the tenant's JWKS");
+        assert_eq!(claims["sub"], created.json["id"]);
+        assert_eq!(claims["roles"], json!([]));
+
+        // The profile, read and updated.
+        let me = call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&access)).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+        assert_eq!(me.json["username"], "ann");
+        let updated =
+            call(client, Method::PATCH, "/acme/auth/me", Some(json!({ "name": "Ann Smith" })), Auth::Bearer(&access))
+                .await;
+        assert_eq!(updated.json["name"], "Ann Smith", "{}", updated.json);
+        let anonymous = call(client, Method::GET, "/acme/auth/me", None, Auth::None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        assert!(anonymous.headers.get("www-authenticate").unwrap().to_str().unwrap().starts_with("Bearer"));
+
+        // Refresh rotates; the old token then fails and takes the new one with it.
+        let refreshed =
+            call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": refresh })), Auth::None)
+                .await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.json);
+        let rotated = refreshed.str("refresh_token");
+        let reuse =
+            call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": refresh })), Auth::None)
+                .await;
+        assert_eq!((reuse.status, reuse.json["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+        let family =
+            call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": rotated })), Auth::None)
+                .await;
+        assert_eq!(family.json["error"], "invalid_grant");
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&access)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Sign out with the refresh token: the sign-in ends everywhere.
+        let session = login(client, "ann", PASSWORD).await;
+        let (access, refresh) = (session.str("access_token"), session.str("refresh_token"));
+        let out =
+            call(client, Method::POST, "/acme/auth/logout", Some(json!({ "refresh_token": refresh })), Auth::None)
+                .await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&access)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let after =
+            call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": refresh })), Auth::None)
+                .await;
+        assert_eq!(after.json["error"], "invalid_grant");
+        // Or with the access token.
+        let session = login(client, "ann", PASSWORD).await;
+        let access = session.str("access_token");
+        assert_eq!(
+            call(client, Method::POST, "/acme/auth/logout", None, Auth::Bearer(&access)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&access)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Another tenant knows nothing of this account or its tokens.
+        client.tenant("globex").await;
+        let session = login(client, "ann", PASSWORD).await;
+        let reply =
+            call(client, Method::GET, "/globex/auth/me", None, Auth::Bearer(&session.str("access_token"))).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn api_keys_authenticate_as_their_user_until_they_expire_or_are_revoked() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let user = register(client, "ann", "ann@example.com").await.str("id");
+        let key = client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": user, "label": "ci" })).await;
+        assert_eq!(key.status, StatusCode::CREATED, "{}", key.json);
+        let (raw, key_id) = (key.str("key"), key.str("id"));
+        assert!(raw.starts_with("sk_") && raw.len() >= 46, "256 bits of entropy after the prefix");
+
+        let me = call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&raw)).await;
+        assert_eq!(me.json["id"], json!(user), "{}", me.json);
+        let header = TestRequest::get().uri("/acme/auth/me").insert_header(("x-api-key", raw.as_str()));
+        assert_eq!(client.send(header).await.status, StatusCode::OK);
+        let listed = client.get(&format!("/admin/tenants/acme/api_keys/{key_id}")).await;
+        assert!(listed.json["last_used_at"].is_string(), "use is recorded: {}", listed.json);
+
+        // Expired, then revoked (deleted): refused on the next request.
+        let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+        let reply = client.patch(&format!("/admin/tenants/acme/api_keys/{key_id}"), &json!({ "valid_to": past })).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&raw)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let second = client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": user, "label": "two" })).await;
+        let raw = second.str("key");
+        assert_eq!(call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&raw)).await.status, StatusCode::OK);
+        client.delete(&format!("/admin/tenants/acme/api_keys/{}", second.str("id"))).await;
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&raw)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let made_up = call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer("sk_madeup")).await;
+        assert_eq!(made_up.status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_password_change_ends_the_other_sign_ins() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        let here = login(client, "ann", PASSWORD).await;
+        let elsewhere = login(client, "ann", PASSWORD).await;
+        let access = here.str("access_token");
+        let change = |current: &'static str, new: &'static str| {
+            let access = access.clone();
+            async move {
+                call(
+                    client,
+                    Method::POST,
+                    "/acme/auth/password",
+                    Some(json!({ "current_password": current, "new_password": new })),
+                    Auth::Bearer(&access),
+                )
+                .await
+            }
+        };
+        let wrong = change("not it", "a brand new secret").await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.error_fields(), ["current_password"]);
+        assert_eq!(change(PASSWORD, "short").await.error_fields(), ["new_password"]);
+        assert_eq!(change(PASSWORD, "a brand new secret").await.status, StatusCode::NO_CONTENT);
+
+        assert_eq!(
+            call(client, Method::GET, "/acme/auth/me", None, Auth::Bearer(&access)).await.status,
+            StatusCode::OK,
+            "this sign-in stays"
+        );
+        let other = call(
+            client,
+            Method::POST,
+            "/acme/auth/refresh",
+            Some(json!({ "refresh_token": elsewhere.str("refresh_token") })),
+            Auth::None,
+        )
+        .await;
+        assert_eq!(other.json["error"], "invalid_grant", "the other sign-in ended");
+        assert_eq!(login(client, "ann", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(login(client, "ann", "a brand new secret").await.status, StatusCode::OK);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn repeated_failures_slow_down_sign_in_from_that_ip_only() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        for _ in 0..5 {
+            assert_eq!(login_from(client, "198.51.100.7", "ann", "guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let locked = login_from(client, "198.51.100.7", "ann", PASSWORD).await;
+        assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.json);
+        let retry: u64 = locked.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry), "a bounded wait: {retry}");
+        // The user, from their own address, is not locked out by the attacker.
+        assert_eq!(login_from(client, "203.0.113.9", "ann", PASSWORD).await.status, StatusCode::OK);
+    })
+    .await;
+}
