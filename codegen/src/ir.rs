@@ -10,6 +10,9 @@ use crate::hooks::{ParamKind, Phase};
 /// The whole API.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ir {
+    /// Whether ops identify callers beyond the admin credential (`auth:` rules); the generated
+    /// handlers then resolve every caller through the runtime's roles, superadmins included.
+    pub rules: bool,
     /// OpenAPI title.
     pub title: String,
     /// Path prefix of every route, without a trailing slash (may be empty).
@@ -95,6 +98,8 @@ pub struct Tenancy {
 pub struct Entity {
     /// snake_case name, e.g. `api_key`.
     pub name: String,
+    /// The field naming a row's owning user, for `auth: owner`.
+    pub owner: Option<String>,
     /// PascalCase name, e.g. `ApiKey`.
     pub pascal: String,
     /// Table name.
@@ -435,6 +440,17 @@ pub enum Encoding {
     Form,
 }
 
+/// An access rule beyond the admin credential (which passes every rule).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// Any signed-in user of the tenant.
+    pub user: bool,
+    /// Users, for rows they own.
+    pub owner: bool,
+    /// Users with any of these roles.
+    pub roles: Vec<String>,
+}
+
 /// Who may call an op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -445,6 +461,8 @@ pub enum Auth {
     Public,
     /// An OAuth client, authenticated by the endpoint's handler (RFC 6749 §2.3).
     Client,
+    /// The admin credential, and the users the op's [`Rule`] admits.
+    Rule,
 }
 
 /// What a success returns.
@@ -511,6 +529,8 @@ pub struct Op {
     pub encoding: Encoding,
     /// Who may call it.
     pub auth: Auth,
+    /// The rule beyond the admin credential, when `auth` is [`Auth::Rule`].
+    pub rule: Rule,
     /// Fields the body accepts (create/update), stored and virtual.
     pub input: Vec<String>,
     /// What a success returns.

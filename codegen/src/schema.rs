@@ -33,6 +33,46 @@ pub struct SchemaFile {
     /// Which entity plays each runtime role (`oauth_client: client`).
     #[serde(default)]
     pub roles: IndexMap<Name, Name>,
+    /// User roles that `auth:` rules may name, and the rule of ops that name none.
+    pub access: Option<AccessDef>,
+}
+
+/// `access:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessDef {
+    /// Role names `auth:` rules may use (tenants may define more, for their own use).
+    #[serde(default)]
+    pub roles: Vec<Name>,
+    /// The rule of ops without `auth:`; `admin` when absent.
+    pub default: Option<Spanned<AuthSpec>>,
+}
+
+/// An `auth:` rule: one word or a list of them, any of which lets the caller in.
+#[derive(Debug, Clone)]
+pub struct AuthSpec(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for AuthSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+        impl<'de> Visitor<'de> for SpecVisitor {
+            type Value = AuthSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a caller class (`admin`, `public`, `user`, `owner`, a role) or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AuthSpec, E> {
+                Ok(AuthSpec(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AuthSpec, A::Error> {
+                let mut words = Vec::new();
+                while let Some(word) = seq.next_element::<String>()? {
+                    words.push(word);
+                }
+                Ok(AuthSpec(words))
+            }
+        }
+        deserializer.deserialize_any(SpecVisitor)
+    }
 }
 
 /// One entry under `endpoints:`.
@@ -88,6 +128,11 @@ pub struct EntityDef {
     /// Whether rows belong to a tenant (adds a `tenant_id` column and scopes every route).
     #[serde(default)]
     pub tenant_scoped: Option<Spanned<bool>>,
+    /// The field holding the id of the user who owns a row (`id` for the user entity itself),
+    /// for `auth: owner`.
+    pub owner: Option<Name>,
+    /// The rule of this entity's ops that name none (before `access.default`).
+    pub auth: Option<Spanned<AuthSpec>>,
     /// Stored columns.
     #[serde(default)]
     pub fields: IndexMap<Name, FieldDef>,
@@ -208,8 +253,9 @@ pub struct OpDef {
     pub http: Option<Name>,
     /// `json` or `form`.
     pub encoding: Option<Name>,
-    /// Who may call it: `admin` or `public`.
-    pub auth: Option<Name>,
+    /// Who may call it: `admin` (default), `public`, `user`, `owner`, a role from `access.roles`,
+    /// or a list of these.
+    pub auth: Option<Spanned<AuthSpec>>,
     /// Which fields the body accepts (create/update).
     pub input: Option<Vec<Name>>,
     /// `record` (default) or `empty`.

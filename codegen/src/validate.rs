@@ -18,7 +18,15 @@ const DEFAULT_MAX_PAGE_SIZE: u32 = 200;
 
 /// Checks `file` against the hooks in `catalog` and resolves it.
 pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnostics> {
-    let mut cx = Cx { diags: Diagnostics::default(), catalog };
+    let mut cx = Cx {
+        diags: Diagnostics::default(),
+        catalog,
+        access_roles: file.access.iter().flat_map(|a| a.roles.iter().map(|r| r.to_string())).collect(),
+        access_default: file.access.as_ref().and_then(|a| a.default.clone()),
+        entity_auth: None,
+        rules_used: false,
+        first_rule: None,
+    };
     let ir = cx.schema(file);
     if cx.diags.is_empty() { Ok(ir) } else { Err(cx.diags.sorted()) }
 }
@@ -26,6 +34,16 @@ pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnost
 struct Cx<'a> {
     diags: Diagnostics,
     catalog: &'a HookCatalog,
+    /// `access.roles`.
+    access_roles: Vec<String>,
+    /// `access.default`.
+    access_default: Option<Spanned<schema::AuthSpec>>,
+    /// The `auth:` of the entity whose ops are being read.
+    entity_auth: Option<Spanned<schema::AuthSpec>>,
+    /// Whether any op has a rule beyond `admin`/`public` (they need the principal roles).
+    rules_used: bool,
+    /// Where the first such rule is written.
+    first_rule: Option<Pos>,
 }
 
 /// The closest candidate to `name`, for "did you mean" hints.
@@ -105,7 +123,7 @@ impl Cx<'_> {
             file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
         let roles = self.roles(file, &entities, tenancy.as_ref());
         self.check_roles_complete(file, &endpoints, &roles);
-        let ir = Ir { title, prefix, tenancy, entities, endpoints, roles };
+        let ir = Ir { rules: self.rules_used, title, prefix, tenancy, entities, endpoints, roles };
         self.check_routes(&ir, file);
         ir
     }
@@ -345,8 +363,31 @@ impl Cx<'_> {
             })
             .collect();
 
+        let owner = def.owner.as_ref().and_then(|owner| {
+            let field = fields.iter().find(|f| f.name == owner.as_str());
+            match field {
+                Some(field) if field.ty == FieldType::Uuid && !field.nullable => Some(field.name.clone()),
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            "bad-owner",
+                            Pos::of(owner),
+                            format!(
+                                "`owner: {}` must name a non-null uuid field of `{}`",
+                                owner.as_str(),
+                                name.as_str()
+                            ),
+                        )
+                        .label("not a uuid field here")
+                        .help("name the field holding the owning user's id, e.g. `owner: user_id`"),
+                    );
+                    None
+                }
+            }
+        });
         let mut entity = Entity {
             name: name.to_string(),
+            owner,
             pascal: name.to_upper_camel_case(),
             table,
             doc: def.doc.clone().unwrap_or_default(),
@@ -362,7 +403,9 @@ impl Cx<'_> {
             (true, Some(tenancy)) => tenancy.scope_path.clone(),
             _ => prefix.to_owned(),
         };
+        self.entity_auth = def.auth.clone();
         entity.ops = self.ops(&entity, pos, def, &scope);
+        self.entity_auth = None;
         entity
     }
 
@@ -971,12 +1014,7 @@ impl Cx<'_> {
             "encoding",
             &[("json", Encoding::Json), ("form", Encoding::Form)],
         );
-        let auth = self.keyword(
-            def.auth.as_ref(),
-            "bad-auth",
-            "caller class",
-            &[("admin", Auth::Admin), ("public", Auth::Public)],
-        );
+        let (auth, rule) = self.rule(def.auth.as_ref(), entity);
         let response = self.keyword(
             def.response.as_ref(),
             "bad-response",
@@ -1028,6 +1066,7 @@ impl Cx<'_> {
             path: format!("{scope}{path}"),
             encoding,
             auth,
+            rule,
             input,
             response,
             status,
@@ -1711,8 +1750,84 @@ impl Cx<'_> {
     }
 
     /// A handler generic over `Roles` needs every role bound.
+    /// An op's `auth:` (or `access.default`): `admin`, `public`, or a rule of `user`, `owner`
+    /// and role names, any of which admits a caller.
+    fn rule(&mut self, spec: Option<&Spanned<schema::AuthSpec>>, entity: &Entity) -> (Auth, Rule) {
+        let inherited = self.entity_auth.as_ref().or(self.access_default.as_ref());
+        let Some(spec) = spec.or(inherited).cloned() else { return (Auth::Admin, Rule::default()) };
+        let pos = Pos::of(&spec);
+        let words = &spec.0;
+        if words.len() == 1 && words[0] == "admin" {
+            return (Auth::Admin, Rule::default());
+        }
+        if words.len() == 1 && words[0] == "public" {
+            return (Auth::Public, Rule::default());
+        }
+        let mut rule = Rule::default();
+        for word in words {
+            match word.as_str() {
+                "admin" => {}
+                "public" => self.error(
+                    Diagnostic::error("bad-auth", pos, "`public` cannot be combined with other callers")
+                        .label("public already admits everyone")
+                        .help("write `auth: public` alone"),
+                ),
+                "user" => rule.user = true,
+                "owner" if entity.owner.is_none() => self.error(
+                    Diagnostic::error("bad-auth", pos, format!("`owner` needs `owner:` on entity `{}`", entity.name))
+                        .label("no owner field")
+                        .help(format!("add `owner: FIELD` to `{}` (the field holding the user's id)", entity.name)),
+                ),
+                "owner" => rule.owner = true,
+                role if self.access_roles.iter().any(|r| r == role) => rule.roles.push(role.to_owned()),
+                other => {
+                    let known = ["admin", "public", "user", "owner"]
+                        .into_iter()
+                        .chain(self.access_roles.iter().map(String::as_str))
+                        .collect::<Vec<_>>();
+                    self.error(
+                        Diagnostic::error("bad-auth", pos, format!("unknown caller class or role `{other}`"))
+                            .label(format!("expected {}", backticked(known.iter().copied())))
+                            .help(match suggest(other, known.iter().copied()) {
+                                Some(s) => {
+                                    format!("did you mean `{s}`? roles are declared under `access: {{ roles: [...] }}`")
+                                }
+                                None => "declare roles under `access: { roles: [...] }`".to_owned(),
+                            }),
+                    );
+                }
+            }
+        }
+        self.rules_used = true;
+        self.first_rule.get_or_insert(pos);
+        (Auth::Rule, rule)
+    }
+
     fn check_roles_complete(&mut self, file: &SchemaFile, endpoints: &[Endpoint], bindings: &[RoleBinding]) {
-        let Some(endpoint) = endpoints.iter().find(|e| e.needs_roles || e.cors == Cors::Registered) else { return };
+        let needs_roles = endpoints.iter().find(|e| e.needs_roles || e.cors == Cors::Registered);
+        let Some(endpoint) = needs_roles else {
+            if self.rules_used && bindings.len() == file.roles.len() {
+                // Rules identify callers through the account, API key and tenant roles.
+                let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
+                let missing: Vec<&str> =
+                    ["account", "api_key", "tenant_settings"].into_iter().filter(|r| !bound.contains(r)).collect();
+                if let Some(first) = missing.first() {
+                    self.error(
+                        Diagnostic::error(
+                            "missing-role",
+                            self.first_rule.unwrap_or_default(),
+                            format!(
+                                "`auth:` rules for users need the roles {} bound",
+                                backticked(missing.iter().copied())
+                            ),
+                        )
+                        .label("callers are identified through them")
+                        .help(format!("add `roles: {{ {first}: ENTITY }}`")),
+                    );
+                }
+            }
+            return;
+        };
         let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
         let missing: Vec<&str> =
             self.catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !bound.contains(r)).collect();

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod account;
 pub mod auth;
 pub mod browser;

@@ -139,6 +139,16 @@ pub async fn resolve<E: Resource>(
     key_column: E::Column,
 ) -> Result<Uuid, ApiError> {
     let key = crate::http::path_param(req, "tenant")?;
+    id_of::<E>(rt, db, key_column, key).await
+}
+
+/// The id of the tenant whose URL name is `key`; an unknown tenant is a 404.
+pub async fn id_of<E: Resource>(
+    rt: &Runtime,
+    db: &impl ConnectionTrait,
+    key_column: E::Column,
+    key: &str,
+) -> Result<Uuid, ApiError> {
     if let Some(id) = rt.tenants().get(key) {
         return Ok(id);
     }

@@ -252,8 +252,9 @@ fn operation(entity: &Entity, op: &Op, ir: &Ir) -> Value {
     };
     responses.insert(op.status.to_string(), success);
     let mut errors = vec![("400", "Malformed request.")];
-    if op.auth == Auth::Admin {
+    if matches!(op.auth, Auth::Admin | Auth::Rule) {
         errors.push(("401", "Missing or wrong credential."));
+        errors.push(("403", "The credential does not allow this op (role, owner or tenant)."));
     }
     if op.action.is_item() || entity.tenant_scoped {
         errors.push(("404", "No such row or tenant."));
@@ -276,7 +277,7 @@ fn operation(entity: &Entity, op: &Op, ir: &Ir) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
-    if op.auth == Auth::Admin {
+    if matches!(op.auth, Auth::Admin | Auth::Rule) {
         operation["security"] = json!([{ "admin": [] }]);
     }
     if op.action.has_body() {

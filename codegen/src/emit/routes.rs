@@ -145,9 +145,22 @@ fn emit_list_spec(entity: &Entity, op: &Op) -> Option<TokenStream> {
 
 fn handler_doc(entity: &Entity, op: &Op) -> String {
     let auth = match op.auth {
-        Auth::Admin => "the admin credential (`Authorization: Bearer ...`)",
-        Auth::Public => "anyone",
-        Auth::Client => "an OAuth client, authenticated by the handler",
+        Auth::Admin => "the admin credential (`Authorization: Bearer ...`) or a superadmin".to_owned(),
+        Auth::Public => "anyone".to_owned(),
+        Auth::Client => "an OAuth client, authenticated by the handler".to_owned(),
+        Auth::Rule => {
+            let mut who = vec!["the admin credential or a superadmin".to_owned()];
+            if op.rule.user {
+                who.push("any user of the tenant".to_owned());
+            }
+            if !op.rule.roles.is_empty() {
+                who.push(format!("users with a role of {}", op.rule.roles.join(", ")));
+            }
+            if op.rule.owner {
+                who.push(format!("the owner of the row (`{}`)", entity.owner.as_deref().unwrap_or("?")));
+            }
+            who.join("; ")
+        }
     };
     format!(
         "`{} {}`: `{}.{}` ({} action, schema line {}).\n\n**Permissions**: {auth}.",
@@ -165,10 +178,46 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     let doc = doc_lines(&handler_doc(entity, op));
     let module = ident(&entity.name);
     let entity_path = quote!(crate::entities::#module::Entity);
+    // With `auth:` rules in the schema every non-public op identifies its caller through the
+    // runtime (so superadmins pass admin-only ops too); without, the admin extractor suffices.
+    let identifies = ir.rules && matches!(op.auth, Auth::Admin | Auth::Rule);
     let caller = match op.auth {
-        Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
-        Auth::Public | Auth::Client => quote!(),
+        Auth::Admin if !identifies => quote!(_caller: ::keygate_runtime::auth::Admin,),
+        _ => quote!(),
     };
+    let tenant_arg = if entity.tenant_scoped {
+        quote!(::std::option::Option::Some(tenant))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let authorize = identifies.then(|| {
+        let (user, owner, roles) = (op.rule.user, op.rule.owner, &op.rule.roles);
+        // Only owner rules narrow what the op may touch; otherwise the permit is all or nothing.
+        let bind = owner.then(|| quote!(let permit =));
+        quote! {
+            #bind ::keygate_runtime::access::identify::<crate::entities::Roles>(&rt, &req)
+                .await?
+                .permit(
+                    &::keygate_runtime::access::Rule { public: false, user: #user, owner: #owner, roles: &[#(#roles),*] },
+                    #tenant_arg,
+                )?;
+        }
+    });
+    let owner_field = op.rule.owner.then(|| ident(entity.owner.as_deref().expect("validated owner")));
+    let entity_name = &entity.name;
+    let check_owner = |model: TokenStream| {
+        owner_field.as_ref().map(|field| quote!(permit.check_owner(#model.#field, #entity_name)?;))
+    };
+    let check_found = check_owner(quote!(model));
+    let check_new = owner_field.as_ref().map(|field| quote!(permit.check_new_owner(row.#field.clone().take())?;));
+    let filter_owned = owner_field.as_ref().map(|field| {
+        let name = field.to_string();
+        quote! {
+            if let ::std::option::Option::Some(owner) = permit.owner() {
+                query.filters.push((#name, owner.into()));
+            }
+        }
+    });
     let body_param = op.action.has_body().then(|| {
         let input = ident(&input_type_name(entity, op));
         match op.encoding {
@@ -177,13 +226,17 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         }
     });
     let writes = !matches!(op.action, Action::Read | Action::List);
-    let db = if writes { quote!(&*tx) } else { quote!(rt.db()) };
     let tenant_value = if entity.tenant_scoped {
         quote!(::std::option::Option::Some(tenant))
     } else {
         quote!(::std::option::Option::None)
     };
-    let resolve_tenant = entity.tenant_scoped.then(|| quote!(let tenant = tenant_scope(&rt, #db, &req).await?;));
+    // The tenant and the caller are settled before any transaction opens: identifying a caller
+    // may record an API key's use, a write that must not wait on this request's own write turn.
+    let early = {
+        let resolve = entity.tenant_scoped.then(|| quote!(let tenant = tenant_scope(&rt, rt.db(), &req).await?;));
+        quote!(#resolve #authorize)
+    };
     let id = op.action.is_item().then(|| {
         let pk_type = match entity.pk().ty {
             FieldType::String => quote!(::std::string::String),
@@ -215,7 +268,10 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         .collect();
     let view_mut = (!outputs.is_empty()).then(|| quote!(mut));
     let column_hooks = op.pre.iter().flat_map(|c| &c.bindings).any(|b| b.kind == ParamKind::Column);
-    let uses_req = entity.tenant_scoped || op.action.is_item() || matches!(op.action, Action::List | Action::Read);
+    let uses_req = entity.tenant_scoped
+        || op.action.is_item()
+        || matches!(op.action, Action::List | Action::Read)
+        || (ir.rules && matches!(op.auth, Auth::Admin | Auth::Rule));
     let req_param = if uses_req { quote!(req) } else { quote!(_req) };
     let declare_outputs = (writes && !outputs.is_empty()).then(|| {
         let locals = outputs.iter().map(|v| {
@@ -282,10 +338,10 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             quote! {
                 #read_body
                 #begin
-                #resolve_tenant
                 #(#refs)*
                 #now
                 let #row_mut row = #row;
+                #check_new
                 #declare_outputs
                 #pre_ctx
                 #(#pre_calls)*
@@ -307,12 +363,12 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             quote! {
                 #read_body
                 #begin
-                #resolve_tenant
                 #id
                 #(#refs)*
                 #now
-                let #row_mut row: crate::entities::#module::ActiveModel =
-                    ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant_value, id).await?.into();
+                let model = ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant_value, id).await?;
+                #check_found
+                let #row_mut row: crate::entities::#module::ActiveModel = model.into();
                 #(#assignments)*
                 #declare_outputs
                 #pre_ctx
@@ -329,9 +385,9 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         }
         Action::Delete => quote! {
             #begin
-            #resolve_tenant
             #id
             let model = ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant_value, id).await?;
+            #check_found
             #pre_ctx
             #(#pre_calls)*
             ::keygate_runtime::crud::delete::<#entity_path>(&*tx, model).await?;
@@ -368,10 +424,10 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             let mutability = (!entity.relations.is_empty()).then(|| quote!(mut));
             let include_binding = if entity.relations.is_empty() { ident("_include") } else { ident("include") };
             quote! {
-                #resolve_tenant
                 #id
                 let #include_binding = ::keygate_runtime::http::Include::parse(req.query_string(), &[#(#names),*])?;
                 let model = ::keygate_runtime::crud::find::<#entity_path>(rt.db(), #tenant_value, id).await?;
+                #check_found
                 let #mutability view = crate::dto::#view_type::from(model);
                 #(#includes)*
                 #respond
@@ -379,9 +435,10 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         }
         Action::List => {
             let spec = list_spec_name(entity, op);
+            let list_mut = filter_owned.is_some().then(|| quote!(mut));
             quote! {
-                #resolve_tenant
-                let query = ::keygate_runtime::list::ListQuery::parse(req.query_string(), &#spec)?;
+                let #list_mut query = ::keygate_runtime::list::ListQuery::parse(req.query_string(), &#spec)?;
+                #filter_owned
                 let page = ::keygate_runtime::crud::list::<#entity_path>(rt.db(), #tenant_value, &query).await?;
                 let view = page.map(crate::dto::#view_type::from);
                 #respond
@@ -396,6 +453,7 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             #req_param: ::actix_web::HttpRequest,
             #body_param
         ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
+            #early
             #body
         }
     }
@@ -537,7 +595,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     let name = ident(&endpoint.route_fn);
     let auth = match endpoint.auth {
         Auth::Admin => "the admin credential",
-        Auth::Public => "anyone",
+        Auth::Public | Auth::Rule => "anyone",
         Auth::Client => "an OAuth client, authenticated by the handler",
     };
     let doc = doc_lines(&format!(
@@ -546,7 +604,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     ));
     let caller = match endpoint.auth {
         Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
-        Auth::Public | Auth::Client => quote!(),
+        Auth::Public | Auth::Client | Auth::Rule => quote!(),
     };
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));

@@ -78,10 +78,21 @@ async fn api_key_user<R: Roles>(ctx: &EndpointCtx<'_>, key: &str) -> Result<Uuid
     if found.valid_from() > now || found.valid_to().is_some_and(|to| to <= now) {
         return Err(invalid());
     }
-    let stale = found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
-    if stale {
-        let _turn = rt.write_turn().await;
-        crud::set::<R::ApiKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
-    }
+    touch::<R>(rt, tenant, &found).await?;
     Ok(found.user_id())
+}
+
+/// Records a use of an API key, at most once a minute: uses in between are coalesced, so a
+/// busy key does not turn every request into a write.
+pub async fn touch<R: Roles>(
+    rt: &crate::Runtime,
+    tenant: Uuid,
+    key: &<R::ApiKey as sea_orm::EntityTrait>::Model,
+) -> Result<(), ApiError> {
+    let now = crate::now();
+    if key.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
+        let _turn = rt.write_turn().await;
+        crud::set::<R::ApiKey>(rt.db(), tenant, key.id(), vec![("last_used_at", Some(now).into())]).await?;
+    }
+    Ok(())
 }

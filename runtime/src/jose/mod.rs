@@ -11,6 +11,6 @@ mod key;
 mod seal;
 
 pub use jwk::{Jwk, Jwks};
-pub use jwt::{JwtError, decode_header, sign_jwt, verify_client_jwt, verify_jwt};
+pub use jwt::{JwtError, decode_header, sign_jwt, unverified_claims, verify_client_jwt, verify_jwt};
 pub use key::{Algorithm, KeyError, SigningKey};
 pub use seal::{MasterKey, SealError};

@@ -20,15 +20,24 @@ pub async fn verify<R: Roles>(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<Value>, ApiError> {
-    let rt = ctx.runtime();
-    let tenant = ctx.tenant()?;
+    verify_for::<R>(ctx.runtime(), db, ctx.tenant()?, ctx.tenant_key()?, token).await
+}
+
+/// [`verify`] for the tenant `tenant` whose URL name is `tenant_key`.
+pub async fn verify_for<R: Roles>(
+    rt: &crate::Runtime,
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    tenant_key: &str,
+    token: &str,
+) -> Result<Option<Value>, ApiError> {
     let is_access_token = decode_header(token).is_ok_and(|header| header.typ.as_deref() == Some("at+jwt"));
     if !is_access_token {
         return Ok(None);
     }
     let keys = rt.keys().jwks(db, tenant).await?;
     let Ok(claims) = verify_jwt(token, &keys.keys) else { return Ok(None) };
-    let expected_issuer = issuer(&rt.config().public_url, ctx.tenant_key()?);
+    let expected_issuer = issuer(&rt.config().public_url, tenant_key);
     let now = crate::now().timestamp();
     if claims["iss"] != json!(expected_issuer) || claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
         return Ok(None);

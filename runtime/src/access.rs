@@ -1,0 +1,213 @@
+//! Who may call an op: the caller is identified once per request, then checked against the
+//! op's rule from `schema.yaml` (`auth:`), which the generated handler carries as a [`Rule`].
+//!
+//! Callers: the bootstrap admin credential (`kga_…`); a user, by an access token of their
+//! tenant or one of their API keys (`sk_…`, as `Authorization: Bearer` or `X-API-Key`), with
+//! the roles on their account (the token's `roles` claim); and *superadmins* — users of the
+//! `default` tenant with the `superadmin` role — who act as the admin credential in every
+//! tenant. Everyone else is confined to their own tenant.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use uuid::Uuid;
+
+use crate::crud::{self, Resource};
+use crate::error::ApiError;
+use crate::oauth::access_token;
+use crate::roles::{Account, ApiKey, Roles};
+use crate::secret;
+use crate::state::Runtime;
+use crate::tenancy::DEFAULT_TENANT;
+
+/// The role that spans tenants (for users of the `default` tenant).
+pub const SUPERADMIN: &str = "superadmin";
+
+/// `WWW-Authenticate` challenge of the admin API.
+const CHALLENGE: &str = "Bearer realm=\"keygate-admin\"";
+
+/// An op's access rule, generated from its `auth:`. The admin credential (and superadmins) pass
+/// every rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Anyone, signed in or not.
+    pub public: bool,
+    /// Any signed-in user of the tenant.
+    pub user: bool,
+    /// Users, for the rows they own (the entity's `owner:` field).
+    pub owner: bool,
+    /// Users with any of these roles.
+    pub roles: &'static [&'static str],
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// No credential.
+    Anonymous,
+    /// The admin credential, or a superadmin.
+    Admin,
+    /// A user of `tenant`.
+    User {
+        /// Their tenant.
+        tenant: Uuid,
+        /// The user.
+        id: Uuid,
+        /// Their roles.
+        roles: Vec<String>,
+    },
+}
+
+/// What a rule lets the caller touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    /// Every row of the tenant.
+    All,
+    /// Only rows whose owner is this user.
+    Own(Uuid),
+}
+
+impl Permit {
+    /// The owner a listing must be filtered to, if any.
+    pub fn owner(self) -> Option<Uuid> {
+        match self {
+            Permit::All => None,
+            Permit::Own(id) => Some(id),
+        }
+    }
+
+    /// A row owned by `owner` may be touched; another's is a 404 like a missing row.
+    pub fn check_owner(self, owner: impl Into<Option<Uuid>>, entity: &str) -> Result<(), ApiError> {
+        match self {
+            Permit::All => Ok(()),
+            Permit::Own(id) if owner.into() == Some(id) => Ok(()),
+            Permit::Own(_) => Err(ApiError::not_found(entity)),
+        }
+    }
+
+    /// A new row must name the caller as its owner.
+    pub fn check_new_owner(self, owner: impl Into<Option<Uuid>>) -> Result<(), ApiError> {
+        match self {
+            Permit::Own(id) if owner.into() != Some(id) => Err(ApiError::forbidden("you may only create rows you own")),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Caller {
+    /// Checks `rule` for a request in `tenant` (`None` for routes outside any tenant): 401 for a
+    /// missing credential, 403 for one that is not enough.
+    pub fn permit(&self, rule: &Rule, tenant: Option<Uuid>) -> Result<Permit, ApiError> {
+        if rule.public {
+            return Ok(Permit::All);
+        }
+        let (user_tenant, id, roles) = match self {
+            Caller::Admin => return Ok(Permit::All),
+            Caller::Anonymous => {
+                return Err(ApiError::unauthorized(
+                    "send the admin credential, an access token or an API key as `Authorization: Bearer ...`",
+                    CHALLENGE,
+                ));
+            }
+            Caller::User { tenant, id, roles } => (*tenant, *id, roles),
+        };
+        if tenant != Some(user_tenant) {
+            return Err(ApiError::forbidden("these credentials belong to another tenant"));
+        }
+        if rule.user || roles.iter().any(|role| rule.roles.contains(&role.as_str())) {
+            return Ok(Permit::All);
+        }
+        if rule.owner {
+            return Ok(Permit::Own(id));
+        }
+        Err(ApiError::forbidden(format!("this needs one of the roles: {}", rule.roles.join(", "))))
+    }
+}
+
+/// Identifies the caller of a request to the admin API; a credential that is present but wrong
+/// is a 401, an absent one is [`Caller::Anonymous`].
+pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Caller, ApiError> {
+    let invalid = |detail: &str| ApiError::unauthorized(detail, &format!("{CHALLENGE}, error=\"invalid_token\""));
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    let token = match (bearer, api_key) {
+        (None, None) => return Ok(Caller::Anonymous),
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("send one credential, not two")),
+        (Some(token), None) | (None, Some(token)) => token,
+    };
+    if token.starts_with("kga_") {
+        return if rt.admin().verify(token) {
+            Ok(Caller::Admin)
+        } else {
+            Err(invalid("the admin credential is not valid"))
+        };
+    }
+    let (tenant, user) = if token.starts_with("sk_") {
+        api_key_owner::<R>(rt, token).await?.ok_or_else(|| invalid("the API key is invalid, expired or revoked"))?
+    } else {
+        token_owner::<R>(rt, token).await?.ok_or_else(|| invalid("the access token is invalid, expired or revoked"))?
+    };
+    let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, user).await?.filter(|a| a.is_active()) else {
+        return Err(invalid("the account is disabled"));
+    };
+    let roles = account.roles().0.clone();
+    if roles.iter().any(|r| r == SUPERADMIN) && is_default_tenant::<R>(rt, tenant).await? {
+        return Ok(Caller::Admin);
+    }
+    Ok(Caller::User { tenant, id: user, roles })
+}
+
+/// The tenant and user of a live API key.
+async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
+    // API key digests are unique across tenants; the row says whose it is.
+    let digest = crud::column::<R::ApiKey>("digest")?;
+    let Some(found) = crud::find_by::<R::ApiKey>(rt.db(), digest, &secret::digest(key)).await.ok() else {
+        return Ok(None);
+    };
+    let now = crate::now();
+    if found.valid_from() > now || found.valid_to().is_some_and(|to| to <= now) {
+        return Ok(None);
+    }
+    let tenant = tenant_of::<R::ApiKey>(&found)?;
+    crate::account::principal::touch::<R>(rt, tenant, &found).await?;
+    Ok(Some((tenant, found.user_id())))
+}
+
+/// The tenant and user of a live user access token; its tenant comes from its issuer.
+async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
+    let Some(claims) = crate::jose::unverified_claims(token) else { return Ok(None) };
+    let prefix = format!("{}/", rt.config().public_url.trim_end_matches('/'));
+    let Some(tenant_key) = claims["iss"].as_str().and_then(|iss| iss.strip_prefix(&prefix)).map(str::to_owned) else {
+        return Ok(None);
+    };
+    let slug = crud::column::<R::TenantSettings>("slug")?;
+    let Ok(tenant) = crate::tenancy::id_of::<R::TenantSettings>(rt, rt.db(), slug, &tenant_key).await else {
+        return Ok(None);
+    };
+    let Some(claims) = access_token::verify_for::<R>(rt, rt.db(), tenant, &tenant_key, token).await? else {
+        return Ok(None);
+    };
+    // A user's token has a grant; a client's own token (client_credentials) is no user.
+    if claims.get(access_token::GRANT_CLAIM).is_none() {
+        return Ok(None);
+    }
+    Ok(claims["sub"].as_str().and_then(|s| s.parse().ok()).map(|user| (tenant, user)))
+}
+
+async fn is_default_tenant<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<bool, ApiError> {
+    let slug = crud::column::<R::TenantSettings>("slug")?;
+    Ok(crate::tenancy::id_of::<R::TenantSettings>(rt, rt.db(), slug, DEFAULT_TENANT).await.ok() == Some(tenant))
+}
+
+fn tenant_of<E: Resource>(row: &E::Model) -> Result<Uuid, ApiError> {
+    use sea_orm::ModelTrait;
+    let column = E::tenant().ok_or_else(|| ApiError::internal(format!("`{}` is not tenant-scoped", E::NAME)))?;
+    match row.get(column) {
+        sea_orm::Value::Uuid(Some(id)) => Ok(id),
+        _ => Err(ApiError::internal("tenant_id is not a UUID")),
+    }
+}

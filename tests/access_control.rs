@@ -1,0 +1,141 @@
+//! Who may call the admin API, as `schema.yaml`'s `auth:` rules declare: a denial for every
+//! kind of rule (role, owner, tenant, superadmin, anonymous), with access tokens and API keys.
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+use support::{Auth, Client, each_backend};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A user of `tenant` with `roles`, signed in through the account API: (id, access token).
+async fn user(client: &Client<'_>, tenant: &str, name: &str, roles: &[&str]) -> (String, String) {
+    let created = client
+        .post(
+            &format!("/admin/tenants/{tenant}/users"),
+            &json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD, "roles": roles }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let login = client
+        .json(
+            Method::POST,
+            &format!("/{tenant}/auth/login"),
+            Some(&json!({ "username": name, "password": PASSWORD })),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.json);
+    (created.str("id"), login.str("access_token"))
+}
+
+async fn as_(client: &Client<'_>, method: Method, path: &str, body: Option<Value>, token: &str) -> StatusCode {
+    client.json(method, path, body.as_ref(), Auth::Bearer(token)).await.status
+}
+
+#[actix_web::test]
+async fn roles_owners_and_tenants_decide_who_may_call_each_op() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        client.tenant("globex").await;
+        let (_, org_admin) = user(client, "acme", "olga", &["org_admin"]).await;
+        let (_, viewer) = user(client, "acme", "vic", &["viewer"]).await;
+        let (ann, plain) = user(client, "acme", "ann", &[]).await;
+        let (bob, _) = user(client, "acme", "bob", &[]).await;
+        let (_, foreign_admin) = user(client, "globex", "gus", &["org_admin"]).await;
+        let users = "/admin/tenants/acme/users";
+
+        // Anonymous: 401 with a challenge; a made-up token: 401.
+        let anonymous = client.json(Method::GET, users, None, Auth::None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        assert!(anonymous.headers.get("www-authenticate").is_some());
+        assert_eq!(as_(client, Method::GET, users, None, "not-a-token").await, StatusCode::UNAUTHORIZED);
+
+        // Roles: list users is org_admin/operator/viewer; creating one is org_admin only.
+        assert_eq!(as_(client, Method::GET, users, None, &org_admin).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, users, None, &viewer).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, users, None, &plain).await, StatusCode::FORBIDDEN);
+        let new_user = json!({ "username": "cy", "email": "cy@example.com", "password": PASSWORD });
+        assert_eq!(as_(client, Method::POST, users, Some(new_user.clone()), &viewer).await, StatusCode::FORBIDDEN);
+        assert_eq!(as_(client, Method::POST, users, Some(new_user), &org_admin).await, StatusCode::CREATED);
+        // Clients: org_admin writes, viewers read, plain users neither.
+        let clients = "/admin/tenants/acme/clients";
+        assert_eq!(
+            as_(client, Method::POST, clients, Some(json!({ "name": "x" })), &viewer).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(as_(client, Method::GET, clients, None, &viewer).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, clients, None, &plain).await, StatusCode::FORBIDDEN);
+
+        // Owner: a user reads their own row, and another's is a 404 as if it did not exist.
+        assert_eq!(as_(client, Method::GET, &format!("{users}/{ann}"), None, &plain).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, &format!("{users}/{bob}"), None, &plain).await, StatusCode::NOT_FOUND);
+        // …and may not update it through the admin API (roles live there).
+        let promote = json!({ "roles": ["org_admin"] });
+        assert_eq!(
+            as_(client, Method::PATCH, &format!("{users}/{ann}"), Some(promote), &plain).await,
+            StatusCode::FORBIDDEN
+        );
+
+        // API keys: owners manage their own, and only their own.
+        let keys = "/admin/tenants/acme/api_keys";
+        let own = client
+            .json(Method::POST, keys, Some(&json!({ "user_id": ann, "label": "mine" })), Auth::Bearer(&plain))
+            .await;
+        assert_eq!(own.status, StatusCode::CREATED, "{}", own.json);
+        let theirs = json!({ "user_id": bob, "label": "not mine" });
+        assert_eq!(as_(client, Method::POST, keys, Some(theirs.clone()), &plain).await, StatusCode::FORBIDDEN);
+        assert_eq!(as_(client, Method::POST, keys, Some(theirs), &org_admin).await, StatusCode::CREATED);
+        let listed = client.json(Method::GET, keys, None, Auth::Bearer(&plain)).await;
+        let owners: Vec<&str> =
+            listed.json["items"].as_array().unwrap().iter().map(|k| k["user_id"].as_str().unwrap()).collect();
+        assert_eq!(owners, [ann.as_str()], "a listing shows only the caller's own keys");
+        let all = client.json(Method::GET, keys, None, Auth::Bearer(&org_admin)).await;
+        assert_eq!(all.json["items"].as_array().unwrap().len(), 2);
+
+        // An API key carries its user's roles: ann's key can read ann, not list users.
+        let key = own.str("key");
+        assert_eq!(as_(client, Method::GET, &format!("{users}/{ann}"), None, &key).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, users, None, &key).await, StatusCode::FORBIDDEN);
+        let with_header = TestRequest::get().uri(users).insert_header(("x-api-key", key.as_str()));
+        assert_eq!(client.send(with_header).await.status, StatusCode::FORBIDDEN);
+
+        // Another tenant's org_admin is nobody here.
+        assert_eq!(as_(client, Method::GET, users, None, &foreign_admin).await, StatusCode::FORBIDDEN);
+        // Tenants themselves are for the admin credential and superadmins only.
+        assert_eq!(as_(client, Method::GET, "/admin/tenants", None, &org_admin).await, StatusCode::FORBIDDEN);
+        assert_eq!(
+            as_(client, Method::POST, "/admin/tenants", Some(json!({ "slug": "evil", "name": "Evil" })), &org_admin)
+                .await,
+            StatusCode::FORBIDDEN
+        );
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn superadmins_of_the_default_tenant_span_tenants_and_nobody_else_does() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("default").await;
+        client.tenant("acme").await;
+        let (_, superadmin) = user(client, "default", "root", &["superadmin"]).await;
+        let (_, impostor) = user(client, "acme", "mallory", &["superadmin"]).await;
+        assert_eq!(as_(client, Method::GET, "/admin/tenants", None, &superadmin).await, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, "/admin/tenants/acme/users", None, &superadmin).await, StatusCode::OK);
+        let created = as_(
+            client,
+            Method::POST,
+            "/admin/tenants",
+            Some(json!({ "slug": "initech", "name": "Initech" })),
+            &superadmin,
+        )
+        .await;
+        assert_eq!(created, StatusCode::CREATED);
+        // The role means nothing outside the default tenant.
+        assert_eq!(as_(client, Method::GET, "/admin/tenants", None, &impostor).await, StatusCode::FORBIDDEN);
+        assert_eq!(as_(client, Method::GET, "/admin/tenants/acme/users", None, &impostor).await, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
