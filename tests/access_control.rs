@@ -139,3 +139,38 @@ async fn superadmins_of_the_default_tenant_span_tenants_and_nobody_else_does() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn groups_give_their_members_roles_and_a_groups_claim() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (dana, token) = user(client, "acme", "dana", &[]).await;
+        let users = "/admin/tenants/acme/users";
+        assert_eq!(as_(client, Method::GET, users, None, &token).await, StatusCode::FORBIDDEN);
+        let group =
+            client.post("/admin/tenants/acme/groups", &json!({ "name": "support", "roles": ["operator"] })).await;
+        assert_eq!(group.status, StatusCode::CREATED, "{}", group.json);
+        let member = client
+            .post("/admin/tenants/acme/group_members", &json!({ "group_id": group.str("id"), "user_id": dana }))
+            .await;
+        assert_eq!(member.status, StatusCode::CREATED, "{}", member.json);
+        // Takes effect on the next request, with the same token.
+        assert_eq!(as_(client, Method::GET, users, None, &token).await, StatusCode::OK);
+        // New tokens carry the roles and groups.
+        let login = client
+            .json(
+                Method::POST,
+                "/acme/auth/login",
+                Some(&json!({ "username": "dana", "password": PASSWORD })),
+                Auth::None,
+            )
+            .await;
+        let claims = keygate_runtime::jose::unverified_claims(&login.str("access_token")).unwrap();
+        assert_eq!(claims["roles"], json!(["operator"]));
+        assert_eq!(claims["groups"], json!(["support"]));
+        // Leaving the group takes the role away.
+        client.delete(&format!("/admin/tenants/acme/group_members/{}", member.str("id"))).await;
+        assert_eq!(as_(client, Method::GET, users, None, &token).await, StatusCode::FORBIDDEN);
+    })
+    .await;
+}

@@ -149,6 +149,22 @@ pub trait ApiKey {
     fn last_used_at(&self) -> Option<DateTime<Utc>>;
 }
 
+/// A group of users, whose members get its roles.
+pub trait Group {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The name (the `groups` claim).
+    fn name(&self) -> &str;
+    /// Roles every member has.
+    fn roles(&self) -> &StringList;
+}
+
+/// A user's membership of a group.
+pub trait GroupMember {
+    /// The group.
+    fn group_id(&self) -> Uuid;
+}
+
 /// A signed-in browser session, found by the digest of its cookie.
 pub trait AuthSession {
     /// The session id (the ID token's `sid`).
@@ -339,6 +355,10 @@ pub trait Roles: 'static {
     type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>;
     /// API keys.
     type ApiKey: Resource<Model: ApiKey, Column: FromStr>;
+    /// Groups.
+    type Group: Resource<Model: Group, Column: FromStr>;
+    /// Group memberships.
+    type GroupMember: Resource<Model: GroupMember, Column: FromStr>;
     /// Browser sessions.
     type AuthSession: Resource<Model: AuthSession, ActiveModel: NewAuthSession + Send, Column: FromStr>;
     /// Authorization codes.

@@ -9,6 +9,7 @@ use chrono::Duration;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::account::roles::MembershipCache;
 use crate::account::throttle::Throttle;
 use crate::auth::AdminCredentials;
 use crate::cors::OriginCache;
@@ -78,6 +79,7 @@ pub struct Runtime {
     clients: RowCache,
     accounts: RowCache,
     throttle: Throttle,
+    memberships: MembershipCache,
     /// Discovery documents by tenant key (they depend on nothing else that can change).
     documents: RwLock<HashMap<String, Bytes>>,
     endpoints: &'static [(&'static str, &'static str)],
@@ -98,6 +100,7 @@ impl Runtime {
             clients: RowCache::default(),
             accounts: RowCache::default(),
             throttle: Throttle::default(),
+            memberships: MembershipCache::default(),
             documents: RwLock::default(),
             endpoints: &[],
         }
@@ -119,6 +122,11 @@ impl Runtime {
         &self.clients
     }
 
+    /// Users' effective roles and groups.
+    pub fn memberships(&self) -> &MembershipCache {
+        &self.memberships
+    }
+
     /// Sign-in failure records (brute-force protection).
     pub fn throttle(&self) -> &Throttle {
         &self.throttle
@@ -137,7 +145,11 @@ impl Runtime {
                 self.clients.clear();
                 self.origins.clear();
             }
-            "account" => self.accounts.clear(),
+            "account" => {
+                self.accounts.clear();
+                self.memberships.clear();
+            }
+            "group" | "group_member" => self.memberships.clear(),
             "tenant_settings" => self.tenants.clear(),
             _ => {}
         }

@@ -122,6 +122,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let grant_id = Uuid::new_v4();
     let now = crate::now();
+    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
     let grant = UserGrant {
         grant_id,
         user_id: account.id(),
@@ -131,7 +132,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         auth_time: now,
         session_id: None,
         nonce: None,
-        roles: &account.roles().0,
+        membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
     let row = <<R::Grant as EntityTrait>::ActiveModel as NewGrant>::new_grant(

@@ -8,4 +8,5 @@
 pub mod api;
 pub mod normalize;
 pub mod principal;
+pub mod roles;
 pub mod throttle;

@@ -71,6 +71,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         return invalid("the user is no longer active");
     };
     let grant_id = Uuid::new_v4();
+    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
     let grant = UserGrant {
         grant_id,
         user_id: code.user_id(),
@@ -80,7 +81,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
         auth_time: code.auth_time(),
         session_id: code.session_id(),
         nonce: code.nonce(),
-        roles: &account.roles().0,
+        membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
     let tx = rt.begin_write().await?;

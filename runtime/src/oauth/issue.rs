@@ -131,8 +131,8 @@ pub struct UserGrant<'a> {
     pub session_id: Option<Uuid>,
     /// The authorization request's nonce (only when redeeming the code).
     pub nonce: Option<&'a str>,
-    /// The user's roles, carried as the `roles` claim.
-    pub roles: &'a [String],
+    /// The user's roles and groups, carried as the `roles` and `groups` claims.
+    pub membership: &'a crate::account::roles::Membership,
 }
 
 /// Tokens minted for a user grant, and the refresh-token row to store with them.
@@ -176,7 +176,8 @@ pub fn user_tokens<R: Roles>(
         extra: &[
             ("auth_time", json!(grant.auth_time.timestamp())),
             (GRANT_CLAIM, json!(grant.grant_id.to_string())),
-            ("roles", json!(grant.roles)),
+            ("roles", json!(grant.membership.roles)),
+            ("groups", json!(grant.membership.groups)),
         ],
     }
     .sign(&keys.access)?;

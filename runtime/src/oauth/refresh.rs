@@ -56,6 +56,7 @@ pub async fn rotate<R: Roles>(
     };
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
+    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
     let user_grant = UserGrant {
         grant_id: token.grant_id(),
         user_id: token.user_id(),
@@ -65,7 +66,7 @@ pub async fn rotate<R: Roles>(
         auth_time: token.auth_time(),
         session_id: token.session_id(),
         nonce: None,
-        roles: &account.roles().0,
+        membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
     // Two single statements, no transaction: claiming the old token is the atomic decision (of
