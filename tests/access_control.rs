@@ -174,3 +174,32 @@ async fn groups_give_their_members_roles_and_a_groups_claim() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn service_keys_authenticate_their_service_for_what_services_may_do() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        client.tenant("globex").await;
+        let service = client.post("/admin/tenants/acme/services", &json!({ "name": "sync" })).await;
+        let key = client
+            .post("/admin/tenants/acme/service_keys", &json!({ "service_id": service.str("id"), "label": "prod" }))
+            .await;
+        assert_eq!(key.status, StatusCode::CREATED, "{}", key.json);
+        let raw = key.str("key");
+        // Services may read users (`service` in the rule), not write them, and not elsewhere.
+        assert_eq!(as_(client, Method::GET, "/admin/tenants/acme/users", None, &raw).await, StatusCode::OK);
+        let body = json!({ "username": "x", "email": "x@example.com", "password": PASSWORD });
+        assert_eq!(
+            as_(client, Method::POST, "/admin/tenants/acme/users", Some(body), &raw).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(as_(client, Method::GET, "/admin/tenants/globex/users", None, &raw).await, StatusCode::FORBIDDEN);
+        // A deactivated service's keys stop working.
+        let reply = client
+            .patch(&format!("/admin/tenants/acme/services/{}", service.str("id")), &json!({ "is_active": false }))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(as_(client, Method::GET, "/admin/tenants/acme/users", None, &raw).await, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}

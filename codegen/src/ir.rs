@@ -447,6 +447,8 @@ pub struct Rule {
     pub user: bool,
     /// Users, for rows they own.
     pub owner: bool,
+    /// Any service of the tenant (by a service key).
+    pub service: bool,
     /// Users with any of these roles.
     pub roles: Vec<String>,
 }

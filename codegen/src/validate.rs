@@ -1773,6 +1773,7 @@ impl Cx<'_> {
                         .help("write `auth: public` alone"),
                 ),
                 "user" => rule.user = true,
+                "service" => rule.service = true,
                 "owner" if entity.owner.is_none() => self.error(
                     Diagnostic::error("bad-auth", pos, format!("`owner` needs `owner:` on entity `{}`", entity.name))
                         .label("no owner field")
@@ -1781,7 +1782,7 @@ impl Cx<'_> {
                 "owner" => rule.owner = true,
                 role if self.access_roles.iter().any(|r| r == role) => rule.roles.push(role.to_owned()),
                 other => {
-                    let known = ["admin", "public", "user", "owner"]
+                    let known = ["admin", "public", "user", "owner", "service"]
                         .into_iter()
                         .chain(self.access_roles.iter().map(String::as_str))
                         .collect::<Vec<_>>();
@@ -1809,8 +1810,10 @@ impl Cx<'_> {
             if self.rules_used && bindings.len() == file.roles.len() {
                 // Rules identify callers through the account, API key and tenant roles.
                 let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
-                let missing: Vec<&str> =
-                    ["account", "api_key", "tenant_settings"].into_iter().filter(|r| !bound.contains(r)).collect();
+                let missing: Vec<&str> = ["account", "api_key", "service_key", "tenant_settings"]
+                    .into_iter()
+                    .filter(|r| !bound.contains(r))
+                    .collect();
                 if let Some(first) = missing.first() {
                     self.error(
                         Diagnostic::error(

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::oauth::access_token;
-use crate::roles::{Account, ApiKey, Roles};
+use crate::roles::{Account, ApiKey, Roles, Service, ServiceKey};
 use crate::secret;
 use crate::state::Runtime;
 use crate::tenancy::DEFAULT_TENANT;
@@ -35,6 +35,8 @@ pub struct Rule {
     pub user: bool,
     /// Users, for the rows they own (the entity's `owner:` field).
     pub owner: bool,
+    /// Any service of the tenant, by one of its service keys.
+    pub service: bool,
     /// Users with any of these roles.
     pub roles: &'static [&'static str],
 }
@@ -54,6 +56,13 @@ pub enum Caller {
         id: Uuid,
         /// Their roles.
         roles: Vec<String>,
+    },
+    /// A service of `tenant`, by one of its service keys.
+    Service {
+        /// Its tenant.
+        tenant: Uuid,
+        /// The service.
+        id: Uuid,
     },
 }
 
@@ -109,6 +118,15 @@ impl Caller {
                 ));
             }
             Caller::User { tenant, id, roles } => (*tenant, *id, roles),
+            Caller::Service { tenant: service_tenant, .. } => {
+                return if tenant != Some(*service_tenant) {
+                    Err(ApiError::forbidden("these credentials belong to another tenant"))
+                } else if rule.service {
+                    Ok(Permit::All)
+                } else {
+                    Err(ApiError::forbidden("services may not call this"))
+                };
+            }
         };
         if tenant != Some(user_tenant) {
             return Err(ApiError::forbidden("these credentials belong to another tenant"));
@@ -147,7 +165,15 @@ pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Calle
         };
     }
     let (tenant, user) = if token.starts_with("sk_") {
-        api_key_owner::<R>(rt, token).await?.ok_or_else(|| invalid("the API key is invalid, expired or revoked"))?
+        match api_key_owner::<R>(rt, token).await? {
+            Some(owner) => owner,
+            None => {
+                return service_key_owner::<R>(rt, token)
+                    .await?
+                    .map(|(tenant, id)| Caller::Service { tenant, id })
+                    .ok_or_else(|| invalid("the API key is invalid, expired or revoked"));
+            }
+        }
     } else {
         token_owner::<R>(rt, token).await?.ok_or_else(|| invalid("the access token is invalid, expired or revoked"))?
     };
@@ -175,6 +201,28 @@ async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid
     let tenant = tenant_of::<R::ApiKey>(&found)?;
     crate::account::principal::touch::<R>(rt, tenant, &found).await?;
     Ok(Some((tenant, found.user_id())))
+}
+
+/// The tenant and service of a live service key of an active service.
+async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
+    let digest = crud::column::<R::ServiceKey>("digest")?;
+    let Some(found) = crud::find_by::<R::ServiceKey>(rt.db(), digest, &secret::digest(key)).await.ok() else {
+        return Ok(None);
+    };
+    let now = crate::now();
+    if found.valid_from() > now || found.valid_to().is_some_and(|to| to <= now) {
+        return Ok(None);
+    }
+    let tenant = tenant_of::<R::ServiceKey>(&found)?;
+    let active = crud::find::<R::Service>(rt.db(), Some(tenant), found.service_id()).await.is_ok_and(|s| s.is_active());
+    if !active {
+        return Ok(None);
+    }
+    if found.last_used_at().is_none_or(|at| now - at >= chrono::Duration::seconds(60)) {
+        let _turn = rt.write_turn().await;
+        crud::set::<R::ServiceKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
+    }
+    Ok(Some((tenant, found.service_id())))
 }
 
 /// The tenant and user of a live user access token; its tenant comes from its issuer.

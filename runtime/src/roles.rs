@@ -149,6 +149,26 @@ pub trait ApiKey {
     fn last_used_at(&self) -> Option<DateTime<Utc>>;
 }
 
+/// A service's key, found by its digest.
+pub trait ServiceKey {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The service it authenticates as.
+    fn service_id(&self) -> Uuid;
+    /// Not valid before.
+    fn valid_from(&self) -> DateTime<Utc>;
+    /// Not valid from then on.
+    fn valid_to(&self) -> Option<DateTime<Utc>>;
+    /// Last use, kept to the minute.
+    fn last_used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// A machine identity.
+pub trait Service {
+    /// Whether its keys work.
+    fn is_active(&self) -> bool;
+}
+
 /// A group of users, whose members get its roles.
 pub trait Group {
     /// Row id.
@@ -355,6 +375,10 @@ pub trait Roles: 'static {
     type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>;
     /// API keys.
     type ApiKey: Resource<Model: ApiKey, Column: FromStr>;
+    /// Service keys.
+    type ServiceKey: Resource<Model: ServiceKey, Column: FromStr>;
+    /// Services.
+    type Service: Resource<Model: Service>;
     /// Groups.
     type Group: Resource<Model: Group, Column: FromStr>;
     /// Group memberships.

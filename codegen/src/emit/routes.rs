@@ -153,6 +153,9 @@ fn handler_doc(entity: &Entity, op: &Op) -> String {
             if op.rule.user {
                 who.push("any user of the tenant".to_owned());
             }
+            if op.rule.service {
+                who.push("any service of the tenant (service key)".to_owned());
+            }
             if !op.rule.roles.is_empty() {
                 who.push(format!("users with a role of {}", op.rule.roles.join(", ")));
             }
@@ -191,14 +194,20 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         quote!(::std::option::Option::None)
     };
     let authorize = identifies.then(|| {
-        let (user, owner, roles) = (op.rule.user, op.rule.owner, &op.rule.roles);
+        let (user, owner, service, roles) = (op.rule.user, op.rule.owner, op.rule.service, &op.rule.roles);
         // Only owner rules narrow what the op may touch; otherwise the permit is all or nothing.
         let bind = owner.then(|| quote!(let permit =));
         quote! {
             #bind ::keygate_runtime::access::identify::<crate::entities::Roles>(&rt, &req)
                 .await?
                 .permit(
-                    &::keygate_runtime::access::Rule { public: false, user: #user, owner: #owner, roles: &[#(#roles),*] },
+                    &::keygate_runtime::access::Rule {
+                        public: false,
+                        user: #user,
+                        owner: #owner,
+                        service: #service,
+                        roles: &[#(#roles),*],
+                    },
                     #tenant_arg,
                 )?;
         }
