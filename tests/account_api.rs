@@ -262,3 +262,78 @@ async fn repeated_failures_slow_down_sign_in_from_that_ip_only() {
     })
     .await;
 }
+
+/// The `name=value` of the Set-Cookie header for `name`, and the whole header.
+fn set_cookie(reply: &Reply, name: &str) -> Option<(String, String)> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|header| (header.split(';').next().unwrap().to_owned(), header.to_owned()))
+}
+
+#[actix_web::test]
+async fn browser_apps_can_sign_in_with_a_session_cookie_and_csrf_token() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        let request = TestRequest::post()
+            .uri("/acme/auth/login")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(json!({ "username": "ann", "password": PASSWORD, "session": "cookie" }).to_string());
+        let signed_in = client.send(request).await;
+        assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+        assert!(signed_in.json.get("access_token").is_none(), "no tokens in cookie mode");
+        let csrf = signed_in.str("csrf_token");
+        let (session, header) = set_cookie(&signed_in, "kg_session").expect("a session cookie");
+        assert!(
+            header.contains("HttpOnly") && header.contains("SameSite=Lax") && header.contains("Path=/acme"),
+            "{header}"
+        );
+        let (csrf_cookie, _) = set_cookie(&signed_in, "kg_csrf").expect("a CSRF cookie");
+        let cookies = format!("{session}; {csrf_cookie}");
+        let with = |method: Method, path: &str, cookies: &str| {
+            TestRequest::default()
+                .method(method)
+                .uri(path)
+                .insert_header(("cookie", cookies.to_owned()))
+                .insert_header(("content-type", "application/json"))
+        };
+
+        let me = client.send(with(Method::GET, "/acme/auth/me", &cookies)).await;
+        assert_eq!(me.json["username"], "ann", "{}", me.json);
+        // Changing state needs the CSRF token in a header, not just the cookie.
+        let forged = client.send(with(Method::PATCH, "/acme/auth/me", &cookies).set_payload(r#"{"name":"Eve"}"#)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let updated = client
+            .send(
+                with(Method::PATCH, "/acme/auth/me", &cookies)
+                    .insert_header(("x-csrf-token", csrf.as_str()))
+                    .set_payload(r#"{"name":"Ann"}"#),
+            )
+            .await;
+        assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+
+        // Refresh renews the session under a new cookie; the old one stops working.
+        let renewed = client
+            .send(with(Method::POST, "/acme/auth/refresh", &cookies).insert_header(("x-csrf-token", csrf.as_str())))
+            .await;
+        assert_eq!(renewed.status, StatusCode::NO_CONTENT);
+        let (new_session, _) = set_cookie(&renewed, "kg_session").unwrap();
+        assert_eq!(client.send(with(Method::GET, "/acme/auth/me", &cookies)).await.status, StatusCode::UNAUTHORIZED);
+        let cookies = format!("{new_session}; {csrf_cookie}");
+        assert_eq!(client.send(with(Method::GET, "/acme/auth/me", &cookies)).await.status, StatusCode::OK);
+
+        // Logout ends it and clears the cookie.
+        let forged = client.send(with(Method::POST, "/acme/auth/logout", &cookies)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "logout is a state change too");
+        let out = client
+            .send(with(Method::POST, "/acme/auth/logout", &cookies).insert_header(("x-csrf-token", csrf.as_str())))
+            .await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT);
+        assert!(set_cookie(&out, "kg_session").unwrap().1.contains("Max-Age=0"));
+        assert_eq!(client.send(with(Method::GET, "/acme/auth/me", &cookies)).await.status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}

@@ -94,6 +94,9 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
 struct Login {
     username: String,
     password: String,
+    /// `tokens` (default) or `cookie`: a server-side session in an HttpOnly cookie instead.
+    #[serde(default)]
+    session: Option<String>,
 }
 
 /// `POST /auth/login`: tokens for a username (or email) and password. Unknown users and wrong
@@ -117,6 +120,11 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     };
     rt.throttle().succeeded(tenant, &name, &ip);
     rehash_if_needed::<R>(ctx, &account, request.password).await?;
+    match request.session.as_deref() {
+        None | Some("tokens") => {}
+        Some("cookie") => return cookie_session::<R>(ctx, &account).await,
+        Some(_) => return Err(ApiError::invalid_field("session", "must be `tokens` or `cookie`")),
+    }
     let client = first_party_client::<R>(ctx).await?;
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
@@ -157,8 +165,44 @@ struct Refresh {
     refresh_token: String,
 }
 
-/// `POST /auth/refresh`: rotates a refresh token (reuse revokes the whole sign-in).
+/// Cookie mode: a browser session (the `kg_session` cookie, HttpOnly, SameSite=Lax, Secure on
+/// https) and a CSRF token, answered in the body and set as the `kg_csrf` cookie, which
+/// state-changing requests must repeat in `X-CSRF-Token`.
+async fn cookie_session<R: Roles>(ctx: &EndpointCtx<'_>, account: &AccountModel<R>) -> Result<HttpResponse, ApiError> {
+    let rt = ctx.runtime();
+    let tx = rt.begin_write().await?;
+    let (_, session_cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    tx.commit().await?;
+    let (csrf, csrf_cookie) = crate::browser::csrf::token(ctx);
+    let mut response = HttpResponse::Ok();
+    response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).cookie(session_cookie);
+    if let Some(cookie) = csrf_cookie {
+        response.cookie(cookie);
+    }
+    let mut body = profile::<R>(account);
+    body["csrf_token"] = json!(csrf);
+    Ok(response.json(body))
+}
+
+/// `POST /auth/refresh`: rotates a refresh token (reuse revokes the whole sign-in); in cookie
+/// mode (no body), renews the browser session under a new cookie.
 pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    if ctx.body().is_empty() {
+        let caller = principal::require::<R>(ctx).await?;
+        let Some(session) = caller.session_id else {
+            return Err(ApiError::bad_request("send `refresh_token`, or sign in with `session: cookie`"));
+        };
+        let rt = ctx.runtime();
+        let account = crud::find::<R::Account>(rt.db(), Some(ctx.tenant()?), caller.user_id).await?;
+        let tx = rt.begin_write().await?;
+        crate::browser::session::end::<R>(ctx, &*tx, session).await?;
+        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+        tx.commit().await?;
+        return Ok(HttpResponse::NoContent()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .cookie(cookie)
+            .finish());
+    }
     let request: Refresh = body(ctx)?;
     let client = first_party_client::<R>(ctx).await?;
     Ok(match crate::oauth::refresh::rotate::<R>(ctx, &client, &request.refresh_token, None).await? {
@@ -186,7 +230,17 @@ pub async fn logout<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             let row = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", digest).await?;
             row.map(|row| crate::roles::RefreshToken::grant_id(&row))
         }
-        None => principal::require::<R>(ctx).await?.grant_id,
+        None => {
+            let caller = principal::require::<R>(ctx).await?;
+            if let Some(session) = caller.session_id {
+                // Cookie mode: end the session and clear its cookie.
+                let tx = rt.begin_write().await?;
+                let cleared = crate::browser::session::end::<R>(ctx, &*tx, session).await?;
+                tx.commit().await?;
+                return Ok(HttpResponse::NoContent().cookie(cleared).finish());
+            }
+            caller.grant_id
+        }
     };
     if let Some(grant) = grant {
         let tx = rt.begin_write().await?;

@@ -24,9 +24,15 @@ const LAST_USED_GRANULARITY: Duration = Duration::seconds(60);
 pub struct Principal {
     /// The user.
     pub user_id: Uuid,
-    /// The grant of the access token used, if it was one (absent for API keys).
+    /// The grant of the access token used, if it was one.
     pub grant_id: Option<Uuid>,
+    /// The browser session, if the request came with the session cookie.
+    pub session_id: Option<Uuid>,
 }
+
+/// The header a cookie-authenticated request that changes state must carry, with the token
+/// the sign-in answered with (double submit: it must equal the `kg_csrf` cookie).
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The calling user; 401 with a challenge if the request carries no valid credential.
 pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiError> {
@@ -54,14 +60,33 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
                 _ => return Err(unauthorized("this access token does not belong to a user")),
             }
         }
-        (None, None) => return Err(unauthorized("sign in first: send an access token or an API key")),
+        (None, None) => {
+            // Cookie mode: the browser session, with a CSRF check on anything but reads.
+            let Some(session) = crate::browser::session::current::<R>(ctx).await? else {
+                return Err(unauthorized("sign in first: send an access token, an API key or the session cookie"));
+            };
+            let reading =
+                matches!(*ctx.request().method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+            let token = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if !reading && !crate::browser::csrf::verify(ctx, token) {
+                return Err(ApiError::forbidden(format!("send the CSRF token from sign-in as `{CSRF_HEADER}`")));
+            }
+            let active = rt_active::<R>(ctx, session.user_id).await?;
+            if !active {
+                return Err(unauthorized("the account is disabled"));
+            }
+            return Ok(Principal { user_id: session.user_id, grant_id: None, session_id: Some(session.id) });
+        }
     };
-    let rt = ctx.runtime();
-    let active = rt.accounts().find::<R::Account>(rt, ctx.tenant()?, user_id).await?.is_some_and(|a| a.is_active());
-    if !active {
+    if !rt_active::<R>(ctx, user_id).await? {
         return Err(unauthorized("the account is disabled"));
     }
-    Ok(Principal { user_id, grant_id })
+    Ok(Principal { user_id, grant_id, session_id: None })
+}
+
+async fn rt_active<R: Roles>(ctx: &EndpointCtx<'_>, user_id: Uuid) -> Result<bool, ApiError> {
+    let rt = ctx.runtime();
+    Ok(rt.accounts().find::<R::Account>(rt, ctx.tenant()?, user_id).await?.is_some_and(|a| a.is_active()))
 }
 
 /// The user an API key belongs to, if the key exists in this tenant and is within its validity.
