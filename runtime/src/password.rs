@@ -21,11 +21,22 @@ pub enum PasswordError {
     Pool,
 }
 
+/// At most one bcrypt computation per core at a time. Without this bound a login storm would
+/// start a blocking thread per request, and the OS would share the cores among them all, so the
+/// async workers serving every other endpoint would get a sliver of CPU; with it they compete
+/// with at most one hashing thread per core, and logins queue instead.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS
+        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+}
+
 /// Hashes `password` at `cost` on the blocking pool.
 pub async fn hash(password: String, cost: u32) -> Result<String, PasswordError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong(password.len()));
     }
+    let _slot = hashing_slots().acquire().await.map_err(|_| PasswordError::Pool)?;
     tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
         .await
         .map_err(|_| PasswordError::Pool)?
@@ -42,6 +53,7 @@ pub async fn verify(password: String, stored: String) -> Result<bool, PasswordEr
     if password.len() > MAX_PASSWORD_BYTES {
         return Ok(false);
     }
+    let _slot = hashing_slots().acquire().await.map_err(|_| PasswordError::Pool)?;
     tokio::task::spawn_blocking(move || bcrypt::verify(password, &stored))
         .await
         .map_err(|_| PasswordError::Pool)?
