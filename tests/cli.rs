@@ -213,17 +213,7 @@ async fn a_standard_relying_party_signs_in_against_keygate_serve() {
         .url();
 
     let browser = oidc::browser::Browser::new();
-    let login = browser.get(url.as_str()).await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    let (csrf, request) = (login.input("csrf").unwrap(), login.input("request").unwrap());
-    let fields =
-        [("csrf", csrf.as_str()), ("request", &request), ("username", "ada"), ("password", "correct horse battery")];
-    let signed_in = browser.post(&login.form_action(), &fields).await;
-    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
-    let consent = browser.get(signed_in.location.as_deref().unwrap()).await;
-    let (csrf, request) = (consent.input("csrf").unwrap(), consent.input("request").unwrap());
-    let back =
-        browser.post(&consent.form_action(), &[("csrf", &csrf), ("request", &request), ("decision", "allow")]).await;
+    let back = oidc::browser::sign_in(&browser, url.as_str(), "ada", "correct horse battery").await;
     let params = back.redirect_params();
     assert_eq!(params["state"], *state.secret());
 

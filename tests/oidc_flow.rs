@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use oidc::browser::{Browser, Page};
+use oidc::browser::{Browser, consent, sign_in};
 use oidc::http_client;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreProviderMetadata, CoreUserInfoClaims,
@@ -101,51 +101,6 @@ where
     }
 }
 
-/// Signs in and consents through the pages, starting at `authorize_url`; returns the redirect
-/// to the client.
-async fn sign_in(browser: &Browser, authorize_url: &str, password: &str) -> Page {
-    let login = browser.get(authorize_url).await;
-    if login.status == 303 {
-        // Already signed in and consented.
-        return login;
-    }
-    assert_eq!(login.status, 200, "{}", login.body);
-    assert!(login.content_type.starts_with("text/html"), "{}", login.content_type);
-    assert_eq!(login.headers["x-frame-options"], "DENY");
-    assert_eq!(login.headers["cache-control"], "no-store");
-    if login.body.contains("value=\"allow\"") {
-        return consent(browser, &login, "allow").await;
-    }
-    assert!(login.body.contains("Sign in"), "{}", login.body);
-    let fields = [
-        ("csrf", login.input("csrf").expect("csrf field")),
-        ("request", login.input("request").expect("request field")),
-        ("username", "alice".to_owned()),
-        ("password", password.to_owned()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let signed_in = browser.post(&login.form_action(), &fields).await;
-    if signed_in.status != 303 {
-        return signed_in;
-    }
-    assert!(browser.has_cookie("kg_session"), "signing in sets the session cookie");
-    let next = browser.get(signed_in.location.as_deref().unwrap()).await;
-    if next.status != 200 {
-        return next;
-    }
-    consent(browser, &next, "allow").await
-}
-
-/// Answers the consent page.
-async fn consent(browser: &Browser, page: &Page, decision: &str) -> Page {
-    assert!(page.body.contains("value=\"allow\""), "{}", page.body);
-    let csrf = page.input("csrf").unwrap();
-    let request = page.input("request").unwrap();
-    browser
-        .post(&page.form_action(), &[("csrf", csrf.as_str()), ("request", request.as_str()), ("decision", decision)])
-        .await
-}
-
 /// A relying party for `client_id` at `tenant`, configured from discovery.
 async fn relying_party(
     server: &LiveServer,
@@ -202,7 +157,7 @@ async fn a_standard_relying_party_completes_the_whole_flow() {
             .set_pkce_challenge(challenge)
             .url();
         let browser = Browser::new();
-        let back = sign_in(&browser, url.as_str(), PASSWORD).await;
+        let back = sign_in(&browser, url.as_str(), "alice", PASSWORD).await;
         assert_eq!(back.status, 303, "{}", back.body);
         assert!(back.location.as_deref().unwrap().starts_with(REDIRECT));
         let params = back.redirect_params();
@@ -348,6 +303,26 @@ async fn token_request(server: &LiveServer, tenant: &str, fields: &[(&str, &str)
     (page.status, serde_json::from_str(&page.body).unwrap_or(Value::Null))
 }
 
+/// Redeems a code at acme's token endpoint, authenticating with `client_secret_post`.
+async fn redeem(
+    server: &LiveServer,
+    code: &str,
+    verifier: &str,
+    redirect: &str,
+    id: &str,
+    secret: &str,
+) -> (u16, Value) {
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier),
+        ("client_id", id),
+        ("client_secret", secret),
+    ];
+    token_request(server, "acme", &fields).await
+}
+
 /// Signs in with a fresh PKCE pair and returns (code, verifier).
 async fn code_for(server: &LiveServer, client_id: &str, browser: &Browser) -> (String, String) {
     let (challenge, verifier) = pkce();
@@ -357,7 +332,7 @@ async fn code_for(server: &LiveServer, client_id: &str, browser: &Browser) -> (S
         client_id,
         &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("state", "xyz")],
     );
-    let back = sign_in(browser, &url, PASSWORD).await;
+    let back = sign_in(browser, &url, "alice", PASSWORD).await;
     assert_eq!(back.status, 303, "{}", back.body);
     (back.redirect_params()["code"].clone(), verifier.secret().clone())
 }
@@ -371,21 +346,7 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
         let browser = Browser::new();
         let exchange = |code: String, verifier: String, redirect: &'static str| {
             let (id, secret) = (id.clone(), secret.clone());
-            async move {
-                token_request(
-                    server,
-                    "acme",
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", redirect),
-                        ("code_verifier", &verifier),
-                        ("client_id", &id),
-                        ("client_secret", &secret),
-                    ],
-                )
-                .await
-            }
+            async move { redeem(server, &code, &verifier, redirect, &id, &secret).await }
         };
 
         // Wrong PKCE verifier.
@@ -426,35 +387,12 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
         // Another client cannot redeem the code.
         let (other_id, other_secret) = admin.client("acme", json!({ "name": "Other" })).await;
         let (code, verifier) = code_for(server, &id, &browser).await;
-        let (status, body) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("client_id", &other_id),
-                ("client_secret", other_secret.as_deref().unwrap()),
-            ],
-        )
-        .await;
+        let (status, body) =
+            redeem(server, &code, &verifier, REDIRECT, &other_id, other_secret.as_deref().unwrap()).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
 
         // Wrong client secret.
-        let (status, body) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("client_id", &id),
-                ("client_secret", "kgs_wrong"),
-            ],
-        )
-        .await;
+        let (status, body) = redeem(server, &code, &verifier, REDIRECT, &id, "kgs_wrong").await;
         assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
 
         // An expired code.
@@ -648,7 +586,7 @@ async fn public_clients_use_pkce_instead_of_a_secret() {
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .set_pkce_challenge(challenge)
             .url();
-        let back = sign_in(&Browser::new(), url.as_str(), PASSWORD).await;
+        let back = sign_in(&Browser::new(), url.as_str(), "alice", PASSWORD).await;
         let code = back.redirect_params()["code"].clone();
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
@@ -682,19 +620,7 @@ async fn tokens_of_one_tenant_mean_nothing_at_another() {
         let (id, secret) = admin.client("acme", json!({})).await;
         let browser = Browser::new();
         let (code, verifier) = code_for(server, &id, &browser).await;
-        let (status, tokens) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("client_id", &id),
-                ("client_secret", secret.as_deref().unwrap()),
-            ],
-        )
-        .await;
+        let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, &id, secret.as_deref().unwrap()).await;
         assert_eq!(status, 200, "{tokens}");
         let access_token = tokens["access_token"].as_str().unwrap();
 
@@ -768,7 +694,7 @@ async fn rp_initiated_logout_ends_the_session_and_its_tokens() {
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .set_pkce_challenge(challenge)
             .url();
-        let back = sign_in(&browser, url.as_str(), PASSWORD).await;
+        let back = sign_in(&browser, url.as_str(), "alice", PASSWORD).await;
         let tokens = client
             .exchange_code(AuthorizationCode::new(back.redirect_params()["code"].clone()))
             .unwrap()
@@ -910,19 +836,7 @@ async fn clients_register_and_manage_themselves_as_the_tenant_allows() {
         // The registered client works: a real code flow and its tokens.
         let browser = Browser::new();
         let (code, verifier) = code_for(server, &id, &browser).await;
-        let (status, tokens) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("client_id", &id),
-                ("client_secret", &secret),
-            ],
-        )
-        .await;
+        let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, &id, &secret).await;
         assert_eq!(status, 200, "{tokens}");
 
         // RFC 7592: read, replace, delete with the registration access token only.
@@ -989,15 +903,7 @@ async fn a_deactivated_user_can_no_longer_refresh_or_read_userinfo() {
         let (id, secret) = admin.client("acme", json!({})).await;
         let secret = secret.unwrap();
         let (code, verifier) = code_for(server, &id, &Browser::new()).await;
-        let fields = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.as_str()),
-            ("client_id", id.as_str()),
-            ("client_secret", secret.as_str()),
-        ];
-        let (status, tokens) = token_request(server, "acme", &fields).await;
+        let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, &id, &secret).await;
         assert_eq!(status, 200, "{tokens}");
         let userinfo = |token: String| async move {
             awc::Client::default()

@@ -22,6 +22,9 @@ use crate::tenancy::DEFAULT_TENANT;
 /// The role that spans tenants (for users of the `default` tenant).
 pub const SUPERADMIN: &str = "superadmin";
 
+/// How often a key's `last_used_at` is written at most: uses in between are coalesced.
+const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60);
+
 /// `WWW-Authenticate` challenge of the admin API.
 const CHALLENGE: &str = "Bearer realm=\"keygate-admin\"";
 
@@ -145,18 +148,7 @@ impl Caller {
 /// is a 401, an absent one is [`Caller::Anonymous`].
 pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Caller, ApiError> {
     let invalid = |detail: &str| ApiError::unauthorized(detail, &format!("{CHALLENGE}, error=\"invalid_token\""));
-    let headers = req.headers();
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
-    let token = match (bearer, api_key) {
-        (None, None) => return Ok(Caller::Anonymous),
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("send one credential, not two")),
-        (Some(token), None) | (None, Some(token)) => token,
-    };
+    let Some(token) = presented(req)? else { return Ok(Caller::Anonymous) };
     if token.starts_with("kga_") {
         return if rt.admin().verify(token) {
             Ok(Caller::Admin)
@@ -187,8 +179,26 @@ pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Calle
     Ok(Caller::User { tenant, id: user, roles })
 }
 
-/// The tenant and user of a live API key.
-async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
+/// The credential a request presents: `Authorization: Bearer …` (RFC 6750 §2.1) or
+/// `X-API-Key: …`, at most one of them.
+pub fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    match (bearer, api_key) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("send one credential, not two")),
+        (token, None) | (None, token) => Ok(token),
+    }
+}
+
+/// The tenant and user of a live API key, found by its SHA-256 digest (a unique index across
+/// tenants; a 256-bit key cannot be guessed from the lookup's timing). Its use is recorded at
+/// most once a minute, so a busy key does not turn every request into a write.
+pub(crate) async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
     // API key digests are unique across tenants; the row says whose it is.
     let digest = crud::column::<R::ApiKey>("digest")?;
     let Some(found) = crud::find_by::<R::ApiKey>(rt.db(), digest, &secret::digest(key)).await.ok() else {
@@ -199,7 +209,10 @@ async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid
         return Ok(None);
     }
     let tenant = tenant_of::<R::ApiKey>(&found)?;
-    crate::account::principal::touch::<R>(rt, tenant, &found).await?;
+    if found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
+        let _turn = rt.write_turn().await;
+        crud::set::<R::ApiKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
+    }
     Ok(Some((tenant, found.user_id())))
 }
 
@@ -218,7 +231,7 @@ async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(
     if !active {
         return Ok(None);
     }
-    if found.last_used_at().is_none_or(|at| now - at >= chrono::Duration::seconds(60)) {
+    if found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
         let _turn = rt.write_turn().await;
         crud::set::<R::ServiceKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
     }

@@ -169,3 +169,48 @@ impl Browser {
         }
     }
 }
+
+/// Signs in and consents through the pages, starting at `authorize_url`; returns the redirect
+/// to the client.
+pub async fn sign_in(browser: &Browser, authorize_url: &str, username: &str, password: &str) -> Page {
+    let login = browser.get(authorize_url).await;
+    if login.status == 303 {
+        // Already signed in and consented.
+        return login;
+    }
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert!(login.content_type.starts_with("text/html"), "{}", login.content_type);
+    assert_eq!(login.headers["x-frame-options"], "DENY");
+    assert_eq!(login.headers["cache-control"], "no-store");
+    if login.body.contains("value=\"allow\"") {
+        return consent(browser, &login, "allow").await;
+    }
+    assert!(login.body.contains("Sign in"), "{}", login.body);
+    let fields = [
+        ("csrf", login.input("csrf").expect("csrf field")),
+        ("request", login.input("request").expect("request field")),
+        ("username", username.to_owned()),
+        ("password", password.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed_in = browser.post(&login.form_action(), &fields).await;
+    if signed_in.status != 303 {
+        return signed_in;
+    }
+    assert!(browser.has_cookie("kg_session"), "signing in sets the session cookie");
+    let next = browser.get(signed_in.location.as_deref().unwrap()).await;
+    if next.status != 200 {
+        return next;
+    }
+    consent(browser, &next, "allow").await
+}
+
+/// Answers the consent page.
+pub async fn consent(browser: &Browser, page: &Page, decision: &str) -> Page {
+    assert!(page.body.contains("value=\"allow\""), "{}", page.body);
+    let csrf = page.input("csrf").unwrap();
+    let request = page.input("request").unwrap();
+    browser
+        .post(&page.form_action(), &[("csrf", csrf.as_str()), ("request", request.as_str()), ("decision", decision)])
+        .await
+}
