@@ -337,3 +337,48 @@ async fn browser_apps_can_sign_in_with_a_session_cookie_and_csrf_token() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_password_hashed_at_another_cost_is_rehashed_at_sign_in() {
+    use sea_orm::ConnectionTrait;
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        // As if the account had been created when the configured cost was 5 (tests run at 4).
+        let older = bcrypt::hash(PASSWORD, 5).unwrap();
+        client
+            .rt
+            .db()
+            .execute_unprepared(&format!("UPDATE users SET password_hash = '{older}' WHERE username = 'ann'"))
+            .await
+            .unwrap();
+        assert_eq!(login(client, "ann", PASSWORD).await.status, StatusCode::OK);
+        let stored = client.scalar("SELECT password_hash FROM users WHERE username = 'ann'").await.unwrap();
+        assert!(stored.starts_with("$2b$04$"), "rehashed at the configured cost: {stored}");
+        assert_eq!(login(client, "ann", PASSWORD).await.status, StatusCode::OK, "and still verifies");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_expired_refresh_token_is_refused() {
+    use sea_orm::{ConnectionTrait, Statement};
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        let refresh = login(client, "ann", PASSWORD).await.str("refresh_token");
+        let db = client.rt.db();
+        let sql = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => "UPDATE refresh_tokens SET expires_at = $1",
+            _ => "UPDATE refresh_tokens SET expires_at = ?",
+        };
+        let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [past.into()])).await.unwrap();
+        let reply =
+            call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": refresh })), Auth::None)
+                .await;
+        assert_eq!((reply.status, reply.json["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+        assert!(reply.json["error_description"].as_str().unwrap().contains("expired"), "{}", reply.json);
+    })
+    .await;
+}
