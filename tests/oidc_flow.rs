@@ -521,6 +521,21 @@ async fn the_sign_in_pages_resist_forgery_and_guessing() {
             assert!(!browser.has_cookie("kg_session"));
         }
 
+        // Guessing is throttled on the page as in the account API: 429 with Retry-After.
+        for _ in 0..4 {
+            browser
+                .post(&action, &[("csrf", &csrf), ("request", &request), ("username", "alice"), ("password", "guess")])
+                .await;
+        }
+        let throttled = browser
+            .post(&action, &[("csrf", &csrf), ("request", &request), ("username", "alice"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(throttled.status, 429, "{}", throttled.body);
+        assert!(throttled.headers.contains_key("retry-after"));
+        assert!(throttled.body.contains("Too many failed attempts"), "{}", throttled.body);
+        // The first delay is a second long.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+
         // Malformed bodies are 4xx, never 5xx.
         for (content_type, body) in [
             ("application/x-www-form-urlencoded", "%%%".to_owned()),

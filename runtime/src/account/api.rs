@@ -2,11 +2,12 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::credentials::{self, Attempt};
 use super::normalize::login_name;
 use super::principal;
 use crate::crud;
@@ -106,20 +107,13 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let request: Login = body(ctx)?;
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let name = login_name(&request.username);
-    // The socket's address: a forwarded-for header would let a client pick its own bucket.
-    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
-        return Err(ApiError::too_many_requests(format!("too many failed sign-ins; retry in {wait} s"), wait));
-    }
-    let account = find_by_login::<R>(ctx, &name).await?;
-    let verified = verify(rt, account.as_ref(), request.password.clone()).await?;
-    let Some(account) = account.filter(|a| verified && a.is_active()) else {
-        rt.throttle().failed(tenant, &name, &ip);
-        return Err(ApiError::unauthorized(WRONG_CREDENTIALS, principal::CHALLENGE));
+    let account = match credentials::attempt::<R>(ctx, &request.username, request.password).await? {
+        Attempt::SignedIn(account) => account,
+        Attempt::Refused => return Err(ApiError::unauthorized(WRONG_CREDENTIALS, principal::CHALLENGE)),
+        Attempt::Throttled(wait) => {
+            return Err(ApiError::too_many_requests(format!("too many failed sign-ins; retry in {wait} s"), wait));
+        }
     };
-    rt.throttle().succeeded(tenant, &name, &ip);
-    rehash_if_needed::<R>(ctx, &account, request.password).await?;
     match request.session.as_deref() {
         None | Some("tokens") => {}
         Some("cookie") => return cookie_session::<R>(ctx, &account).await,
@@ -309,7 +303,7 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
         return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
     }
-    if !verify(rt, Some(&account), request.current_password).await? {
+    if !credentials::verify(rt, Some(&account), request.current_password).await? {
         rt.throttle().failed(tenant, &name, &ip);
         return Err(ApiError::invalid_field("current_password", "is not the current password"));
     }
@@ -349,50 +343,6 @@ fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
         "roles": account.roles().0,
         "updated_at": account.updated_at(),
     })
-}
-
-/// The account whose normalized username or email is `name`.
-async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Option<AccountModel<R>>, ApiError> {
-    if name.is_empty() {
-        return Ok(None);
-    }
-    Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
-        .filter(
-            Condition::any()
-                .add(crud::column::<R::Account>("username")?.eq(name))
-                .add(crud::column::<R::Account>("email")?.eq(name)),
-        )
-        .one(ctx.runtime().db())
-        .await?)
-}
-
-/// Checks `password` against the account's hash, or against a dummy hash when there is no
-/// account, so both cost one bcrypt verification.
-async fn verify(rt: &crate::Runtime, account: Option<&impl Account>, password: String) -> Result<bool, ApiError> {
-    let stored = match account {
-        Some(account) => account.password_hash().to_owned(),
-        None => crate::browser::login::dummy_hash(rt.config().bcrypt_cost).await?,
-    };
-    Ok(password::verify(password, stored).await.unwrap_or(false))
-}
-
-/// Re-hashes a verified password whose hash used another bcrypt cost than the configured one.
-async fn rehash_if_needed<R: Roles>(
-    ctx: &EndpointCtx<'_>,
-    account: &AccountModel<R>,
-    password: String,
-) -> Result<(), ApiError> {
-    let rt = ctx.runtime();
-    let cost = rt.config().bcrypt_cost;
-    if password::cost_of(account.password_hash()) == Some(cost) {
-        return Ok(());
-    }
-    let hash = password::hash(password, cost).await.map_err(ApiError::internal)?;
-    let tx = rt.begin_write().await?;
-    crud::set::<R::Account>(&*tx, ctx.tenant()?, account.id(), vec![("password_hash", hash.into())]).await?;
-    tx.commit().await?;
-    rt.role_changed("account");
-    Ok(())
 }
 
 /// The tenant's first-party client, created on first use.

@@ -6,6 +6,7 @@
 //! verifiable with the tenant's JWKS, rotated and revoked the same way.
 
 pub mod api;
+pub mod credentials;
 pub mod normalize;
 pub mod principal;
 pub mod roles;

@@ -3,16 +3,15 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
-use tokio::sync::OnceCell;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{csrf, session};
+use crate::account::credentials::{self, Attempt};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::authorize::{self, Loaded};
 use crate::oauth::form::Form;
-use crate::password;
 use crate::roles::{Account, Consent, NewConsent, Roles};
 use crate::types::StringList;
 
@@ -25,39 +24,22 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         Ok(checked) => checked,
         Err(response) => return Ok(response),
     };
-    let username = crate::account::normalize::login_name(form.get("username").unwrap_or(""));
+    let username = form.get("username").unwrap_or("").to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
     let rt = ctx.runtime();
-    let tenant = ctx.tenant()?;
-    let account = if username.is_empty() {
-        None
-    } else {
-        crud::scoped_find::<R::Account>(Some(tenant))
-            .filter(
-                Condition::any()
-                    .add(crud::column::<R::Account>("username")?.eq(username.as_str()))
-                    .add(crud::column::<R::Account>("email")?.eq(username.as_str())),
-            )
-            .one(rt.db())
-            .await?
+    let refuse = |message: String, status: StatusCode| {
+        authorize::login_page::<R>(ctx, &loaded, Some(username.clone()), Some(message), status)
     };
-    // An unknown user costs the same bcrypt verification as a known one, so response times do
-    // not reveal which accounts exist.
-    let stored = match &account {
-        Some(account) => account.password_hash().to_owned(),
-        None => dummy_hash(rt.config().bcrypt_cost).await?,
-    };
-    let verified = password::verify(password, stored).await.unwrap_or(false);
-    let account = match account {
-        Some(account) if verified && account.is_active() => account,
-        _ => {
-            return authorize::login_page::<R>(
-                ctx,
-                &loaded,
-                Some(username),
-                Some(WRONG_PASSWORD.into()),
-                StatusCode::UNAUTHORIZED,
-            );
+    let account = match credentials::attempt::<R>(ctx, &username, password).await? {
+        Attempt::SignedIn(account) => account,
+        Attempt::Refused => return refuse(WRONG_PASSWORD.into(), StatusCode::UNAUTHORIZED),
+        Attempt::Throttled(wait) => {
+            let mut page = refuse(
+                format!("Too many failed attempts. Try again in {wait} seconds."),
+                StatusCode::TOO_MANY_REQUESTS,
+            )?;
+            page.headers_mut().insert(actix_web::http::header::RETRY_AFTER, wait.into());
+            return Ok(page);
         }
     };
     let tx = rt.begin_write().await?;
@@ -133,14 +115,4 @@ async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<(Form, L
         Ok(loaded) => Ok((form, loaded)),
         Err(response) => Err(response),
     })
-}
-
-/// A bcrypt hash of a random password at the configured cost, made once.
-pub async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
-    static DUMMY: OnceCell<String> = OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| password::hash(crate::secret::random_token("", 16), cost))
-        .await
-        .cloned()
-        .map_err(ApiError::internal)
 }

@@ -1,0 +1,107 @@
+//! Checking a username (or email) and password, for the account API and the sign-in page alike:
+//! brute-force throttling, the same bcrypt work for unknown users, and re-hashing at the
+//! configured cost.
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+use super::normalize::login_name;
+use crate::crud;
+use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
+use crate::password;
+use crate::roles::{Account, Roles};
+
+type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
+
+/// The result of a sign-in attempt.
+pub enum Attempt<A> {
+    /// The password is right and the account active.
+    SignedIn(A),
+    /// Unknown user, wrong password or disabled account (deliberately not told apart).
+    Refused,
+    /// Too many failures: retry after this many seconds.
+    Throttled(u64),
+}
+
+/// Checks `password` for the account named `name` (username or email, any case or form).
+pub async fn attempt<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    name: &str,
+    password: String,
+) -> Result<Attempt<AccountModel<R>>, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let name = login_name(name);
+    // The socket's address: a forwarded-for header would let a client pick its own bucket.
+    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
+        return Ok(Attempt::Throttled(wait));
+    }
+    let account = find_by_login::<R>(ctx, &name).await?;
+    let verified = verify(rt, account.as_ref(), password.clone()).await?;
+    match account {
+        Some(account) if verified && account.is_active() => {
+            rt.throttle().succeeded(tenant, &name, &ip);
+            rehash_if_needed::<R>(ctx, &account, password).await?;
+            Ok(Attempt::SignedIn(account))
+        }
+        _ => {
+            rt.throttle().failed(tenant, &name, &ip);
+            Ok(Attempt::Refused)
+        }
+    }
+}
+
+/// The account whose normalized username or email is `name`.
+async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Option<AccountModel<R>>, ApiError> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
+        .filter(
+            Condition::any()
+                .add(crud::column::<R::Account>("username")?.eq(name))
+                .add(crud::column::<R::Account>("email")?.eq(name)),
+        )
+        .one(ctx.runtime().db())
+        .await?)
+}
+
+/// Checks `password` against the account's hash, or against a dummy hash when there is no
+/// account, so both cost one bcrypt verification and response times reveal nothing.
+pub async fn verify(rt: &crate::Runtime, account: Option<&impl Account>, password: String) -> Result<bool, ApiError> {
+    let stored = match account {
+        Some(account) => account.password_hash().to_owned(),
+        None => dummy_hash(rt.config().bcrypt_cost).await?,
+    };
+    Ok(password::verify(password, stored).await.unwrap_or(false))
+}
+
+/// A bcrypt hash of a random password at the configured cost, made once.
+async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| password::hash(crate::secret::random_token("", 16), cost))
+        .await
+        .cloned()
+        .map_err(ApiError::internal)
+}
+
+/// Re-hashes a verified password whose hash used another bcrypt cost than the configured one.
+async fn rehash_if_needed<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    account: &AccountModel<R>,
+    password: String,
+) -> Result<(), ApiError> {
+    let rt = ctx.runtime();
+    let cost = rt.config().bcrypt_cost;
+    if password::cost_of(account.password_hash()) == Some(cost) {
+        return Ok(());
+    }
+    let hash = password::hash(password, cost).await.map_err(ApiError::internal)?;
+    let tx = rt.begin_write().await?;
+    crud::set::<R::Account>(&*tx, ctx.tenant()?, account.id(), vec![("password_hash", hash.into())]).await?;
+    tx.commit().await?;
+    rt.role_changed("account");
+    Ok(())
+}
