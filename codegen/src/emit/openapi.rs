@@ -33,6 +33,8 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         let problem = |description: &str| json!({ "description": description, "content": { "application/json": {}, "application/problem+json": {} } });
         operation["responses"]["400"] =
             problem("Malformed request (OAuth endpoints answer in RFC 6749 section 5.2 form).");
+        // Protocol handlers refuse in their protocol's terms (401, 403, 409, 415, 422, 429, ...).
+        operation["responses"]["4XX"] = problem("Refused, in the format of the protocol named in the summary.");
         if endpoint.tenant_scoped {
             operation["responses"]["404"] = problem("No such tenant.");
         }
