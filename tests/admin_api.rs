@@ -289,3 +289,16 @@ async fn renamed_and_deleted_tenants_stop_resolving_at_once() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn null_is_refused_for_fields_that_cannot_hold_it_on_create_too() {
+    each_backend(async |client: &Client<'_>| {
+        let reply =
+            client.post("/admin/tenants", &json!({ "slug": "acme", "name": "Acme", "registration": null })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.json);
+        assert_eq!(reply.error_fields(), ["registration"]);
+        let count = client.list_all("/admin/tenants").await.len();
+        assert_eq!(count, 0, "nothing was written");
+    })
+    .await;
+}

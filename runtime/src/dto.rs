@@ -12,7 +12,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// For non-nullable fields of update bodies, with `#[serde(default)]`: absent → `None` (keep), a
+/// For optional non-nullable fields, with `#[serde(default)]`: absent → `None` (keep, or the default), a
 /// value → `Some(value)`, `null` → an error naming the field (the column cannot hold NULL).
 pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where

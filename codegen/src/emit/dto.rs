@@ -141,8 +141,9 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
                 },
                 Access::Double,
             )
-        } else if !is_create && !nullable {
-            // Absent leaves the column alone; `null` cannot be stored, so it is refused.
+        } else if !nullable && entity.field(input).is_some() {
+            // Absent leaves the column alone (or takes its default on create); `null` cannot be
+            // stored, so it is refused rather than read as "absent".
             (
                 quote! {
                     #[serde(default, deserialize_with = "::keygate_runtime::dto::not_null")]
