@@ -141,7 +141,7 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
                 },
                 Access::Double,
             )
-        } else if !nullable && entity.field(input).is_some() {
+        } else if !nullable && (!is_create || entity.field(input).is_some()) {
             // Absent leaves the column alone (or takes its default on create); `null` cannot be
             // stored, so it is refused rather than read as "absent".
             (
