@@ -105,6 +105,11 @@ struct Login {
 /// `Retry-After` (see [`super::throttle`]).
 pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: Login = body(ctx)?;
+    let cookie_mode = match request.session.as_deref() {
+        None | Some("tokens") => false,
+        Some("cookie") => true,
+        Some(_) => return Err(ApiError::invalid_field("session", "must be `tokens` or `cookie`")),
+    };
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let account = match credentials::attempt::<R>(ctx, &request.username, request.password).await? {
@@ -114,10 +119,8 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
             return Err(ApiError::too_many_requests(format!("too many failed sign-ins; retry in {wait} s"), wait));
         }
     };
-    match request.session.as_deref() {
-        None | Some("tokens") => {}
-        Some("cookie") => return cookie_session::<R>(ctx, &account).await,
-        Some(_) => return Err(ApiError::invalid_field("session", "must be `tokens` or `cookie`")),
+    if cookie_mode {
+        return cookie_session::<R>(ctx, &account).await;
     }
     let client = first_party_client::<R>(ctx).await?;
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
