@@ -170,6 +170,17 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             );
         }
         let runtime = prepared.runtime;
+        let housekeeping = runtime.clone();
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(keygate_runtime::maintenance::INTERVAL);
+            loop {
+                every.tick().await;
+                match keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&housekeeping).await {
+                    Ok(pruned) => tracing::debug!(?pruned, "pruned expired rows"),
+                    Err(error) => tracing::warn!(%error, "pruning expired rows failed"),
+                }
+            }
+        });
         tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
         actix_web::HttpServer::new(move || server::app(runtime.clone()))
             .workers(settings.workers)

@@ -382,3 +382,45 @@ async fn an_expired_refresh_token_is_refused() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn housekeeping_deletes_only_what_has_expired() {
+    use sea_orm::{ConnectionTrait, Statement};
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        login(client, "ann", PASSWORD).await;
+        let second = login(client, "ann", PASSWORD).await;
+        let cookie_login = TestRequest::post()
+            .uri("/acme/auth/login")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(json!({ "username": "ann", "password": PASSWORD, "session": "cookie" }).to_string());
+        assert_eq!(client.send(cookie_login).await.status, StatusCode::OK);
+        // Age the first sign-in's refresh token and the session, and add a stale revocation record.
+        let db = client.rt.db();
+        let backend = db.get_database_backend();
+        let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let digest = keygate_runtime::secret::digest(&second.str("refresh_token"));
+        let placeholder = |n: usize| if backend == sea_orm::DbBackend::Postgres { format!("${n}") } else { "?".into() };
+        for sql in [
+            format!("UPDATE refresh_tokens SET expires_at = {} WHERE token_digest <> {}", placeholder(1), placeholder(2)),
+            format!("UPDATE auth_sessions SET expires_at = {} WHERE {} <> ''", placeholder(1), placeholder(2)),
+        ] {
+            db.execute_raw(Statement::from_sql_and_values(backend, sql, [past.into(), digest.clone().into()])).await.unwrap();
+        }
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("INSERT INTO revoked_tokens (id, tenant_id, token_digest, expires_at, created_at, updated_at) SELECT {}, tenant_id, 'old', {}, {}, {} FROM users LIMIT 1", placeholder(1), placeholder(2), placeholder(3), placeholder(4)),
+            [uuid::Uuid::new_v4().into(), past.into(), past.into(), past.into()],
+        ))
+        .await
+        .unwrap();
+
+        let pruned = keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&client.rt).await.unwrap();
+        assert_eq!((pruned.refresh_tokens, pruned.sessions, pruned.revoked_tokens), (1, 1, 1), "{pruned:?}");
+        // What is still alive keeps working.
+        let refreshed = call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": second.str("refresh_token") })), Auth::None).await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.json);
+    })
+    .await;
+}

@@ -24,6 +24,7 @@ pub mod http;
 pub mod jose;
 pub mod keys;
 pub mod list;
+pub mod maintenance;
 pub mod migrate;
 pub mod oauth;
 pub mod oidc;

@@ -348,6 +348,8 @@ pub trait NewConsent {
 pub trait RevokedToken {
     /// Hex SHA-256 digest of the revoked token.
     fn token_digest(&self) -> &str;
+    /// When the token would have expired anyway; the record can go then.
+    fn expires_at(&self) -> Option<DateTime<Utc>>;
 }
 
 /// How revocation creates a revoked-token row; the generator fills the entity's other fields
