@@ -5,6 +5,9 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+/// How long a pooled connection may sit idle before it is pinged on checkout.
+const POOL_IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// How long a SQLite connection waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -13,6 +16,10 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+    // Ping a pooled connection only after it sat idle (when a server, proxy or firewall may have
+    // dropped it), not on every checkout: the default ping doubled the round trips of every
+    // statement on the hot paths.
+    options.test_before_acquire_if_idle_for(POOL_IDLE_BEFORE_PING);
     if is_sqlite(url) {
         options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
