@@ -17,8 +17,6 @@ use crate::types::StringList;
 pub trait OauthClient {
     /// The `client_id`.
     fn id(&self) -> Uuid;
-    /// Whether this is the tenant's own client behind the account API.
-    fn first_party(&self) -> bool;
     /// Display name, shown on the login and consent pages.
     fn name(&self) -> &str;
     /// Hex SHA-256 digest of the client secret (secrets are server-generated, 256 bits).
