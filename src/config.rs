@@ -1,7 +1,7 @@
 //! Settings, from (strongest first) command-line flags, `KEYGATE_*` environment variables, a TOML
 //! config file, and built-in defaults that need no set-up.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -13,11 +13,77 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://keygate-data/keygate.db?mode=rw
 /// Default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
+/// The config file's keys and what each sets: the one list that `--config`'s help prints and
+/// that the README's configuration table is tested against.
+pub const FILE_KEYS: [(&str, &str); 9] = [
+    ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
+    ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
+    ("admin_token", "the bootstrap admin credential"),
+    ("workers", "HTTP worker threads"),
+    ("bcrypt_cost", "bcrypt cost of password hashes, 4 to 31"),
+    ("body_limit", "largest request body, in bytes"),
+    ("master_key", "master key sealing private signing keys: 32 bytes, base64url"),
+    ("master_key_file", "where a development master key is kept"),
+    ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
+];
+
+/// The long help of `--config`, listing [`FILE_KEYS`].
+pub fn config_file_help() -> String {
+    let mut help = String::from("TOML config file. Keys (flags and environment variables win over them):\n");
+    for (key, meaning) in FILE_KEYS {
+        help.push_str(&format!("  {key}: {meaning}\n"));
+    }
+    help
+}
+
+/// A listen address as written (`localhost:8080`, `0.0.0.0:80`, `[::1]:8080`), checked to
+/// resolve to at least one socket address.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct BindAddress(String);
+
+impl BindAddress {
+    /// The addresses it resolves to now (a name may resolve to IPv4 and IPv6 loopback).
+    pub fn resolve(&self) -> anyhow::Result<Vec<SocketAddr>> {
+        let addresses: Vec<SocketAddr> = self
+            .0
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve the listen address `{}` (write host:port)", self.0))?
+            .collect();
+        anyhow::ensure!(!addresses.is_empty(), "the listen address `{}` resolves to no address", self.0);
+        Ok(addresses)
+    }
+}
+
+impl TryFrom<String> for BindAddress {
+    type Error = anyhow::Error;
+
+    fn try_from(value: String) -> anyhow::Result<Self> {
+        let address = Self(value.trim().to_owned());
+        address.resolve()?;
+        Ok(address)
+    }
+}
+
+impl std::str::FromStr for BindAddress {
+    type Err = anyhow::Error;
+
+    fn from_str(value: &str) -> anyhow::Result<Self> {
+        Self::try_from(value.to_owned())
+    }
+}
+
+impl std::fmt::Display for BindAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Everything `keygate serve` needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Listen address.
-    pub bind: SocketAddr,
+    pub bind: BindAddress,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
     /// Admin token from configuration; when absent one is generated on first start.
@@ -40,7 +106,7 @@ pub const DEFAULT_MASTER_KEY_FILE: &str = "keygate-data/master.key";
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     /// Listen address.
-    pub bind: Option<SocketAddr>,
+    pub bind: Option<BindAddress>,
     /// Database URL.
     pub database_url: Option<String>,
     /// Admin token.
@@ -72,7 +138,7 @@ impl FileSettings {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     /// `--bind` / `KEYGATE_BIND`.
-    pub bind: Option<SocketAddr>,
+    pub bind: Option<BindAddress>,
     /// `--database-url` / `KEYGATE_DATABASE_URL`.
     pub database_url: Option<String>,
     /// `KEYGATE_ADMIN_TOKEN`.
@@ -98,8 +164,10 @@ impl Settings {
             .or(file.workers)
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         anyhow::ensure!(workers > 0, "workers must be at least 1");
-        let bind: SocketAddr =
-            overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address"));
+        let bind = match overrides.bind.or(file.bind) {
+            Some(bind) => bind,
+            None => DEFAULT_BIND.parse()?,
+        };
         let public_url = overrides.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{bind}"));
         anyhow::ensure!(
             public_url.starts_with("https://") || public_url.starts_with("http://"),
@@ -173,6 +241,30 @@ body_limit = 1024
         let too_cheap = Overrides { bcrypt_cost: Some(3), ..Overrides::default() };
         assert!(Settings::resolve(too_cheap, FileSettings::default()).is_err());
         assert!(toml::from_str::<FileSettings>("bnid = \"x\"").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn listen_addresses_may_be_names() {
+        let bind: BindAddress = "localhost:8080".parse().unwrap();
+        assert!(bind.resolve().unwrap().iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+        assert!("localhost".parse::<BindAddress>().is_err(), "a port is required");
+        assert!("[::1]:80".parse::<BindAddress>().is_ok());
+        let file: FileSettings = toml::from_str("bind = \"localhost:9000\"").unwrap();
+        assert_eq!(file.bind.unwrap().to_string(), "localhost:9000");
+    }
+
+    /// Every key `FileSettings` reads is documented in [`FILE_KEYS`], and nothing else is.
+    #[test]
+    fn the_documented_keys_are_the_keys_read() {
+        let fields: Vec<String> = format!("{:?}", FileSettings::default())
+            .trim_start_matches("FileSettings {")
+            .trim_end_matches('}')
+            .split(',')
+            .filter_map(|field| field.split(':').next().map(|name| name.trim().to_owned()))
+            .filter(|name| !name.is_empty())
+            .collect();
+        let documented: Vec<&str> = FILE_KEYS.iter().map(|(key, _)| *key).collect();
+        assert_eq!(fields, documented);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! `keygate`: the command-line entry point.
 
-use std::net::SocketAddr;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use keygate::config::{FileSettings, Overrides, Settings};
+use keygate::config::{BindAddress, FileSettings, Overrides, Settings, config_file_help};
 use keygate::server;
 
 /// A self-hosted, multi-tenant OAuth 2.1 / OpenID Connect server.
@@ -58,8 +59,8 @@ struct DatabaseArgs {
     /// Database URL: sqlite://path/to/file.db?mode=rwc or postgres://user@host/db.
     #[arg(long, env = "KEYGATE_DATABASE_URL")]
     database_url: Option<String>,
-    /// TOML config file (keys: bind, database_url, admin_token, workers, bcrypt_cost, body_limit).
-    #[arg(long, short, env = "KEYGATE_CONFIG")]
+    /// TOML config file.
+    #[arg(long, short, env = "KEYGATE_CONFIG", long_help = config_file_help())]
     config: Option<PathBuf>,
 }
 
@@ -67,9 +68,9 @@ struct DatabaseArgs {
 struct ServeArgs {
     #[command(flatten)]
     database: DatabaseArgs,
-    /// Address to listen on.
+    /// Address to listen on, host:port (e.g. localhost:8080, 0.0.0.0:80).
     #[arg(long, env = "KEYGATE_BIND")]
-    bind: Option<SocketAddr>,
+    bind: Option<BindAddress>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "KEYGATE_WORKERS")]
     workers: Option<usize>,
@@ -95,17 +96,27 @@ impl DatabaseArgs {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as one line with its causes (never a backtrace, even
+/// with `RUST_BACKTRACE` set) and exits with status 1.
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYGATE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, never into a log file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Openapi => {
-            print!("{}", keygate_api::OPENAPI);
-            Ok(())
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => print_to_stdout(keygate_api::OPENAPI),
         Command::Migrate(args) => {
             let settings = args.settings(Overrides::default())?;
             runtime()?.block_on(async {
@@ -139,7 +150,11 @@ fn main() -> anyhow::Result<()> {
                 let keys = keygate_runtime::keys::KeyStore::new(server::master_key(&settings)?);
                 let key = keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention).await?;
                 println!("{}", key.kid());
-                eprintln!("rotated the {algorithm} key of `{}`; running servers pick it up on restart", args.tenant);
+                eprintln!(
+                    "rotated the {algorithm} key of `{}`; running servers sign with it within {} s",
+                    args.tenant,
+                    keygate_runtime::keys::CACHE_TTL.as_secs()
+                );
                 anyhow::Ok(())
             })
         }
@@ -154,6 +169,16 @@ fn main() -> anyhow::Result<()> {
             let settings = args.database.settings(overrides)?;
             serve(settings)
         }
+    }
+}
+
+/// Writes `text` to stdout. A reader that stops early (`keygate openapi | head`) is not an
+/// error: the output was wanted only that far.
+fn print_to_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error).context("cannot write to stdout"),
+        _ => Ok(()),
     }
 }
 
@@ -184,7 +209,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
         actix_web::HttpServer::new(move || server::app(runtime.clone()))
             .workers(settings.workers)
-            .bind(settings.bind)
+            .bind(settings.bind.resolve()?.as_slice())
             .with_context(|| format!("cannot listen on {}", settings.bind))?
             .run()
             .await

@@ -240,3 +240,86 @@ async fn a_standard_relying_party_signs_in_against_keygate_serve() {
         .expect("refresh");
     assert!(refreshed.refresh_token().is_some());
 }
+
+/// `keygate openapi | head`: a reader that stops early ends the command quietly, without a panic.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = keygate(dir.path()).arg("openapi").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is dropped here, with most of the document unwritten.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A failing command prints one line naming what failed — promptly, with its cause, and without
+/// a backtrace even when `RUST_BACKTRACE` asks for one.
+#[test]
+fn errors_name_the_cause_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(); // nothing listens there
+    let output = keygate(dir.path())
+        .args(["migrate", "--database-url", &format!("postgres://postgres@127.0.0.1:{port}/keygate")])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("PostgreSQL at 127.0.0.1:{port}")), "names the server: {stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "says what happened: {stderr}");
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+    assert!(!stderr.contains("backtrace") && !stderr.contains("Backtrace"), "{stderr}");
+}
+
+/// `--bind` takes a host name; logs written to a pipe or file carry no terminal colour codes.
+#[actix_web::test]
+async fn binds_to_a_name_and_logs_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = keygate(dir.path())
+        .args(["serve", "--bind", &format!("localhost:{port}")])
+        .env("KEYGATE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    while let Ok(line) = receiver.recv_timeout(Duration::from_secs(30)) {
+        let listening = line.contains("keygate listening");
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
+    let answered = awc::Client::default().get(format!("http://127.0.0.1:{port}/healthz")).send().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = lines.join("\n");
+    assert!(log.contains("keygate listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no ANSI escape codes in a piped log:\n{log}");
+    assert!(answered.unwrap().status().is_success(), "localhost includes 127.0.0.1");
+}
+
+/// Every config-file key is explained by `--config`'s help and in the README's table.
+#[test]
+fn the_config_keys_are_documented_in_one_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = keygate(dir.path()).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (key, _) in keygate::config::FILE_KEYS {
+        assert!(help.contains(&format!("{key}:")), "serve --help explains `{key}`:\n{help}");
+        assert!(readme.contains(&format!("| `{key}` |")), "the README's configuration table lists `{key}`");
+    }
+}

@@ -11,9 +11,14 @@ const POOL_IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 /// How long a SQLite connection waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the first connection may take before the database counts as unreachable.
+const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Opens a pool for `url` (`sqlite://path` or `postgres://...`). SQLite files are created when
-/// missing and run in WAL mode, so readers never block the writer.
+/// missing and run in WAL mode, so readers never block the writer. An unreachable database is
+/// reported at once with its cause (see [`probe`]), not as a pool timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    probe(url).await?;
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     // Ping a pooled connection only after it sat idle (when a server, proxy or firewall may have
@@ -42,4 +47,44 @@ pub fn is_sqlite(url: &str) -> bool {
 /// Whether the database answers a trivial query (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
+}
+
+/// Opens and closes one connection, so that a database that cannot be reached is reported with
+/// what failed (`connection refused`, the host and port, a bad password, an unwritable file)
+/// instead of the pool's eventual "pool timed out".
+pub async fn probe(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection;
+    use std::str::FromStr;
+
+    let unreachable = |target: String, cause: String| {
+        DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("cannot connect to {target}: {cause}")))
+    };
+    let attempt = async {
+        if is_sqlite(url) {
+            let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .map_err(|e| unreachable("the SQLite database".into(), e.to_string()))?
+                .create_if_missing(true);
+            let target = format!("the SQLite database {}", options.get_filename().display());
+            let connection = sea_orm::sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .map_err(|e| unreachable(target, e.to_string()))?;
+            connection.close().await.ok();
+        } else {
+            let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(|e| unreachable("PostgreSQL".into(), e.to_string()))?;
+            let target = format!("PostgreSQL at {}:{}", options.get_host(), options.get_port());
+            let connection = sea_orm::sqlx::PgConnection::connect_with(&options)
+                .await
+                .map_err(|e| unreachable(target, e.to_string()))?;
+            connection.close().await.ok();
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(FIRST_CONNECT_TIMEOUT, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+            "cannot connect to the database: no answer within {} s",
+            FIRST_CONNECT_TIMEOUT.as_secs()
+        )))),
+    }
 }

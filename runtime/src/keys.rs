@@ -45,7 +45,7 @@ impl From<KeyStoreError> for crate::ApiError {
 
 /// How long a process trusts its cached keys before re-reading them, so a rotation made by
 /// another replica (or the CLI) is picked up within this time.
-const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Values remembered for [`CACHE_TTL`].
 struct TtlCache<K, V>(RwLock<HashMap<K, (Instant, Arc<V>)>>);
