@@ -62,3 +62,28 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
     })
     .await;
 }
+
+/// Replicas starting together on an empty database all come up: concurrent migrations take
+/// turns instead of racing on the catalogue (PostgreSQL failed with a duplicate `pg_type` row).
+#[actix_web::test]
+async fn concurrent_migrations_of_an_empty_database_all_succeed() {
+    for db in support::databases().await {
+        let mut pools = Vec::new();
+        for _ in 0..4 {
+            pools.push(keygate_runtime::db::connect(&db.url).await.expect("connect"));
+        }
+        let runs = pools.iter().map(|pool| async move {
+            keygate_api::migrate(pool).await.map_err(|e| e.to_string())?;
+            keygate_runtime::tenancy::ensure_default::<keygate_api::entities::Roles>(pool)
+                .await
+                .map_err(|e| e.to_string())
+        });
+        let results = futures_util::future::join_all(runs).await;
+        for result in &results {
+            assert!(result.is_ok(), "[{}] every replica migrates: {result:?}", db.backend);
+        }
+        let created = results.iter().filter(|r| matches!(r, Ok(true))).count();
+        assert_eq!(created, 1, "[{}] exactly one replica creates the default tenant", db.backend);
+        keygate_api::migrate(&pools[0]).await.expect("a later run is a no-op");
+    }
+}

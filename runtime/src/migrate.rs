@@ -7,6 +7,10 @@
 //!
 //! A column added to a table that already has rows must be nullable or have a literal default;
 //! the database refuses anything else and the error names the table and column.
+//!
+//! Replicas may start at the same moment on an empty PostgreSQL database: a run holds a
+//! session-level advisory lock from [`Migration::start`] until it is dropped, so concurrent runs
+//! take turns (the second finds everything in place) instead of racing on the catalogue.
 
 use sea_orm::sea_query::{Alias, Index, Table};
 use sea_orm::{
@@ -31,6 +35,9 @@ pub struct IndexSpec {
 /// Why a migration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
+    /// The lock that makes concurrent runs take turns could not be taken.
+    #[error("could not take the migration lock: {0}")]
+    Lock(#[source] DbErr),
     /// The existing tables could not be read.
     #[error("could not read the existing columns of `{table}`: {source}")]
     Inspect {
@@ -79,12 +86,36 @@ pub enum MigrateError {
 pub struct Migration<'a> {
     db: &'a DatabaseConnection,
     schema: Schema,
+    /// On PostgreSQL, the connection holding the advisory lock; closing it (on drop, or when
+    /// the process dies) releases the lock.
+    _lock: Option<sea_orm::sqlx::PgConnection>,
+}
+
+/// The advisory lock key of migrations (`pg_advisory_lock(bigint)`): "keygate" in ASCII.
+const MIGRATION_LOCK: i64 = 0x6b_6579_6761_7465;
+
+/// Waits for the migration lock on a connection of its own, taken out of the pool so that
+/// no other statement runs on it and dropping it ends the session.
+async fn migration_lock(db: &DatabaseConnection) -> Result<Option<sea_orm::sqlx::PgConnection>, MigrateError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let failed = |e: sea_orm::sqlx::Error| MigrateError::Lock(DbErr::Custom(e.to_string()));
+    let mut connection = db.get_postgres_connection_pool().acquire().await.map_err(failed)?.detach();
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut connection)
+        .await
+        .map_err(failed)?;
+    Ok(Some(connection))
 }
 
 impl<'a> Migration<'a> {
-    /// Starts a run; Keygate's own bookkeeping tables are ensured first.
+    /// Starts a run (waiting for any other run on the same database to finish); Keygate's own
+    /// bookkeeping tables are ensured first.
     pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
-        let migration = Self { db, schema: Schema::new(db.get_database_backend()) };
+        let lock = migration_lock(db).await?;
+        let migration = Self { db, schema: Schema::new(db.get_database_backend()), _lock: lock };
         migration.ensure(credential::Entity).await?;
         migration.ensure(crate::keys::signing_key::Entity).await?;
         Ok(migration)
