@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{ApiError, is_busy};
+use crate::error::{ApiError, outage};
 use crate::list::{Cursor, ListQuery, Page};
 
 /// Rows the more-rows-than-this relation includes are cut at.
@@ -291,7 +291,6 @@ pub fn write_error<E: Resource>(error: DbErr) -> ApiError {
             None,
             format!("this {} is still referenced by other rows, or references a row that is gone", E::NAME),
         ),
-        _ if is_busy(&error) => ApiError::unavailable("the database is busy; retry shortly", 1),
-        _ => ApiError::internal(error),
+        _ => outage(&error).unwrap_or_else(|| ApiError::internal(error)),
     }
 }

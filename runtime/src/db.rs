@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// How long a pooled connection may sit idle before it is pinged on checkout.
@@ -19,6 +19,11 @@ const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// reported at once with its cause (see [`probe`]), not as a pool timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     probe(url).await?;
+    Database::connect(options(url)).await
+}
+
+/// The pool options [`connect`] uses for `url`.
+pub fn options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     // Ping a pooled connection only after it sat idle (when a server, proxy or firewall may have
@@ -26,17 +31,22 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     // statement on the hot paths.
     options.test_before_acquire_if_idle_for(POOL_IDLE_BEFORE_PING);
     if is_sqlite(url) {
-        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                .foreign_keys(true)
-        });
+        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(sqlite_settings);
     } else {
         options.max_connections(16).min_connections(1);
     }
-    Database::connect(options).await
+    options
+}
+
+/// Keygate's settings of every SQLite connection: created when missing, WAL (readers never
+/// block the writer), foreign keys on, and a busy timeout for another process's write lock.
+pub fn sqlite_settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true)
 }
 
 /// Whether `url` names a SQLite database.

@@ -8,7 +8,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 use serde::Serialize;
 
 /// A field that failed validation.
@@ -226,14 +226,52 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Database errors without entity context: contention is a 503 the client may retry, anything
-/// else is a 500. Writes go through `crud::write_error`, which also recognises conflicts.
+/// Database errors without entity context: an outage (see [`outage`]) is a 503 the client may
+/// retry, anything else is a 500. Writes go through `crud::write_error`, which also recognises
+/// conflicts.
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
-        if is_busy(&error) {
-            return ApiError::unavailable("the database is busy; retry shortly", 1);
+        outage(&error).unwrap_or_else(|| ApiError::internal(error))
+    }
+}
+
+/// The 503 for a database error that says the database is unavailable rather than that the
+/// request or the code is wrong: it cannot be reached, it is busy past the timeout, its storage
+/// is full or failing, or it is shutting down. The cause is logged (every 5xx is).
+pub(crate) fn outage(error: &DbErr) -> Option<ApiError> {
+    let unavailable = |detail: &str| {
+        let mut api = ApiError::unavailable(detail, 1);
+        api.0.source = Some(error.to_string().into());
+        Some(api)
+    };
+    if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return unavailable("the database cannot be reached; retry shortly");
+    }
+    if is_busy(error) {
+        return unavailable("the database is busy; retry shortly");
+    }
+    let database_code = match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed => {
+                return unavailable("the database cannot be reached; retry shortly");
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    match database_code.as_deref() {
+        // SQLite primary result codes (the extended code's low byte): SQLITE_IOERR,
+        // SQLITE_FULL, SQLITE_CANTOPEN.
+        Some(code) if code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 10 | 13 | 14)) => {
+            unavailable("the database cannot store data right now (storage full or failing); retry later")
         }
-        ApiError::internal(error)
+        // PostgreSQL SQLSTATE classes 08 (connection), 53 (insufficient resources: disk full,
+        // out of memory, too many connections) and 57P (operator intervention: shutdown).
+        Some(code) if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") => {
+            unavailable("the database is unavailable; retry shortly")
+        }
+        _ => None,
     }
 }
 

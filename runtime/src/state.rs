@@ -1,13 +1,11 @@
 //! The service state every handler reaches through `web::Data<Runtime>`.
 
 use std::collections::HashMap;
-use std::ops::Deref;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 use actix_web::web::Bytes;
 use chrono::Duration;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sea_orm::DatabaseConnection;
 
 use crate::account::roles::MembershipCache;
 use crate::account::throttle::Throttle;
@@ -18,6 +16,8 @@ use crate::jose::MasterKey;
 use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
 use crate::tenancy::TenantCache;
+use crate::writer::Writer;
+pub use crate::writer::{WriteTurn, WriteTx};
 
 /// Settings hooks and handlers read.
 #[derive(Debug, Clone)]
@@ -67,10 +67,7 @@ impl Default for RuntimeConfig {
 /// Database, configuration and credentials shared by all workers.
 pub struct Runtime {
     db: DatabaseConnection,
-    /// SQLite allows one writer at a time. Queuing writers here, in process, means a burst of
-    /// writes waits its turn instead of racing for the file lock and failing with "database is
-    /// locked"; PostgreSQL needs no gate.
-    write_gate: Option<Arc<Mutex<()>>>,
+    writer: Writer,
     config: RuntimeConfig,
     admin: AdminCredentials,
     keys: KeyStore,
@@ -88,10 +85,9 @@ pub struct Runtime {
 impl Runtime {
     /// Wraps a connected, migrated database; private signing keys are sealed under `master`.
     pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
-        let write_gate = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Self {
+            writer: Writer::new(&db),
             db,
-            write_gate,
             config,
             admin,
             keys: KeyStore::new(master),
@@ -193,42 +189,12 @@ impl Runtime {
 
     /// Starts a write transaction (after any writer ahead of it on SQLite).
     pub async fn begin_write(&self) -> Result<WriteTx, ApiError> {
-        let gate = self.write_turn().await;
-        let tx = self.db.begin().await?;
-        Ok(WriteTx { tx, _gate: gate.0 })
+        self.writer.begin().await
     }
 
     /// This process's turn to write without a transaction, for a sequence of single statements
     /// that are each atomic on their own (see the refresh grant); held until dropped.
     pub async fn write_turn(&self) -> WriteTurn {
-        WriteTurn(match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        })
-    }
-}
-
-/// A turn at writing (SQLite's in-process gate; nothing on PostgreSQL).
-pub struct WriteTurn(Option<OwnedMutexGuard<()>>);
-
-/// A write transaction; dropping it without `commit` rolls it back.
-pub struct WriteTx {
-    // Field order matters: the transaction ends before the gate opens for the next writer.
-    tx: DatabaseTransaction,
-    _gate: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    /// Commits, then lets the next writer in.
-    pub async fn commit(self) -> Result<(), ApiError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl Deref for WriteTx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.tx
+        self.writer.turn().await
     }
 }

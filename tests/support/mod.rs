@@ -213,6 +213,13 @@ pub enum Auth<'t> {
     Header(&'t str),
 }
 
+impl<'a> Client<'a> {
+    /// A client of `app`, served by `rt` on `backend`.
+    pub fn new(app: &'a dyn AppService, backend: &'static str, rt: web::Data<Runtime>) -> Self {
+        Self { app, backend, rt }
+    }
+}
+
 impl Client<'_> {
     /// A request with a JSON body (or none).
     pub async fn json(&self, method: Method, path: &str, body: Option<&Value>, auth: Auth<'_>) -> Reply {

@@ -1,0 +1,132 @@
+//! Writing to the database: one writer at a time on SQLite, on a connection that is replaced
+//! whenever a write transaction ends without a successful commit.
+//!
+//! SQLite may end a transaction by itself when a statement fails (a full disk, an I/O error),
+//! after which the driver's idea of the connection (still inside a transaction) and SQLite's
+//! (back in autocommit, or holding the write lock with nobody to release it) disagree. A
+//! connection in that state must never serve another write: it would acknowledge writes that
+//! are never committed, or block every other writer. So the writer connection lives in a pool
+//! of its own, and a transaction that is dropped uncommitted, or whose commit fails, retires
+//! it: the next writer opens a fresh connection (closing the old one rolls back whatever it
+//! held). PostgreSQL needs neither the gate nor the replacement: a failed transaction is rolled
+//! back on its own connection by the server.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_orm::sqlx::sqlite::SqlitePoolOptions;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, SqlxSqliteConnector, TransactionTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::ApiError;
+
+/// Who writes next, and on which connection.
+pub(crate) struct Writer {
+    /// The connection pool reads use (and PostgreSQL writes).
+    db: DatabaseConnection,
+    /// SQLite only: queues writers in process, so a burst waits its turn instead of racing for
+    /// the file lock and failing with "database is locked"; guards the writer connection.
+    sqlite: Option<Arc<Mutex<SqliteWriter>>>,
+}
+
+/// SQLite's writer connection (a pool of one) and whether it must be replaced before use.
+struct SqliteWriter {
+    connection: Option<DatabaseConnection>,
+    retire: Arc<AtomicBool>,
+}
+
+impl Writer {
+    pub(crate) fn new(db: &DatabaseConnection) -> Self {
+        let sqlite = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(Mutex::new(SqliteWriter { connection: None, retire: Arc::new(AtomicBool::new(false)) })));
+        Self { db: db.clone(), sqlite }
+    }
+
+    /// A write transaction, once the writers ahead of it are done.
+    pub(crate) async fn begin(&self) -> Result<WriteTx, ApiError> {
+        let Some(sqlite) = &self.sqlite else {
+            return Ok(WriteTx { tx: Some(self.db.begin().await?), retire: None, _turn: None });
+        };
+        let mut turn = sqlite.clone().lock_owned().await;
+        let connection = turn.connection(&self.db).await?;
+        let tx = connection.begin().await?;
+        let retire = turn.retire.clone();
+        Ok(WriteTx { tx: Some(tx), retire: Some(retire), _turn: Some(turn) })
+    }
+
+    /// A turn at writing single, self-contained statements through the shared pool (each
+    /// atomic on its own, so no transaction can be left behind); held until dropped.
+    pub(crate) async fn turn(&self) -> WriteTurn {
+        WriteTurn(match &self.sqlite {
+            Some(sqlite) => Some(sqlite.clone().lock_owned().await),
+            None => None,
+        })
+    }
+}
+
+impl SqliteWriter {
+    /// The writer connection, opened anew when there is none or the last one was retired.
+    async fn connection(&mut self, db: &DatabaseConnection) -> Result<DatabaseConnection, ApiError> {
+        if self.retire.swap(false, Ordering::AcqRel)
+            && let Some(old) = self.connection.take()
+        {
+            tracing::warn!("a write transaction ended without a commit; replacing the writer connection");
+            // Closing the connection rolls back anything it still held and releases its locks.
+            let _ = old.close().await;
+        }
+        if let Some(connection) = &self.connection {
+            return Ok(connection.clone());
+        }
+        let options = db.get_sqlite_connection_pool().connect_options();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with((*options).clone())
+            .await
+            .map_err(|e| ApiError::from(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))))?;
+        let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+        self.connection = Some(connection.clone());
+        Ok(connection)
+    }
+}
+
+/// A turn at writing (SQLite's in-process gate; nothing on PostgreSQL).
+pub struct WriteTurn(#[allow(dead_code)] Option<OwnedMutexGuard<SqliteWriter>>);
+
+/// A write transaction. Dropping it without `commit` rolls it back (and, on SQLite, retires the
+/// writer connection, see the module docs).
+pub struct WriteTx {
+    // Field order matters: the transaction ends before the gate opens for the next writer.
+    tx: Option<DatabaseTransaction>,
+    retire: Option<Arc<AtomicBool>>,
+    _turn: Option<OwnedMutexGuard<SqliteWriter>>,
+}
+
+impl WriteTx {
+    /// Commits, then lets the next writer in. `Ok` means the rows are committed.
+    pub async fn commit(mut self) -> Result<(), ApiError> {
+        let tx = self.tx.take().ok_or_else(|| ApiError::internal("write transaction used after its end"))?;
+        match tx.commit().await {
+            Ok(()) => {
+                self.retire = None;
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(retire) = &self.retire {
+            retire.store(true, Ordering::Release);
+        }
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        self.tx.as_ref().expect("a write transaction is open until commit or drop")
+    }
+}
