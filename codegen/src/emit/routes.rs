@@ -683,23 +683,35 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     // Only methods with a request body read one (RFC 9110 §9.3: GET and DELETE content has no
     // defined meaning).
     let has_body = matches!(endpoint.method.as_str(), "POST" | "PUT" | "PATCH");
-    let (payload, read) = if has_body {
+    let call = quote!(#handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await);
+    let (payload, handle) = if has_body {
         let encoding = match endpoint.encoding {
             Encoding::Json => quote!(::keygate_runtime::http::Encoding::Json),
             Encoding::Form => quote!(::keygate_runtime::http::Encoding::Form),
         };
         (
             quote!(payload: ::actix_web::web::Payload,),
-            quote!(::keygate_runtime::http::endpoint_body(&req, payload, #encoding).await),
+            quote! {
+                let result = match ::keygate_runtime::http::endpoint_body(&req, payload, #encoding).await {
+                    ::std::result::Result::Ok(body) => #call,
+                    ::std::result::Result::Err(error) => ::std::result::Result::Err(error),
+                };
+            },
         )
     } else {
-        (quote!(), quote!(::std::result::Result::<_, ::keygate_runtime::ApiError>::Ok(::actix_web::web::Bytes::new())))
+        (
+            quote!(),
+            quote! {
+                let body = ::actix_web::web::Bytes::new();
+                let result = #call;
+            },
+        )
     };
-    let call = quote!(#handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await);
     let respond = match endpoint.cors {
-        Cors::None => quote!(response),
-        Cors::Any => quote!(::keygate_runtime::cors::any(response)),
+        Cors::None => quote!(errors.respond(&req, result)),
+        Cors::Any => quote!(::keygate_runtime::cors::any(errors.respond(&req, result))),
         Cors::Registered => quote! {
+            let response = errors.respond(&req, result);
             errors.respond(&req, ::keygate_runtime::cors::registered::<crate::entities::Roles>(&rt, &req, tenant, response).await)
         },
     };
@@ -713,11 +725,7 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
             let errors = #family;
             #caller
             #resolve
-            let result = match #read {
-                ::std::result::Result::Ok(body) => #call,
-                ::std::result::Result::Err(error) => ::std::result::Result::Err(error),
-            };
-            let response = errors.respond(&req, result);
+            #handle
             #respond
         }
     }
