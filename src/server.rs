@@ -70,7 +70,7 @@ pub fn app(
         .configure(http::configure_service)
         .route("/openapi.json", web::get().to(openapi))
         .configure(keygate_api::routes::configure)
-        .default_service(web::to(http::not_found))
+        .default_service(web::to(keygate_api::routes::not_found))
 }
 
 async fn openapi() -> HttpResponse {

@@ -72,6 +72,8 @@ pub struct Endpoint {
     pub needs_roles: bool,
     /// Body encoding the handler reads.
     pub encoding: Encoding,
+    /// How every refusal of the route is written.
+    pub errors: ErrorFamily,
     /// Cross-origin access.
     pub cors: Cors,
     /// Generated route function, e.g. `endpoint_jwks`.
@@ -427,6 +429,32 @@ impl Cors {
     /// Whether cross-origin requests are answered at all.
     pub fn enabled(self) -> bool {
         self != Cors::None
+    }
+}
+
+/// The error format of an endpoint (`keygate_runtime::ErrorFamily`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorFamily {
+    /// RFC 6749 §5.2 JSON.
+    OAuth,
+    /// RFC 6750 §3 `WWW-Authenticate: Bearer` and JSON.
+    Bearer,
+    /// RFC 9457 problem+json.
+    Problem,
+    /// An HTML error page.
+    Page,
+}
+
+impl ErrorFamily {
+    /// The runtime variant's name.
+    pub fn variant(self) -> &'static str {
+        match self {
+            ErrorFamily::OAuth => "OAuth",
+            ErrorFamily::Bearer => "Bearer",
+            ErrorFamily::Problem => "Problem",
+            ErrorFamily::Page => "Page",
+        }
     }
 }
 

@@ -88,6 +88,8 @@ pub struct EndpointDef {
     pub auth: Option<Name>,
     /// Body encoding documented for POST endpoints: `json` (default) or `form`.
     pub encoding: Option<Name>,
+    /// The error format: `problem` (default), `oauth`, `bearer` or `page`.
+    pub errors: Option<Name>,
     /// Handler function; defaults to the endpoint's name.
     pub handler: Option<Name>,
     /// Cross-origin access for browser apps: `none` (default), `any` (`*`, for public documents)

@@ -1574,6 +1574,17 @@ impl Cx<'_> {
                     .help("write `cors: any`, or drop `scope: service`"),
             );
         }
+        let errors = self.keyword(
+            def.errors.as_ref(),
+            "bad-errors",
+            "error format",
+            &[
+                ("problem", ErrorFamily::Problem),
+                ("oauth", ErrorFamily::OAuth),
+                ("bearer", ErrorFamily::Bearer),
+                ("page", ErrorFamily::Page),
+            ],
+        );
         let handler_name = def.handler.as_ref().map(|h| h.as_str()).unwrap_or(name.as_str());
         let handler_pos = def.handler.as_ref().map(Pos::of).unwrap_or(pos);
         let Some(handler) = self.catalog.handler(handler_name) else {
@@ -1602,6 +1613,7 @@ impl Cx<'_> {
                 "encoding",
                 &[("json", Encoding::Json), ("form", Encoding::Form)],
             ),
+            errors,
             cors,
             route_fn: format!("endpoint_{}", name.as_str()),
             doc: def.doc.clone().unwrap_or_else(|| handler.doc.clone()),

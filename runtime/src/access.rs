@@ -201,7 +201,7 @@ pub fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
 pub(crate) async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
     // API key digests are unique across tenants; the row says whose it is.
     let digest = crud::column::<R::ApiKey>("digest")?;
-    let Some(found) = crud::find_by::<R::ApiKey>(rt.db(), digest, &secret::digest(key)).await.ok() else {
+    let Some(found) = crud::find_by_optional::<R::ApiKey>(rt.db(), digest, &secret::digest(key)).await? else {
         return Ok(None);
     };
     let now = crate::now();
@@ -219,7 +219,7 @@ pub(crate) async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<O
 /// The tenant and service of a live service key of an active service.
 async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
     let digest = crud::column::<R::ServiceKey>("digest")?;
-    let Some(found) = crud::find_by::<R::ServiceKey>(rt.db(), digest, &secret::digest(key)).await.ok() else {
+    let Some(found) = crud::find_by_optional::<R::ServiceKey>(rt.db(), digest, &secret::digest(key)).await? else {
         return Ok(None);
     };
     let now = crate::now();
@@ -227,7 +227,8 @@ async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(
         return Ok(None);
     }
     let tenant = tenant_of::<R::ServiceKey>(&found)?;
-    let active = crud::find::<R::Service>(rt.db(), Some(tenant), found.service_id()).await.is_ok_and(|s| s.is_active());
+    let service = crud::find_optional::<R::Service>(rt.db(), Some(tenant), found.service_id()).await?;
+    let active = service.is_some_and(|s| s.is_active());
     if !active {
         return Ok(None);
     }
@@ -246,7 +247,7 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
         return Ok(None);
     };
     let slug = crud::column::<R::TenantSettings>("slug")?;
-    let Ok(tenant) = crate::tenancy::id_of::<R::TenantSettings>(rt, rt.db(), slug, &tenant_key).await else {
+    let Some(tenant) = crate::tenancy::find_id::<R::TenantSettings>(rt, rt.db(), slug, &tenant_key).await? else {
         return Ok(None);
     };
     let Some(claims) = access_token::verify_for::<R>(rt, rt.db(), tenant, &tenant_key, token).await? else {
@@ -261,7 +262,7 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
 
 async fn is_default_tenant<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<bool, ApiError> {
     let slug = crud::column::<R::TenantSettings>("slug")?;
-    Ok(crate::tenancy::id_of::<R::TenantSettings>(rt, rt.db(), slug, DEFAULT_TENANT).await.ok() == Some(tenant))
+    Ok(crate::tenancy::find_id::<R::TenantSettings>(rt, rt.db(), slug, DEFAULT_TENANT).await? == Some(tenant))
 }
 
 fn tenant_of<E: Resource>(row: &E::Model) -> Result<Uuid, ApiError> {

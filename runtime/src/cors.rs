@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::crud;
@@ -54,11 +54,11 @@ impl OriginCache {
     }
 }
 
-/// Adds `Access-Control-Allow-Origin: *` to the response (errors included).
-pub fn any(result: Result<HttpResponse, ApiError>) -> Result<HttpResponse, ApiError> {
-    let mut response = into_response(result);
+/// Adds `Access-Control-Allow-Origin: *` to the response (errors included, already written in
+/// the endpoint's family format).
+pub fn any(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    Ok(response)
+    response
 }
 
 /// Allows the request's `Origin` if a client of `tenant` registered it.
@@ -66,9 +66,8 @@ pub async fn registered<R: Roles>(
     rt: &Runtime,
     req: &HttpRequest,
     tenant: Uuid,
-    result: Result<HttpResponse, ApiError>,
+    mut response: HttpResponse,
 ) -> Result<HttpResponse, ApiError> {
-    let mut response = into_response(result);
     // The answer depends on the Origin: caches must key on it.
     response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = allowed::<R>(rt, req, tenant).await? {
@@ -140,8 +139,4 @@ async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Res
         }
     };
     Ok(origins.iter().any(|o| o == text).then(|| origin.clone()))
-}
-
-fn into_response(result: Result<HttpResponse, ApiError>) -> HttpResponse {
-    result.unwrap_or_else(|error| error.error_response())
 }

@@ -44,7 +44,25 @@ pub async fn find<E: Resource>(
     tenant: Option<Uuid>,
     id: impl Into<sea_orm::Value>,
 ) -> Result<E::Model, ApiError> {
-    scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+    find_optional::<E>(db, tenant, id).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+}
+
+/// The row with primary key `id`, or `None`; a database error stays an error (never "not found").
+pub async fn find_optional<E: Resource>(
+    db: &impl ConnectionTrait,
+    tenant: Option<Uuid>,
+    id: impl Into<sea_orm::Value>,
+) -> Result<Option<E::Model>, ApiError> {
+    Ok(scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?)
+}
+
+/// The row whose `column` equals `key`, or `None`; a database error stays an error.
+pub async fn find_by_optional<E: Resource>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    key: &str,
+) -> Result<Option<E::Model>, ApiError> {
+    Ok(E::find().filter(column.eq(key)).one(db).await?)
 }
 
 /// The row whose `column` equals `key` (e.g. a tenant by slug).
@@ -53,7 +71,7 @@ pub async fn find_by<E: Resource>(
     column: E::Column,
     key: &str,
 ) -> Result<E::Model, ApiError> {
-    E::find().filter(column.eq(key)).one(db).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+    find_by_optional::<E>(db, column, key).await?.ok_or_else(|| ApiError::not_found(E::NAME))
 }
 
 /// A foreign key in a request body must name a row the caller's tenant owns (422 otherwise).

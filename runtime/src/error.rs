@@ -1,7 +1,10 @@
-//! The one error type of the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//! The one error type of the HTTP layer.
 //!
-//! Every handler returns `Result<_, ApiError>`; this is the only place an error becomes a status
-//! code. The client sees `detail`; the cause chain of a 5xx goes to the log, never to the client.
+//! Every handler returns `Result<_, ApiError>`; this is the only place an error gets its status
+//! code. How it is written out depends on the endpoint's family ([`crate::family::ErrorFamily`]):
+//! RFC 9457 `application/problem+json` here (the admin and account APIs, and every extractor), RFC
+//! 6749 §5.2 JSON, RFC 6750 §3 challenges or an HTML page there. The client sees `detail`; the
+//! cause chain of a 5xx goes to the log, never to the client.
 
 use std::fmt;
 
@@ -33,6 +36,9 @@ struct Inner {
     detail: String,
     errors: Vec<FieldError>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// The protocol's own error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2), when the
+    /// error came from protocol code; families without codes ignore it.
+    code: Option<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -45,8 +51,25 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            code: None,
             source: None,
         }))
+    }
+
+    /// A protocol error: `status`, the protocol's error `code` and its description, and the
+    /// `WWW-Authenticate` challenge the protocol asks for, if any.
+    pub fn protocol(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<String>,
+        challenge: Option<&str>,
+    ) -> Self {
+        let mut error = Self::new(status, "protocol", "Refused", description);
+        error.0.code = Some(code);
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(c).ok()) {
+            error.0.headers.push((header::WWW_AUTHENTICATE, value));
+        }
+        error
     }
 
     /// 400: the request cannot be read (malformed JSON or query string, unknown query parameters).
@@ -96,14 +119,18 @@ impl ApiError {
         error
     }
 
-    /// 405.
-    pub fn method_not_allowed() -> Self {
-        Self::new(
+    /// 405 with the `Allow` header RFC 9110 §15.5.6 requires (`allowed`: `GET, POST`).
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        let mut error = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method not allowed",
-            "this route does not accept this method",
-        )
+            format!("this route accepts {allowed}"),
+        );
+        if let Ok(value) = HeaderValue::from_str(allowed) {
+            error.0.headers.push((header::ALLOW, value));
+        }
+        error
     }
 
     /// 413.
@@ -171,6 +198,23 @@ impl ApiError {
     pub fn field_errors(&self) -> &[FieldError] {
         &self.0.errors
     }
+
+    /// The protocol error code, if protocol code set one ([`ApiError::protocol`]).
+    pub fn code(&self) -> Option<&'static str> {
+        self.0.code
+    }
+
+    /// Headers the response carries (`Allow`, `Retry-After`, `WWW-Authenticate`).
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.0.headers
+    }
+
+    /// Logs a server-side failure with its cause; every family calls this before rendering.
+    pub fn log(&self) {
+        if self.0.status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -206,9 +250,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.0.status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
+        self.log();
         let body = Problem {
             kind: format!("urn:keygate:problem:{}", self.0.slug),
             title: self.0.title,

@@ -7,11 +7,12 @@ use std::str::FromStr;
 
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::family::ErrorFamily;
 use crate::state::Runtime;
 
 /// A JSON request body. Errors are problem+json: 415 for another content type, 413 past the
@@ -84,19 +85,34 @@ fn read_body(
     expected: &'static str,
     accepts: fn(&str) -> bool,
 ) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
-    let limit = req.app_data::<web::Data<Runtime>>().map(|rt| rt.config().body_limit).unwrap_or(64 * 1024);
-    let mime = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    let declared_length =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let mut payload = payload.take();
+    let mime = media_type(req);
+    let body = read_limited(req, payload.take());
     async move {
         if !mime.as_deref().is_some_and(accepts) {
             return Err(ApiError::unsupported_media_type(expected));
         }
+        body.await
+    }
+}
+
+/// The media type of the request (`Content-Type` without parameters, lowercase).
+fn media_type(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+/// Reads the body up to the configured `body_limit` (413 past it, before reading a body whose
+/// `Content-Length` says it is too large). The one body limit of every route.
+fn read_limited(
+    req: &HttpRequest,
+    mut payload: Payload,
+) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
+    let limit = req.app_data::<web::Data<Runtime>>().map(|rt| rt.config().body_limit).unwrap_or(64 * 1024);
+    let declared_length =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    async move {
         if declared_length.is_some_and(|n| n > limit) {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -111,6 +127,95 @@ fn read_body(
         }
         Ok(body.freeze())
     }
+}
+
+/// The body encoding an endpoint declares (`encoding:` in the schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/json` (or a `+json` type, RFC 6839 §3.1).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl Encoding {
+    fn media_type(self) -> &'static str {
+        match self {
+            Encoding::Json => "application/json",
+            Encoding::Form => "application/x-www-form-urlencoded",
+        }
+    }
+
+    fn accepts(self, mime: &str) -> bool {
+        match self {
+            Encoding::Json => mime == "application/json" || mime.ends_with("+json"),
+            Encoding::Form => mime == "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// The body of an endpoint request, read under the body limit and checked against the declared
+/// encoding: an empty body is accepted as it is (the handler decides whether it needs one); any
+/// other must have the declared media type (415) and be well-formed (400): JSON by its grammar
+/// (RFC 8259), a form by the URL Standard's `application/x-www-form-urlencoded` with every
+/// `%` escape complete and every decoded name and value UTF-8. The endpoint's family writes the
+/// error.
+pub async fn endpoint_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    encoding: Encoding,
+) -> Result<web::Bytes, ApiError> {
+    let bytes = read_limited(req, payload.into_inner()).await?;
+    if bytes.is_empty() {
+        return Ok(bytes);
+    }
+    if !media_type(req).as_deref().is_some_and(|mime| encoding.accepts(mime)) {
+        return Err(ApiError::unsupported_media_type(encoding.media_type()));
+    }
+    match encoding {
+        Encoding::Json => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+                .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        }
+        Encoding::Form => check_form(&bytes)?,
+    }
+    Ok(bytes)
+}
+
+/// Refuses a form body with an incomplete `%` escape or a name or value that is not UTF-8 once
+/// decoded (parsers would otherwise pass the escape through or substitute U+FFFD, so two
+/// different bodies would read the same).
+fn check_form(bytes: &[u8]) -> Result<(), ApiError> {
+    fn hex(byte: u8) -> Option<u8> {
+        (byte as char).to_digit(16).map(|d| d as u8)
+    }
+    for (index, part) in bytes.split(|b| *b == b'&').enumerate() {
+        let mut decoded = Vec::with_capacity(part.len());
+        let mut at = 0;
+        while at < part.len() {
+            if part[at] == b'%' {
+                let pair = part.get(at + 1).copied().and_then(hex).zip(part.get(at + 2).copied().and_then(hex));
+                let Some((high, low)) = pair else {
+                    return Err(ApiError::bad_request(format!(
+                        "the body is not form-encoded: parameter {} has an incomplete `%` escape",
+                        index + 1
+                    )));
+                };
+                decoded.push(high << 4 | low);
+                at += 3;
+            } else {
+                decoded.push(part[at]);
+                at += 1;
+            }
+        }
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err(ApiError::bad_request(format!(
+                "the body is not form-encoded: parameter {} is not UTF-8",
+                index + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -201,18 +306,16 @@ pub fn respond_empty(status: u16) -> HttpResponse {
 }
 
 /// Fallback of a route for methods it does not serve: 405 with the `Allow` header RFC 9110
-/// §15.5.6 requires.
-pub async fn method_not_allowed(allowed: &'static str) -> HttpResponse {
-    let mut response = ApiError::method_not_allowed().error_response();
-    if let Ok(value) = header::HeaderValue::from_str(allowed) {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
-    response
+/// §15.5.6 requires, in the format of the family answering at that route.
+pub fn method_not_allowed(req: &HttpRequest, allowed: &str, family: ErrorFamily) -> HttpResponse {
+    family.render(req, &ApiError::method_not_allowed(allowed))
 }
 
-/// Fallback of the whole service.
-pub async fn not_found() -> HttpResponse {
-    ApiError::not_found("route").error_response()
+/// Fallback of the whole service: 404 in the format of the declared routes nearest the path
+/// (`families`: see [`crate::family::for_unknown_path`]).
+pub fn not_found(req: &HttpRequest, families: &[(&str, ErrorFamily)]) -> HttpResponse {
+    let family = crate::family::for_unknown_path(req.path(), families);
+    family.render(req, &ApiError::not_found("route"))
 }
 
 /// `GET /healthz`: the process is up.
@@ -233,7 +336,7 @@ pub async fn readyz(rt: web::Data<Runtime>) -> HttpResponse {
     }
 }
 
-/// Mounts `/healthz` and `/readyz` and the problem+json fallbacks.
+/// Mounts `/healthz` and `/readyz`.
 pub fn configure_service(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
 }

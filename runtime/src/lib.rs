@@ -18,6 +18,7 @@ pub mod dto;
 pub mod endpoint;
 pub mod endpoints;
 pub mod error;
+pub mod family;
 pub mod hook;
 pub mod hooks;
 pub mod http;
@@ -38,6 +39,7 @@ pub mod types;
 mod writer;
 
 pub use error::ApiError;
+pub use family::ErrorFamily;
 pub use state::{Runtime, RuntimeConfig, WriteTurn, WriteTx};
 
 /// The current time at microsecond precision, the finest both SQLite and PostgreSQL keep, so a

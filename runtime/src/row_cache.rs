@@ -52,11 +52,7 @@ impl RowCache {
         if let Some(model) = cached {
             return Ok(Some(model));
         }
-        let model = match crud::find::<E>(rt.db(), Some(tenant), id).await {
-            Ok(model) => model,
-            Err(error) if error.status() == actix_web::http::StatusCode::NOT_FOUND => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(model) = crud::find_optional::<E>(rt.db(), Some(tenant), id).await? else { return Ok(None) };
         if let Ok(mut map) = self.0.write() {
             map.insert((tenant, id), (Instant::now(), Arc::new(model.clone())));
         }

@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use sea_orm::{ConnectionTrait, ModelTrait, Value};
 use uuid::Uuid;
 
-use crate::crud::{Resource, find, find_by};
+use crate::crud::{Resource, find, find_by_optional};
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 use crate::roles::{Roles, TenantSettings};
@@ -83,7 +83,7 @@ pub const DEFAULT_TENANT: &str = "default";
 /// Creates the `default` tenant unless a tenant with that slug exists; whether it did.
 pub async fn ensure_default<R: Roles>(db: &impl ConnectionTrait) -> Result<bool, ApiError> {
     let slug = crate::crud::column::<R::TenantSettings>("slug")?;
-    if find_by::<R::TenantSettings>(db, slug, DEFAULT_TENANT).await.is_ok() {
+    if find_by_optional::<R::TenantSettings>(db, slug, DEFAULT_TENANT).await?.is_some() {
         return Ok(false);
     }
     let row = <<R::TenantSettings as sea_orm::EntityTrait>::ActiveModel as crate::roles::NewTenantSettings>::new_tenant_settings(
@@ -149,14 +149,24 @@ pub async fn id_of<E: Resource>(
     key_column: E::Column,
     key: &str,
 ) -> Result<Uuid, ApiError> {
+    find_id::<E>(rt, db, key_column, key).await?.ok_or_else(|| ApiError::not_found(E::NAME))
+}
+
+/// The id of the tenant whose URL name is `key`, or `None`; a database error stays an error.
+pub async fn find_id<E: Resource>(
+    rt: &Runtime,
+    db: &impl ConnectionTrait,
+    key_column: E::Column,
+    key: &str,
+) -> Result<Option<Uuid>, ApiError> {
     if let Some(id) = rt.tenants().get(key) {
-        return Ok(id);
+        return Ok(Some(id));
     }
-    let tenant = find_by::<E>(db, key_column, key).await?;
+    let Some(tenant) = find_by_optional::<E>(db, key_column, key).await? else { return Ok(None) };
     let id = match tenant.get(E::pk()) {
         Value::Uuid(Some(id)) => id,
         _ => return Err(ApiError::internal("the tenant entity's primary key is not a UUID")),
     };
     rt.tenants().insert(key, id);
-    Ok(id)
+    Ok(Some(id))
 }

@@ -151,6 +151,8 @@ pub struct Reply {
     pub headers: actix_web::http::header::HeaderMap,
     /// Body as JSON (`Null` when empty or not JSON).
     pub json: Value,
+    /// Body as text (lossy), for HTML pages.
+    pub text: String,
 }
 
 impl Reply {
@@ -195,7 +197,8 @@ where
             let headers = response.headers().clone();
             let bytes = test::read_body(response).await;
             let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            Reply { status, headers, json }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            Reply { status, headers, json, text }
         })
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::dto::{input_type_name, view_type_name};
-use crate::ir::{Action, Auth, Encoding, Entity, FieldType, Format, Ir, Op, ResponseShape};
+use crate::ir::{Action, Auth, Encoding, Entity, ErrorFamily, FieldType, Format, Ir, Op, ResponseShape};
 
 pub(super) fn emit_openapi(ir: &Ir) -> String {
     let mut schemas = Map::new();
@@ -30,7 +30,12 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
             "tags": ["endpoints"],
             "responses": { "200": { "description": "See the protocol specification named in the summary." } },
         });
-        let problem = |description: &str| json!({ "description": description, "content": { "application/json": {}, "application/problem+json": {} } });
+        let media = match endpoint.errors {
+            ErrorFamily::OAuth | ErrorFamily::Bearer => "application/json",
+            ErrorFamily::Problem => "application/problem+json",
+            ErrorFamily::Page => "text/html",
+        };
+        let problem = |description: &str| json!({ "description": description, "content": { media: {} } });
         operation["responses"]["400"] =
             problem("Malformed request (OAuth endpoints answer in RFC 6749 section 5.2 form).");
         // Protocol handlers refuse in their protocol's terms (401, 403, 409, 415, 422, 429, ...).

@@ -14,7 +14,8 @@ use super::dto::{input_type_name, view_type_name};
 use super::{default_expr, doc_lines, ident};
 use crate::hooks::ParamKind;
 use crate::ir::{
-    Action, Auth, Cors, DefaultValue, Encoding, Endpoint, Entity, Field, FieldType, HookCall, Ir, Op, ResponseShape,
+    Action, Auth, Cors, DefaultValue, Encoding, Endpoint, Entity, ErrorFamily, Field, FieldType, HookCall, Ir, Op,
+    ResponseShape,
 };
 
 pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
@@ -41,6 +42,15 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
     let mut handlers = Vec::new();
     let mut list_specs = Vec::new();
     let mut routes: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    // The error format answering at each path, and in each directory (for unknown routes).
+    let mut families: BTreeMap<String, ErrorFamily> = BTreeMap::new();
+    let mut directories: BTreeMap<String, ErrorFamily> = BTreeMap::new();
+    // Where families meet, machine formats win (OAuth, then bearer, then problem): a browser
+    // reaches pages only by links to declared ones.
+    fn answer(map: &mut BTreeMap<String, ErrorFamily>, key: String, family: ErrorFamily) {
+        let entry = map.entry(key).or_insert(family);
+        *entry = (*entry).min(family);
+    }
     for entity in &ir.entities {
         for op in &entity.ops {
             handlers.push(emit_handler(entity, op, ir));
@@ -48,11 +58,15 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
                 list_specs.push(spec);
             }
             routes.entry(op.path.clone()).or_default().push((op.method.clone(), op.handler.clone()));
+            answer(&mut families, op.path.clone(), ErrorFamily::Problem);
+            answer(&mut directories, directory(&op.path), ErrorFamily::Problem);
         }
     }
     for endpoint in &ir.endpoints {
         handlers.push(emit_endpoint(endpoint));
         routes.entry(endpoint.path.clone()).or_default().push((endpoint.method.clone(), endpoint.route_fn.clone()));
+        answer(&mut families, endpoint.path.clone(), endpoint.errors);
+        answer(&mut directories, directory(&endpoint.path), endpoint.errors);
     }
     // CORS preflight (OPTIONS) for each path with a cross-origin endpoint.
     let mut preflights: BTreeMap<String, Vec<&Endpoint>> = BTreeMap::new();
@@ -69,6 +83,7 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
     paths.sort_by_key(|(path, _)| (path.matches('{').count(), path.clone()));
     let resources = paths.iter().map(|(path, methods)| {
         let allowed = methods.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>().join(", ");
+        let family = family_expr(families.get(path).copied().unwrap_or(ErrorFamily::Problem));
         let routes = methods.iter().map(|(method, handler)| {
             let handler = ident(handler);
             if method == "OPTIONS" {
@@ -81,7 +96,9 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
             cfg.service(
                 ::actix_web::web::resource(#path)
                     #(#routes)*
-                    .default_service(::actix_web::web::to(|| ::keygate_runtime::http::method_not_allowed(#allowed))),
+                    .default_service(::actix_web::web::to(|req: ::actix_web::HttpRequest| async move {
+                        ::keygate_runtime::http::method_not_allowed(&req, #allowed, #family)
+                    })),
             );
         }
     });
@@ -89,19 +106,46 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
         let (name, path) = (&e.name, &e.path);
         quote!((#name, #path))
     });
+    let directories = directories.iter().map(|(directory, family)| {
+        let family = family_expr(*family);
+        quote!((#directory, #family))
+    });
     quote! {
         /// Every endpoint's route, by name, for handlers that advertise URLs (discovery).
         pub const ENDPOINT_PATHS: &[(&str, &str)] = &[#(#endpoint_paths),*];
 
+        /// The error format answering in each directory of declared routes: an unknown route is
+        /// refused in the format of its nearest directory.
+        pub const ROUTE_FAMILIES: &[(&str, ::keygate_runtime::ErrorFamily)] = &[#(#directories),*];
+
         #scope_fn
         #(#list_specs)*
         #(#handlers)*
+
+        /// Fallback of the whole service: an unknown route is a 404 in the format of the
+        /// declared routes nearest to it.
+        pub async fn not_found(req: ::actix_web::HttpRequest) -> ::actix_web::HttpResponse {
+            ::keygate_runtime::http::not_found(&req, ROUTE_FAMILIES)
+        }
 
         /// Mounts every route declared in the schema.
         pub fn configure(cfg: &mut ::actix_web::web::ServiceConfig) {
             #(#resources)*
         }
     }
+}
+
+/// The directory a route lies in: `/{tenant}/oauth2/token` → `/{tenant}/oauth2/`.
+fn directory(path: &str) -> String {
+    match path.rfind('/') {
+        Some(index) => path[..=index].to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+fn family_expr(family: ErrorFamily) -> TokenStream {
+    let variant = ident(family.variant());
+    quote!(::keygate_runtime::ErrorFamily::#variant)
 }
 
 fn list_spec_name(entity: &Entity, op: &Op) -> proc_macro2::Ident {
@@ -599,7 +643,8 @@ fn is_cheap(default: &DefaultValue) -> bool {
     matches!(default, DefaultValue::Now | DefaultValue::Bool(_) | DefaultValue::Integer(_))
 }
 
-/// An endpoint's route: authorise, resolve the tenant, hand the request to its handler.
+/// An endpoint's route: authorise, resolve the tenant, read the body, hand the request to its
+/// handler; every refusal on the way is written in the endpoint's error family.
 fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     let name = ident(&endpoint.route_fn);
     let auth = match endpoint.auth {
@@ -611,35 +656,77 @@ fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
         "`{} {}`: endpoint `{}` (schema line {}), handled by `{}`.\n\n{}\n\n**Permissions**: {auth}.",
         endpoint.method, endpoint.path, endpoint.name, endpoint.line, endpoint.handler, endpoint.doc
     ));
+    let family = family_expr(endpoint.errors);
     let caller = match endpoint.auth {
-        Auth::Admin => quote!(_caller: ::keygate_runtime::auth::Admin,),
+        Auth::Admin => quote! {
+            if let ::std::result::Result::Err(error) = ::keygate_runtime::auth::Admin::check(&req) {
+                return errors.render(&req, &error);
+            }
+        },
         Auth::Public | Auth::Client | Auth::Rule => quote!(),
     };
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
     let (resolve, tenant) = if endpoint.tenant_scoped {
-        (quote!(let tenant = tenant_scope(&rt, rt.db(), &req).await?;), quote!(::std::option::Option::Some(tenant)))
+        (
+            quote! {
+                let tenant = match tenant_scope(&rt, rt.db(), &req).await {
+                    ::std::result::Result::Ok(tenant) => tenant,
+                    ::std::result::Result::Err(error) => return errors.render(&req, &error),
+                };
+            },
+            quote!(::std::option::Option::Some(tenant)),
+        )
     } else {
         (quote!(), quote!(::std::option::Option::None))
     };
+    // Only methods with a request body read one (RFC 9110 §9.3: GET and DELETE content has no
+    // defined meaning).
+    let has_body = matches!(endpoint.method.as_str(), "POST" | "PUT" | "PATCH");
     let call = quote!(#handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await);
-    let body = match endpoint.cors {
-        Cors::None => call,
-        Cors::Any => quote!(::keygate_runtime::cors::any(#call)),
-        Cors::Registered => {
-            quote!(::keygate_runtime::cors::registered::<crate::entities::Roles>(&rt, &req, tenant, #call).await)
-        }
+    let (payload, handle) = if has_body {
+        let encoding = match endpoint.encoding {
+            Encoding::Json => quote!(::keygate_runtime::http::Encoding::Json),
+            Encoding::Form => quote!(::keygate_runtime::http::Encoding::Form),
+        };
+        (
+            quote!(payload: ::actix_web::web::Payload,),
+            quote! {
+                let result = match ::keygate_runtime::http::endpoint_body(&req, payload, #encoding).await {
+                    ::std::result::Result::Ok(body) => #call,
+                    ::std::result::Result::Err(error) => ::std::result::Result::Err(error),
+                };
+            },
+        )
+    } else {
+        (
+            quote!(),
+            quote! {
+                let body = ::actix_web::web::Bytes::new();
+                let result = #call;
+            },
+        )
+    };
+    let respond = match endpoint.cors {
+        Cors::None => quote!(errors.respond(&req, result)),
+        Cors::Any => quote!(::keygate_runtime::cors::any(errors.respond(&req, result))),
+        Cors::Registered => quote! {
+            let response = errors.respond(&req, result);
+            errors.respond(&req, ::keygate_runtime::cors::registered::<crate::entities::Roles>(&rt, &req, tenant, response).await)
+        },
     };
     quote! {
         #doc
         pub async fn #name(
-            #caller
             rt: ::actix_web::web::Data<::keygate_runtime::Runtime>,
             req: ::actix_web::HttpRequest,
-            body: ::actix_web::web::Bytes,
-        ) -> ::std::result::Result<::actix_web::HttpResponse, ::keygate_runtime::ApiError> {
+            #payload
+        ) -> ::actix_web::HttpResponse {
+            let errors = #family;
+            #caller
             #resolve
-            #body
+            #handle
+            #respond
         }
     }
 }

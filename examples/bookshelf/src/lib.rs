@@ -23,5 +23,5 @@ pub fn app(
         .app_data(runtime)
         .configure(keygate_runtime::http::configure_service)
         .configure(routes::configure)
-        .default_service(actix_web::web::to(keygate_runtime::http::not_found))
+        .default_service(actix_web::web::to(routes::not_found))
 }

@@ -11,6 +11,7 @@ use super::OAuthError;
 use super::form::Form;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
 use crate::jose::{Jwks, verify_client_jwt};
 use crate::roles::{NewRevokedToken, OauthClient, Roles};
 use crate::secret;
@@ -48,33 +49,34 @@ enum Credentials {
 type Model<R> = <<R as Roles>::OauthClient as sea_orm::EntityTrait>::Model;
 
 /// Authenticates the calling client. Every failure is `invalid_client` with the same message, so
-/// responses do not reveal which client ids exist; the digest is computed either way.
+/// responses do not reveal which client ids exist; the digest is computed either way. A database
+/// failure is that error (503 when the database is unavailable), never a verdict on the client.
 pub async fn authenticate<R: Roles>(
     ctx: &EndpointCtx<'_>,
     form: &Form,
     accept: Accept,
-) -> Result<AuthenticatedClient<Model<R>>, OAuthError> {
+) -> Result<AuthenticatedClient<Model<R>>, ApiError> {
     let failed = || OAuthError::invalid_client("client authentication failed");
-    let tenant = ctx.tenant().map_err(|_| failed())?;
+    let tenant = ctx.tenant()?;
     let find = |id: Option<Uuid>| async move {
         match id {
-            Some(id) => ctx.runtime().clients().find::<R::OauthClient>(ctx.runtime(), tenant, id).await.ok().flatten(),
-            None => None,
+            Some(id) => ctx.runtime().clients().find::<R::OauthClient>(ctx.runtime(), tenant, id).await,
+            None => Ok(None),
         }
     };
     let (id, model, authenticated) = match credentials(ctx, form)? {
         Credentials::Secret { client_id, secret } => {
             let id: Option<Uuid> = client_id.parse().ok();
-            let model = find(id).await;
+            let model = find(id).await?;
             let stored = model.as_ref().map(|m| m.client_secret_hash().to_owned()).unwrap_or_else(|| "0".repeat(64));
             let matches = secret::digest_matches(&secret, &stored);
             (id, model, matches)
         }
         Credentials::Assertion { client_id, assertion } => {
             let id = assertion_subject(&assertion, client_id.as_deref())?;
-            let model = find(Some(id)).await;
+            let model = find(Some(id)).await?;
             let verified = match &model {
-                Some(model) => verify_assertion::<R>(ctx, id, model, &assertion).await.map_err(|_| failed())?,
+                Some(model) => verify_assertion::<R>(ctx, id, model, &assertion).await?,
                 None => false,
             };
             (Some(id), model, verified)
@@ -83,7 +85,7 @@ pub async fn authenticate<R: Roles>(
         // grants it may use (a PKCE-bound code, its refresh token) carry the proof instead.
         Credentials::Public { client_id } => {
             let id: Option<Uuid> = client_id.parse().ok();
-            let model = find(id).await;
+            let model = find(id).await?;
             let public =
                 model.as_ref().is_some_and(|m| accept == Accept::Public && m.token_endpoint_auth_method() == "none");
             (id, model, public)
@@ -91,7 +93,7 @@ pub async fn authenticate<R: Roles>(
     };
     match (id, model) {
         (Some(id), Some(model)) if authenticated && model.is_active() => Ok(AuthenticatedClient { id, model }),
-        _ => Err(failed()),
+        _ => Err(failed().into()),
     }
 }
 
@@ -120,7 +122,7 @@ async fn verify_assertion<R: Roles>(
     client_id: Uuid,
     model: &Model<R>,
     assertion: &str,
-) -> Result<bool, crate::error::ApiError> {
+) -> Result<bool, ApiError> {
     if model.token_endpoint_auth_method() != "private_key_jwt" {
         return Ok(false);
     }

@@ -73,11 +73,27 @@ impl OAuthError {
     /// The response: JSON body, `Cache-Control: no-store` (RFC 6749 §5.1), and for
     /// `invalid_client` a `WWW-Authenticate` challenge.
     pub fn response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+        let mut response = json_response(self.status, self.code, &self.description);
         if let Some(challenge) = self.challenge {
-            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
         }
-        response.json(Body { error: self.code, error_description: &self.description })
+        response
     }
+}
+
+/// An OAuth error returned with `?` from a handler: the endpoint family renders it (for OAuth
+/// endpoints exactly as [`OAuthError::response`] does).
+impl From<OAuthError> for crate::error::ApiError {
+    fn from(error: OAuthError) -> Self {
+        crate::error::ApiError::protocol(error.status, error.code, error.description, error.challenge)
+    }
+}
+
+/// The RFC 6749 §5.2 error body `{"error", "error_description"}` with `Cache-Control: no-store`
+/// and `Pragma: no-cache` (§5.1); the one place that shape is written.
+pub fn json_response(status: StatusCode, code: &str, description: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(Body { error: code, error_description: description })
 }

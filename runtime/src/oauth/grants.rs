@@ -14,7 +14,7 @@ pub async fn live<R: Roles>(
     tenant: Uuid,
     id: Uuid,
 ) -> Result<Option<<R::Grant as EntityTrait>::Model>, ApiError> {
-    Ok(crud::find::<R::Grant>(db, Some(tenant), id).await.ok().filter(|grant| grant.revoked_at().is_none()))
+    Ok(crud::find_optional::<R::Grant>(db, Some(tenant), id).await?.filter(|grant| grant.revoked_at().is_none()))
 }
 
 /// Revokes the grant `id` (a no-op if it already is), and retires its refresh tokens.

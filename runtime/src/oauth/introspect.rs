@@ -21,10 +21,9 @@ pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse,
         Ok(form) => form,
         Err(error) => return Ok(error.response()),
     };
-    let client = match authenticate::<R>(ctx, &form, Accept::Confidential).await {
-        Ok(client) => client,
-        Err(error) => return Ok(error.response()),
-    };
+    // An authentication failure is an OAuth error the endpoint family writes; a database
+    // failure is a 503, not `invalid_client`.
+    let client = authenticate::<R>(ctx, &form, Accept::Confidential).await?;
     let token = match form.require("token") {
         Ok(token) => token,
         Err(error) => return Ok(error.response()),

@@ -147,7 +147,10 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let refused = || Ok(Refusal::token("the registration access token is invalid").respond());
     let Some(token) = bearer(ctx) else { return refused() };
     let Ok(id) = crate::http::path_param(ctx.request(), "id")?.parse::<Uuid>() else { return refused() };
-    let Ok(client) = crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await else { return refused() };
+    // A database failure is that failure (503), not a refused token.
+    let Some(client) = crud::find_optional::<R::OauthClient>(rt.db(), Some(tenant), id).await? else {
+        return refused();
+    };
     let authorized = client.registration_access_token_hash().is_some_and(|hash| secret::digest_matches(token, hash));
     if !authorized {
         return refused();

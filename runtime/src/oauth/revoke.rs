@@ -29,10 +29,9 @@ where
         Ok(form) => form,
         Err(error) => return Ok(error.response()),
     };
-    let client = match authenticate::<R>(ctx, &form, Accept::Public).await {
-        Ok(client) => client,
-        Err(error) => return Ok(error.response()),
-    };
+    // An authentication failure is an OAuth error the endpoint family writes; a database
+    // failure is a 503, not `invalid_client`.
+    let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
     let token = match form.require("token") {
         Ok(token) => token.to_owned(),
         Err(error) => return Ok(error.response()),

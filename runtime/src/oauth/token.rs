@@ -35,10 +35,9 @@ async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> GrantResult {
         Ok(grant_type) => grant_type,
         Err(error) => return Ok(Err(error)),
     };
-    let client = match authenticate::<R>(ctx, &form, Accept::Public).await {
-        Ok(client) => client,
-        Err(error) => return Ok(Err(error)),
-    };
+    // An authentication failure is an OAuth error the endpoint family writes; a database
+    // failure is a 503, not `invalid_client`.
+    let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
     let allowed = client.model.grant_types().0.iter().any(|g| g == grant_type);
     match grant_type {
         "authorization_code" | "refresh_token" | "client_credentials" if !allowed => {

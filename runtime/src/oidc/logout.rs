@@ -136,9 +136,9 @@ async fn validate<R: Roles>(
     }
     let client_id = named.or(hinted);
     let client = match client_id {
-        Some(id) => match crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await {
-            Ok(client) => Some(client),
-            Err(_) => return refuse("The application that sent you here is not registered."),
+        Some(id) => match crud::find_optional::<R::OauthClient>(rt.db(), Some(tenant), id).await? {
+            Some(client) => Some(client),
+            None => return refuse("The application that sent you here is not registered."),
         },
         None => None,
     };

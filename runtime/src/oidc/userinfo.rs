@@ -92,20 +92,8 @@ fn bearer_token(ctx: &EndpointCtx<'_>) -> Result<String, Refusal> {
     }
 }
 
-/// An RFC 6750 §3 error: `WWW-Authenticate: Bearer` with the error code, and the same as JSON.
+/// An RFC 6750 §3 error: `WWW-Authenticate: Bearer` with the error code, and the same as JSON
+/// (written by the bearer family, like every other refusal of this endpoint).
 fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> HttpResponse {
-    let mut value = "Bearer realm=\"keygate\"".to_owned();
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::CACHE_CONTROL, "no-store"));
-    match error {
-        Some((code, description)) => {
-            value.push_str(&format!(", error=\"{code}\", error_description=\"{description}\""));
-            response.insert_header((header::WWW_AUTHENTICATE, value));
-            response.json(json!({ "error": code, "error_description": description }))
-        }
-        None => {
-            response.insert_header((header::WWW_AUTHENTICATE, value));
-            response.finish()
-        }
-    }
+    crate::family::bearer_challenge(status, error)
 }
