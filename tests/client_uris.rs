@@ -90,8 +90,9 @@ async fn the_admin_api_stores_only_redirect_uris_the_client_type_may_use() {
         }
 
         // PATCH: the same checks, and nothing changes when they fail.
-        let created =
-            client.post(&path, &json!({ "name": "app", "application_type": "native", "redirect_uris": NATIVE_ONLY })).await;
+        let created = client
+            .post(&path, &json!({ "name": "app", "application_type": "native", "redirect_uris": NATIVE_ONLY }))
+            .await;
         let one = format!("{path}/{}", created.str("id"));
         for (field, value) in [
             ("redirect_uris", "http://localhost:80@evil.example/cb"),
@@ -111,9 +112,8 @@ async fn the_admin_api_stores_only_redirect_uris_the_client_type_may_use() {
         assert_eq!(stored.json["redirect_uris"], json!(NATIVE_ONLY));
         assert_eq!(stored.json["post_logout_redirect_uris"], json!([]));
         assert_eq!(stored.json["application_type"], "native");
-        let patched = client
-            .patch(&one, &json!({ "application_type": "web", "redirect_uris": ["http://127.0.0.1:9/cb"] }))
-            .await;
+        let patched =
+            client.patch(&one, &json!({ "application_type": "web", "redirect_uris": ["http://127.0.0.1:9/cb"] })).await;
         assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
     })
     .await;
@@ -282,17 +282,23 @@ async fn the_authorization_endpoint_never_redirects_to_a_uri_that_does_not_parse
 async fn resource_indicators_are_absolute_uris_and_urns_are_among_them() {
     each_backend(async |client: &Client<'_>| {
         client.tenant("acme").await;
-        let created = client
-            .post(&clients("acme"), &json!({ "name": "svc", "grant_types": ["client_credentials"] }))
-            .await;
-        let basic = format!("Basic {}", STANDARD.encode(format!("{}:{}", created.str("id"), created.str("client_secret"))));
+        let created =
+            client.post(&clients("acme"), &json!({ "name": "svc", "grant_types": ["client_credentials"] })).await;
+        let basic =
+            format!("Basic {}", STANDARD.encode(format!("{}:{}", created.str("id"), created.str("client_secret"))));
         let token = async |resource: &str| {
             let body = form_urlencoded::Serializer::new(String::new())
                 .append_pair("grant_type", "client_credentials")
                 .append_pair("resource", resource)
                 .finish();
             client
-                .raw(Method::POST, "/acme/oauth2/token", "application/x-www-form-urlencoded", &body, Auth::Header(&basic))
+                .raw(
+                    Method::POST,
+                    "/acme/oauth2/token",
+                    "application/x-www-form-urlencoded",
+                    &body,
+                    Auth::Header(&basic),
+                )
                 .await
         };
         for resource in ["urn:example:api", "https://api.example/v1"] {

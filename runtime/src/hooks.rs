@@ -89,7 +89,8 @@ pub async fn check_client_uris(
 ) -> HookResult {
     let kind = uri::ApplicationType::from_name(application_type.get().map_or("web", String::as_str));
     let invalid = |field, value: &str, error: uri::UriError| HookError::invalid(field, format!("`{value}` {error}"));
-    for (field, list) in [("redirect_uris", &redirect_uris), ("post_logout_redirect_uris", &post_logout_redirect_uris)] {
+    for (field, list) in [("redirect_uris", &redirect_uris), ("post_logout_redirect_uris", &post_logout_redirect_uris)]
+    {
         for value in list.get().map_or(&[][..], |l| &l.0) {
             uri::redirect_uri(value, kind).map_err(|error| invalid(field, value, error))?;
         }

@@ -46,7 +46,9 @@ pub enum UriError {
     #[error("uses the private-use scheme `{0}`, which only native clients (application_type `native`) may use")]
     PrivateUseScheme(String),
     /// A private-use scheme that is not a reverse domain name (RFC 8252 §7.1, §8.4).
-    #[error("uses the scheme `{0}`; a native client's own scheme must be a reverse domain name such as `com.example.app`")]
+    #[error(
+        "uses the scheme `{0}`; a native client's own scheme must be a reverse domain name such as `com.example.app`"
+    )]
     NotReverseDomain(String),
     /// Not `scheme://host[:port]` (RFC 6454 §6.1): a path, query, fragment or `*`.
     #[error("is not an origin: write `scheme://host[:port]` with nothing after it (RFC 6454 §6.1)")]
