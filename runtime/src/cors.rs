@@ -143,7 +143,7 @@ async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Res
             origins
         }
     };
-    Ok(origins.iter().any(|o| *o == requested).then(|| origin.clone()))
+    Ok(origins.contains(&requested).then(|| origin.clone()))
 }
 
 fn into_response(result: Result<HttpResponse, ApiError>) -> HttpResponse {

@@ -121,11 +121,9 @@ pub fn redirect_uri(value: &str, application_type: ApplicationType) -> Result<Ur
     }
     let scheme = parsed.scheme().as_str().to_ascii_lowercase();
     match scheme.as_str() {
-        "https" => {
-            host(&parsed)?;
-        }
-        "http" => {
-            if !is_loopback(&host(&parsed)?) {
+        "https" | "http" => {
+            let host = host(&parsed)?;
+            if scheme == "http" && !is_loopback(&host) {
                 return Err(UriError::InsecureHttp);
             }
         }
