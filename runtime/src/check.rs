@@ -60,15 +60,10 @@ impl Checks {
         }
     }
 
-    /// An absolute URI with a scheme.
+    /// A URI with a scheme (RFC 3986 §3), parsed by [`crate::uri::uri`].
     pub fn uri(&mut self, field: &str, value: &str) {
-        let valid = value.split_once(':').is_some_and(|(scheme, rest)| {
-            !rest.is_empty()
-                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        }) && !value.chars().any(char::is_whitespace);
-        if !valid {
-            self.fail(field, "must be an absolute URI".into());
+        if let Err(error) = crate::uri::uri(value) {
+            self.fail(field, format!("must be a URI with a scheme; `{value}` {error}"));
         }
     }
 
@@ -108,8 +103,11 @@ mod tests {
         checks.slug("slug", "Bad Slug");
         checks.slug("ok", "good-slug-2");
         checks.uri("uri", "https://example.com/cb");
+        checks.uri("urn", "urn:example:thing");
+        checks.uri("relative", "/cb");
+        checks.uri("spaced", "https://example.com/a b");
         let error = checks.finish().unwrap_err();
         let fields: Vec<_> = error.field_errors().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "email", "slug"]);
+        assert_eq!(fields, ["name", "email", "slug", "relative", "spaced"]);
     }
 }

@@ -16,6 +16,7 @@ use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
 use crate::state::Runtime;
+use crate::uri;
 
 /// How long a tenant's registered origins are trusted; a client registering a new origin waits
 /// at most this long.
@@ -118,10 +119,13 @@ fn with_options(methods: &str) -> String {
     format!("{methods}, OPTIONS")
 }
 
-/// The request's `Origin`, if a client of `tenant` registered it.
+/// The request's `Origin`, if a client of `tenant` registered it. Both sides are compared in
+/// RFC 6454 §6.1 serialization, normalized by [`uri::origin`] (the admin API stores origins that
+/// way; rows written before it did are normalized here); an origin that is not one (`null`)
+/// matches nothing.
 async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Result<Option<HeaderValue>, ApiError> {
     let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(None) };
-    let Ok(text) = origin.to_str() else { return Ok(None) };
+    let Some(requested) = origin.to_str().ok().and_then(|text| uri::origin(text).ok()) else { return Ok(None) };
     let origins = match rt.origins().get(tenant) {
         Some(origins) => origins,
         None => {
@@ -129,7 +133,7 @@ async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Res
             let mut origins: Vec<String> = clients
                 .iter()
                 .filter(|c| c.is_active())
-                .flat_map(|c| c.allowed_cors_origins().0.iter().cloned())
+                .flat_map(|c| c.allowed_cors_origins().0.iter().filter_map(|o| uri::origin(o).ok()))
                 .collect();
             origins.sort();
             origins.dedup();
@@ -138,5 +142,5 @@ async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Res
             origins
         }
     };
-    Ok(origins.iter().any(|o| o == text).then(|| origin.clone()))
+    Ok(origins.contains(&requested).then(|| origin.clone()))
 }

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::hook::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
-use crate::{password, secret};
+use crate::types::StringList;
+use crate::{password, secret, uri};
 
 /// Hashes the plaintext `password` with bcrypt into `password_hash`; without a password (a
 /// partial update) the stored hash is kept.
@@ -70,6 +71,40 @@ pub async fn check_client_keys(
     }
     if token_endpoint_auth_method.get().map(String::as_str) == Some("private_key_jwt") && keys.is_none() {
         return Err(HookError::invalid("jwks", "is required when token_endpoint_auth_method is private_key_jwt"));
+    }
+    Ok(())
+}
+
+/// Checks a client's URIs as the row will be stored (on updates, with the stored values the body
+/// leaves alone, so a change of `application_type` re-checks the redirect URIs): every
+/// `redirect_uris` and `post_logout_redirect_uris` entry is a redirect URI its application type
+/// may use ([`crate::uri::redirect_uri`]); every `allowed_cors_origins` entry is an origin,
+/// stored normalized ([`crate::uri::origin`]). A 422 names the field and the value.
+pub async fn check_client_uris(
+    _ctx: &mut PreCtx<'_>,
+    application_type: Column<'_, String>,
+    redirect_uris: Column<'_, StringList>,
+    post_logout_redirect_uris: Column<'_, StringList>,
+    allowed_cors_origins: Column<'_, StringList>,
+) -> HookResult {
+    let kind = uri::ApplicationType::from_name(application_type.get().map_or("web", String::as_str));
+    let invalid = |field, value: &str, error: uri::UriError| HookError::invalid(field, format!("`{value}` {error}"));
+    for (field, list) in [("redirect_uris", &redirect_uris), ("post_logout_redirect_uris", &post_logout_redirect_uris)]
+    {
+        for value in list.get().map_or(&[][..], |l| &l.0) {
+            uri::redirect_uri(value, kind).map_err(|error| invalid(field, value, error))?;
+        }
+    }
+    let Some(origins) = allowed_cors_origins.get() else { return Ok(()) };
+    let mut normalized = Vec::with_capacity(origins.0.len());
+    for value in &origins.0 {
+        let origin = uri::origin(value).map_err(|error| invalid("allowed_cors_origins", value, error))?;
+        if !normalized.contains(&origin) {
+            normalized.push(origin);
+        }
+    }
+    if normalized != origins.0 {
+        allowed_cors_origins.set(StringList(normalized));
     }
     Ok(())
 }

@@ -36,6 +36,7 @@ pub mod secret;
 mod state;
 pub mod tenancy;
 pub mod types;
+pub mod uri;
 mod writer;
 
 pub use error::ApiError;

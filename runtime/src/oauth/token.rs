@@ -65,10 +65,13 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
     };
     let rt = ctx.runtime();
     let issuer = issuer(&rt.config().public_url, ctx.tenant_key()?);
-    // RFC 8707: the resource the token is for; without one, the tenant's own issuer.
-    let audience = match form.get("resource") {
-        Some(resource) if is_absolute_uri_without_fragment(resource) => resource.to_owned(),
-        Some(_) => return Ok(Err(OAuthError::invalid_target("`resource` must be an absolute URI without a fragment"))),
+    // RFC 8707 §2: the resource the token is for, an absolute URI (RFC 3986 §4.3, so a URN is
+    // one) without a fragment; without one, the tenant's own issuer.
+    let audience = match form.get("resource").map(|resource| (resource, crate::uri::absolute_uri(resource))) {
+        Some((resource, Ok(_))) => resource.to_owned(),
+        Some((resource, Err(error))) => {
+            return Ok(Err(OAuthError::invalid_target(format!("`resource` `{resource}` {error}"))));
+        }
         None => issuer.clone(),
     };
     let settings = crate::tenancy::settings::<R>(rt, ctx.tenant()?).await?;
@@ -100,14 +103,6 @@ pub fn granted_scope(allowed: &[String], requested: Option<&str>) -> Result<Opti
         }
     };
     Ok((!granted.is_empty()).then(|| granted.join(" ")))
-}
-
-fn is_absolute_uri_without_fragment(value: &str) -> bool {
-    value.split_once("://").is_some_and(|(scheme, rest)| {
-        !scheme.is_empty()
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            && !rest.is_empty()
-    }) && !value.contains('#')
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::oauth::authorize::{page_error, redirect};
 use crate::oauth::form::Form;
 use crate::oauth::{grants, issuer};
 use crate::roles::{Grant, OauthClient, Roles};
+use crate::uri::{ApplicationType, redirect_uri_matches};
 
 /// A validated logout request.
 struct LogoutRequest {
@@ -106,7 +107,8 @@ fn finish(
 }
 
 /// §2–3: `id_token_hint` (an ID token this issuer signed, expired or not) and/or `client_id`
-/// name the client; a `post_logout_redirect_uri` must be one it registered, exactly.
+/// name the client; a `post_logout_redirect_uri` must be one it registered, compared as redirect
+/// URIs are ([`redirect_uri_matches`]).
 async fn validate<R: Roles>(
     ctx: &EndpointCtx<'_>,
     encoded: &str,
@@ -144,7 +146,10 @@ async fn validate<R: Roles>(
     };
     let return_to = match params.get("post_logout_redirect_uri") {
         Some(uri) => {
-            let registered = client.as_ref().is_some_and(|c| c.post_logout_redirect_uris().0.iter().any(|r| r == uri));
+            let registered = client.as_ref().is_some_and(|c| {
+                let application_type = ApplicationType::from_name(c.application_type());
+                redirect_uri_matches(uri, &c.post_logout_redirect_uris().0, application_type)
+            });
             if !registered {
                 return refuse(
                     "The application asked to return to an address it has not registered, so you were not sent back.",

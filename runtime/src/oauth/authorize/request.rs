@@ -6,6 +6,7 @@
 use uuid::Uuid;
 
 use crate::roles::OauthClient;
+use crate::uri::{ApplicationType, redirect_uri_matches};
 
 /// A request that passed validation.
 #[derive(Debug, Clone)]
@@ -138,7 +139,8 @@ pub fn validate(
     let redirect_uri = params
         .get("redirect_uri")
         .ok_or_else(|| Rejection::Page("The request does not say where to return to (`redirect_uri`).".into()))?;
-    if !redirect_uri_matches(client, redirect_uri) {
+    let application_type = ApplicationType::from_name(client.application_type());
+    if !redirect_uri_matches(redirect_uri, &client.redirect_uris().0, application_type) {
         return Err(Rejection::Page(
             "The application asked to return to an address it has not registered, so you were not sent back.".into(),
         ));
@@ -256,41 +258,6 @@ pub fn validate(
     })
 }
 
-/// OAuth 2.1 §2.3.1: exact string match. RFC 8252 §7.3: for native clients, a loopback IP
-/// redirect URI matches whatever port the app listens on at the time.
-fn redirect_uri_matches(client: &impl OauthClient, uri: &str) -> bool {
-    if uri.contains('#') {
-        return false;
-    }
-    let registered = &client.redirect_uris().0;
-    if registered.iter().any(|r| r == uri) {
-        return true;
-    }
-    client.application_type() == "native"
-        && loopback_without_port(uri)
-            .is_some_and(|uri| registered.iter().any(|r| loopback_without_port(r).is_some_and(|r| r == uri)))
-}
-
-/// `http://127.0.0.1:PORT/path` → `http://127.0.0.1/path` (also `[::1]`); `None` otherwise.
-/// `localhost` is not a loopback literal (RFC 8252 §8.3).
-fn loopback_without_port(uri: &str) -> Option<String> {
-    let rest = uri.strip_prefix("http://")?;
-    let (host_port, path) = rest.find(['/', '?']).map_or((rest, ""), |at| rest.split_at(at));
-    let host = if let Some(v6) = host_port.strip_prefix("[::1]") {
-        if !(v6.is_empty() || v6.strip_prefix(':').is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))) {
-            return None;
-        }
-        "[::1]"
-    } else {
-        let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
-        if host != "127.0.0.1" || !port.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        "127.0.0.1"
-    };
-    Some(format!("http://{host}{path}"))
-}
-
 /// RFC 7636 §4.2: BASE64URL(SHA-256(verifier)) is exactly 43 characters.
 fn is_s256_challenge(challenge: &str) -> bool {
     challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -299,17 +266,6 @@ fn is_s256_challenge(challenge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_ports_are_ignored_only_for_loopback_literals() {
-        assert_eq!(loopback_without_port("http://127.0.0.1:5000/cb").as_deref(), Some("http://127.0.0.1/cb"));
-        assert_eq!(loopback_without_port("http://127.0.0.1/cb").as_deref(), Some("http://127.0.0.1/cb"));
-        assert_eq!(loopback_without_port("http://[::1]:80/cb?x=1").as_deref(), Some("http://[::1]/cb?x=1"));
-        assert_eq!(loopback_without_port("http://localhost:5000/cb"), None);
-        assert_eq!(loopback_without_port("https://127.0.0.1:5000/cb"), None);
-        assert_eq!(loopback_without_port("http://127.0.0.1.evil.com/cb"), None);
-        assert_eq!(loopback_without_port("http://127.0.0.1:80@evil.com/cb"), None);
-    }
 
     #[test]
     fn s256_challenges_have_the_exact_shape() {
