@@ -35,6 +35,7 @@ pub mod secret;
 mod state;
 pub mod tenancy;
 pub mod types;
+pub mod unique_across;
 
 pub use error::ApiError;
 pub use state::{Runtime, RuntimeConfig, WriteTurn, WriteTx};

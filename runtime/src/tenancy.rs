@@ -142,13 +142,17 @@ pub async fn resolve<E: Resource>(
     id_of::<E>(rt, db, key_column, key).await
 }
 
-/// The id of the tenant whose URL name is `key`; an unknown tenant is a 404.
+/// The id of the tenant whose URL name is `key`; an unknown tenant is a 404, and so is a key no
+/// tenant can have (one with control characters, which PostgreSQL cannot even compare).
 pub async fn id_of<E: Resource>(
     rt: &Runtime,
     db: &impl ConnectionTrait,
     key_column: E::Column,
     key: &str,
 ) -> Result<Uuid, ApiError> {
+    if crate::check::has_control(key) {
+        return Err(ApiError::not_found(E::NAME));
+    }
     if let Some(id) = rt.tenants().get(key) {
         return Ok(id);
     }
