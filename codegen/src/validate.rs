@@ -427,7 +427,9 @@ impl Cx<'_> {
                 Some(f) if scope.is_some_and(|scope| scope != f.unique) => {
                     Some(format!("`{}` is unique in another scope than the fields before it", name.as_str()))
                 }
-                Some(_) if names.iter().any(|n| n == name.as_str()) => Some(format!("`{}` is listed twice", name.as_str())),
+                Some(_) if names.iter().any(|n| n == name.as_str()) => {
+                    Some(format!("`{}` is listed twice", name.as_str()))
+                }
                 Some(_) => None,
             };
             match (problem, field) {

@@ -30,6 +30,11 @@ impl Checks {
         self.errors.push(FieldError { field: field.to_owned(), detail });
     }
 
+    /// Whether nothing failed so far.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// Checks `value` against the declared constraints of `E`'s field `field` (see [`FieldChecks`]).
     pub fn field<E: FieldChecks>(&mut self, field: &str, value: &str) {
         E::check_str(self, field, value);

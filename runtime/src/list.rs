@@ -256,9 +256,16 @@ mod tests {
     fn refuses_unknown_parameters_bad_values_and_oversized_pages() {
         let first_page = ListQuery::parse("cursor=&limit=&sort=", &SPEC).unwrap();
         assert!(first_page.after.is_none() && first_page.limit == 50 && first_page.sort == "created_at");
-        for bad in
-            ["colour=red", "active=yes", "limit=0", "limit=201", "sort=secret", "cursor=%%%", "name=a&name=b", "name=a%00"]
-        {
+        for bad in [
+            "colour=red",
+            "active=yes",
+            "limit=0",
+            "limit=201",
+            "sort=secret",
+            "cursor=%%%",
+            "name=a&name=b",
+            "name=a%00",
+        ] {
             let error = ListQuery::parse(bad, &SPEC).unwrap_err();
             assert_eq!(error.status().as_u16(), 400, "{bad}");
         }

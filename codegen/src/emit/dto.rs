@@ -214,7 +214,8 @@ fn emit_field_checks(entity: &Entity) -> TokenStream {
         };
         (&f.name, &f.ty, f.min_length, f.max_length, f.format, values)
     });
-    let virtuals = entity.virtuals.iter().filter(|v| v.input).map(|v| (&v.name, &v.ty, v.min_length, v.max_length, None, None));
+    let virtuals =
+        entity.virtuals.iter().filter(|v| v.input).map(|v| (&v.name, &v.ty, v.min_length, v.max_length, None, None));
     let arms: Vec<_> = stored
         .chain(virtuals)
         .filter_map(|(name, ty, min, max, format, values)| {

@@ -41,9 +41,14 @@ fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiErr
 /// A new password: the declared constraints of the account's `password` input (reported under
 /// `field`), then what hashing needs: the OpaqueString profile and bcrypt's 72-byte limit.
 fn check_password<R: Roles>(checks: &mut Checks, field: &str, password: &str) {
-    checks.relabel(field, |checks| checks.field::<R::Account>("password", password));
-    if let Err(error @ (password::PasswordError::Disallowed | password::PasswordError::TooLong(_))) =
-        password::prepare(password)
+    let mut declared = true;
+    checks.relabel(field, |checks| {
+        checks.field::<R::Account>("password", password);
+        declared = checks.is_empty();
+    });
+    if declared
+        && let Err(error @ (password::PasswordError::Disallowed | password::PasswordError::TooLong(_))) =
+            password::prepare(password)
     {
         checks.fail(field, error.to_string());
     }
