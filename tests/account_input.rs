@@ -113,7 +113,7 @@ async fn a_login_name_belongs_to_exactly_one_account() {
 async fn concurrent_registrations_cannot_share_a_login_name() {
     each_backend(async |client: &Client<'_>| {
         client.tenant("acme").await;
-        for round in 0..5 {
+        for round in 0..10 {
             let name = format!("race{round}@example.com");
             let by_username =
                 json!({ "username": name, "email": format!("u{round}@example.com"), "password": PASSWORD });

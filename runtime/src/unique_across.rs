@@ -11,7 +11,7 @@
 
 use std::str::FromStr;
 
-use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait as _, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 

@@ -241,17 +241,24 @@ fn emit_field_checks(entity: &Entity) -> TokenStream {
             if let Some(values) = values {
                 checks.push(quote!(checks.one_of(field, value, &[#(#values),*]);));
             }
-            Some(quote!(#name => { #(#checks)* }))
+            Some((name, quote!(#(#checks)*)))
         })
         .collect();
     let doc = format!("Declared constraints of `{}`'s string-valued fields.", entity.name);
-    let body = if arms.is_empty() {
-        quote!(let _ = (checks, field, value);)
-    } else {
-        quote! {
-            match field {
-                #(#arms)*
-                _ => {}
+    let body = match arms.as_slice() {
+        [] => quote!(let _ = (checks, field, value);),
+        [(name, checks)] => quote! {
+            if field == #name {
+                #checks
+            }
+        },
+        arms => {
+            let arms = arms.iter().map(|(name, checks)| quote!(#name => { #checks }));
+            quote! {
+                match field {
+                    #(#arms)*
+                    _ => {}
+                }
             }
         }
     };
