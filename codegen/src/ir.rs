@@ -102,6 +102,9 @@ pub struct Entity {
     pub name: String,
     /// The field naming a row's owning user, for `auth: owner`.
     pub owner: Option<String>,
+    /// Unique string fields sharing one space of values (`unique_across:`); empty for none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unique_across: Vec<String>,
     /// PascalCase name, e.g. `ApiKey`.
     pub pascal: String,
     /// Table name.

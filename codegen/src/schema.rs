@@ -135,6 +135,10 @@ pub struct EntityDef {
     pub owner: Option<Name>,
     /// The rule of this entity's ops that name none (before `access.default`).
     pub auth: Option<Spanned<AuthSpec>>,
+    /// Unique fields that share one space of values: no row may hold, in one of them, a value
+    /// another row holds in any of them (e.g. a username that is another user's email).
+    #[serde(default)]
+    pub unique_across: Vec<Name>,
     /// Stored columns.
     #[serde(default)]
     pub fields: IndexMap<Name, FieldDef>,

@@ -385,9 +385,11 @@ impl Cx<'_> {
                 }
             }
         });
+        let unique_across = self.unique_across(name, def, &fields);
         let mut entity = Entity {
             name: name.to_string(),
             owner,
+            unique_across,
             pascal: name.to_upper_camel_case(),
             table,
             doc: def.doc.clone().unwrap_or_default(),
@@ -407,6 +409,54 @@ impl Cx<'_> {
         entity.ops = self.ops(&entity, pos, def, &scope);
         self.entity_auth = None;
         entity
+    }
+
+    /// `unique_across: [a, b]`: at least two distinct string or text fields of the entity, all
+    /// `unique` with the same scope (a shared space of values is as wide as each field's own).
+    fn unique_across(&mut self, entity: &Spanned<String>, def: &EntityDef, fields: &[Field]) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut scope = None;
+        for name in &def.unique_across {
+            let field = fields.iter().find(|f| f.name == name.as_str());
+            let problem = match field {
+                None => Some(format!("`{}` has no field `{}`", entity.as_str(), name.as_str())),
+                Some(f) if !matches!(f.ty, FieldType::String | FieldType::Text) => {
+                    Some(format!("`{}` is not a string or text field", name.as_str()))
+                }
+                Some(f) if f.unique == Unique::No => Some(format!("`{}` is not `unique`", name.as_str())),
+                Some(f) if scope.is_some_and(|scope| scope != f.unique) => {
+                    Some(format!("`{}` is unique in another scope than the fields before it", name.as_str()))
+                }
+                Some(_) if names.iter().any(|n| n == name.as_str()) => {
+                    Some(format!("`{}` is listed twice", name.as_str()))
+                }
+                Some(_) => None,
+            };
+            match (problem, field) {
+                (None, Some(f)) => {
+                    scope = Some(f.unique);
+                    names.push(f.name.clone());
+                }
+                (problem, _) => {
+                    self.error(
+                        Diagnostic::error("bad-unique", Pos::of(name), problem.unwrap_or_default())
+                            .label("cannot share a space of values")
+                            .help("list two or more string fields that are all `unique: true` or all `unique: tenant`"),
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        if names.len() == 1 {
+            let name = &def.unique_across[0];
+            self.error(
+                Diagnostic::error("bad-unique", Pos::of(name), "`unique_across` needs at least two fields")
+                    .label("only one field")
+                    .help("list two or more string fields, or remove `unique_across`"),
+            );
+            return Vec::new();
+        }
+        names
     }
 
     fn field(

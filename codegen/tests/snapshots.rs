@@ -79,6 +79,7 @@ fn every_error_fixture_fails_for_its_own_reason() {
         ("19_hook_on_list", "hook-on-read"),
         ("20_unknown_handler", "unknown-handler"),
         ("26_bad_errors", "bad-errors"),
+        ("27_unique_across", "bad-unique"),
     ];
     for (fixture, code) in expected {
         let source =

@@ -2,6 +2,22 @@
 
 use crate::error::{ApiError, FieldError};
 
+/// The declared constraints of an entity's string-valued fields (`string`, `text`, `enum` and
+/// virtual string inputs: lengths, format, pattern, enum values, no control characters),
+/// implemented by generated code on each entity from `schema.yaml`. The generated `validate()`
+/// of every body type calls it, and so does runtime code that writes those fields without a
+/// generated body (the account API), so both apply the same checks.
+pub trait FieldChecks {
+    /// Checks `value` against the constraints of field `field`, reporting failures under
+    /// `field`; a field without string constraints passes.
+    fn check_str(checks: &mut Checks, field: &str, value: &str);
+}
+
+/// Whether `value` holds a control character: C0 (including NUL), DEL or C1 (Unicode `Cc`).
+pub fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}
+
 /// Collects field errors.
 #[derive(Debug, Default)]
 pub struct Checks {
@@ -9,8 +25,29 @@ pub struct Checks {
 }
 
 impl Checks {
-    fn fail(&mut self, field: &str, detail: String) {
+    /// Reports `field` as failing with `detail`.
+    pub fn fail(&mut self, field: &str, detail: String) {
         self.errors.push(FieldError { field: field.to_owned(), detail });
+    }
+
+    /// Whether nothing failed so far.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Checks `value` against the declared constraints of `E`'s field `field` (see [`FieldChecks`]).
+    pub fn field<E: FieldChecks>(&mut self, field: &str, value: &str) {
+        E::check_str(self, field, value);
+    }
+
+    /// Runs `check` and reports what it finds under `label` instead of the field names it uses
+    /// (e.g. the `password` constraints applied to `new_password`).
+    pub fn relabel(&mut self, label: &str, check: impl FnOnce(&mut Checks)) {
+        let mut inner = Checks::default();
+        check(&mut inner);
+        for error in inner.errors {
+            self.fail(label, error.detail);
+        }
     }
 
     /// At most `max` characters.
@@ -25,6 +62,44 @@ impl Checks {
     pub fn min_len(&mut self, field: &str, value: &str, min: u32) {
         if value.chars().count() < min as usize {
             self.fail(field, format!("must be at least {min} characters"));
+        }
+    }
+
+    /// No control characters at all (Unicode `Cc`: NUL, the other C0 controls, DEL, C1): the
+    /// rule of single-line `string` fields and list items.
+    pub fn single_line(&mut self, field: &str, value: &str) {
+        if has_control(value) {
+            self.fail(field, "must not contain control characters".into());
+        }
+    }
+
+    /// No control characters other than tab, line feed and carriage return: the rule of `text`
+    /// fields, which may span lines.
+    pub fn multi_line(&mut self, field: &str, value: &str) {
+        if value.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+            self.fail(field, "must not contain control characters other than tab and line breaks".into());
+        }
+    }
+
+    /// Every item of a `strings` field is single-line (see [`Checks::single_line`]).
+    pub fn items(&mut self, field: &str, values: &[String]) {
+        if values.iter().any(|value| has_control(value)) {
+            self.fail(field, "items must not contain control characters".into());
+        }
+    }
+
+    /// A `json` value holds no U+0000 in any string or key: PostgreSQL cannot store it.
+    pub fn json(&mut self, field: &str, value: &serde_json::Value) {
+        fn has_nul(value: &serde_json::Value) -> bool {
+            match value {
+                serde_json::Value::String(text) => text.contains('\0'),
+                serde_json::Value::Array(items) => items.iter().any(has_nul),
+                serde_json::Value::Object(members) => members.iter().any(|(key, v)| key.contains('\0') || has_nul(v)),
+                _ => false,
+            }
+        }
+        if has_nul(value) {
+            self.fail(field, "must not contain U+0000".into());
         }
     }
 
@@ -109,5 +184,22 @@ mod tests {
         let error = checks.finish().unwrap_err();
         let fields: Vec<_> = error.field_errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "email", "slug", "relative", "spaced"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_in_text() {
+        let mut checks = Checks::default();
+        checks.single_line("nul", "a\0b");
+        checks.single_line("c1", "a\u{85}b");
+        checks.single_line("del", "a\u{7f}");
+        checks.single_line("ok", "Zoë Ünïcode ☃");
+        checks.multi_line("text_ok", "line one\r\n\tline two");
+        checks.multi_line("text_nul", "line\0");
+        checks.items("list", &["fine".into(), "bad\u{1b}".into()]);
+        checks.json("json_ok", &serde_json::json!({"a": ["b\n"]}));
+        checks.json("json_nul", &serde_json::json!({"k\0": 1}));
+        let error = checks.finish().unwrap_err();
+        let fields: Vec<_> = error.field_errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["nul", "c1", "del", "text_nul", "list", "json_nul"]);
     }
 }

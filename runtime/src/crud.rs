@@ -20,6 +20,9 @@ pub trait Resource: EntityTrait {
     const NAME: &'static str;
     /// Unique indexes as `(index name, field)`, to name the field a conflict is about.
     const UNIQUE: &'static [(&'static str, &'static str)];
+    /// Unique fields sharing one space of values (schema `unique_across:`), checked by
+    /// [`crate::unique_across`] on every write through this module.
+    const UNIQUE_ACROSS: &'static [&'static str] = &[];
     /// The primary-key column.
     fn pk() -> Self::Column;
     /// The `tenant_id` column of tenant-scoped entities.
@@ -85,23 +88,28 @@ pub async fn ensure_ref<E: Resource>(
     if exists { Ok(()) } else { Err(ApiError::invalid_field(field, format!("no {} with this id", E::NAME))) }
 }
 
-/// Inserts a row; a uniqueness conflict is a 409 naming the field.
+/// Inserts a row; a uniqueness conflict (also across `UNIQUE_ACROSS` fields) is a 409 naming
+/// the field.
 pub async fn insert<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
 where
     E: Resource,
+    E::Column: FromStr,
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
+    crate::unique_across::check_row::<E>(db, &row).await?;
     sea_orm::ActiveModelTrait::insert(row, db).await.map_err(write_error::<E>)
 }
 
-/// Updates a row (a no-op update returns it unchanged).
+/// Updates a row (a no-op update returns it unchanged); conflicts as for [`insert`].
 pub async fn update<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
 where
     E: Resource,
+    E::Column: FromStr,
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
+    crate::unique_across::check_row::<E>(db, &row).await?;
     sea_orm::ActiveModelTrait::update(row, db).await.map_err(write_error::<E>)
 }
 
@@ -191,8 +199,13 @@ where
     Ok(scoped::<E>(E::find().filter(column::<E>(name)?.eq(value)), Some(tenant)).one(db).await?)
 }
 
-/// Inserts a row made by a role constructor, without reading it back.
-pub async fn insert_new<E: Resource>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<(), ApiError> {
+/// Inserts a row made by a role constructor, without reading it back; conflicts as for
+/// [`insert`].
+pub async fn insert_new<E: Resource>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<(), ApiError>
+where
+    E::Column: FromStr,
+{
+    crate::unique_across::check_row::<E>(db, &row).await?;
     E::insert(row).exec_without_returning(db).await.map_err(write_error::<E>)?;
     Ok(())
 }
@@ -251,6 +264,14 @@ pub async fn set<E: Resource>(
 where
     E::Column: FromStr,
 {
+    let across: Vec<(&str, &str)> = values
+        .iter()
+        .filter_map(|(name, value)| match value {
+            sea_orm::Value::String(Some(text)) => Some((*name, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    crate::unique_across::check::<E>(db, Some(tenant), id, &across).await?;
     let mut update = E::update_many().filter(E::pk().eq(id));
     if let Some(tenant_column) = E::tenant() {
         update = update.filter(tenant_column.eq(tenant));

@@ -11,12 +11,15 @@ use crate::hook::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx}
 use crate::types::StringList;
 use crate::{password, secret, uri};
 
-/// Hashes the plaintext `password` with bcrypt into `password_hash`; without a password (a
-/// partial update) the stored hash is kept.
+/// Hashes the plaintext `password` with bcrypt into `password_hash`, prepared by the OpaqueString
+/// profile (RFC 8265 §4.2; a password it refuses is a 422); without a password (a partial
+/// update) the stored hash is kept.
 pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_hash: Column<'_, String>) -> HookResult {
     let Some(plain) = password.into_inner() else { return Ok(()) };
     let hash = password::hash(plain, ctx.config().bcrypt_cost).await.map_err(|error| match error {
-        password::PasswordError::TooLong(_) => HookError::invalid("password", error.to_string()),
+        password::PasswordError::TooLong(_) | password::PasswordError::Disallowed => {
+            HookError::invalid("password", error.to_string())
+        }
         other => HookError::Failed(Box::new(other)),
     })?;
     password_hash.set(hash);

@@ -38,6 +38,7 @@ pub mod tenancy;
 pub mod types;
 pub mod uri;
 mod writer;
+pub mod unique_across;
 
 pub use error::ApiError;
 pub use family::ErrorFamily;

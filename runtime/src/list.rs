@@ -189,9 +189,8 @@ impl Cursor {
             ));
         }
         let value = wire.v.as_deref().and_then(|v| parse_value(kind, v)).ok_or_else(invalid)?;
-        let id = parse_value(FieldKind::Uuid, &wire.i)
-            .or_else(|| parse_value(FieldKind::String, &wire.i))
-            .ok_or_else(invalid)?;
+        // Primary keys are UUIDs (the schema allows no other).
+        let id = parse_value(FieldKind::Uuid, &wire.i).ok_or_else(invalid)?;
         Ok(Cursor { sort: wire.s, descending: wire.d, value, id })
     }
 }
@@ -199,7 +198,7 @@ impl Cursor {
 fn describe(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::Uuid => "a UUID",
-        FieldKind::String => "a string",
+        FieldKind::String => "a string without control characters",
         FieldKind::Integer => "a whole number",
         FieldKind::Bool => "`true` or `false`",
         FieldKind::Timestamp => "an RFC 3339 timestamp",
@@ -209,6 +208,8 @@ fn describe(kind: FieldKind) -> &'static str {
 fn parse_value(kind: FieldKind, text: &str) -> Option<Value> {
     Some(match kind {
         FieldKind::Uuid => Value::from(text.parse::<Uuid>().ok()?),
+        // No stored string holds a control character, and PostgreSQL cannot compare with NUL.
+        FieldKind::String if crate::check::has_control(text) => return None,
         FieldKind::String => Value::from(text.to_owned()),
         FieldKind::Integer => Value::from(text.parse::<i64>().ok()?),
         FieldKind::Bool => Value::from(match text {
@@ -255,7 +256,16 @@ mod tests {
     fn refuses_unknown_parameters_bad_values_and_oversized_pages() {
         let first_page = ListQuery::parse("cursor=&limit=&sort=", &SPEC).unwrap();
         assert!(first_page.after.is_none() && first_page.limit == 50 && first_page.sort == "created_at");
-        for bad in ["colour=red", "active=yes", "limit=0", "limit=201", "sort=secret", "cursor=%%%", "name=a&name=b"] {
+        for bad in [
+            "colour=red",
+            "active=yes",
+            "limit=0",
+            "limit=201",
+            "sort=secret",
+            "cursor=%%%",
+            "name=a&name=b",
+            "name=a%00",
+        ] {
             let error = ListQuery::parse(bad, &SPEC).unwrap_err();
             assert_eq!(error.status().as_u16(), 400, "{bad}");
         }
@@ -271,5 +281,7 @@ mod tests {
         assert_eq!(after.id, Value::from(id));
         assert_eq!(after.value, Value::from("bob".to_owned()));
         assert!(ListQuery::parse(&format!("sort=-name&cursor={cursor}"), &SPEC).is_err());
+        let not_a_uuid = URL_SAFE_NO_PAD.encode(br#"{"s":"name","d":false,"v":"bob","i":"x"}"#);
+        assert!(ListQuery::parse(&format!("sort=name&cursor={not_a_uuid}"), &SPEC).is_err());
     }
 }

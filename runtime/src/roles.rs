@@ -372,7 +372,8 @@ pub trait Roles: 'static {
     /// Revoked tokens.
     type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
     /// User accounts.
-    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>;
+    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>
+        + crate::check::FieldChecks;
     /// API keys.
     type ApiKey: Resource<Model: ApiKey, Column: FromStr>;
     /// Service keys.

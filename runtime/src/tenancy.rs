@@ -142,7 +142,8 @@ pub async fn resolve<E: Resource>(
     id_of::<E>(rt, db, key_column, key).await
 }
 
-/// The id of the tenant whose URL name is `key`; an unknown tenant is a 404.
+/// The id of the tenant whose URL name is `key`; an unknown tenant is a 404, and so is a key no
+/// tenant can have (one with control characters, which PostgreSQL cannot even compare).
 pub async fn id_of<E: Resource>(
     rt: &Runtime,
     db: &impl ConnectionTrait,
@@ -152,13 +153,18 @@ pub async fn id_of<E: Resource>(
     find_id::<E>(rt, db, key_column, key).await?.ok_or_else(|| ApiError::not_found(E::NAME))
 }
 
-/// The id of the tenant whose URL name is `key`, or `None`; a database error stays an error.
+/// The id of the tenant whose URL name is `key`, or `None` (also for a key with control
+/// characters, which no tenant has and PostgreSQL cannot even compare); a database error stays
+/// an error.
 pub async fn find_id<E: Resource>(
     rt: &Runtime,
     db: &impl ConnectionTrait,
     key_column: E::Column,
     key: &str,
 ) -> Result<Option<Uuid>, ApiError> {
+    if crate::check::has_control(key) {
+        return Ok(None);
+    }
     if let Some(id) = rt.tenants().get(key) {
         return Ok(Some(id));
     }

@@ -1,6 +1,8 @@
 //! Request bodies (one per op that takes a body) and response views (one per entity).
 //!
 //! Views carry only readable fields, so a hidden column cannot reach a response by construction.
+//! The constraints of string-valued fields are emitted once per entity (`FieldChecks`), and every
+//! body's `validate()` calls them, as does runtime code writing those fields directly.
 
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
@@ -12,9 +14,11 @@ use crate::ir::{Action, Entity, FieldType, Format, Ir, Op};
 pub(super) fn emit_dto(ir: &Ir) -> TokenStream {
     let items = ir.entities.iter().map(|entity| {
         let view = emit_view(entity, ir);
+        let field_checks = emit_field_checks(entity);
         let inputs = entity.ops.iter().filter(|op| op.action.has_body()).map(|op| emit_input(entity, op));
         quote! {
             #view
+            #field_checks
             #(#inputs)*
         }
     });
@@ -108,24 +112,11 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
     for input in &op.input {
         let field_ident = ident(input);
         let range = entity.field(input).map(|f| (f.minimum, f.maximum)).unwrap_or_default();
-        let (ty, nullable, required, min, max, format, values, field_doc) = if let Some(f) = entity.field(input) {
-            let values = match &f.ty {
-                FieldType::Enum { values } => Some(values.clone()),
-                _ => None,
-            };
-            (
-                &f.ty,
-                f.nullable,
-                is_create && f.required_on_create(),
-                f.min_length,
-                f.max_length,
-                f.format,
-                values,
-                f.doc.clone(),
-            )
+        let (ty, nullable, required, field_doc) = if let Some(f) = entity.field(input) {
+            (&f.ty, f.nullable, is_create && f.required_on_create(), f.doc.clone())
         } else {
             let v = entity.virtual_field(input).expect("validated input");
-            (&v.ty, false, is_create && v.required, v.min_length, v.max_length, None, None, v.doc.clone())
+            (&v.ty, false, is_create && v.required, v.doc.clone())
         };
         let base = model_type(ty, false);
         let doc = (!field_doc.is_empty()).then(|| quote!(#[doc = #field_doc]));
@@ -161,27 +152,21 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
             )
         };
         fields.push(quote!(#doc #declared));
+        let module = ident(&entity.name);
         let mut field_checks = Vec::new();
-        if let Some(n) = max {
-            field_checks.push(quote!(checks.max_len(#input, value, #n);));
-        }
-        if let Some(n) = min {
-            field_checks.push(quote!(checks.min_len(#input, value, #n);));
+        match ty {
+            FieldType::String | FieldType::Text | FieldType::Enum { .. } => {
+                field_checks.push(quote!(checks.field::<crate::entities::#module::Entity>(#input, value);))
+            }
+            FieldType::Strings => field_checks.push(quote!(checks.items(#input, &value.0);)),
+            FieldType::Json => field_checks.push(quote!(checks.json(#input, value);)),
+            _ => {}
         }
         if let Some(n) = range.0 {
             field_checks.push(quote!(checks.at_least(#input, *value, #n);));
         }
         if let Some(n) = range.1 {
             field_checks.push(quote!(checks.at_most(#input, *value, #n);));
-        }
-        match format {
-            Some(Format::Email) => field_checks.push(quote!(checks.email(#input, value);)),
-            Some(Format::Uri) => field_checks.push(quote!(checks.uri(#input, value);)),
-            Some(Format::Slug) => field_checks.push(quote!(checks.slug(#input, value);)),
-            None => {}
-        }
-        if let Some(values) = values {
-            field_checks.push(quote!(checks.one_of(#input, value, &[#(#values),*]);));
         }
         if field_checks.is_empty() {
             continue;
@@ -216,4 +201,73 @@ enum Access {
     Plain,
     Single,
     Double,
+}
+
+/// `impl FieldChecks for {entity}::Entity`: the declared constraints of every string-valued
+/// field a request may carry (writable stored fields and virtual inputs), by field name.
+fn emit_field_checks(entity: &Entity) -> TokenStream {
+    let module = ident(&entity.name);
+    let stored = entity.fields.iter().filter(|f| f.visibility.is_writable() && !f.primary_key).map(|f| {
+        let values = match &f.ty {
+            FieldType::Enum { values } => Some(values.as_slice()),
+            _ => None,
+        };
+        (&f.name, &f.ty, f.min_length, f.max_length, f.format, values)
+    });
+    let virtuals =
+        entity.virtuals.iter().filter(|v| v.input).map(|v| (&v.name, &v.ty, v.min_length, v.max_length, None, None));
+    let arms: Vec<_> = stored
+        .chain(virtuals)
+        .filter_map(|(name, ty, min, max, format, values)| {
+            let mut checks = Vec::new();
+            match ty {
+                FieldType::String => checks.push(quote!(checks.single_line(field, value);)),
+                FieldType::Text => checks.push(quote!(checks.multi_line(field, value);)),
+                FieldType::Enum { .. } => {}
+                _ => return None,
+            }
+            if let Some(n) = max {
+                checks.push(quote!(checks.max_len(field, value, #n);));
+            }
+            if let Some(n) = min {
+                checks.push(quote!(checks.min_len(field, value, #n);));
+            }
+            match format {
+                Some(Format::Email) => checks.push(quote!(checks.email(field, value);)),
+                Some(Format::Uri) => checks.push(quote!(checks.uri(field, value);)),
+                Some(Format::Slug) => checks.push(quote!(checks.slug(field, value);)),
+                None => {}
+            }
+            if let Some(values) = values {
+                checks.push(quote!(checks.one_of(field, value, &[#(#values),*]);));
+            }
+            Some((name, quote!(#(#checks)*)))
+        })
+        .collect();
+    let doc = format!("Declared constraints of `{}`'s string-valued fields.", entity.name);
+    let body = match arms.as_slice() {
+        [] => quote!(let _ = (checks, field, value);),
+        [(name, checks)] => quote! {
+            if field == #name {
+                #checks
+            }
+        },
+        arms => {
+            let arms = arms.iter().map(|(name, checks)| quote!(#name => { #checks }));
+            quote! {
+                match field {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        impl ::keygate_runtime::check::FieldChecks for crate::entities::#module::Entity {
+            fn check_str(checks: &mut ::keygate_runtime::check::Checks, field: &str, value: &str) {
+                #body
+            }
+        }
+    }
 }

@@ -68,6 +68,10 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
         quote!((#index, #field))
     });
     let _ = ir;
+    let unique_across = (!entity.unique_across.is_empty()).then(|| {
+        let fields = &entity.unique_across;
+        quote!(const UNIQUE_ACROSS: &'static [&'static str] = &[#(#fields),*];)
+    });
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -91,6 +95,7 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
             impl ::keygate_runtime::crud::Resource for Entity {
                 const NAME: &'static str = #name;
                 const UNIQUE: &'static [(&'static str, &'static str)] = &[#(#unique),*];
+                #unique_across
                 fn pk() -> Column {
                     Column::#pk
                 }

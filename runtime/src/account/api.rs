@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::credentials::{self, Attempt};
 use super::normalize::login_name;
 use super::principal;
+use crate::check::Checks;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
@@ -37,15 +38,25 @@ fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiErr
     })
 }
 
-fn check_password(field: &'static str, password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < 8 {
-        return Err(ApiError::invalid_field(field, "must be at least 8 characters"));
+/// A new password: the declared constraints of the account's `password` input (reported under
+/// `field`), then what hashing needs: the OpaqueString profile and bcrypt's 72-byte limit.
+fn check_password<R: Roles>(checks: &mut Checks, field: &str, password: &str) {
+    let mut declared = true;
+    checks.relabel(field, |checks| {
+        checks.field::<R::Account>("password", password);
+        declared = checks.is_empty();
+    });
+    if declared
+        && let Err(error @ (password::PasswordError::Disallowed | password::PasswordError::TooLong(_))) =
+            password::prepare(password)
+    {
+        checks.fail(field, error.to_string());
     }
-    // bcrypt reads 72 bytes; longer passwords are refused rather than silently truncated.
-    if password.len() > password::MAX_PASSWORD_BYTES {
-        return Err(ApiError::invalid_field(field, "must be at most 72 bytes (bcrypt's limit)"));
-    }
-    Ok(())
+}
+
+/// The hash of a password [`check_password`] accepted.
+async fn hash_password(rt: &crate::Runtime, password: String) -> Result<String, ApiError> {
+    password::hash(password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)
 }
 
 #[derive(Deserialize)]
@@ -63,15 +74,16 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     let request: Registration = body(ctx)?;
     let username = login_name(&request.username);
     let email = login_name(&request.email);
-    let mut checks = crate::check::Checks::default();
-    checks.min_len("username", &username, 1);
-    checks.max_len("username", &username, 150);
-    checks.email("email", &email);
-    checks.max_len("email", &email, 320);
+    let mut checks = Checks::default();
+    checks.field::<R::Account>("username", &username);
+    checks.field::<R::Account>("email", &email);
+    if let Some(name) = &request.name {
+        checks.field::<R::Account>("name", name);
+    }
+    check_password::<R>(&mut checks, "password", &request.password);
     checks.finish()?;
-    check_password("password", &request.password)?;
     let rt = ctx.runtime();
-    let hash = password::hash(request.password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)?;
+    let hash = hash_password(rt, request.password).await?;
     let id = Uuid::new_v4();
     let row = <<R::Account as EntityTrait>::ActiveModel as NewAccount>::new_account(
         ctx.tenant()?,
@@ -265,14 +277,14 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
     if ctx.request().method() == actix_web::http::Method::PATCH {
         let update: ProfileUpdate = body(ctx)?;
         let mut values: Vec<(&str, sea_orm::Value)> = vec![("updated_at", crate::now().into())];
-        let mut checks = crate::check::Checks::default();
+        let mut checks = Checks::default();
         if let Some(name) = &update.name {
-            checks.max_len("name", name, 200);
+            checks.field::<R::Account>("name", name);
             values.push(("name", Some(name.clone()).into()));
         }
         if let Some(email) = &update.email {
             let email = login_name(email);
-            checks.email("email", &email);
+            checks.field::<R::Account>("email", &email);
             values.push(("email", email.into()));
         }
         checks.finish()?;
@@ -297,7 +309,9 @@ struct PasswordChange {
 pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let request: PasswordChange = body(ctx)?;
-    check_password("new_password", &request.new_password)?;
+    let mut checks = Checks::default();
+    check_password::<R>(&mut checks, "new_password", &request.new_password);
+    checks.finish()?;
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
@@ -306,11 +320,11 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
         return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
     }
-    if !credentials::verify(rt, Some(&account), request.current_password).await? {
+    if !credentials::verify(rt, Some(&account), request.current_password).await?.matches() {
         rt.throttle().failed(tenant, &name, &ip);
         return Err(ApiError::invalid_field("current_password", "is not the current password"));
     }
-    let hash = password::hash(request.new_password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)?;
+    let hash = hash_password(rt, request.new_password).await?;
     let others = crud::scoped_find::<R::Grant>(Some(tenant))
         .filter(crud::column::<R::Grant>("user_id")?.eq(caller.user_id))
         .filter(crud::column::<R::Grant>("revoked_at")?.is_null())

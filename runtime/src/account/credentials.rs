@@ -1,6 +1,6 @@
 //! Checking a username (or email) and password, for the account API and the sign-in page alike:
 //! brute-force throttling, the same bcrypt work for unknown users, and re-hashing at the
-//! configured cost.
+//! configured cost or of the prepared form (see [`crate::password`]).
 
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -40,9 +40,9 @@ pub async fn attempt<R: Roles>(
     let account = find_by_login::<R>(ctx, &name).await?;
     let verified = verify(rt, account.as_ref(), password.clone()).await?;
     match account {
-        Some(account) if verified && account.is_active() => {
+        Some(account) if verified.matches() && account.is_active() => {
             rt.throttle().succeeded(tenant, &name, &ip);
-            rehash_if_needed::<R>(ctx, &account, password).await?;
+            rehash_if_needed::<R>(ctx, &account, password, verified).await?;
             Ok(Attempt::SignedIn(account))
         }
         _ => {
@@ -52,9 +52,10 @@ pub async fn attempt<R: Roles>(
     }
 }
 
-/// The account whose normalized username or email is `name`.
+/// The account whose normalized username or email is `name`. A name no account can have (empty,
+/// or with control characters, which PostgreSQL cannot even compare) is nobody's.
 async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Option<AccountModel<R>>, ApiError> {
-    if name.is_empty() {
+    if name.is_empty() || crate::check::has_control(name) {
         return Ok(None);
     }
     Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
@@ -68,13 +69,23 @@ async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Op
 }
 
 /// Checks `password` against the account's hash, or against a dummy hash when there is no
-/// account, so both cost one bcrypt verification and response times reveal nothing.
-pub async fn verify(rt: &crate::Runtime, account: Option<&impl Account>, password: String) -> Result<bool, ApiError> {
-    let stored = match account {
-        Some(account) => account.password_hash().to_owned(),
-        None => dummy_hash(rt.config().bcrypt_cost).await?,
+/// account, so both cost the same bcrypt work and response times reveal nothing.
+pub async fn verify(
+    rt: &crate::Runtime,
+    account: Option<&impl Account>,
+    password: String,
+) -> Result<password::Verified, ApiError> {
+    let (stored, known) = match account {
+        Some(account) => (account.password_hash().to_owned(), true),
+        None => (dummy_hash(rt.config().bcrypt_cost).await?, false),
     };
-    Ok(password::verify(password, stored).await.unwrap_or(false))
+    let verified = match password::verify(password, stored).await {
+        Ok(verified) => verified,
+        Err(error @ password::PasswordError::Pool) => return Err(ApiError::internal(error)),
+        // A malformed stored hash matches nothing.
+        Err(_) => password::Verified::No,
+    };
+    Ok(if known { verified } else { password::Verified::No })
 }
 
 /// A bcrypt hash of a random password at the configured cost, made once.
@@ -87,18 +98,25 @@ async fn dummy_hash(cost: u32) -> Result<String, ApiError> {
         .map_err(ApiError::internal)
 }
 
-/// Re-hashes a verified password whose hash used another bcrypt cost than the configured one.
+/// Re-hashes a verified password whose hash used another bcrypt cost than the configured one, or
+/// was made of the raw password before passwords were prepared (a [`password::Verified::Legacy`]
+/// match). A legacy password the profile now refuses keeps its old hash.
 async fn rehash_if_needed<R: Roles>(
     ctx: &EndpointCtx<'_>,
     account: &AccountModel<R>,
     password: String,
+    verified: password::Verified,
 ) -> Result<(), ApiError> {
     let rt = ctx.runtime();
     let cost = rt.config().bcrypt_cost;
-    if password::cost_of(account.password_hash()) == Some(cost) {
+    if password::cost_of(account.password_hash()) == Some(cost) && verified == password::Verified::Yes {
         return Ok(());
     }
-    let hash = password::hash(password, cost).await.map_err(ApiError::internal)?;
+    let hash = match password::hash(password, cost).await {
+        Ok(hash) => hash,
+        Err(password::PasswordError::Disallowed | password::PasswordError::TooLong(_)) => return Ok(()),
+        Err(error) => return Err(ApiError::internal(error)),
+    };
     let tx = rt.begin_write().await?;
     crud::set::<R::Account>(&*tx, ctx.tenant()?, account.id(), vec![("password_hash", hash.into())]).await?;
     tx.commit().await?;
