@@ -139,7 +139,11 @@ fn main() -> anyhow::Result<()> {
                 let keys = keygate_runtime::keys::KeyStore::new(server::master_key(&settings)?);
                 let key = keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention).await?;
                 println!("{}", key.kid());
-                eprintln!("rotated the {algorithm} key of `{}`; running servers pick it up on restart", args.tenant);
+                eprintln!(
+                    "rotated the {algorithm} key of `{}`; running servers pick it up within {} s",
+                    args.tenant,
+                    keygate_runtime::keys::CACHE_TTL.as_secs()
+                );
                 anyhow::Ok(())
             })
         }
