@@ -2,5 +2,6 @@
 
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod browser;
 pub mod http_client;
