@@ -10,13 +10,13 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use keygate_runtime::jose::{Algorithm, Jwks, SigningKey, decode_header, sign_jwt, unverified_claims, verify_jwt};
-use oidc::admin::{Admin, PASSWORD, REDIRECT, each_live_backend};
 use oidc::browser::{Browser, Page, sign_in};
 use oidc::http_client;
 use openidconnect::core::{CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
 use serde_json::{Value, json};
 use support::LiveServer;
+use support::live::{Admin, PASSWORD, REDIRECT, each_live_backend};
 
 /// How a client authenticates (RFC 6749 §2.3.1, RFC 7523 §2.2, RFC 7591 §2 `none`).
 enum ClientAuth<'a> {

@@ -8,7 +8,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use oidc::admin::{Admin, PASSWORD, REDIRECT, each_live_backend};
 use oidc::browser::{Browser, consent, sign_in};
 use oidc::http_client;
 use openidconnect::core::{
@@ -20,6 +19,7 @@ use openidconnect::{
     TokenIntrospectionResponse, TokenResponse,
 };
 use serde_json::{Value, json};
+use support::live::{Admin, PASSWORD, REDIRECT, each_live_backend};
 use support::{ADMIN_TOKEN, LiveServer};
 
 /// A relying party for `client_id` at `tenant`, configured from discovery.

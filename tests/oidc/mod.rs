@@ -2,6 +2,5 @@
 
 #![allow(dead_code)]
 
-pub mod admin;
 pub mod browser;
 pub mod http_client;

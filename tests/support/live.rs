@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN_TOKEN, LiveServer, databases};
+use super::{ADMIN_TOKEN, LiveServer, databases};
 
 /// The redirect URI test clients register.
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
