@@ -260,8 +260,15 @@ impl KeyStore {
             .exec(db)
             .await?;
         let key = Arc::new(self.create(db, tenant, algorithm).await?);
-        self.remember(tenant, key.clone());
+        // Not cached: `db` may be a transaction that does not commit. The next use reads
+        // whichever key is stored.
+        self.forget(tenant, algorithm);
         Ok(key)
+    }
+
+    fn forget(&self, tenant: Uuid, algorithm: Algorithm) {
+        self.active.remove(&(tenant, algorithm));
+        self.published.remove(&tenant);
     }
 
     /// Forgets cached keys and key sets.
