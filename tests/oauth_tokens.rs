@@ -561,7 +561,7 @@ async fn private_key_jwt_clients_authenticate_with_signed_single_use_assertions(
         for (why, bad) in [
             ("replayed", good.clone()),
             ("another audience", assertion(&key, "https://elsewhere.example/token", now + 60)),
-            ("expired", assertion(&key, &token_endpoint, now - 5)),
+            ("expired", assertion(&key, &token_endpoint, now - keygate_runtime::jose::CLOCK_SKEW - 5)),
             ("valid for too long", assertion(&key, &token_endpoint, now + 86_400)),
             ("signed by an unregistered key", assertion(&stranger, &token_endpoint, now + 60)),
             ("not a JWT", "not.a.jwt".to_owned()),

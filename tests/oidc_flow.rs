@@ -19,87 +19,8 @@ use openidconnect::{
     TokenIntrospectionResponse, TokenResponse,
 };
 use serde_json::{Value, json};
-use support::{ADMIN_TOKEN, LiveServer, databases};
-
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const PASSWORD: &str = "correct horse battery";
-
-/// Admin calls over HTTP.
-struct Admin {
-    base: String,
-    http: awc::Client,
-}
-
-impl Admin {
-    fn new(server: &LiveServer) -> Self {
-        Self { base: server.base.clone(), http: awc::Client::default() }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let mut response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
-            .send_json(&body)
-            .await
-            .expect("admin call");
-        let json: Value = response.json().await.expect("json");
-        assert_eq!(response.status().as_u16(), 201, "{path}: {json}");
-        json
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let mut response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
-            .send()
-            .await
-            .expect("admin call");
-        response.json().await.expect("json")
-    }
-
-    /// A tenant with one user.
-    async fn tenant(&self, slug: &str) {
-        self.post("/admin/tenants", json!({ "slug": slug, "name": slug })).await;
-        self.post(
-            &format!("/admin/tenants/{slug}/users"),
-            json!({
-                "username": "alice", "email": "alice@example.com", "password": PASSWORD,
-                "name": "Alice Liddell", "email_verified": true
-            }),
-        )
-        .await;
-    }
-
-    /// A client of `tenant`; returns its id and secret (none for public clients).
-    async fn client(&self, tenant: &str, extra: Value) -> (String, Option<String>) {
-        let mut body = json!({
-            "name": "Notes",
-            "redirect_uris": [REDIRECT],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "scopes": ["openid", "profile", "email"],
-        });
-        for (key, value) in extra.as_object().unwrap() {
-            body[key] = value.clone();
-        }
-        let reply = self.post(&format!("/admin/tenants/{tenant}/clients"), body).await;
-        (reply["id"].as_str().unwrap().to_owned(), reply["client_secret"].as_str().map(str::to_owned))
-    }
-}
-
-/// Runs `check` against a live server per backend.
-async fn each_live_backend<F>(check: F)
-where
-    F: AsyncFn(&LiveServer, &Admin),
-{
-    for db in databases().await {
-        let server = LiveServer::start(&db).await;
-        let admin = Admin::new(&server);
-        check(&server, &admin).await;
-        server.stop().await;
-    }
-}
+use support::live::{Admin, PASSWORD, REDIRECT, each_live_backend};
+use support::{ADMIN_TOKEN, LiveServer};
 
 /// A relying party for `client_id` at `tenant`, configured from discovery.
 async fn relying_party(

@@ -21,12 +21,16 @@ async fn each_tenant_publishes_its_own_public_keys() {
         client.tenant("acme").await;
         client.tenant("umbrella").await;
         let first = jwks(client, "acme").await;
-        assert_eq!(first.len(), 1, "a key is created on first use");
-        assert_eq!(first[0].alg.as_deref(), Some("RS256"), "RS256 by default, as OpenID Connect requires");
-        assert_eq!(first[0].kid.as_deref(), Some(first[0].thumbprint().as_str()), "kid is the RFC 7638 thumbprint");
+        assert_eq!(first.len(), 3, "a key per algorithm is created on first use");
+        assert!(first.iter().any(|k| k.alg.as_deref() == Some("RS256")), "RS256, as OpenID Connect requires");
+        for key in &first {
+            assert_eq!(key.kid.as_deref(), Some(key.thumbprint().as_str()), "kid is the RFC 7638 thumbprint");
+        }
         let raw = client.json(Method::GET, "/acme/.well-known/jwks.json", None, Auth::None).await.json;
-        for private in ["d", "p", "q", "dp", "dq", "qi"] {
-            assert!(raw["keys"][0].get(private).is_none(), "`{private}` is never published");
+        for key in raw["keys"].as_array().unwrap() {
+            for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(key.get(private).is_none(), "`{private}` is never published");
+            }
         }
         assert_eq!(jwks(client, "acme").await, first, "the key is stable");
         let other = jwks(client, "umbrella").await;
@@ -66,10 +70,10 @@ async fn rotation_keeps_old_tokens_verifiable_until_retention_ends() {
         let rotated = client.json(Method::POST, path, Some(&json!({ "alg": "RS256" })), Auth::Admin).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
         let new_kid = rotated.json["kid"].as_str().unwrap().to_owned();
-        assert_ne!(Some(new_kid.as_str()), before[0].kid.as_deref());
+        assert!(before.iter().all(|k| k.kid.as_deref() != Some(new_kid.as_str())));
 
         let after = jwks(client, "acme").await;
-        assert_eq!(after.len(), 2, "old and new key are both published");
+        assert_eq!(after.len(), before.len() + 1, "old and new key are both published");
         assert_eq!(verify_jwt(&token, &after).unwrap()["sub"], "ann", "a token signed before rotation verifies");
         let new_key = client.rt.keys().active(client.rt.db(), tenant_id, Algorithm::RS256).await.unwrap();
         assert_eq!(new_key.kid(), new_kid, "new tokens are signed with the new key");
@@ -84,7 +88,85 @@ async fn rotation_keeps_old_tokens_verifiable_until_retention_ends() {
         client.rt.keys().rotate(client.rt.db(), tenant_id, Algorithm::RS256, chrono::Duration::zero()).await.unwrap();
         let keys = jwks(client, "acme").await;
         assert!(keys.iter().all(|k| k.kid.as_deref() != Some(new_kid.as_str())), "retired without retention: gone");
-        assert!(keys.iter().any(|k| k.kid == before[0].kid), "the first key is still within its retention");
+        assert!(keys.iter().any(|k| k.kid.as_deref() == Some(old_key.kid())), "the first key is within its retention");
+    })
+    .await;
+}
+
+/// The algorithms the tenant's discovery document says its tokens are signed with.
+async fn advertised(client: &Client<'_>, tenant: &str) -> Vec<String> {
+    let path = format!("/{tenant}/.well-known/openid-configuration");
+    let doc = client.json(Method::GET, &path, None, Auth::None).await.json;
+    let mut algs = Vec::new();
+    for member in ["id_token_signing_alg_values_supported", "access_token_signing_alg_values_supported"] {
+        for alg in doc[member].as_array().unwrap_or_else(|| panic!("{member} in {doc}")) {
+            let alg = alg.as_str().unwrap().to_owned();
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
+        }
+    }
+    algs
+}
+
+/// The `kid` of the key the JWKS publishes for `alg`, failing unless there is exactly one active.
+fn only_key_for(keys: &[keygate_runtime::jose::Jwk], alg: &str, backend: &str) -> String {
+    let found: Vec<_> = keys.iter().filter(|k| k.alg.as_deref() == Some(alg)).collect();
+    assert_eq!(found.len(), 1, "[{backend}] one {alg} key in the JWKS: {keys:?}");
+    found[0].kid.clone().unwrap()
+}
+
+#[actix_web::test]
+async fn a_fresh_tenant_publishes_a_key_for_every_algorithm_it_advertises() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let algs = advertised(client, "acme").await;
+        assert!(algs.len() >= 3, "RS256, ES256 and EdDSA are advertised: {algs:?}");
+        // Concurrent first requests create one key per algorithm, not one per request.
+        let requests = (0..8).map(|_| jwks(client, "acme"));
+        let first = futures_util::future::join_all(requests).await;
+        let keys = &first[0];
+        assert!(first.iter().all(|set| set == keys), "[{}] every request sees the same keys", client.backend);
+        for alg in &algs {
+            only_key_for(keys, alg, client.backend);
+        }
+        assert_eq!(keys.len(), algs.len(), "nothing else: {keys:?}");
+        let stored = client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM keygate_signing_keys").await;
+        assert_eq!(stored.as_deref(), Some("3"), "[{}] one stored key per algorithm", client.backend);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rotating_one_algorithm_keeps_a_key_for_every_other() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let algs = advertised(client, "acme").await;
+        let before = jwks(client, "acme").await;
+        let rotated = client
+            .json(
+                Method::POST,
+                "/admin/tenants/acme/signing-keys/rotate",
+                Some(&json!({ "alg": "ES256" })),
+                Auth::Admin,
+            )
+            .await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
+        let after = jwks(client, "acme").await;
+        // The retired ES256 key is still published, beside the new one.
+        let old_es256 = only_key_for(&before, "ES256", client.backend);
+        assert!(after.iter().any(|k| k.kid.as_deref() == Some(old_es256.as_str())), "the old key stays published");
+        let es256: Vec<_> = after.iter().filter(|k| k.alg.as_deref() == Some("ES256")).collect();
+        assert_eq!(es256.len(), 2, "old and new ES256 keys");
+        assert!(es256.iter().any(|k| k.kid.as_deref() == rotated.json["kid"].as_str()));
+        // Every other algorithm keeps its one key, unchanged.
+        for alg in algs.iter().filter(|a| *a != "ES256") {
+            assert_eq!(only_key_for(&after, alg, client.backend), only_key_for(&before, alg, client.backend));
+        }
+        let active = client
+            .scalar("SELECT CAST(COUNT(*) AS TEXT) FROM keygate_signing_keys WHERE alg = 'ES256' AND active")
+            .await;
+        assert_eq!(active.as_deref(), Some("1"), "[{}] one active ES256 key", client.backend);
     })
     .await;
 }

@@ -8,9 +8,9 @@
 //! tenant. Everyone else is confined to their own tenant.
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use uuid::Uuid;
 
+use crate::authorization::Authorization;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::oauth::access_token;
@@ -149,6 +149,7 @@ impl Caller {
 pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Caller, ApiError> {
     let invalid = |detail: &str| ApiError::unauthorized(detail, &format!("{CHALLENGE}, error=\"invalid_token\""));
     let Some(token) = presented(req)? else { return Ok(Caller::Anonymous) };
+    let token = token.as_str();
     if token.starts_with("kga_") {
         return if rt.admin().verify(token) {
             Ok(Caller::Admin)
@@ -180,15 +181,15 @@ pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Calle
 }
 
 /// The credential a request presents: `Authorization: Bearer …` (RFC 6750 §2.1) or
-/// `X-API-Key: …`, at most one of them.
-pub fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
-    let headers = req.headers();
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+/// `X-API-Key: …`, at most one of them. Another `Authorization` scheme presents nothing; a
+/// malformed header is a 400 (RFC 6750 §3.1 `invalid_request`).
+pub fn presented(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let bearer = match Authorization::of(req) {
+        Ok(Some(Authorization::Bearer(token))) => Some(token),
+        Ok(_) => None,
+        Err(error) => return Err(ApiError::bad_request(error.to_string())),
+    };
+    let api_key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).map(|key| key.trim().to_owned());
     match (bearer, api_key) {
         (Some(_), Some(_)) => Err(ApiError::bad_request("send one credential, not two")),
         (token, None) | (None, token) => Ok(token),

@@ -13,14 +13,13 @@ use crate::jose::Algorithm;
 pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    // Served from memory; only the first request of a tenant may create its key (a write).
+    // Served from memory; only the first request of a tenant may create its keys. Each key is
+    // one atomic insert (no transaction, so a key this process caches is one that was stored).
     let jwks = match rt.keys().cached_jwks(tenant) {
         Some(jwks) => jwks,
         None => {
-            let tx = rt.begin_write().await?;
-            let jwks = rt.keys().jwks(&*tx, tenant).await?;
-            tx.commit().await?;
-            jwks
+            let _turn = rt.write_turn().await;
+            rt.keys().jwks(rt.db(), tenant).await?
         }
     };
     Ok(HttpResponse::Ok()

@@ -1,21 +1,29 @@
-//! Per-tenant signing keys: created on first use, cached parsed in memory, private halves sealed
-//! at rest under the master key, rotated with the old public key kept in the JWKS until every
-//! token it signed has expired.
+//! Per-tenant signing keys: one active key per algorithm the tenant advertises, all created
+//! together the first time the tenant's keys are needed, cached parsed in memory, private halves
+//! sealed at rest under the master key, rotated with the old public key kept in the JWKS until
+//! every token it signed has expired.
+//!
+//! At most one key per tenant and algorithm is active: a partial unique index enforces it across
+//! processes, and a process that loses a race to create a key adopts the winner's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use chrono::Duration;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement};
 use uuid::Uuid;
 
 use crate::jose::{Algorithm, Jwk, Jwks, KeyError, MasterKey, SealError, SigningKey};
 
 /// The algorithm a tenant signs ID tokens with unless configured otherwise (OIDC Core §15.1).
 pub const DEFAULT_ALGORITHM: Algorithm = Algorithm::RS256;
+
+/// The algorithms every tenant signs with and advertises (`id_token_signing_alg_values_supported`,
+/// `access_token_signing_alg_values_supported`): each has an active key in the JWKS from the
+/// first time the JWKS is served, so a relying party finds a key for whichever it registered.
+pub const SIGNING_ALGORITHMS: [Algorithm; 3] = Algorithm::ALL;
 
 /// Why a key could not be loaded, made or rotated.
 #[derive(Debug, thiserror::Error)]
@@ -132,14 +140,17 @@ impl KeyStore {
         if let Some(key) = self.cached(tenant, algorithm) {
             return Ok(key);
         }
-        let stored = signing_key::Entity::find()
-            .filter(signing_key::Column::TenantId.eq(tenant))
-            .filter(signing_key::Column::Alg.eq(algorithm.as_str()))
-            .filter(signing_key::Column::Active.eq(true))
-            .order_by_desc(signing_key::Column::CreatedAt)
-            .one(db)
-            .await?;
-        let key = match stored {
+        self.load(db, tenant, algorithm).await
+    }
+
+    /// Reads the active key from storage, or creates it. Callers hold `loading`.
+    async fn load(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        algorithm: Algorithm,
+    ) -> Result<Arc<SigningKey>, KeyStoreError> {
+        let key = match active_row(db, tenant, algorithm).await? {
             Some(row) => self.open(&row, algorithm)?,
             None => self.create(db, tenant, algorithm).await?,
         };
@@ -156,6 +167,9 @@ impl KeyStore {
         Ok(SigningKey::from_pkcs8(algorithm, pkcs8)?)
     }
 
+    /// Makes and stores a new active key. If another process stored one for the same tenant and
+    /// algorithm meanwhile (the partial unique index refuses a second), that one is adopted, so
+    /// every process signs with the key the JWKS publishes.
     async fn create(
         &self,
         db: &impl ConnectionTrait,
@@ -170,7 +184,7 @@ impl KeyStore {
             .master
             .seal(key.kid(), key.pkcs8())
             .map_err(|source| KeyStoreError::Seal { kid: key.kid().into(), source })?;
-        signing_key::ActiveModel {
+        let row = signing_key::ActiveModel {
             id: ActiveValue::Set(Uuid::new_v4()),
             tenant_id: ActiveValue::Set(tenant),
             kid: ActiveValue::Set(key.kid().into()),
@@ -180,40 +194,55 @@ impl KeyStore {
             active: ActiveValue::Set(true),
             created_at: ActiveValue::Set(crate::now()),
             publish_until: ActiveValue::Set(None),
+        };
+        let inserted = signing_key::Entity::insert(row)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+        if inserted == 0 {
+            let Some(winner) = active_row(db, tenant, algorithm).await? else {
+                return Err(KeyStoreError::Db(DbErr::RecordNotInserted));
+            };
+            tracing::info!(%tenant, alg = %algorithm, kid = %winner.kid, "adopted a signing key another process created");
+            return self.open(&winner, algorithm);
         }
-        .insert(db)
-        .await?;
         tracing::info!(%tenant, alg = %algorithm, kid = key.kid(), "created signing key");
         Ok(key)
     }
 
     /// The tenant's JWKS (RFC 7517 §5): active keys and retired keys still within their
-    /// retention, public members only. Creates the default key on first use, so relying parties
-    /// that fetch keys before any token is issued see the key that will sign.
+    /// retention, public members only. The first call for a tenant creates an active key for
+    /// every one of [`SIGNING_ALGORITHMS`], so relying parties that fetch keys before any token
+    /// is issued see the key that will sign, whichever advertised algorithm they registered.
     pub async fn jwks(&self, db: &impl ConnectionTrait, tenant: Uuid) -> Result<Arc<Jwks>, KeyStoreError> {
         if let Some(jwks) = self.cached_jwks(tenant) {
             return Ok(jwks);
         }
-        self.active(db, tenant, DEFAULT_ALGORITHM).await?;
-        let now = crate::now();
-        let rows = signing_key::Entity::find()
-            .filter(signing_key::Column::TenantId.eq(tenant))
-            .order_by_desc(signing_key::Column::CreatedAt)
-            .all(db)
-            .await?;
-        let keys = rows
+        let _loading = self.loading.lock().await;
+        if let Some(jwks) = self.cached_jwks(tenant) {
+            return Ok(jwks);
+        }
+        let mut rows = published_rows(db, tenant).await?;
+        let missing: Vec<Algorithm> = SIGNING_ALGORITHMS
             .into_iter()
-            .filter(|row| row.active || row.publish_until.is_some_and(|until| until > now))
-            .filter_map(|row| serde_json::from_value::<Jwk>(row.public_jwk).ok())
+            .filter(|algorithm| !rows.iter().any(|row| row.active && row.alg == algorithm.as_str()))
             .collect();
+        if !missing.is_empty() {
+            for algorithm in missing {
+                self.load(db, tenant, algorithm).await?;
+            }
+            rows = published_rows(db, tenant).await?;
+        }
+        let keys = rows.into_iter().filter_map(|row| serde_json::from_value::<Jwk>(row.public_jwk).ok()).collect();
         let jwks = Arc::new(Jwks { keys });
         self.published.insert(tenant, jwks.clone());
         Ok(jwks)
     }
 
-    /// Replaces the tenant's active `algorithm` key with a new one. The old public key stays in
-    /// the JWKS for `retention` (at least the longest token lifetime), so tokens it signed keep
-    /// verifying; after that it is gone. Returns the new key.
+    /// Replaces the tenant's active `algorithm` key with a new one; the other algorithms' keys
+    /// are untouched. The old public key stays in the JWKS for `retention` (at least the longest
+    /// token lifetime), so tokens it signed keep verifying; after that it is gone. Returns the
+    /// new key (or, if another process rotated the same key concurrently, the one it made).
     pub async fn rotate(
         &self,
         db: &impl ConnectionTrait,
@@ -221,22 +250,25 @@ impl KeyStore {
         algorithm: Algorithm,
         retention: Duration,
     ) -> Result<Arc<SigningKey>, KeyStoreError> {
-        let current = signing_key::Entity::find()
+        let _loading = self.loading.lock().await;
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::Active, Expr::value(false))
+            .col_expr(signing_key::Column::PublishUntil, Expr::value(Some(crate::now() + retention)))
             .filter(signing_key::Column::TenantId.eq(tenant))
             .filter(signing_key::Column::Alg.eq(algorithm.as_str()))
             .filter(signing_key::Column::Active.eq(true))
-            .all(db)
+            .exec(db)
             .await?;
-        let until = crate::now() + retention;
-        for row in current {
-            let mut retired: signing_key::ActiveModel = row.into();
-            retired.active = ActiveValue::Set(false);
-            retired.publish_until = ActiveValue::Set(Some(until));
-            retired.update(db).await?;
-        }
         let key = Arc::new(self.create(db, tenant, algorithm).await?);
-        self.remember(tenant, key.clone());
+        // Not cached: `db` may be a transaction that does not commit. The next use reads
+        // whichever key is stored.
+        self.forget(tenant, algorithm);
         Ok(key)
+    }
+
+    fn forget(&self, tenant: Uuid, algorithm: Algorithm) {
+        self.active.remove(&(tenant, algorithm));
+        self.published.remove(&tenant);
     }
 
     /// Forgets cached keys and key sets.
@@ -244,6 +276,62 @@ impl KeyStore {
         self.active.clear();
         self.published.clear();
     }
+}
+
+/// The tenant's active key for `algorithm`, if stored.
+async fn active_row(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    algorithm: Algorithm,
+) -> Result<Option<signing_key::Model>, DbErr> {
+    signing_key::Entity::find()
+        .filter(signing_key::Column::TenantId.eq(tenant))
+        .filter(signing_key::Column::Alg.eq(algorithm.as_str()))
+        .filter(signing_key::Column::Active.eq(true))
+        .one(db)
+        .await
+}
+
+/// The tenant's keys the JWKS lists: active ones, and retired ones within their retention.
+async fn published_rows(db: &impl ConnectionTrait, tenant: Uuid) -> Result<Vec<signing_key::Model>, DbErr> {
+    let now = crate::now();
+    let rows = signing_key::Entity::find()
+        .filter(signing_key::Column::TenantId.eq(tenant))
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter(|row| row.active || row.publish_until.is_some_and(|until| until > now)).collect())
+}
+
+/// How long a key retired by [`ensure_one_active_key`] stays published: the longest lifetime a
+/// tenant may give its tokens (`access_token_lifetime` maximum in `schema.yaml`).
+const REPAIR_RETENTION: Duration = Duration::seconds(86_400);
+
+/// Makes storage enforce one active key per tenant and algorithm, with a partial unique index
+/// (SQLite and PostgreSQL both have them). Databases from before the index may hold several
+/// (processes racing to create a key); all but the newest are retired first, staying published
+/// for [`REPAIR_RETENTION`] so the tokens they signed keep verifying. Idempotent.
+pub(crate) async fn ensure_one_active_key(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (param, truth) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "TRUE"),
+        _ => ("?", "1"),
+    };
+    let retire = format!(
+        "UPDATE keygate_signing_keys SET active = NOT {truth}, publish_until = {param} \
+         WHERE active = {truth} AND EXISTS (SELECT 1 FROM keygate_signing_keys newer \
+         WHERE newer.tenant_id = keygate_signing_keys.tenant_id AND newer.alg = keygate_signing_keys.alg \
+         AND newer.active = {truth} AND (newer.created_at > keygate_signing_keys.created_at \
+         OR (newer.created_at = keygate_signing_keys.created_at AND newer.kid > keygate_signing_keys.kid)))"
+    );
+    let until = crate::now() + REPAIR_RETENTION;
+    db.execute_raw(Statement::from_sql_and_values(backend, retire, [until.into()])).await?;
+    let index = format!(
+        "CREATE UNIQUE INDEX IF NOT EXISTS ux_keygate_signing_keys_active \
+         ON keygate_signing_keys (tenant_id, alg) WHERE active = {truth}"
+    );
+    db.execute_unprepared(&index).await?;
+    Ok(())
 }
 
 /// Table of signing keys (owned by the runtime, not declared in the schema: private keys are
@@ -286,4 +374,56 @@ pub mod signing_key {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+    use super::*;
+
+    /// Runs `check` on a fresh migrated database: SQLite, and PostgreSQL when
+    /// `TEST_DATABASE_URL` is set (a database made for the test and dropped after it).
+    async fn each_database(check: impl AsyncFn(&DatabaseConnection)) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("keys.db").display());
+        let db = crate::db::connect(&url).await.unwrap();
+        crate::migrate::Migration::start(&db).await.unwrap();
+        check(&db).await;
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else { return };
+        if admin_url.trim().is_empty() {
+            return;
+        }
+        let name = format!("keygate_keys_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url).await.unwrap();
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let db = crate::db::connect(&format!("{base}/{name}")).await.unwrap();
+        crate::migrate::Migration::start(&db).await.unwrap();
+        check(&db).await;
+        db.close().await.unwrap();
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.unwrap();
+    }
+
+    fn store(master: &[u8; 32]) -> KeyStore {
+        KeyStore::new(MasterKey::from_bytes(master).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_replica_that_loses_the_race_to_create_a_key_adopts_the_winners() {
+        each_database(async |db: &DatabaseConnection| {
+            let master = [7u8; 32];
+            let (first, second) = (store(&master), store(&master));
+            let tenant = Uuid::new_v4();
+            let made = first.active(db, tenant, Algorithm::ES256).await.unwrap();
+            // The second process did not see the row before deciding to create one.
+            let adopted = second.create(db, tenant, Algorithm::ES256).await.unwrap();
+            assert_eq!(adopted.kid(), made.kid(), "{:?}", db.get_database_backend());
+            let jwks = second.jwks(db, tenant).await.unwrap();
+            let es256 = jwks.keys.iter().filter(|k| k.alg.as_deref() == Some("ES256")).count();
+            assert_eq!(es256, 1, "one ES256 key, published");
+            assert_eq!(jwks.keys.len(), SIGNING_ALGORITHMS.len(), "one key per algorithm");
+        })
+        .await;
+    }
 }

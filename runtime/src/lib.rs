@@ -2,13 +2,14 @@
 //!
 //! Generated handlers (crate `keygate-api`) stay straight-line; the decisions live here:
 //! storage ([`db`], [`migrate`], [`crud`], [`list`]), the HTTP edge ([`http`], [`error`],
-//! [`auth`]), and the hooks `schema.yaml` names ([`hooks`], with [`hook`] defining what they get).
+//! [`auth`], [`authorization`]), and the hooks `schema.yaml` names ([`hooks`], with [`hook`] defining what they get).
 
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod account;
 pub mod auth;
+pub mod authorization;
 pub mod browser;
 pub mod check;
 pub mod cors;

@@ -118,6 +118,11 @@ impl<'a> Migration<'a> {
         let migration = Self { db, schema: Schema::new(db.get_database_backend()), _lock: lock };
         migration.ensure(credential::Entity).await?;
         migration.ensure(crate::keys::signing_key::Entity).await?;
+        crate::keys::ensure_one_active_key(db).await.map_err(|source| MigrateError::Index {
+            name: "ux_keygate_signing_keys_active",
+            table: "keygate_signing_keys",
+            source,
+        })?;
         Ok(migration)
     }
 

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod live;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};

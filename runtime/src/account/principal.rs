@@ -32,7 +32,7 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
     let unauthorized = |detail: &str| ApiError::unauthorized(detail, CHALLENGE);
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let (user_id, grant_id) = match crate::access::presented(ctx.request())? {
+    let (user_id, grant_id) = match crate::access::presented(ctx.request())?.as_deref() {
         Some(key) if key.starts_with("sk_") => match crate::access::api_key_owner::<R>(rt, key).await? {
             Some((key_tenant, user)) if key_tenant == tenant => (user, None),
             _ => return Err(unauthorized("the API key is invalid, expired or revoked")),

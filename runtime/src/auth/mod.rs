@@ -9,11 +9,11 @@ pub mod credential;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
 use subtle::ConstantTimeEq;
 
+use crate::authorization::Authorization;
 use crate::error::ApiError;
 use crate::secret;
 use crate::state::Runtime;
@@ -103,22 +103,17 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, ApiError> {
     let runtime = req
         .app_data::<web::Data<Runtime>>()
         .ok_or_else(|| ApiError::internal("the runtime is not registered as app data"))?;
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(ApiError::unauthorized("this route needs the admin credential", CHALLENGE));
+    let token = match Authorization::of(req) {
+        Ok(None) => return Err(ApiError::unauthorized("this route needs the admin credential", CHALLENGE)),
+        Ok(Some(Authorization::Bearer(token))) => token,
+        Ok(Some(_)) | Err(_) => {
+            return Err(ApiError::unauthorized(
+                "use `Authorization: Bearer <admin token>`",
+                &format!("{CHALLENGE}, error=\"invalid_request\""),
+            ));
+        }
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return Err(ApiError::unauthorized(
-            "use `Authorization: Bearer <admin token>`",
-            &format!("{CHALLENGE}, error=\"invalid_request\""),
-        ));
-    };
-    if runtime.admin().verify(token) {
+    if runtime.admin().verify(&token) {
         Ok(Admin)
     } else {
         Err(ApiError::unauthorized(

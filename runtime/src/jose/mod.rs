@@ -1,5 +1,6 @@
 //! JOSE: signing keys (RFC 7517/7518, EdDSA per RFC 8037), JWK thumbprints (RFC 7638) used as
-//! `kid`, compact JWS/JWT (RFC 7515/7519), and encryption of private keys at rest.
+//! `kid`, compact JWS/JWT (RFC 7515/7519), the time claims of JWTs signed by others (with one
+//! clock-skew allowance), and encryption of private keys at rest.
 //!
 //! Signing and verification use `ring`; RSA key generation uses the `rsa` crate (ring cannot
 //! generate RSA keys), after which the key is handled by ring like the others. Keys are parsed
@@ -9,8 +10,10 @@ mod jwk;
 mod jwt;
 mod key;
 mod seal;
+mod time;
 
 pub use jwk::{Jwk, Jwks};
 pub use jwt::{JwtError, decode_header, sign_jwt, unverified_claims, verify_client_jwt, verify_jwt};
 pub use key::{Algorithm, KeyError, SigningKey};
 pub use seal::{MasterKey, SealError};
+pub use time::{CLOCK_SKEW, TimeClaimError, TimeClaims};

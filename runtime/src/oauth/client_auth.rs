@@ -2,17 +2,16 @@
 //! (RFC 6749 §2.3.1 `client_secret_basic` and `client_secret_post`, RFC 7523 `private_key_jwt`,
 //! and public clients identified by `client_id` alone).
 
-use actix_web::http::header;
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use uuid::Uuid;
 
 use super::OAuthError;
 use super::form::Form;
+use crate::authorization::Authorization;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::jose::{Jwks, verify_client_jwt};
+use crate::jose::{CLOCK_SKEW, Jwks, TimeClaims, verify_client_jwt};
 use crate::roles::{NewRevokedToken, OauthClient, Roles};
 use crate::secret;
 
@@ -115,8 +114,9 @@ fn assertion_subject(assertion: &str, client_id: Option<&str>) -> Result<Uuid, O
 }
 
 /// RFC 7523 §3 and OIDC Core §9: signed by a key the client registered; `iss` and `sub` are
-/// the client; `aud` names this server (its issuer or the endpoint called); unexpired, with a
-/// `jti` never seen before (used assertions are remembered, by digest, until they expire).
+/// the client; `aud` names this server (its issuer or the endpoint called); `exp`, `nbf` and
+/// `iat` hold within [`CLOCK_SKEW`] (RFC 7519 §4.1.4–§4.1.6); with a `jti` never seen before
+/// (used assertions are remembered, by digest, until they expire).
 async fn verify_assertion<R: Roles>(
     ctx: &EndpointCtx<'_>,
     client_id: Uuid,
@@ -143,11 +143,13 @@ async fn verify_assertion<R: Roles>(
     };
     let me = client_id.to_string();
     let now = crate::now().timestamp();
-    let exp = claims["exp"].as_i64().unwrap_or(0);
+    // RFC 7523 §3: `exp` is required; `nbf` and `iat`, when present, are honoured too.
+    let times = TimeClaims::of(&claims).and_then(|times| Ok((times.require_exp()?, times.check(now, CLOCK_SKEW)?)));
+    let Ok((exp, ())) = times else { return Ok(false) };
     let Some(jti) = claims["jti"].as_str() else { return Ok(false) };
     // A bounded lifetime bounds how long used `jti`s must be remembered.
-    let fresh = exp > now && exp <= now + MAX_ASSERTION_LIFETIME;
-    if claims["iss"] != me.as_str() || claims["sub"] != me.as_str() || !aud_ok || !fresh {
+    let bounded = exp <= now + MAX_ASSERTION_LIFETIME;
+    if claims["iss"] != me.as_str() || claims["sub"] != me.as_str() || !aud_ok || !bounded {
         return Ok(false);
     }
     let digest = secret::digest(&format!("client-assertion:{me}:{jti}"));
@@ -159,7 +161,8 @@ async fn verify_assertion<R: Roles>(
     let used = <<R::RevokedToken as sea_orm::EntityTrait>::ActiveModel as NewRevokedToken>::new_revoked_token(
         tenant,
         digest,
-        chrono::DateTime::from_timestamp(exp, 0),
+        // Accepted until `exp` plus the allowance, so remembered as long.
+        chrono::DateTime::from_timestamp(exp + CLOCK_SKEW, 0),
     );
     match crud::insert_new::<R::RevokedToken>(&*tx, used).await {
         Ok(()) => {}
@@ -192,7 +195,7 @@ pub fn check_jwks(jwks: &serde_json::Value) -> Result<(), String> {
 /// What the request presents: exactly one of Basic, a posted secret, or an assertion (RFC 6749
 /// §2.3.1: "MUST NOT use more than one authentication method in each request").
 fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<Credentials, OAuthError> {
-    let header = ctx.request().headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = Authorization::of(ctx.request()).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
     let posted_secret = form.get("client_secret");
     let assertion = form.get("client_assertion");
     let methods = [header.is_some(), posted_secret.is_some(), assertion.is_some()].iter().filter(|m| **m).count();
@@ -208,28 +211,14 @@ fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<Credentials, OAuthE
             assertion: assertion.to_owned(),
         });
     }
-    if let Some(value) = header {
-        let encoded = value
-            .strip_prefix("Basic ")
-            .or_else(|| value.strip_prefix("basic "))
-            .ok_or_else(|| OAuthError::invalid_client("only Basic client authentication is accepted in the header"))?;
-        let decoded = STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        let (id, secret) =
-            decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
-        let unescape = |s: &str| {
-            form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    if let Some(header) = header {
+        let Authorization::Basic { id, secret } = header else {
+            return Err(OAuthError::invalid_client("only Basic client authentication is accepted in the header"));
         };
-        if let Some(form_id) = form.get("client_id")
-            && form_id != unescape(id)
-        {
+        if form.get("client_id").is_some_and(|form_id| form_id != id) {
             return Err(OAuthError::invalid_request("`client_id` does not match the authenticated client"));
         }
-        return Ok(Credentials::Secret { client_id: unescape(id), secret: unescape(secret) });
+        return Ok(Credentials::Secret { client_id: id, secret });
     }
     match (form.get("client_id"), posted_secret) {
         (Some(id), Some(secret)) => Ok(Credentials::Secret { client_id: id.to_owned(), secret: secret.to_owned() }),

@@ -9,6 +9,7 @@ use sea_orm::EntityTrait;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::authorization::Authorization;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
@@ -93,7 +94,7 @@ async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResp
                 return Ok(Err(Refusal::token("an initial access token is required to register")));
             };
             let found =
-                crud::find_where::<R::InitialAccessToken>(rt.db(), tenant, "token_digest", secret::digest(token))
+                crud::find_where::<R::InitialAccessToken>(rt.db(), tenant, "token_digest", secret::digest(&token))
                     .await?;
             let live = found.is_some_and(|t| t.expires_at().is_none_or(|at| at > crate::now()));
             if !live {
@@ -152,7 +153,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let Some(client) = crud::find_optional::<R::OauthClient>(rt.db(), Some(tenant), id).await? else {
         return refused();
     };
-    let authorized = client.registration_access_token_hash().is_some_and(|hash| secret::digest_matches(token, hash));
+    let authorized = client.registration_access_token_hash().is_some_and(|hash| secret::digest_matches(&token, hash));
     if !authorized {
         return refused();
     }
@@ -235,10 +236,13 @@ fn describe(ctx: &EndpointCtx<'_>, id: Uuid, metadata: &Metadata) -> Result<Map<
     Ok(body)
 }
 
-/// The bearer token of the request (RFC 6750 §2.1).
-fn bearer<'r>(ctx: &EndpointCtx<'r>) -> Option<&'r str> {
-    let value = ctx.request().headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).filter(|t| !t.is_empty())
+/// The bearer token of the request (RFC 6750 §2.1). Another scheme or a malformed header
+/// presents no token, which the caller refuses as `invalid_token`.
+fn bearer(ctx: &EndpointCtx<'_>) -> Option<String> {
+    match Authorization::of(ctx.request()) {
+        Ok(Some(Authorization::Bearer(token))) => Some(token),
+        _ => None,
+    }
 }
 
 /// Reads and checks registration metadata (RFC 7591 §2, §3.2.2).

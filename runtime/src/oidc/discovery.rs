@@ -35,7 +35,10 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant_key()?;
     let url = |name: &str| rt.endpoint_url(name, tenant);
+    // What clients may sign with (`private_key_jwt`)...
     let algorithms = json!(Algorithm::ALL.map(|a| a.as_str()));
+    // ...and what this server signs with: each has a key in the JWKS (crate::keys).
+    let signing = json!(crate::keys::SIGNING_ALGORITHMS.map(|a| a.as_str()));
     let mut doc = Map::new();
     let mut put = |key: &str, value: Value| {
         doc.insert(key.to_owned(), value);
@@ -78,7 +81,7 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     if authorize.is_some() {
         put("scopes_supported", json!(["openid", "profile", "email"]));
         put("subject_types_supported", json!(["public"]));
-        put("id_token_signing_alg_values_supported", algorithms.clone());
+        put("id_token_signing_alg_values_supported", signing.clone());
         put(
             "claims_supported",
             json!([
@@ -116,6 +119,6 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
         put("revocation_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
         put("revocation_endpoint_auth_signing_alg_values_supported", algorithms.clone());
     }
-    put("access_token_signing_alg_values_supported", algorithms);
+    put("access_token_signing_alg_values_supported", signing);
     Ok(Value::Object(doc))
 }

@@ -5,6 +5,7 @@ use actix_web::http::{Method, StatusCode, header};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
+use crate::authorization::Authorization;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token;
@@ -64,14 +65,11 @@ type Refusal = (StatusCode, Option<(&'static str, &'static str)>);
 
 /// RFC 6750 §2.1 (header) or, for POST, §2.2 (form body); exactly one of them.
 fn bearer_token(ctx: &EndpointCtx<'_>) -> Result<String, Refusal> {
-    let header = ctx.request().headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let from_header = header.map(|value| {
-        value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(|token| token.trim().to_owned())
-            .ok_or(())
-    });
+    let from_header = match Authorization::of(ctx.request()) {
+        Ok(None) => None,
+        Ok(Some(Authorization::Bearer(token))) => Some(Ok(token)),
+        Ok(Some(_)) | Err(_) => Some(Err(())),
+    };
     let from_body = if ctx.request().method() == Method::POST && !ctx.body().is_empty() {
         let form = Form::parse(ctx)
             .map_err(|_| (StatusCode::BAD_REQUEST, Some(("invalid_request", "the body is not form-encoded"))))?;
@@ -84,7 +82,7 @@ fn bearer_token(ctx: &EndpointCtx<'_>) -> Result<String, Refusal> {
             // §2: "MUST NOT use more than one method to transmit the token in each request".
             Err((StatusCode::BAD_REQUEST, Some(("invalid_request", "send the token once, not twice"))))
         }
-        (Some(Ok(token)), None) if !token.is_empty() => Ok(token),
+        (Some(Ok(token)), None) => Ok(token),
         (Some(_), None) => Err((StatusCode::BAD_REQUEST, Some(("invalid_request", "use the Bearer scheme")))),
         (None, Some(token)) => Ok(token),
         // §3.1: a request without credentials gets a bare challenge.
