@@ -19,8 +19,8 @@
 // §3.1.3.7 step 6).
 //
 // Output: one line per step (`ok`, `FAIL`, `skip`); a failure prints the error and the HTTP
-// exchanges of that step. A failed step skips the later steps of its flow (they depend on it);
-// the other flows still run. Exit status 1 if any step failed.
+// exchanges of that step. A failed step skips the steps of its flow that need it; everything
+// else still runs, so one run shows every fault. Exit status 1 if any step failed.
 
 import assert from 'node:assert/strict'
 import * as client from 'openid-client'
@@ -304,13 +304,13 @@ async function register(metadata, auth) {
 }
 
 /** Authorization code + PKCE (+ state and nonce) through the browser; returns the tokens. */
-async function signIn(config, browser, { scope = SCOPE } = {}) {
+async function signIn(config, browser) {
   const codeVerifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
   const authorizationUrl = client.buildAuthorizationUrl(config, {
     redirect_uri: REDIRECT_URI,
-    scope,
+    scope: SCOPE,
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     state,
@@ -321,7 +321,7 @@ async function signIn(config, browser, { scope = SCOPE } = {}) {
     pkceCodeVerifier: codeVerifier,
     expectedState: state,
     expectedNonce: nonce,
-    idTokenExpected: scope.split(' ').includes('openid'),
+    idTokenExpected: true,
   })
   return tokens
 }
@@ -395,8 +395,10 @@ await flow('discovery', [
         [client.customFetch]: traced,
       })
       server = config.serverMetadata()
-      const missing = Object.entries(DISCOVERY_REQUIREMENTS).filter(([key]) => !server[key])
-      assert.deepEqual(missing, [], `the discovery document lacks what these flows need`)
+      const missing = Object.entries(DISCOVERY_REQUIREMENTS)
+        .filter(([key]) => !server[key])
+        .map(([key, use]) => `${key} (for ${use})`)
+      assert.deepEqual(missing, [], 'the discovery document lacks what these flows need')
       assert.ok(server.supportsPKCE(), 'S256 PKCE is advertised')
       for (const grant of ['authorization_code', 'refresh_token', 'client_credentials']) {
         assert.ok(server.grant_types_supported?.includes(grant), `grant_types_supported lists ${grant}`)
@@ -583,7 +585,9 @@ if (!server) {
   ])
 }
 
-// 2. A backend service: client_secret_post, client_credentials only (no redirect URIs).
+// 2. A backend service: client_secret_post, client_credentials only. It redirects nobody, so it
+//    registers no redirect_uris (RFC 7591 §2) and no response types (§2.1: none go with
+//    client_credentials).
 {
   let config, tokens
   await flow('service (client_secret_post)', [
