@@ -2,9 +2,9 @@
 //! pinned in `tests/interop/package-lock.json`) drives the real `keygate` binary using only what
 //! the tenant's discovery document publishes — registering its own clients (RFC 7591) and running
 //! every advertised flow through the real pages. The flows are in `tests/interop/rp.mjs`; this
-//! test installs its dependencies if they are missing (`npm ci`), starts `keygate serve` on each
-//! backend, does the one operator action the issue allows (a tenant with `registration: open`,
-//! and a user to sign in as), runs the script, and fails with its step-by-step output.
+//! test installs its packages if they are missing or stale (`npm ci`), starts `keygate serve` on
+//! each backend, does the one operator action allowed (a tenant with `registration: open`, and a
+//! user to sign in as), runs the script, and fails with its step-by-step output.
 //!
 //! Needs `node` (v20 or later) and `npm` on the PATH.
 
@@ -30,10 +30,20 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
-/// `npm ci` from the committed lockfile, unless `node_modules` is already there.
+/// Whether every package of the lockfile is installed at its locked version.
+fn node_modules_match_lockfile(dir: &Path) -> bool {
+    let read = |path: PathBuf| -> Option<Value> { serde_json::from_slice(&std::fs::read(path).ok()?).ok() };
+    let Some(lock) = read(dir.join("package-lock.json")) else { return false };
+    let Some(packages) = lock["packages"].as_object() else { return false };
+    packages.iter().filter(|(path, _)| !path.is_empty()).all(|(path, locked)| {
+        read(dir.join(path).join("package.json")).is_some_and(|installed| installed["version"] == locked["version"])
+    })
+}
+
+/// `npm ci` from the committed lockfile, unless `node_modules` already holds exactly that.
 fn ensure_node_modules() {
     let dir = interop_dir();
-    if dir.join("node_modules/openid-client/package.json").exists() {
+    if node_modules_match_lockfile(&dir) {
         return;
     }
     let output = Command::new("npm")
