@@ -1,77 +1,13 @@
 //! The real `keygate` binary, as an operator runs it: no configuration, embedded SQLite, over TCP.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
+mod binary;
 mod oidc;
 
-const BIN: &str = env!("CARGO_BIN_EXE_keygate");
-
-/// A running server, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    token_line: Option<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn keygate(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir).env("KEYGATE_LOG", "warn").env("KEYGATE_BCRYPT_COST", "4");
-    for var in ["KEYGATE_ADMIN_TOKEN", "KEYGATE_DATABASE_URL", "KEYGATE_BIND", "KEYGATE_CONFIG", "KEYGATE_WORKERS"] {
-        command.env_remove(var);
-    }
-    command
-}
-
-/// Starts `keygate serve` in `dir` and waits until `/healthz` answers.
-async fn start(dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let mut child = keygate(dir)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn keygate");
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("KEYGATE_ADMIN_TOKEN=") {
-                let _ = sender.send(line.trim().to_owned());
-            }
-        }
-    });
-    let base = format!("http://127.0.0.1:{port}");
-    let client = awc::Client::default();
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "keygate did not answer /healthz");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    let token_line = receiver.recv_timeout(Duration::from_millis(500)).ok();
-    Server { child, base, token_line }
-}
+use binary::{keygate, start};
 
 #[test]
 fn help_and_openapi_work_without_a_database() {
@@ -97,7 +33,7 @@ fn help_and_openapi_work_without_a_database() {
 #[actix_web::test]
 async fn serve_works_on_a_fresh_machine_and_keeps_its_credential() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path()).await;
+    let server = start(dir.path(), &[]).await;
     let line = server.token_line.clone().expect("first start prints the admin credential");
     let token = line.split('=').nth(1).unwrap().to_owned();
     assert!(dir.path().join("keygate-data/keygate.db").exists(), "embedded SQLite file created");
@@ -143,7 +79,7 @@ async fn serve_works_on_a_fresh_machine_and_keeps_its_credential() {
     drop(server);
 
     // A restart keeps the data and the credential, and prints no new one.
-    let again = start(dir.path()).await;
+    let again = start(dir.path(), &[]).await;
     assert!(again.token_line.is_none(), "the credential is printed only on first start");
     let mut response = client
         .get(format!("{}/admin/tenants", again.base))
@@ -168,7 +104,7 @@ async fn a_standard_relying_party_signs_in_against_keygate_serve() {
     };
 
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path()).await;
+    let server = start(dir.path(), &[]).await;
     let token = server.token_line.clone().unwrap().split('=').nth(1).unwrap().to_owned();
     let admin = awc::Client::default();
     let post = |path: &str, body: Value| {
