@@ -1,5 +1,8 @@
 //! The real `keygate` binary, as an operator runs it: no configuration, embedded SQLite, over TCP.
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -7,7 +10,7 @@ use serde_json::{Value, json};
 mod binary;
 mod oidc;
 
-use binary::{keygate, start};
+use binary::{free_port, keygate, start};
 
 #[test]
 fn help_and_openapi_work_without_a_database() {
