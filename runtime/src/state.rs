@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
-use crate::tenancy::TenantCache;
+use crate::tenancy::{Settings, TenantCache};
 
 /// Settings hooks and handlers read.
 #[derive(Debug, Clone)]
@@ -80,8 +80,8 @@ pub struct Runtime {
     accounts: RowCache,
     throttle: Throttle,
     memberships: MembershipCache,
-    /// Discovery documents by tenant key (they depend on nothing else that can change).
-    documents: RwLock<HashMap<String, Bytes>>,
+    /// Discovery documents by tenant key, with the tenant settings each was built from.
+    documents: RwLock<HashMap<String, (Arc<Settings>, Bytes)>>,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -113,7 +113,7 @@ impl Runtime {
     }
 
     /// Rendered discovery documents, by tenant key.
-    pub fn documents(&self) -> &RwLock<HashMap<String, Bytes>> {
+    pub fn documents(&self) -> &RwLock<HashMap<String, (Arc<Settings>, Bytes)>> {
         &self.documents
     }
 
