@@ -281,22 +281,7 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
     if request.contains_key("jwks_uri") {
         return Err(Refusal::metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
     }
-    // §2: `authorization_code` when omitted.
-    let mut grant_types: Vec<String> = Vec::new();
-    for grant in strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]) {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
-            return Err(Refusal::metadata(format!(
-                "grant type `{grant}` is not supported; supported: {}",
-                GRANT_TYPES.join(", ")
-            )));
-        }
-        if !policy.allows_grant_type(&grant) {
-            return Err(Refusal::policy("grant type", &grant, &policy.grant_types.join(", ")));
-        }
-        if !grant_types.contains(&grant) {
-            grant_types.push(grant);
-        }
-    }
+    let grant_types = grant_types(strings("grant_types")?, policy)?;
     let uses_code_grant = grant_types.iter().any(|g| g == "authorization_code");
     // §2: `code` when omitted; a client without the code grant has no response type to default to.
     let default_response_types = if uses_code_grant { vec!["code".into()] } else { vec![] };
@@ -323,8 +308,70 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
     for uri in &post_logout_redirect_uris {
         check_redirect_uri(uri, &application_type).map_err(Refusal::metadata)?;
     }
-    // §2: `client_secret_basic` when omitted, or the tenant's first method if it allows no secrets.
-    let method = match string("token_endpoint_auth_method")? {
+    let method = auth_method(string("token_endpoint_auth_method")?, &grant_types, policy)?;
+    let jwks = match request.get("jwks") {
+        None | Some(Value::Null) => None,
+        Some(jwks) => {
+            check_jwks(jwks).map_err(|problem| Refusal::metadata(format!("jwks {problem}")))?;
+            Some(jwks.clone())
+        }
+    };
+    if method == "private_key_jwt" && jwks.is_none() {
+        return Err(Refusal::metadata("private_key_jwt needs `jwks`"));
+    }
+    let id_token_signed_response_alg = string("id_token_signed_response_alg")?;
+    if let Some(alg) = &id_token_signed_response_alg
+        && Algorithm::from_name(alg).is_none()
+    {
+        return Err(Refusal::metadata(format!("id_token_signed_response_alg `{alg}` is not supported")));
+    }
+    let scopes = scopes(string("scope")?, policy)?;
+    let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
+    if name.chars().count() > 200 {
+        return Err(Refusal::metadata("client_name is longer than 200 characters"));
+    }
+    Ok(Metadata {
+        name,
+        redirect_uris,
+        grant_types,
+        scopes,
+        token_endpoint_auth_method: method,
+        application_type,
+        id_token_signed_response_alg,
+        jwks,
+        post_logout_redirect_uris,
+    })
+}
+
+/// §2 `grant_types` (`authorization_code` when omitted), as a set: each one the server
+/// implements and the tenant's policy allows.
+fn grant_types(requested: Option<Vec<String>>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+    let mut grant_types: Vec<String> = Vec::new();
+    for grant in requested.unwrap_or_else(|| vec!["authorization_code".into()]) {
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            return Err(Refusal::metadata(format!(
+                "grant type `{grant}` is not supported; supported: {}",
+                GRANT_TYPES.join(", ")
+            )));
+        }
+        if !policy.allows_grant_type(&grant) {
+            return Err(Refusal::policy("grant type", &grant, &policy.grant_types.join(", ")));
+        }
+        if !grant_types.contains(&grant) {
+            grant_types.push(grant);
+        }
+    }
+    Ok(grant_types)
+}
+
+/// §2 `token_endpoint_auth_method`: `client_secret_basic` when omitted, or the policy's first
+/// method if it allows no `client_secret_basic`; one the server implements and the policy allows.
+fn auth_method(
+    requested: Option<String>,
+    grant_types: &[String],
+    policy: &RegistrationPolicy,
+) -> Result<String, Refusal> {
+    let method = match requested {
         Some(method) => method,
         None if policy.allows_auth_method("client_secret_basic") => "client_secret_basic".into(),
         None => policy.auth_methods.first().cloned().unwrap_or_else(|| "client_secret_basic".into()),
@@ -342,50 +389,18 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
         // RFC 6749 §4.4: only confidential clients may use client_credentials.
         return Err(Refusal::metadata("a public client (`none`) cannot use the client_credentials grant"));
     }
-    let jwks = match request.get("jwks") {
-        None | Some(Value::Null) => None,
-        Some(jwks) => {
-            check_jwks(jwks).map_err(|problem| Refusal::metadata(format!("jwks {problem}")))?;
-            Some(jwks.clone())
-        }
-    };
-    if method == "private_key_jwt" && jwks.is_none() {
-        return Err(Refusal::metadata("private_key_jwt needs `jwks`"));
+    Ok(method)
+}
+
+/// §2 `scope`, as a set of scopes the policy allows. Without one (OIDC Dynamic Client
+/// Registration has no such field) the client holds every scope the policy allows.
+fn scopes(requested: Option<String>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+    let Some(requested) = requested else { return Ok(policy.scopes.clone().into_vec()) };
+    let scopes = Scopes::parse(&requested).map_err(|problem| Refusal::metadata(format!("scope: {problem}")))?;
+    if let Some(refused) = scopes.iter().find(|s| !policy.scopes.contains(s)) {
+        return Err(Refusal::policy("scope", refused, &policy.scopes.to_string()));
     }
-    let id_token_signed_response_alg = string("id_token_signed_response_alg")?;
-    if let Some(alg) = &id_token_signed_response_alg
-        && Algorithm::from_name(alg).is_none()
-    {
-        return Err(Refusal::metadata(format!("id_token_signed_response_alg `{alg}` is not supported")));
-    }
-    // §2: without `scope` (OIDC Dynamic Client Registration has none) the client holds every
-    // scope the policy allows.
-    let scopes = match string("scope")? {
-        Some(scope) => {
-            let scopes = Scopes::parse(&scope).map_err(|problem| Refusal::metadata(format!("scope: {problem}")))?;
-            if let Some(refused) = scopes.iter().find(|s| !policy.scopes.contains(s)) {
-                return Err(Refusal::policy("scope", refused, &policy.scopes.to_string()));
-            }
-            scopes
-        }
-        None => policy.scopes.clone(),
-    }
-    .into_vec();
-    let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
-    if name.chars().count() > 200 {
-        return Err(Refusal::metadata("client_name is longer than 200 characters"));
-    }
-    Ok(Metadata {
-        name,
-        redirect_uris,
-        grant_types,
-        scopes,
-        token_endpoint_auth_method: method,
-        application_type,
-        id_token_signed_response_alg,
-        jwks,
-        post_logout_redirect_uris,
-    })
+    Ok(scopes.into_vec())
 }
 
 /// OIDC Registration §2: web clients redirect to https (or to a loopback address during
