@@ -196,11 +196,21 @@ async fn grants_scopes_and_malformed_requests_are_refused_precisely() {
             StatusCode::BAD_REQUEST,
             "invalid_request",
         );
-        assert_oauth_error(
-            &form(client, path, "grant_type=client_credentials&scope=admin", Some(&auth)).await,
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-        );
+        // RFC 6749 §3.3: a scope is a set; what the client holds of it is granted, and `scope` says
+        // so; a request for nothing it holds, or not a scope at all, is invalid_scope.
+        for (requested, granted) in [("read read", "read"), ("admin read", "read")] {
+            let body = format!("grant_type=client_credentials&scope={}", requested.replace(' ', "+"));
+            let reply = form(client, path, &body, Some(&auth)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{requested}: {}", reply.json);
+            assert_eq!(reply.json["scope"], granted, "{requested}");
+        }
+        for requested in ["admin", "read+%22x%22", "read%09x"] {
+            assert_oauth_error(
+                &form(client, path, &format!("grant_type=client_credentials&scope={requested}"), Some(&auth)).await,
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+            );
+        }
         assert_oauth_error(
             &form(client, path, "grant_type=client_credentials&resource=not-a-uri", Some(&auth)).await,
             StatusCode::BAD_REQUEST,
@@ -393,7 +403,7 @@ async fn metadata_lists_exactly_what_is_implemented() {
         assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/oauth2/revoke"));
         assert_eq!(doc["authorization_endpoint"], format!("{ISSUER}/oauth2/authorize"));
         assert_eq!(doc["userinfo_endpoint"], format!("{ISSUER}/oauth2/userinfo"));
-        assert_eq!(doc["grant_types_supported"], json!(["client_credentials", "authorization_code", "refresh_token"]));
+        assert_eq!(doc["grant_types_supported"], json!(["authorization_code", "refresh_token", "client_credentials"]));
         assert_eq!(doc["response_types_supported"], json!(["code"]));
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]), "no `plain`");
         assert_eq!(

@@ -366,7 +366,8 @@ async fn bad_authorization_requests_are_refused_in_the_right_place() {
             (vec![("code_challenge", challenge.as_str())], "invalid_request"),
             (vec![], "invalid_request"),
             (vec![pkce[0], pkce[1], ("response_type", "token")], "unsupported_response_type"),
-            (vec![pkce[0], pkce[1], ("scope", "openid admin")], "invalid_scope"),
+            (vec![pkce[0], pkce[1], ("scope", "admin")], "invalid_scope"),
+            (vec![pkce[0], pkce[1], ("scope", "openid op\\enid")], "invalid_scope"),
             (vec![pkce[0], pkce[1], ("prompt", "none")], "login_required"),
             (vec![pkce[0], pkce[1], ("prompt", "none login")], "invalid_request"),
             (vec![pkce[0], pkce[1], ("max_age", "-1")], "invalid_request"),
@@ -395,6 +396,81 @@ async fn bad_authorization_requests_are_refused_in_the_right_place() {
         let url =
             authorize_url(server, "acme", &web, &[pkce[0], pkce[1], ("redirect_uri", "http://127.0.0.1:5123/cb")]);
         assert_eq!(browser.get(&url).await.status, 400);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn plain_oauth_requests_may_leave_out_the_only_redirect_uri() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let secret = secret.unwrap();
+        let browser = Browser::new();
+        // An authorization request without redirect_uri (and, when `scope` is None, without scope).
+        let url = |client_id: &str, scope: Option<&str>, challenge: &PkceCodeChallenge| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", client_id)
+                .append_pair("state", "s")
+                .append_pair("code_challenge", challenge.as_str())
+                .append_pair("code_challenge_method", "S256");
+            if let Some(scope) = scope {
+                query.append_pair("scope", scope);
+            }
+            format!("{}/acme/oauth2/authorize?{}", server.base, query.finish())
+        };
+        let exchange = |code: String, verifier: String, redirect_uri: Option<&'static str>| {
+            let (id, secret) = (id.clone(), secret.clone());
+            async move {
+                let mut fields = vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("code_verifier", verifier.as_str()),
+                    ("client_id", id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ];
+                fields.extend(redirect_uri.map(|uri| ("redirect_uri", uri)));
+                token_request(server, "acme", &fields).await
+            }
+        };
+
+        // OAuth 2.1 §4.1.1: the code goes to the client's only registered URI.
+        let (challenge, verifier) = pkce();
+        let back = sign_in(&browser, &url(&id, Some("profile"), &challenge), "alice", PASSWORD).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        assert!(back.location.as_deref().unwrap().starts_with(&format!("{REDIRECT}?")), "{:?}", back.location);
+        let code = back.redirect_params()["code"].clone();
+        let verifier = verifier.secret().clone();
+        // §4.1.3: then the token request needs none; one it sends anyway must be where the code went.
+        let (status, body) = exchange(code.clone(), verifier.clone(), Some("http://127.0.0.1:9/other")).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        let (status, body) = exchange(code, verifier, None).await;
+        assert_eq!((status, body["scope"].as_str()), (200, Some("profile")), "{body}");
+        assert!(body.get("id_token").is_none(), "not an OpenID request: {body}");
+
+        // Sent in the authorization request, redirect_uri is required in the token request.
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (status, body) = exchange(code.clone(), verifier.clone(), None).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+        let (status, body) = exchange(code, verifier, Some(REDIRECT)).await;
+        assert_eq!(status, 200, "{body}");
+
+        // OpenID requests must name it (OIDC Core §3.1.2.1), including one that gets `openid` by
+        // default; so must requests of a client with several URIs. An error page, no redirect.
+        let (two, _) = admin.client("acme", json!({ "redirect_uris": [REDIRECT, "http://127.0.0.1:9/other"] })).await;
+        let (challenge, _) = pkce();
+        for url in [
+            url(&id, Some("openid profile"), &challenge),
+            url(&id, None, &challenge),
+            url(&two, Some("profile"), &challenge),
+        ] {
+            let page = browser.get(&url).await;
+            assert_eq!(page.status, 400, "{url}: {}", page.body);
+            assert!(page.location.is_none(), "{url}");
+            assert!(page.body.contains("redirect_uri"), "{}", page.body);
+        }
     })
     .await;
 }
@@ -743,7 +819,7 @@ async fn clients_register_and_manage_themselves_as_the_tenant_allows() {
         for (bad, code) in [
             (json!({ "redirect_uris": ["http://app.example/cb"] }), "invalid_redirect_uri"),
             (json!({ "redirect_uris": [] }), "invalid_redirect_uri"),
-            (json!({ "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"] }), "invalid_client_metadata"),
+            (json!({ "redirect_uris": [REDIRECT], "grant_types": ["password"] }), "invalid_client_metadata"),
             (json!({ "redirect_uris": [REDIRECT], "response_types": ["token"] }), "invalid_client_metadata"),
             (json!({ "redirect_uris": [REDIRECT], "jwks_uri": "https://app.example/jwks" }), "invalid_client_metadata"),
             (

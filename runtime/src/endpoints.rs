@@ -79,17 +79,19 @@ where
 
 /// OAuth 2.0 authorization server metadata (RFC 8414), served at the §3 well-known URL for the
 /// tenant's issuer.
-pub async fn authorization_server_metadata(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    metadata(&ctx)
+pub async fn authorization_server_metadata<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    metadata::<R>(&ctx).await
 }
 
 /// OpenID Connect Discovery 1.0 §4: the same document at `{issuer}/.well-known/openid-configuration`.
-pub async fn openid_configuration(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    metadata(&ctx)
+pub async fn openid_configuration<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    metadata::<R>(&ctx).await
 }
 
-fn metadata(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let document = crate::oidc::discovery::rendered(ctx)?;
+async fn metadata<R: crate::roles::Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let document = crate::oidc::discovery::rendered::<R>(ctx).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))

@@ -112,6 +112,35 @@ pub async fn check_client_uris(
     Ok(())
 }
 
+/// Checks a tenant's dynamic registration policy (`registration_grant_types`,
+/// `registration_auth_methods`, `registration_scopes`): only grant types and methods this server
+/// implements, only RFC 6749 §3.3 scope tokens; each list is stored without repeats. Null keeps
+/// the default.
+pub async fn check_registration_policy(
+    _ctx: &mut PreCtx<'_>,
+    registration_grant_types: Column<'_, Option<StringList>>,
+    registration_auth_methods: Column<'_, Option<StringList>>,
+    registration_scopes: Column<'_, Option<StringList>>,
+) -> HookResult {
+    use crate::oauth::registration_policy::{check_auth_methods, check_grant_types, check_scopes};
+    check_list("registration_grant_types", registration_grant_types, check_grant_types)?;
+    check_list("registration_auth_methods", registration_auth_methods, check_auth_methods)?;
+    check_list("registration_scopes", registration_scopes, check_scopes)
+}
+
+/// Replaces a nullable list column's value with what `check` makes of it, or refuses `field`.
+fn check_list(
+    field: &'static str,
+    column: Column<'_, Option<StringList>>,
+    check: fn(&StringList) -> Result<StringList, String>,
+) -> HookResult {
+    if let Some(Some(values)) = column.get() {
+        let checked = check(values).map_err(|problem| HookError::invalid(field, problem))?;
+        column.set(Some(checked));
+    }
+    Ok(())
+}
+
 /// Generates an `sk_` key with 256 bits of entropy, stores its digest and a display prefix, and
 /// leaves the raw key for `return_raw_key`.
 pub async fn generate_api_key(

@@ -84,6 +84,12 @@ pub trait TenantSettings {
     fn refresh_token_lifetime(&self) -> Option<i64>;
     /// Dynamic registration policy: `token`, `open` or `closed`.
     fn registration(&self) -> &str;
+    /// Grant types dynamic registration may ask for; `None` for the default (all).
+    fn registration_grant_types(&self) -> Option<&StringList>;
+    /// Token endpoint auth methods dynamic registration may ask for; `None` for the default (all).
+    fn registration_auth_methods(&self) -> Option<&StringList>;
+    /// Scopes a dynamically registered client may hold; `None` for `openid profile email`.
+    fn registration_scopes(&self) -> Option<&StringList>;
 }
 
 /// How the server creates the `default` tenant on first start.
@@ -217,8 +223,12 @@ pub trait AuthCode {
     fn user_id(&self) -> Uuid;
     /// The client it was issued to.
     fn client_id(&self) -> Uuid;
-    /// The `redirect_uri` of the authorization request, which the token request must repeat.
+    /// Where the code was sent: the authorization request's `redirect_uri`, or the client's only
+    /// registered one when the request named none (OAuth 2.1 §4.1.1).
     fn redirect_uri(&self) -> &str;
+    /// Whether the authorization request carried `redirect_uri`, which the token request must then
+    /// repeat (OAuth 2.1 §4.1.3).
+    fn redirect_uri_sent(&self) -> bool;
     /// The PKCE S256 challenge (RFC 7636 §4.2), if the request carried one.
     fn code_challenge(&self) -> Option<&str>;
     /// The OIDC `nonce`, copied into the ID token.
@@ -247,6 +257,7 @@ pub trait NewAuthCode {
         user_id: Uuid,
         client_id: Uuid,
         redirect_uri: String,
+        redirect_uri_sent: bool,
         code_challenge: Option<String>,
         nonce: Option<String>,
         scope: String,

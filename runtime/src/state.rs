@@ -1,7 +1,7 @@
 //! The service state every handler reaches through `web::Data<Runtime>`.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use actix_web::web::Bytes;
 use chrono::Duration;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
-use crate::tenancy::TenantCache;
+use crate::tenancy::{Settings, TenantCache};
 use crate::writer::Writer;
 pub use crate::writer::{WriteTurn, WriteTx};
 
@@ -77,8 +77,8 @@ pub struct Runtime {
     accounts: RowCache,
     throttle: Throttle,
     memberships: MembershipCache,
-    /// Discovery documents by tenant key (they depend on nothing else that can change).
-    documents: RwLock<HashMap<String, Bytes>>,
+    /// Discovery documents by tenant key, with the tenant settings each was built from.
+    documents: RwLock<HashMap<String, (Arc<Settings>, Bytes)>>,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -109,7 +109,7 @@ impl Runtime {
     }
 
     /// Rendered discovery documents, by tenant key.
-    pub fn documents(&self) -> &RwLock<HashMap<String, Bytes>> {
+    pub fn documents(&self) -> &RwLock<HashMap<String, (Arc<Settings>, Bytes)>> {
         &self.documents
     }
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::crud::{Resource, find, find_by_optional};
 use crate::error::ApiError;
 use crate::jose::Algorithm;
+use crate::oauth::registration_policy::RegistrationPolicy;
 use crate::roles::{Roles, TenantSettings};
 use crate::state::Runtime;
 
@@ -31,8 +32,10 @@ pub struct Settings {
     pub access_token_lifetime: i64,
     /// How long refresh tokens live.
     pub refresh_token_lifetime: chrono::Duration,
-    /// Dynamic client registration policy.
+    /// Who may register clients dynamically.
     pub registration: Registration,
+    /// What dynamic registration may ask for.
+    pub registration_policy: RegistrationPolicy,
 }
 
 /// Who may register clients dynamically (RFC 7591 §3).
@@ -124,6 +127,11 @@ pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settin
             "closed" => Registration::Closed,
             _ => Registration::Token,
         },
+        registration_policy: RegistrationPolicy::from_fields(
+            row.registration_grant_types(),
+            row.registration_auth_methods(),
+            row.registration_scopes(),
+        ),
     });
     if let Ok(mut map) = rt.tenants().settings.write() {
         map.insert(tenant, (Instant::now(), settings.clone()));

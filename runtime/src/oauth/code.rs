@@ -22,9 +22,9 @@ use crate::secret;
 pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let (raw, redirect_uri) = match (form.require("code"), form.require("redirect_uri")) {
-        (Ok(code), Ok(redirect_uri)) => (code, redirect_uri),
-        (Err(error), _) | (_, Err(error)) => return Ok(Err(error)),
+    let raw = match form.require("code") {
+        Ok(code) => code,
+        Err(error) => return Ok(Err(error)),
     };
     let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
     let Some(code) = crud::find_where::<R::AuthCode>(rt.db(), tenant, "code_digest", secret::digest(raw)).await? else {
@@ -45,8 +45,18 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     if code.expires_at() <= crate::now() {
         return invalid("the authorization code has expired");
     }
-    if code.redirect_uri() != redirect_uri {
-        return invalid("redirect_uri differs from the authorization request's");
+    // OAuth 2.1 §4.1.3: required if the authorization request carried it, and then identical.
+    // Sent without having been required, it must still name where the code went.
+    match form.get("redirect_uri") {
+        None if code.redirect_uri_sent() => {
+            return Ok(Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request carried it",
+            )));
+        }
+        Some(redirect_uri) if redirect_uri != code.redirect_uri() => {
+            return invalid("redirect_uri differs from the authorization request's");
+        }
+        _ => {}
     }
     // RFC 7636 §4.6; OAuth 2.1 §4.1.3: a verifier without a challenge is refused too (no
     // downgrade by stripping the challenge from the authorization request).

@@ -38,17 +38,11 @@ pub async fn rotate<R: Roles>(
     if token.expires_at() <= crate::now() {
         return invalid("the refresh token has expired");
     }
-    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
-    let granted: Vec<&str> = token.scope().split(' ').filter(|s| !s.is_empty()).collect();
-    let scope = match requested_scope {
-        Some(requested) => {
-            let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-            if let Some(wider) = requested.iter().find(|s| !granted.contains(s)) {
-                return Ok(Err(OAuthError::invalid_scope(format!("scope `{wider}` was not granted"))));
-            }
-            requested.join(" ")
-        }
-        None => granted.join(" "),
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one; §3.3's rule applies, so
+    // scopes the grant lacks are left out (and the response's `scope` says so).
+    let scope = match super::token::granted_scope(token.scope().split(' '), requested_scope) {
+        Ok(scope) => scope.unwrap_or_default(),
+        Err(error) => return Ok(Err(error)),
     };
     let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, token.user_id()).await?.filter(|u| u.is_active())
     else {

@@ -1,7 +1,9 @@
 //! Dynamic client registration (RFC 7591) and management (RFC 7592). Whether anyone may register
 //! is the tenant's `registration` setting: with an initial access token (the default), open, or
-//! closed. Each registered client gets a registration access token (stored as a digest) that
-//! reads, replaces and deletes its registration at `registration_client_uri`.
+//! closed; what they may ask for is its registration policy ([`RegistrationPolicy`]), and metadata
+//! outside it is refused with `invalid_client_metadata` naming what the tenant allows. Each
+//! registered client gets a registration access token (stored as a digest) that reads, replaces
+//! and deletes its registration at `registration_client_uri`.
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, StatusCode, header};
@@ -15,6 +17,9 @@ use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 use crate::oauth::client_auth::check_jwks;
+use crate::oauth::registration_policy::RegistrationPolicy;
+use crate::oauth::scope::Scopes;
+use crate::oauth::{GRANT_TYPES, TOKEN_AUTH_METHODS};
 use crate::roles::{InitialAccessToken, NewOauthClient, OauthClient, Roles};
 use crate::secret;
 use crate::tenancy::{self, Registration};
@@ -45,6 +50,15 @@ struct Refusal {
 impl Refusal {
     fn metadata(description: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code: "invalid_client_metadata", description: description.into() }
+    }
+
+    /// A value the tenant's registration policy does not allow (RFC 7591 §3.2.1: refused, not
+    /// replaced, so the client learns it now rather than at first use).
+    fn policy(what: &str, value: &str, allowed: &str) -> Self {
+        let allowed = if allowed.is_empty() { "nothing" } else { allowed };
+        Self::metadata(format!(
+            "{what} `{value}` is not allowed by this tenant's registration policy, which allows: {allowed}"
+        ))
     }
 
     fn redirect_uri(description: impl Into<String>) -> Self {
@@ -103,7 +117,7 @@ async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResp
         }
         Registration::Open => {}
     }
-    let metadata = match parse(ctx.body()) {
+    let metadata = match parse(ctx.body(), &settings.registration_policy) {
         Ok(metadata) => metadata,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -166,7 +180,8 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
         return Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish());
     }
     let metadata = if method == Method::PUT {
-        let metadata = match parse(ctx.body()) {
+        let settings = tenancy::settings::<R>(rt, tenant).await?;
+        let metadata = match parse(ctx.body(), &settings.registration_policy) {
             Ok(metadata) => metadata,
             Err(refusal) => return Ok(refusal.respond()),
         };
@@ -245,8 +260,8 @@ fn bearer(ctx: &EndpointCtx<'_>) -> Option<String> {
     }
 }
 
-/// Reads and checks registration metadata (RFC 7591 §2, §3.2.2).
-fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
+/// Reads and checks registration metadata (RFC 7591 §2, §3.2.2) against the tenant's `policy`.
+fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> {
     let request: Value = serde_json::from_slice(body).map_err(|_| Refusal::metadata("the body is not JSON"))?;
     let Some(request) = request.as_object() else { return Err(Refusal::metadata("the body is not a JSON object")) };
     let strings = |key: &str| -> Result<Option<Vec<String>>, Refusal> {
@@ -274,21 +289,16 @@ fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
     if request.contains_key("jwks_uri") {
         return Err(Refusal::metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
     }
-    let grant_types = strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
-    for grant in &grant_types {
-        // client_credentials clients are made by tenant admins, who decide what they may access.
-        if !matches!(grant.as_str(), "authorization_code" | "refresh_token") {
-            return Err(Refusal::metadata(format!("grant type `{grant}` cannot be registered dynamically")));
-        }
-    }
-    let response_types = strings("response_types")?.unwrap_or_else(|| vec!["code".into()]);
+    let grant_types = grant_types(strings("grant_types")?, policy)?;
+    let uses_code_grant = grant_types.iter().any(|g| g == "authorization_code");
+    // §2: `code` when omitted; a client without the code grant has no response type to default to.
+    let default_response_types = if uses_code_grant { vec!["code".into()] } else { vec![] };
+    let response_types = strings("response_types")?.unwrap_or(default_response_types);
     if response_types.iter().any(|r| r != "code") {
         return Err(Refusal::metadata("only the `code` response type is supported"));
     }
     // §2.1: response and grant types must agree.
-    let (wants_code, uses_code_grant) =
-        (!response_types.is_empty(), grant_types.iter().any(|g| g == "authorization_code"));
-    if wants_code != uses_code_grant {
+    if response_types.is_empty() == uses_code_grant {
         return Err(Refusal::metadata("response_types `code` goes with grant type authorization_code"));
     }
     let application_type = string("application_type")?.unwrap_or_else(|| "web".into());
@@ -296,7 +306,7 @@ fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
         return Err(Refusal::metadata("application_type must be `web` or `native`"));
     }
     let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
-    if grant_types.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
+    if uses_code_grant && redirect_uris.is_empty() {
         return Err(Refusal::redirect_uri("redirect_uris are required for the authorization code grant"));
     }
     // OIDC Registration §2, RFC 8252 §7: what each application type may redirect to.
@@ -309,10 +319,7 @@ fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
         crate::uri::redirect_uri(uri, kind)
             .map_err(|error| Refusal::metadata(format!("post_logout_redirect_uris: `{uri}` {error}")))?;
     }
-    let method = string("token_endpoint_auth_method")?.unwrap_or_else(|| "client_secret_basic".into());
-    if !matches!(method.as_str(), "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none") {
-        return Err(Refusal::metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
-    }
+    let method = auth_method(string("token_endpoint_auth_method")?, &grant_types, policy)?;
     let jwks = match request.get("jwks") {
         None | Some(Value::Null) => None,
         Some(jwks) => {
@@ -329,10 +336,7 @@ fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
     {
         return Err(Refusal::metadata(format!("id_token_signed_response_alg `{alg}` is not supported")));
     }
-    let scopes: Vec<String> = match string("scope")? {
-        Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-        None => vec!["openid".into()],
-    };
+    let scopes = scopes(string("scope")?, policy)?;
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
     if name.chars().count() > 200 {
         return Err(Refusal::metadata("client_name is longer than 200 characters"));
@@ -349,3 +353,64 @@ fn parse(body: &[u8]) -> Result<Metadata, Refusal> {
         post_logout_redirect_uris,
     })
 }
+
+/// §2 `grant_types` (`authorization_code` when omitted), as a set: each one the server
+/// implements and the tenant's policy allows.
+fn grant_types(requested: Option<Vec<String>>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+    let mut grant_types: Vec<String> = Vec::new();
+    for grant in requested.unwrap_or_else(|| vec!["authorization_code".into()]) {
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            return Err(Refusal::metadata(format!(
+                "grant type `{grant}` is not supported; supported: {}",
+                GRANT_TYPES.join(", ")
+            )));
+        }
+        if !policy.allows_grant_type(&grant) {
+            return Err(Refusal::policy("grant type", &grant, &policy.grant_types.join(", ")));
+        }
+        if !grant_types.contains(&grant) {
+            grant_types.push(grant);
+        }
+    }
+    Ok(grant_types)
+}
+
+/// §2 `token_endpoint_auth_method`: `client_secret_basic` when omitted, or the policy's first
+/// method if it allows no `client_secret_basic`; one the server implements and the policy allows.
+fn auth_method(
+    requested: Option<String>,
+    grant_types: &[String],
+    policy: &RegistrationPolicy,
+) -> Result<String, Refusal> {
+    let method = match requested {
+        Some(method) => method,
+        None if policy.allows_auth_method("client_secret_basic") => "client_secret_basic".into(),
+        None => policy.auth_methods.first().cloned().unwrap_or_else(|| "client_secret_basic".into()),
+    };
+    if !TOKEN_AUTH_METHODS.contains(&method.as_str()) {
+        return Err(Refusal::metadata(format!(
+            "token_endpoint_auth_method `{method}` is not supported; supported: {}",
+            TOKEN_AUTH_METHODS.join(", ")
+        )));
+    }
+    if !policy.allows_auth_method(&method) {
+        return Err(Refusal::policy("token_endpoint_auth_method", &method, &policy.auth_methods.join(", ")));
+    }
+    if method == "none" && grant_types.iter().any(|g| g == "client_credentials") {
+        // RFC 6749 §4.4: only confidential clients may use client_credentials.
+        return Err(Refusal::metadata("a public client (`none`) cannot use the client_credentials grant"));
+    }
+    Ok(method)
+}
+
+/// §2 `scope`, as a set of scopes the policy allows. Without one (OIDC Dynamic Client
+/// Registration has no such field) the client holds every scope the policy allows.
+fn scopes(requested: Option<String>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+    let Some(requested) = requested else { return Ok(policy.scopes.clone().into_vec()) };
+    let scopes = Scopes::parse(&requested).map_err(|problem| Refusal::metadata(format!("scope: {problem}")))?;
+    if let Some(refused) = scopes.iter().find(|s| !policy.scopes.contains(s)) {
+        return Err(Refusal::policy("scope", refused, &policy.scopes.to_string()));
+    }
+    Ok(scopes.into_vec())
+}
+

@@ -7,7 +7,7 @@ use sea_orm::EntityTrait;
 use super::client_auth::{Accept, AuthenticatedClient, authenticate};
 use super::form::Form;
 use super::issue::{AccessToken, access_token_algorithm, client_token};
-use super::{OAuthError, issuer};
+use super::{OAuthError, issuer, scope};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
@@ -59,7 +59,7 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
         // §4.4: "MUST only be used by confidential clients".
         return Ok(Err(OAuthError::unauthorized_client("public clients may not use the client_credentials grant")));
     }
-    let scope = match granted_scope(client.model.scopes().0.as_slice(), form.get("scope")) {
+    let scope = match granted_scope(client.model.scopes().0.iter().map(String::as_str), form.get("scope")) {
         Ok(scope) => scope,
         Err(error) => return Ok(Err(error)),
     };
@@ -90,19 +90,16 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
     Ok(Ok(client_token(access_token, expires_in, scope).respond()))
 }
 
-/// RFC 6749 §3.3: the requested scopes must all be allowed; none requested means all allowed.
-pub fn granted_scope(allowed: &[String], requested: Option<&str>) -> Result<Option<String>, OAuthError> {
-    let granted: Vec<&str> = match requested {
-        None => allowed.iter().map(String::as_str).collect(),
-        Some(requested) => {
-            let scopes: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-            if let Some(refused) = scopes.iter().find(|s| !allowed.iter().any(|a| a == *s)) {
-                return Err(OAuthError::invalid_scope(format!("scope `{refused}` is not allowed for this client")));
-            }
-            scopes
-        }
-    };
-    Ok((!granted.is_empty()).then(|| granted.join(" ")))
+/// The `scope` a token request is granted out of `held` (the client's scopes, or on refresh the
+/// grant's), by [`scope::grant`]'s rule (RFC 6749 §3.3): the requested scopes held, or all held
+/// when none is requested; `None` when that is nothing. `invalid_scope` when `requested` does not
+/// parse or names nothing held.
+pub fn granted_scope<'a>(
+    held: impl IntoIterator<Item = &'a str>,
+    requested: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
+    let granted = scope::grant(requested, held).map_err(OAuthError::invalid_scope)?;
+    Ok((!granted.is_empty()).then(|| granted.to_string()))
 }
 
 #[cfg(test)]
@@ -111,10 +108,11 @@ mod tests {
 
     #[test]
     fn scopes_are_limited_to_what_the_client_may_have() {
-        let allowed = vec!["read".to_owned(), "write".to_owned()];
-        assert_eq!(granted_scope(&allowed, None).unwrap().as_deref(), Some("read write"));
-        assert_eq!(granted_scope(&allowed, Some("read")).unwrap().as_deref(), Some("read"));
-        assert_eq!(granted_scope(&allowed, Some("read admin")).unwrap_err().code, "invalid_scope");
-        assert_eq!(granted_scope(&[], None).unwrap(), None);
+        let allowed = ["read", "write"];
+        assert_eq!(granted_scope(allowed, None).unwrap().as_deref(), Some("read write"));
+        assert_eq!(granted_scope(allowed, Some("read read")).unwrap().as_deref(), Some("read"));
+        assert_eq!(granted_scope(allowed, Some("read admin")).unwrap().as_deref(), Some("read"));
+        assert_eq!(granted_scope(allowed, Some("admin")).unwrap_err().code, "invalid_scope");
+        assert_eq!(granted_scope([], None).unwrap(), None);
     }
 }

@@ -1,6 +1,9 @@
 //! OpenID Connect Discovery 1.0 (§3) and RFC 8414 metadata: one document, listing exactly what
 //! this server implements. Every URL comes from the schema's endpoint table, so an endpoint that
-//! is not declared is never advertised.
+//! is not declared is never advertised; and what a relying party would register for follows the
+//! tenant's registration settings, so nothing is advertised that its policy forbids.
+
+use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use serde_json::{Map, Value, json};
@@ -8,30 +11,33 @@ use serde_json::{Map, Value, json};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
-use crate::oauth::issuer;
+use crate::oauth::registration_policy::DEFAULT_SCOPES;
+use crate::oauth::{GRANT_TYPES, TOKEN_AUTH_METHODS, issuer};
+use crate::roles::Roles;
+use crate::tenancy::{self, Registration, Settings};
 
-/// How clients may authenticate at the token endpoint.
-const TOKEN_AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
-/// How clients may authenticate at introspection (public clients may not introspect).
-const CONFIDENTIAL_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
-
-/// The document as JSON bytes. It depends only on the tenant's URL name and the server's
-/// configuration, so each tenant's is built once and served from memory.
-pub fn rendered(ctx: &EndpointCtx<'_>) -> Result<Bytes, ApiError> {
+/// The document as JSON bytes. It depends only on the tenant's URL name, its settings and the
+/// server's configuration, so each tenant's is kept in memory with the settings it was built
+/// from, and rebuilt when they change (the settings cache notices within [`tenancy::TTL`]).
+pub async fn rendered<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Bytes, ApiError> {
     let tenant = ctx.tenant_key()?;
+    let settings = tenancy::settings::<R>(ctx.runtime(), ctx.tenant()?).await?;
     let documents = ctx.runtime().documents();
-    if let Some(document) = documents.read().ok().and_then(|map| map.get(tenant).cloned()) {
+    let cached = documents.read().ok().and_then(|map| {
+        map.get(tenant).filter(|(built_from, _)| **built_from == *settings).map(|(_, document)| document.clone())
+    });
+    if let Some(document) = cached {
         return Ok(document);
     }
-    let document = Bytes::from(serde_json::to_vec(&document(ctx)?).map_err(ApiError::internal)?);
+    let document = Bytes::from(serde_json::to_vec(&document(ctx, &settings)?).map_err(ApiError::internal)?);
     if let Ok(mut map) = documents.write() {
-        map.insert(tenant.to_owned(), document.clone());
+        map.insert(tenant.to_owned(), (Arc::clone(&settings), document.clone()));
     }
     Ok(document)
 }
 
-/// The metadata document of the tenant `ctx` names.
-pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
+/// The metadata document of the tenant `ctx` names, whose settings are `settings`.
+pub fn document(ctx: &EndpointCtx<'_>, settings: &Settings) -> Result<Value, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant_key()?;
     let url = |name: &str| rt.endpoint_url(name, tenant);
@@ -39,6 +45,14 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     let algorithms = json!(Algorithm::ALL.map(|a| a.as_str()));
     // ...and what this server signs with: each has a key in the JWKS (crate::keys).
     let signing = json!(crate::keys::SIGNING_ALGORITHMS.map(|a| a.as_str()));
+    // With registration open to anyone (or to holders of an initial access token), advertise
+    // only what its policy lets a client register for.
+    let policy = (settings.registration != Registration::Closed).then_some(&settings.registration_policy);
+    let auth_methods: Vec<&str> =
+        TOKEN_AUTH_METHODS.into_iter().filter(|m| policy.is_none_or(|p| p.allows_auth_method(m))).collect();
+    // Public clients may not introspect.
+    let confidential_auth_methods: Vec<&str> = auth_methods.iter().copied().filter(|m| *m != "none").collect();
+    let scopes: Vec<&str> = policy.map_or(DEFAULT_SCOPES.to_vec(), |p| p.scopes.iter().collect());
     let mut doc = Map::new();
     let mut put = |key: &str, value: Value| {
         doc.insert(key.to_owned(), value);
@@ -63,13 +77,14 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     }
     if let Some(token) = url("token") {
         put("token_endpoint", json!(token));
-        put("token_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+        put("token_endpoint_auth_methods_supported", json!(auth_methods));
         // RFC 8414 §2: required when `private_key_jwt` is listed.
         put("token_endpoint_auth_signing_alg_values_supported", algorithms.clone());
-        let mut grants = vec!["client_credentials"];
-        if authorize.is_some() {
-            grants.extend(["authorization_code", "refresh_token"]);
-        }
+        let grants: Vec<&str> = GRANT_TYPES
+            .into_iter()
+            .filter(|g| authorize.is_some() || *g == "client_credentials")
+            .filter(|g| policy.is_none_or(|p| p.allows_grant_type(g)))
+            .collect();
         put("grant_types_supported", json!(grants));
     }
     if let Some(jwks) = url("jwks") {
@@ -79,7 +94,7 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
         put("userinfo_endpoint", json!(userinfo));
     }
     if authorize.is_some() {
-        put("scopes_supported", json!(["openid", "profile", "email"]));
+        put("scopes_supported", json!(scopes));
         put("subject_types_supported", json!(["public"]));
         put("id_token_signing_alg_values_supported", signing.clone());
         put(
@@ -103,7 +118,7 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
             ]),
         );
     }
-    if let Some(register) = url("register") {
+    if let Some(register) = url("register").filter(|_| policy.is_some()) {
         put("registration_endpoint", json!(register));
     }
     if let Some(end_session) = url("end_session") {
@@ -111,12 +126,12 @@ pub fn document(ctx: &EndpointCtx<'_>) -> Result<Value, ApiError> {
     }
     if let Some(introspect) = url("introspect") {
         put("introspection_endpoint", json!(introspect));
-        put("introspection_endpoint_auth_methods_supported", json!(CONFIDENTIAL_AUTH_METHODS));
+        put("introspection_endpoint_auth_methods_supported", json!(confidential_auth_methods));
         put("introspection_endpoint_auth_signing_alg_values_supported", algorithms.clone());
     }
     if let Some(revoke) = url("revoke") {
         put("revocation_endpoint", json!(revoke));
-        put("revocation_endpoint_auth_methods_supported", json!(TOKEN_AUTH_METHODS));
+        put("revocation_endpoint_auth_methods_supported", json!(auth_methods));
         put("revocation_endpoint_auth_signing_alg_values_supported", algorithms.clone());
     }
     put("access_token_signing_alg_values_supported", signing);

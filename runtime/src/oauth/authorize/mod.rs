@@ -140,6 +140,7 @@ pub async fn issue_code<R: Roles>(
         session.user_id,
         request.client_id,
         request.redirect_uri.clone(),
+        request.redirect_uri_sent,
         request.code_challenge.clone(),
         request.nonce.clone(),
         request.scopes.join(" "),

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use crate::oauth::scope::{self, Scopes};
 use crate::roles::OauthClient;
 use crate::uri::{ApplicationType, redirect_uri_matches};
 
@@ -13,9 +14,11 @@ use crate::uri::{ApplicationType, redirect_uri_matches};
 pub struct AuthorizationRequest {
     /// The client.
     pub client_id: Uuid,
-    /// Where the response goes (matched against the registration).
+    /// Where the response goes (matched against the registration, or its only registered URI).
     pub redirect_uri: String,
-    /// Requested scopes, all of them allowed for the client.
+    /// Whether the request named `redirect_uri` (the token request must then repeat it).
+    pub redirect_uri_sent: bool,
+    /// Granted scopes: the requested ones the client holds (RFC 6749 §3.3).
     pub scopes: Vec<String>,
     /// Opaque client state, echoed back.
     pub state: Option<String>,
@@ -136,15 +139,7 @@ pub fn validate(
     if params.repeated("redirect_uri") {
         return Err(Rejection::Page("The request repeats `redirect_uri`.".into()));
     }
-    let redirect_uri = params
-        .get("redirect_uri")
-        .ok_or_else(|| Rejection::Page("The request does not say where to return to (`redirect_uri`).".into()))?;
-    let application_type = ApplicationType::from_name(client.application_type());
-    if !redirect_uri_matches(redirect_uri, &client.redirect_uris().0, application_type) {
-        return Err(Rejection::Page(
-            "The application asked to return to an address it has not registered, so you were not sent back.".into(),
-        ));
-    }
+    let redirect_uri = effective_redirect_uri(params, client)?;
     let state = params.get("state").map(str::to_owned);
     let fail = |error: &'static str, description: String| Rejection::Redirect {
         redirect_uri: redirect_uri.to_owned(),
@@ -207,20 +202,8 @@ pub fn validate(
         }
         (None, None) => None,
     };
-    let allowed = &client.scopes().0;
-    let scopes: Vec<String> = match params.get("scope") {
-        Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-        None => allowed.clone(),
-    };
-    if let Some(refused) = scopes.iter().find(|s| !allowed.contains(s)) {
-        return Err(fail("invalid_scope", format!("scope `{refused}` is not allowed for this client")));
-    }
-    let mut scopes_deduplicated: Vec<String> = Vec::with_capacity(scopes.len());
-    for scope in scopes {
-        if !scopes_deduplicated.contains(&scope) {
-            scopes_deduplicated.push(scope);
-        }
-    }
+    let scopes = scope::grant(params.get("scope"), client.scopes().0.iter().map(String::as_str))
+        .map_err(|problem| fail("invalid_scope", problem))?;
     let mut prompt = Prompt::default();
     for value in params.get("prompt").unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
         match value {
@@ -248,7 +231,8 @@ pub fn validate(
     Ok(AuthorizationRequest {
         client_id,
         redirect_uri: redirect_uri.to_owned(),
-        scopes: scopes_deduplicated,
+        redirect_uri_sent: params.get("redirect_uri").is_some(),
+        scopes: scopes.into_vec(),
         state,
         nonce,
         code_challenge,
@@ -256,6 +240,35 @@ pub fn validate(
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),
     })
+}
+
+/// The redirect URI the response goes to: the request's, if the client registered it; else the
+/// client's only registered URI, which OAuth 2.1 §4.1.1 (RFC 6749 §3.1.2.3) lets a request omit
+/// — except an OpenID request (one whose scope names `openid`), which must name it (OIDC Core
+/// §3.1.2.1). Failures are shown to the user, never redirected (RFC 6749 §4.1.2.1).
+fn effective_redirect_uri<'a>(params: &'a Params, client: &'a impl OauthClient) -> Result<&'a str, Rejection> {
+    if let Some(uri) = params.get("redirect_uri") {
+        let application_type = ApplicationType::from_name(client.application_type());
+        if !redirect_uri_matches(uri, &client.redirect_uris().0, application_type) {
+            return Err(Rejection::Page(
+                "The application asked to return to an address it has not registered, so you were not sent back."
+                    .into(),
+            ));
+        }
+        return Ok(uri);
+    }
+    // Without `scope` the request gets the client's scopes, so those decide whether it is OpenID.
+    let openid = match params.get("scope") {
+        Some(requested) => Scopes::parse(requested).is_ok_and(|scopes| scopes.contains("openid")),
+        None => client.scopes().0.iter().any(|s| s == "openid"),
+    };
+    match client.redirect_uris().0.as_slice() {
+        [only] if !openid => Ok(only),
+        [_] => Err(Rejection::Page(
+            "The request does not say where to return to (`redirect_uri`), which OpenID Connect requires.".into(),
+        )),
+        _ => Err(Rejection::Page("The request does not say where to return to (`redirect_uri`).".into())),
+    }
 }
 
 /// RFC 7636 §4.2: BASE64URL(SHA-256(verifier)) is exactly 43 characters.
