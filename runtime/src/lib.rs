@@ -37,9 +37,9 @@ pub mod secret;
 mod state;
 pub mod tenancy;
 pub mod types;
+pub mod unique_across;
 pub mod uri;
 mod writer;
-pub mod unique_across;
 
 pub use error::ApiError;
 pub use family::ErrorFamily;

@@ -413,4 +413,3 @@ fn scopes(requested: Option<String>, policy: &RegistrationPolicy) -> Result<Vec<
     }
     Ok(scopes.into_vec())
 }
-
