@@ -5,24 +5,12 @@ mod oidc;
 mod support;
 
 use oidc::browser::{Browser, sign_in};
-use serde_json::{Value, json};
-use support::{ADMIN_TOKEN, LiveServer, databases};
+use serde_json::json;
+use support::live::{Admin, REDIRECT};
+use support::{LiveServer, databases};
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const COMPOSED: &str = "ma\u{f1}ana caf\u{e9} pw";
 const DECOMPOSED: &str = "man\u{303}ana cafe\u{301} pw";
-
-async fn admin_post(server: &LiveServer, path: &str, body: Value) -> Value {
-    let mut response = awc::Client::default()
-        .post(format!("{}{path}", server.base))
-        .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .send_json(&body)
-        .await
-        .expect("admin call");
-    let json: Value = response.json().await.expect("json");
-    assert_eq!(response.status().as_u16(), 201, "{path}: {json}");
-    json
-}
 
 fn authorize_url(server: &LiveServer, client_id: &str) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
@@ -41,14 +29,15 @@ fn authorize_url(server: &LiveServer, client_id: &str) -> String {
 async fn the_sign_in_page_compares_passwords_in_one_unicode_form() {
     for db in databases().await {
         let server = LiveServer::start(&db).await;
-        admin_post(&server, "/admin/tenants", json!({ "slug": "acme", "name": "acme" })).await;
+        let admin = Admin::new(&server);
+        admin.post("/admin/tenants", json!({ "slug": "acme", "name": "acme" })).await;
         let user = json!({ "username": "ana", "email": "ana@example.com", "password": COMPOSED });
-        admin_post(&server, "/admin/tenants/acme/users", user).await;
+        admin.post("/admin/tenants/acme/users", user).await;
         let client = json!({
             "name": "Notes", "redirect_uris": [REDIRECT],
             "grant_types": ["authorization_code"], "scopes": ["openid"],
         });
-        let client = admin_post(&server, "/admin/tenants/acme/clients", client).await;
+        let client = admin.post("/admin/tenants/acme/clients", client).await;
         let url = authorize_url(&server, client["id"].as_str().unwrap());
 
         // A hostile name is wrong credentials on the page, not a server error.
