@@ -45,6 +45,11 @@ async fn the_sign_in_page_compares_passwords_in_one_unicode_form() {
             let page = sign_in(&Browser::new(), &url, name, password).await;
             assert_eq!(page.status, 401, "[{}] {name:?}: {}", db.backend, page.body);
         }
+        // A control character in a parameter (here `nonce`, which is stored with the code) is
+        // refused at the authorization endpoint and reported to the client, never a 5xx.
+        let hostile = Browser::new().get(&format!("{url}&nonce=n%00once")).await;
+        assert_eq!(hostile.status, 303, "[{}] {}", db.backend, hostile.body);
+        assert_eq!(hostile.redirect_params()["error"], "invalid_request", "{:?}", hostile.location);
         let back = sign_in(&Browser::new(), &url, "ana", DECOMPOSED).await;
         assert_eq!(back.status, 303, "[{}] {}", db.backend, back.body);
         assert!(back.redirect_params().contains_key("code"), "{:?}", back.location);

@@ -151,6 +151,11 @@ pub fn validate(
     if let Some((key, _)) = params.0.iter().find(|(key, _)| params.repeated(key)) {
         return Err(fail("invalid_request", format!("parameter `{key}` is repeated")));
     }
+    // No parameter has a use for control characters (`state` is even limited to printable
+    // ASCII, RFC 6749 Appendix A.5), and `nonce` is stored with the code: refuse them here.
+    if let Some((key, _)) = params.0.iter().find(|(_, value)| crate::check::has_control(value)) {
+        return Err(fail("invalid_request", format!("parameter `{key}` contains control characters")));
+    }
     match params.get("response_type") {
         Some("code") => {}
         Some(other) => {
