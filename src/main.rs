@@ -206,14 +206,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 }
             }
         });
-        tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
-        actix_web::HttpServer::new(move || server::app(runtime.clone()))
+        let listening = actix_web::HttpServer::new(move || server::app(runtime.clone()))
             .workers(settings.workers)
             .bind(settings.bind.resolve()?.as_slice())
-            .with_context(|| format!("cannot listen on {}", settings.bind))?
-            .run()
-            .await
-            .context("server stopped with an error")
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        // Said once the sockets are bound, so the line means connections are accepted.
+        tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
+        listening.run().await.context("server stopped with an error")
     })
 }
 
