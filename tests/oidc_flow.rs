@@ -305,6 +305,30 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
             .await;
         assert_eq!(serde_json::from_str::<Value>(&introspect.body).unwrap()["active"], false);
 
+        // Two redemptions at once: one wins, and the other, a replay, revokes what it issued.
+        let (code, verifier) = code_for(server, &id, &browser).await;
+        let (a, b) = futures_util::future::join(
+            exchange(code.clone(), verifier.clone(), REDIRECT),
+            exchange(code.clone(), verifier.clone(), REDIRECT),
+        )
+        .await;
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "{} / {}", a.1, b.1);
+        let winner = if a.0 == 200 { a.1 } else { b.1 };
+        let (status, body) = token_request(
+            server,
+            "acme",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", winner["refresh_token"].as_str().unwrap()),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "the concurrent replay revokes");
+
         // Another client cannot redeem the code.
         let (other_id, other_secret) = admin.client("acme", json!({ "name": "Other" })).await;
         let (code, verifier) = code_for(server, &id, &browser).await;

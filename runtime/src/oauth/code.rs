@@ -116,9 +116,19 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     )
     .await?;
     if !claimed {
-        // Redeemed concurrently by another request: this one is the replay (and the
-        // transaction, dropped uncommitted, takes the grant with it).
-        return invalid("the authorization code was already used");
+        // Redeemed concurrently by another request: this one is a replay like any other. Its own
+        // grant goes with the transaction, dropped uncommitted; the winner's grant is revoked
+        // (RFC 6749 §4.1.2). The claim waited for the winner's commit (PostgreSQL's row lock,
+        // SQLite's write gate), so the code now names the winner's grant.
+        drop(tx);
+        if let Some(winner) = crud::find_optional::<R::AuthCode>(rt.db(), Some(tenant), code.id()).await?
+            && let Some(grant) = winner.grant_id()
+        {
+            let tx = rt.begin_write().await?;
+            grants::revoke::<R>(&*tx, tenant, grant).await?;
+            tx.commit().await?;
+        }
+        return invalid("the authorization code was already used; the tokens issued for it are revoked");
     }
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;

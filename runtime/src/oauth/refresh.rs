@@ -63,17 +63,25 @@ pub async fn rotate<R: Roles>(
         membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
-    // Two single statements, no transaction: claiming the old token is the atomic decision (of
-    // two concurrent refreshes exactly one claims it), and storing the new one only follows a
-    // won claim. Should the insert fail, the client gets an error and signs in again; no token
-    // is ever valid that should not be. This saves BEGIN and COMMIT on the busiest write path.
-    let _turn = rt.write_turn().await;
+    // One transaction, in this order: lock the grant while checking it is live, claim the old
+    // token, store its successor. A concurrent revocation (a reuse of this token, a logout)
+    // first updates the grant row, so on PostgreSQL it waits for this transaction and then
+    // retires the successor too; had it come first, the grant is no longer live here. Of two
+    // concurrent refreshes exactly one claims the token. On SQLite the write gate orders them.
+    let tx = rt.begin_write().await?;
+    if !grants::lock_live::<R>(&*tx, tenant, token.grant_id()).await? {
+        return invalid("the refresh token's grant is revoked");
+    }
     let now = crate::now();
-    if !crud::claim::<R::RefreshToken>(rt.db(), tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+        drop(tx);
         // Used concurrently: treat it as the reuse it is.
-        grants::revoke::<R>(rt.db(), tenant, token.grant_id()).await?;
+        let tx = rt.begin_write().await?;
+        grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
+        tx.commit().await?;
         return invalid("the refresh token was already used; its grant is revoked");
     }
-    let response = tokens.store(rt.db()).await?;
+    let response = tokens.store(&*tx).await?;
+    tx.commit().await?;
     Ok(Ok(response.respond()))
 }

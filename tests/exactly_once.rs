@@ -1,0 +1,70 @@
+//! Exactly-once rotation under a race made deterministic: on PostgreSQL a trigger delays every
+//! insert into `refresh_tokens` by 0.3 s, so a concurrent reuse of the same refresh token always
+//! lands between the winner's claim and the insert of its successor. The reuse revokes the
+//! sign-in, and no token issued in the race may outlive that revocation. (On SQLite the write
+//! gate orders the two; the same assertions hold.)
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use support::{Auth, Client, each_backend};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Delays inserts into `refresh_tokens` (PostgreSQL only).
+async fn delay_refresh_token_inserts(client: &Client<'_>) {
+    if client.backend != "postgres" {
+        return;
+    }
+    let db = client.rt.db();
+    db.execute_unprepared(
+        "CREATE FUNCTION keygate_test_delay() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared(
+        "CREATE TRIGGER keygate_test_delay BEFORE INSERT ON refresh_tokens \
+         FOR EACH ROW EXECUTE FUNCTION keygate_test_delay()",
+    )
+    .await
+    .unwrap();
+}
+
+async fn refresh(client: &Client<'_>, token: &str) -> support::Reply {
+    client.json(Method::POST, "/acme/auth/refresh", Some(&json!({ "refresh_token": token })), Auth::None).await
+}
+
+#[actix_web::test]
+async fn a_refresh_token_reused_during_its_rotation_ends_the_whole_sign_in() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
+        assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
+        delay_refresh_token_inserts(client).await;
+        for round in 0..3 {
+            let login = json!({ "username": "ann", "password": PASSWORD });
+            let signed_in = client.json(Method::POST, "/acme/auth/login", Some(&login), Auth::None).await;
+            assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+            let token = signed_in.str("refresh_token");
+
+            let (first, second) = futures_util::future::join(refresh(client, &token), refresh(client, &token)).await;
+            let mut statuses = [first.status, second.status];
+            statuses.sort();
+            assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "[{}] round {round}", client.backend);
+            let winner = if first.status == StatusCode::OK { first } else { second };
+            let successor = winner.str("refresh_token");
+            let after = refresh(client, &successor).await;
+            assert_eq!(
+                after.status,
+                StatusCode::BAD_REQUEST,
+                "[{}] round {round}: the token issued in the race outlived the revocation: {}",
+                client.backend,
+                after.json
+            );
+        }
+    })
+    .await;
+}
