@@ -288,3 +288,23 @@ async fn login_at(client: &Client<'_>, path: &str) -> Reply {
     let body = json!({ "username": "a", "password": PASSWORD });
     client.json(Method::POST, path, Some(&body), Auth::None).await
 }
+
+/// Declared constraints hold for the value as stored: NFKC can lengthen a name (U+FDFA becomes
+/// 18 characters), so a username within 150 characters as sent can exceed them once normalized.
+/// Both backends refuse it with the same 422, before the database (PostgreSQL's `varchar(150)`
+/// answered with a 500).
+#[actix_web::test]
+async fn constraints_apply_to_the_normalized_value() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let long = "\u{fdfa}".repeat(10);
+        let body = json!({ "username": long, "email": "long@example.com", "password": "correct horse battery" });
+        let reply = client.post("/admin/tenants/acme/users", &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "[{}] {}", client.backend, reply.json);
+        assert_eq!(reply.error_fields(), ["username"], "{}", reply.json);
+        let reply = client.json(Method::POST, "/acme/auth/register", Some(&body), Auth::None).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "[{}] {}", client.backend, reply.json);
+        assert!(client.list_all("/admin/tenants/acme/users").await.is_empty(), "nothing stored");
+    })
+    .await;
+}

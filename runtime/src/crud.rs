@@ -15,7 +15,7 @@ use crate::list::{Cursor, ListQuery, Page};
 const MAX_INCLUDED_ROWS: u64 = 1000;
 
 /// What the runtime needs to know about a generated entity.
-pub trait Resource: EntityTrait {
+pub trait Resource: EntityTrait + crate::check::FieldChecks {
     /// Entity name, for messages (`user`).
     const NAME: &'static str;
     /// Unique indexes as `(index name, field)`, to name the field a conflict is about.
@@ -88,6 +88,24 @@ pub async fn ensure_ref<E: Resource>(
     if exists { Ok(()) } else { Err(ApiError::invalid_field(field, format!("no {} with this id", E::NAME))) }
 }
 
+/// Applies the schema's declared constraints ([`crate::check::FieldChecks`]) to every string
+/// column the row sets, as it is about to be stored: after hooks have run (a username is
+/// NFKC-normalized by then, and NFKC can lengthen it), and for rows protocol code builds. A
+/// failure is the same 422 a request body gets, on both backends, before the database sees it.
+fn check_declared<E: Resource>(row: &E::ActiveModel) -> Result<(), ApiError>
+where
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
+{
+    use sea_orm::{ActiveModelTrait, ActiveValue, IdenStatic, Iterable};
+    let mut checks = crate::check::Checks::default();
+    for column in E::Column::iter() {
+        if let ActiveValue::Set(sea_orm::Value::String(Some(value))) = row.get(column) {
+            E::check_str(&mut checks, column.as_str(), &value);
+        }
+    }
+    checks.finish()
+}
+
 /// Inserts a row; a uniqueness conflict (also across `UNIQUE_ACROSS` fields) is a 409 naming
 /// the field.
 pub async fn insert<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
@@ -97,6 +115,7 @@ where
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
+    check_declared::<E>(&row)?;
     crate::unique_across::check_row::<E>(db, &row).await?;
     sea_orm::ActiveModelTrait::insert(row, db).await.map_err(write_error::<E>)
 }
@@ -109,6 +128,7 @@ where
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
+    check_declared::<E>(&row)?;
     crate::unique_across::check_row::<E>(db, &row).await?;
     sea_orm::ActiveModelTrait::update(row, db).await.map_err(write_error::<E>)
 }
@@ -205,6 +225,7 @@ pub async fn insert_new<E: Resource>(db: &impl ConnectionTrait, row: E::ActiveMo
 where
     E::Column: FromStr,
 {
+    check_declared::<E>(&row)?;
     crate::unique_across::check_row::<E>(db, &row).await?;
     E::insert(row).exec_without_returning(db).await.map_err(write_error::<E>)?;
     Ok(())
@@ -271,6 +292,11 @@ where
             _ => None,
         })
         .collect();
+    let mut checks = crate::check::Checks::default();
+    for (name, value) in &across {
+        E::check_str(&mut checks, name, value);
+    }
+    checks.finish()?;
     crate::unique_across::check::<E>(db, Some(tenant), id, &across).await?;
     let mut update = E::update_many().filter(E::pk().eq(id));
     if let Some(tenant_column) = E::tenant() {
