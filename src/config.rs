@@ -15,7 +15,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 9] = [
+pub const FILE_KEYS: [(&str, &str); 10] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -25,6 +25,7 @@ pub const FILE_KEYS: [(&str, &str); 9] = [
     ("master_key", "master key sealing private signing keys: 32 bytes, base64url"),
     ("master_key_file", "where a development master key is kept"),
     ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
+    ("redis_url", "Redis shared by replicas for sign-in throttling, e.g. redis://127.0.0.1:6379"),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -96,6 +97,8 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Where a development master key is kept (created with mode 0600 when missing).
     pub master_key_file: PathBuf,
+    /// Redis shared by replicas (sign-in throttling); `None` keeps that state in process.
+    pub redis_url: Option<String>,
 }
 
 /// Default location of the generated development master key.
@@ -123,6 +126,8 @@ pub struct FileSettings {
     pub master_key_file: Option<PathBuf>,
     /// Public base URL.
     pub public_url: Option<String>,
+    /// Redis for state shared by replicas.
+    pub redis_url: Option<String>,
 }
 
 impl FileSettings {
@@ -151,6 +156,8 @@ pub struct Overrides {
     pub master_key: Option<String>,
     /// `--public-url` / `KEYGATE_PUBLIC_URL`.
     pub public_url: Option<String>,
+    /// `--redis-url` / `KEYGATE_REDIS_URL`.
+    pub redis_url: Option<String>,
 }
 
 impl Settings {
@@ -190,6 +197,7 @@ impl Settings {
             },
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
             master_key_file: file.master_key_file.unwrap_or_else(|| PathBuf::from(DEFAULT_MASTER_KEY_FILE)),
+            redis_url: overrides.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
         })
     }
 }

@@ -81,6 +81,10 @@ struct ServeArgs {
     /// (default: http://{bind}).
     #[arg(long, env = "KEYGATE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Redis shared by replicas for sign-in throttling, e.g. redis://127.0.0.1:6379 (default:
+    /// counted in process).
+    #[arg(long, env = "KEYGATE_REDIS_URL")]
+    redis_url: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -164,6 +168,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 workers: args.workers,
                 bcrypt_cost: args.bcrypt_cost,
                 public_url: args.public_url.clone(),
+                redis_url: args.redis_url.clone(),
                 ..Overrides::default()
             };
             let settings = args.database.settings(overrides)?;

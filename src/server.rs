@@ -3,6 +3,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, web};
+use keygate_runtime::account::throttle::Throttle;
 use keygate_runtime::jose::MasterKey;
 use keygate_runtime::{Runtime, auth, http};
 use sea_orm::DatabaseConnection;
@@ -33,8 +34,12 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings.database_url).await?;
     let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
     let master = master_key(settings)?;
-    let runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
+    let mut runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
         .with_endpoints(keygate_api::routes::ENDPOINT_PATHS);
+    if let Some(url) = &settings.redis_url {
+        let throttle = Throttle::redis(url, "keygate:").await.map_err(anyhow::Error::msg)?;
+        runtime = runtime.with_throttle(throttle);
+    }
     Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })
 }
 

@@ -102,6 +102,12 @@ impl Runtime {
         }
     }
 
+    /// Uses `throttle` for sign-in failures (e.g. [`Throttle::redis`], shared by replicas).
+    pub fn with_throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
     /// Registers the schema's endpoint routes (`routes::ENDPOINT_PATHS`), for discovery.
     pub fn with_endpoints(mut self, endpoints: &'static [(&'static str, &'static str)]) -> Self {
         self.endpoints = endpoints;

@@ -317,11 +317,11 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let name = account.username().to_owned();
-    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
+    if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
     }
     if !credentials::verify(rt, Some(&account), request.current_password).await?.matches() {
-        rt.throttle().failed(tenant, &name, &ip);
+        rt.throttle().failed(tenant, &name, &ip).await?;
         return Err(ApiError::invalid_field("current_password", "is not the current password"));
     }
     let hash = hash_password(rt, request.new_password).await?;

@@ -34,19 +34,19 @@ pub async fn attempt<R: Roles>(
     let name = login_name(name);
     // The socket's address: a forwarded-for header would let a client pick its own bucket.
     let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    if let Err(wait) = rt.throttle().check(tenant, &name, &ip) {
+    if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Ok(Attempt::Throttled(wait));
     }
     let account = find_by_login::<R>(ctx, &name).await?;
     let verified = verify(rt, account.as_ref(), password.clone()).await?;
     match account {
         Some(account) if verified.matches() && account.is_active() => {
-            rt.throttle().succeeded(tenant, &name, &ip);
+            rt.throttle().succeeded(tenant, &name, &ip).await?;
             rehash_if_needed::<R>(ctx, &account, password, verified).await?;
             Ok(Attempt::SignedIn(account))
         }
         _ => {
-            rt.throttle().failed(tenant, &name, &ip);
+            rt.throttle().failed(tenant, &name, &ip).await?;
             Ok(Attempt::Refused)
         }
     }

@@ -10,4 +10,5 @@ pub mod credentials;
 pub mod normalize;
 pub mod principal;
 pub mod roles;
+mod shared_throttle;
 pub mod throttle;

@@ -3,8 +3,9 @@
 //! temporary (at most [`MAX_LOCK`]), so an attacker can delay a user's sign-in but never lock
 //! them out for good, and a success from the user's own IP clears that IP's record.
 //!
-//! Counters live in this process. Behind several replicas each keeps its own, which multiplies
-//! the attempts an attacker gets by the number of replicas; a shared store is the next step.
+//! Counters live in this process by default. Replicas share them through Redis when one is
+//! configured ([`Throttle::redis`]); otherwise each replica keeps its own, which multiplies the
+//! attempts an attacker gets by the number of replicas.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,16 +13,18 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::error::ApiError;
+
 /// Failures from one IP against one account before delays start.
-const PAIR_FREE: u32 = 5;
+pub(super) const PAIR_FREE: u32 = 5;
 /// Failures against one account, from any IPs, before delays start.
-const ACCOUNT_FREE: u32 = 20;
+pub(super) const ACCOUNT_FREE: u32 = 20;
 /// Failures from one IP, against any accounts, before delays start.
-const IP_FREE: u32 = 50;
+pub(super) const IP_FREE: u32 = 50;
 /// The longest an attempt is ever delayed.
 pub const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 /// A record forgotten after this long without failures.
-const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+pub(super) const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -31,17 +34,80 @@ struct Record {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(super) enum Key {
     Pair(Uuid, String, String),
     Account(Uuid, String),
     Ip(String),
 }
 
-/// Sign-in failure records.
-#[derive(Debug, Default)]
-pub struct Throttle(Mutex<HashMap<Key, Record>>);
+/// Sign-in failure records, in this process or shared through Redis.
+#[derive(Default)]
+pub struct Throttle(Store);
+
+enum Store {
+    Local(LocalThrottle),
+    Shared(super::shared_throttle::SharedThrottle),
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Local(LocalThrottle::default())
+    }
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Store::Local(_) => "Throttle(local)",
+            Store::Shared(_) => "Throttle(redis)",
+        })
+    }
+}
 
 impl Throttle {
+    /// Counters shared by every replica through the Redis server at `url`, under keys starting
+    /// with `prefix`. Connects now, so a wrong URL fails at start.
+    pub async fn redis(url: &str, prefix: &str) -> Result<Self, String> {
+        Ok(Self(Store::Shared(super::shared_throttle::SharedThrottle::connect(url, prefix).await?)))
+    }
+
+    /// `Ok(Err(seconds))` if an attempt for `account` (normalized login name) from `ip` must
+    /// wait; a shared store that cannot be reached is a 503, never a verdict.
+    pub async fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<Result<(), u64>, ApiError> {
+        match &self.0 {
+            Store::Local(local) => Ok(local.check(tenant, account, ip)),
+            Store::Shared(shared) => shared.check(&keys(tenant, account, ip)).await,
+        }
+    }
+
+    /// Records a failed attempt.
+    pub async fn failed(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), ApiError> {
+        match &self.0 {
+            Store::Local(local) => {
+                local.failed(tenant, account, ip);
+                Ok(())
+            }
+            Store::Shared(shared) => shared.failed(&keys(tenant, account, ip)).await,
+        }
+    }
+
+    /// Records a success.
+    pub async fn succeeded(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), ApiError> {
+        match &self.0 {
+            Store::Local(local) => {
+                local.succeeded(tenant, account, ip);
+                Ok(())
+            }
+            Store::Shared(shared) => shared.succeeded(&keys(tenant, account, ip)).await,
+        }
+    }
+}
+
+/// Failure records kept in this process.
+#[derive(Debug, Default)]
+struct LocalThrottle(Mutex<HashMap<Key, Record>>);
+
+impl LocalThrottle {
     /// `Err(seconds)` if an attempt for `account` (normalized login name) from `ip` must wait.
     pub fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), u64> {
         let Ok(map) = self.0.lock() else { return Ok(()) };
@@ -85,6 +151,7 @@ impl Throttle {
     }
 }
 
+/// The three records an attempt counts against: (account, IP), account, IP.
 fn keys(tenant: Uuid, account: &str, ip: &str) -> [Key; 3] {
     [
         Key::Pair(tenant, account.to_owned(), ip.to_owned()),
@@ -99,7 +166,7 @@ mod tests {
 
     #[test]
     fn delays_start_after_the_free_attempts_and_are_capped() {
-        let throttle = Throttle::default();
+        let throttle = LocalThrottle::default();
         let tenant = Uuid::new_v4();
         for _ in 0..PAIR_FREE - 1 {
             throttle.failed(tenant, "ann", "10.0.0.1");

@@ -1,0 +1,50 @@
+//! Brute-force throttling across replicas: with Redis configured, two runtimes on one database
+//! count the same failures, so wrong passwords alternated between them are throttled as they
+//! would be at one. Runs when `TEST_REDIS_URL` is set (`.ci/run` sets it), like PostgreSQL's
+//! `TEST_DATABASE_URL`.
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{test, web};
+use keygate_runtime::account::throttle::Throttle;
+use serde_json::json;
+use support::{Auth, Client};
+
+const PASSWORD: &str = "correct horse battery";
+
+#[actix_web::test]
+async fn failures_alternated_between_replicas_are_counted_together() {
+    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL is not set: shared throttling is not tested");
+        return;
+    };
+    assert!(Throttle::redis("redis://127.0.0.1:1", "x:").await.is_err(), "an unreachable Redis fails at start");
+    for db in support::databases().await {
+        // A key prefix of this run's own, so runs never share records.
+        let prefix = format!("keygate-test:{}:", uuid::Uuid::new_v4().simple());
+        let shared = || async { Throttle::redis(&redis, &prefix).await.expect("Redis") };
+        let config = || keygate_runtime::RuntimeConfig { bcrypt_cost: 4, ..Default::default() };
+        let rt_a = web::Data::new(support::runtime_unshared(&db, config()).await.with_throttle(shared().await));
+        let rt_b = web::Data::new(support::runtime_unshared(&db, config()).await.with_throttle(shared().await));
+        let app_a = test::init_service(keygate::server::app(rt_a.clone())).await;
+        let app_b = test::init_service(keygate::server::app(rt_b.clone())).await;
+        let a = Client::new(&app_a, db.backend, rt_a.clone());
+        let b = Client::new(&app_b, db.backend, rt_b.clone());
+        a.tenant("acme").await;
+        let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
+        assert_eq!(a.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
+
+        let wrong = json!({ "username": "ann", "password": "not the password" });
+        let mut statuses = Vec::new();
+        for attempt in 0..10 {
+            let replica = if attempt % 2 == 0 { &a } else { &b };
+            let reply = replica.json(Method::POST, "/acme/auth/login", Some(&wrong), Auth::None).await;
+            statuses.push(reply.status.as_u16());
+        }
+        // Five failures from one address against one account are free; the sixth waits, at
+        // whichever replica it arrives.
+        assert_eq!(statuses[..5], [401; 5], "[{}] {statuses:?}", db.backend);
+        assert_eq!(statuses[5], 429, "[{}] the sixth failure is throttled: {statuses:?}", db.backend);
+    }
+}
