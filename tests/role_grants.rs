@@ -1,5 +1,6 @@
-//! Who may give which roles (issue 9 §4): every caller × every way roles change × every role ×
-//! the caller's own tenant and the `default` tenant. A grant that is allowed answers 2xx and
+//! Who may give which roles (issue 9 §4): every caller × every way roles change (and every way
+//! to take over a user who holds one) × every role × the caller's own tenant and the `default`
+//! tenant. A grant that is allowed answers 2xx and
 //! takes effect; one that is not answers 403 and changes nothing (the row is read back).
 //!
 //! The rule (`runtime/src/account/grants.rs`): the admin credential and superadmins grant any
@@ -41,13 +42,25 @@ enum Way {
     CreateGroup,
     UpdateGroupRoles,
     JoinGroup,
+    /// Not a grant, but a takeover: renaming (or re-passwording) a user who holds the role.
+    UpdateHolder,
+    /// Likewise: an API key for a user who holds the role acts as them.
+    KeyForHolder,
 }
 
-const WAYS: [Way; 6] =
-    [Way::CreateUser, Way::UpdateOtherUser, Way::UpdateSelf, Way::CreateGroup, Way::UpdateGroupRoles, Way::JoinGroup];
+const WAYS: [Way; 8] = [
+    Way::CreateUser,
+    Way::UpdateOtherUser,
+    Way::UpdateSelf,
+    Way::CreateGroup,
+    Way::UpdateGroupRoles,
+    Way::JoinGroup,
+    Way::UpdateHolder,
+    Way::KeyForHolder,
+];
 
 /// The expectations table: whether `who` may grant `role` (in their own tenant, or any tenant
-/// for the admin credential and superadmins). Operators, viewers, plain users and services may
+/// for the admin credential and superadmins), and so act on a user who holds it. Operators, viewers, plain users and services may
 /// not write users, groups or memberships at all; an org_admin grants what it holds, except to
 /// itself, where adding a role it holds changes nothing and so is allowed.
 fn may(who: Who, role: &str) -> bool {
@@ -119,7 +132,7 @@ impl fmt::Display for Case<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:<16} {:<16} grants {:<10} in {:<8}",
+            "{:<16} {:<16} role {:<10} in {:<8}",
             format!("{:?}", self.who),
             format!("{:?}", self.way),
             self.role,
@@ -196,6 +209,18 @@ async fn attempt(client: &Client<'_>, case: &Case<'_>, caller: &Caller, n: usize
             let status = send(Method::POST, format!("{base}/group_members"), body).await;
             let members = client.get(&format!("{base}/group_members?group_id={group}")).await;
             Outcome { status, before: false, after: !members.json["items"].as_array().unwrap().is_empty() }
+        }
+        Way::UpdateHolder => {
+            let (id, _) = client.signed_in_user(tenant, &name, &[role]).await;
+            let status = send(Method::PATCH, format!("{base}/users/{id}"), json!({ "name": "taken over" })).await;
+            let after = client.get(&format!("{base}/users/{id}")).await.json["name"] == "taken over";
+            Outcome { status, before: false, after }
+        }
+        Way::KeyForHolder => {
+            let (id, _) = client.signed_in_user(tenant, &name, &[role]).await;
+            let status = send(Method::POST, format!("{base}/api_keys"), json!({ "user_id": id, "label": "k" })).await;
+            let keys = client.get(&format!("{base}/api_keys?user_id={id}")).await;
+            Outcome { status, before: false, after: !keys.json["items"].as_array().unwrap().is_empty() }
         }
     })
 }
@@ -278,6 +303,19 @@ async fn an_org_admin_of_the_default_tenant_cannot_make_itself_a_superadmin() {
         assert_eq!(admins.status, StatusCode::CREATED, "{}", admins.json);
         let join = json!({ "group_id": admins.str("id"), "user_id": olga });
         assert_eq!(as_olga(Method::POST, "/admin/tenants/default/group_members".into(), join).await.status, StatusCode::FORBIDDEN);
+
+        // Nor may she take over an existing superadmin: set their password, or make their key.
+        let (root, _) = client.signed_in_user("default", "root", &["superadmin"]).await;
+        let reset = as_olga(Method::PATCH, format!("{users}/{root}"), json!({ "password": "olga owns root now" })).await;
+        assert_eq!(reset.status, StatusCode::FORBIDDEN, "{}", reset.json);
+        let root_login = json!({ "username": "root", "password": "olga owns root now" });
+        let login = client.json(Method::POST, "/default/auth/login", Some(&root_login), Auth::None).await;
+        assert_eq!(login.status, StatusCode::UNAUTHORIZED, "{}", login.json);
+        let key = json!({ "user_id": root, "label": "mine now" });
+        let key = as_olga(Method::POST, "/admin/tenants/default/api_keys".into(), key).await;
+        assert_eq!(key.status, StatusCode::FORBIDDEN, "{}", key.json);
+        let keys = client.get(&format!("/admin/tenants/default/api_keys?user_id={root}")).await;
+        assert!(keys.json["items"].as_array().unwrap().is_empty(), "{}", keys.json);
 
         // Nothing changed: she is an org_admin of `default` and nobody in acme.
         let row = client.get(&format!("{users}/{olga}")).await;

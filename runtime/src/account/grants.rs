@@ -8,7 +8,9 @@
 //! - a user may grant only roles they hold (their own or through a group), and never
 //!   [`SUPERADMIN`], which only a superadmin gives;
 //! - a user may not add roles to their own account, whatever they hold;
-//! - services (and anonymous callers) grant none.
+//! - services (and anonymous callers) grant none;
+//! - acting on another user — updating them at all, or making an API key for them — needs the
+//!   right to grant every role they hold, or a password reset would hand those roles over.
 //!
 //! A refusal is a 403 naming the roles, and the op's transaction is rolled back.
 
@@ -52,16 +54,44 @@ pub fn check(caller: &Caller, roles: &[String], before: &[String], own: bool) ->
     Err(HookError::forbidden(format!("{why}; refused: {}", refused.join(", "))))
 }
 
-/// A user row is written with `roles`: the roles it did not have before are grants.
+/// A user row is written with `roles`: the roles it did not have before are grants. On an
+/// update of another user, the caller must also be able to grant every role the user holds now
+/// (their own and their groups'): setting their password would otherwise hand those over.
 pub async fn check_user<R: Roles>(ctx: &PreCtx<'_>, roles: Option<&StringList>) -> HookResult {
-    let before = match ctx.row() {
-        Some(id) => {
-            crud::find_optional::<R::Account>(ctx.tx(), ctx.tenant(), id.clone()).await?.map(|u| u.roles().clone())
-        }
-        None => None,
-    };
     let own = matches!(ctx.caller(), Caller::User { id, .. } if ctx.row() == Some(&sea_orm::Value::from(*id)));
-    check(ctx.caller(), list(roles), list(before.as_ref()), own)
+    let stored = match (ctx.row(), ctx.tenant()) {
+        (Some(id), Some(_)) => crud::find_optional::<R::Account>(ctx.tx(), ctx.tenant(), id.clone()).await?,
+        _ => None,
+    };
+    if let (Some(user), Some(tenant), false) = (&stored, ctx.tenant(), own) {
+        check_over::<R>(ctx, tenant, user).await?;
+    }
+    check(ctx.caller(), list(roles), list(stored.as_ref().map(|u| u.roles())), own)
+}
+
+/// An API key is made for `user`: it authenticates as them, so unless it is the caller's own,
+/// the caller must be able to grant every role the user holds.
+pub async fn check_key_holder<R: Roles>(ctx: &PreCtx<'_>, user: Uuid) -> HookResult {
+    if matches!(ctx.caller(), Caller::User { id, .. } if *id == user) {
+        return Ok(());
+    }
+    let (Some(tenant), Some(holder)) =
+        (ctx.tenant(), crud::find_optional::<R::Account>(ctx.tx(), ctx.tenant(), user).await?)
+    else {
+        return Ok(());
+    };
+    check_over::<R>(ctx, tenant, &holder).await
+}
+
+/// Refuses to act on `user` when they hold a role (their own or a group's) the caller may not
+/// grant.
+async fn check_over<R: Roles>(ctx: &PreCtx<'_>, tenant: Uuid, user: &impl Account) -> HookResult {
+    let held = super::roles::compute::<R>(ctx.tx(), tenant, user).await?.roles;
+    let above: Vec<&str> = held.iter().map(String::as_str).filter(|role| !may_grant(ctx.caller(), role)).collect();
+    if above.is_empty() {
+        return Ok(());
+    }
+    Err(HookError::forbidden(format!("this user holds roles you may not grant: {}", above.join(", "))))
 }
 
 /// A group row is written with `roles`: the roles it did not have before are grants (to every
