@@ -8,27 +8,11 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use support::{Auth, Client, each_backend};
 
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = support::USER_PASSWORD;
 
 /// A user of `tenant` with `roles`, signed in through the account API: (id, access token).
 async fn user(client: &Client<'_>, tenant: &str, name: &str, roles: &[&str]) -> (String, String) {
-    let created = client
-        .post(
-            &format!("/admin/tenants/{tenant}/users"),
-            &json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD, "roles": roles }),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
-    let login = client
-        .json(
-            Method::POST,
-            &format!("/{tenant}/auth/login"),
-            Some(&json!({ "username": name, "password": PASSWORD })),
-            Auth::None,
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::OK, "{}", login.json);
-    (created.str("id"), login.str("access_token"))
+    client.signed_in_user(tenant, name, roles).await
 }
 
 async fn as_(client: &Client<'_>, method: Method, path: &str, body: Option<Value>, token: &str) -> StatusCode {

@@ -91,6 +91,8 @@ pub struct HookSig {
     pub phase: Phase,
     /// Its field parameters.
     pub params: Vec<HookParam>,
+    /// Whether it is generic over the schema's roles (`<R: Roles>`), to read other entities.
+    pub needs_roles: bool,
     /// First line of its doc comment.
     pub doc: String,
 }
@@ -233,6 +235,7 @@ impl HookCatalog {
                 name,
                 phase,
                 params,
+                needs_roles: !function.sig.generics.params.is_empty(),
                 doc: first_doc_line(&function.attrs),
             });
         }
@@ -442,11 +445,12 @@ pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_has
 pub async fn not_a_hook(x: u32) {}
 fn private(ctx: &mut PreCtx<'_>) {}
 pub async fn give(ctx: &mut PostCtx<'_>, key: Output<'_, Option<String>>) -> HookResult { Ok(()) }
+pub async fn look<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>) -> HookResult { Ok(()) }
 "#;
         let mut catalog = HookCatalog::default();
         catalog.add_module("crate::hooks", source).unwrap();
         let names: Vec<_> = catalog.hooks.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["hash_pw", "give"]);
+        assert_eq!(names, ["hash_pw", "give", "look"]);
         let hash = catalog.get("hash_pw").unwrap();
         assert_eq!(hash.phase, Phase::Pre);
         assert_eq!(hash.doc, "Hashes a password.");
@@ -456,6 +460,8 @@ pub async fn give(ctx: &mut PostCtx<'_>, key: Output<'_, Option<String>>) -> Hoo
         assert_eq!(give.phase, Phase::Post);
         assert!(give.params[0].ty.nullable);
         assert_eq!(give.path, "crate::hooks::give");
+        assert!(!give.needs_roles);
+        assert!(catalog.get("look").unwrap().needs_roles, "a generic hook is called with the schema's roles");
     }
 
     #[test]

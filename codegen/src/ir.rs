@@ -530,6 +530,8 @@ pub struct HookCall {
     pub phase: Phase,
     /// Arguments, in parameter order.
     pub bindings: Vec<Binding>,
+    /// Whether it is generic over the schema's roles (`<R: Roles>`).
+    pub needs_roles: bool,
     /// Line in schema.yaml.
     pub line: usize,
 }

@@ -123,6 +123,7 @@ impl Cx<'_> {
             file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
         let roles = self.roles(file, &entities, tenancy.as_ref());
         self.check_roles_complete(file, &endpoints, &roles);
+        self.check_hook_roles(file, &entities, &roles);
         let ir = Ir { rules: self.rules_used, title, prefix, tenancy, entities, endpoints, roles };
         self.check_routes(&ir, file);
         ir
@@ -1463,6 +1464,7 @@ impl Cx<'_> {
             path: sig.path.clone(),
             phase: sig.phase,
             bindings,
+            needs_roles: sig.needs_roles,
             line: pos.line,
         })
     }
@@ -1916,6 +1918,31 @@ impl Cx<'_> {
                 ),
             )
             .label("its handler reads schema entities through roles")
+            .help(format!("add `roles: {{ {}: ENTITY }}`", missing[0])),
+        );
+    }
+
+    /// A hook generic over the roles reads entities through them, so every role must be bound.
+    fn check_hook_roles(&mut self, file: &SchemaFile, entities: &[Entity], bindings: &[RoleBinding]) {
+        let calls = entities.iter().flat_map(|e| &e.ops).flat_map(|op| op.pre.iter().chain(&op.post));
+        let Some(call) = calls.into_iter().find(|call| call.needs_roles) else { return };
+        let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
+        let missing: Vec<&str> =
+            self.catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !bound.contains(r)).collect();
+        if missing.is_empty() || bindings.len() < file.roles.len() {
+            return;
+        }
+        self.error(
+            Diagnostic::error(
+                "missing-role",
+                Pos { line: call.line, column: 1 },
+                format!(
+                    "hook `{}` needs entities for every role; {} unbound",
+                    call.hook,
+                    backticked(missing.iter().copied())
+                ),
+            )
+            .label("it reads schema entities through roles")
             .help(format!("add `roles: {{ {}: ENTITY }}`", missing[0])),
         );
     }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use sea_orm::{ActiveValue, DatabaseTransaction};
 use uuid::Uuid;
 
+use crate::access::Caller;
 use crate::error::ApiError;
 use crate::state::{Runtime, RuntimeConfig};
 
@@ -23,6 +24,8 @@ pub struct PreCtx<'a> {
     tx: &'a DatabaseTransaction,
     tenant: Option<Uuid>,
     op: &'static str,
+    caller: Caller,
+    row: Option<sea_orm::Value>,
     stash: Stash,
 }
 
@@ -32,18 +35,29 @@ pub struct PostCtx<'a> {
     tx: &'a DatabaseTransaction,
     tenant: Option<Uuid>,
     op: &'static str,
+    caller: Caller,
+    row: Option<sea_orm::Value>,
     stash: Stash,
 }
 
 impl<'a> PreCtx<'a> {
-    /// Context for op `op` (e.g. `user.create`) in `tenant`.
-    pub fn new(rt: &'a Runtime, tx: &'a DatabaseTransaction, tenant: Option<Uuid>, op: &'static str) -> Self {
-        Self { rt, tx, tenant, op, stash: Stash::default() }
+    /// Context for op `op` (e.g. `user.create`) in `tenant`, called by `caller`; `row` is the
+    /// primary key of the stored row an update or delete acts on (`None` on create).
+    pub fn new(
+        rt: &'a Runtime,
+        tx: &'a DatabaseTransaction,
+        tenant: Option<Uuid>,
+        op: &'static str,
+        caller: Caller,
+        row: Option<sea_orm::Value>,
+    ) -> Self {
+        Self { rt, tx, tenant, op, caller, row, stash: Stash::default() }
     }
 
     /// The same op, after the write.
     pub fn into_post(self) -> PostCtx<'a> {
-        PostCtx { rt: self.rt, tx: self.tx, tenant: self.tenant, op: self.op, stash: self.stash }
+        let Self { rt, tx, tenant, op, caller, row, stash } = self;
+        PostCtx { rt, tx, tenant, op, caller, row, stash }
     }
 
     /// Leaves `value` for a post hook under `key`.
@@ -77,6 +91,14 @@ macro_rules! common_accessors {
             /// The op, as `entity.op`.
             pub fn op(&self) -> &'static str {
                 self.op
+            }
+            /// Who called the op (already admitted by its access rule).
+            pub fn caller(&self) -> &Caller {
+                &self.caller
+            }
+            /// The primary key of the stored row an update or delete acts on; `None` on create.
+            pub fn row(&self) -> Option<&sea_orm::Value> {
+                self.row.as_ref()
             }
         }
     };
@@ -151,6 +173,13 @@ pub enum HookError {
         /// What is wrong.
         detail: String,
     },
+    /// The caller may not do this, though the op's access rule admits them (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A lookup the hook made failed as the API reports it (e.g. a 503 when the database is
+    /// unavailable).
+    #[error(transparent)]
+    Api(#[from] ApiError),
     /// The hook could not do its work (500; the cause is logged).
     #[error("hook failed: {0}")]
     Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -161,12 +190,19 @@ impl HookError {
     pub fn invalid(field: &'static str, detail: impl Into<String>) -> Self {
         HookError::Invalid { field, detail: detail.into() }
     }
+
+    /// A 403 saying why.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        HookError::Forbidden(detail.into())
+    }
 }
 
 impl From<HookError> for ApiError {
     fn from(error: HookError) -> Self {
         match error {
             HookError::Invalid { field, detail } => ApiError::invalid_field(field, detail),
+            HookError::Forbidden(detail) => ApiError::forbidden(detail),
+            HookError::Api(error) => error,
             HookError::Failed(source) => ApiError::internal(source),
         }
     }

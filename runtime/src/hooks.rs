@@ -7,7 +7,11 @@
 
 use chrono::{DateTime, Utc};
 
+use uuid::Uuid;
+
+use crate::account::grants;
 use crate::hook::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
+use crate::roles::Roles;
 use crate::types::StringList;
 use crate::{password, secret, uri};
 
@@ -40,6 +44,37 @@ pub async fn normalize_login(
         email.set(value);
     }
     Ok(())
+}
+
+/// Refuses a user's `roles` when they add a role the caller may not grant: only a superadmin
+/// grants `superadmin`, a user only roles they hold and none to themselves; and an update of
+/// another user who holds a role the caller may not grant (403, [`crate::account::grants`]).
+pub async fn check_user_role_grant<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>) -> HookResult {
+    grants::check_user::<R>(ctx, roles.get()).await
+}
+
+/// Refuses a group's `roles` when they add a role the caller may not grant (every member gets
+/// them; 403, [`crate::account::grants`]).
+pub async fn check_group_role_grant<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>) -> HookResult {
+    grants::check_group::<R>(ctx, roles.get()).await
+}
+
+/// Refuses a membership whose group has a role the caller may not grant to `user_id` (joining
+/// gives every role of the group; 403, [`crate::account::grants`]).
+pub async fn check_group_join<R: Roles>(
+    ctx: &mut PreCtx<'_>,
+    group_id: Column<'_, Uuid>,
+    user_id: Column<'_, Uuid>,
+) -> HookResult {
+    let (Some(group), Some(user)) = (group_id.get(), user_id.get()) else { return Ok(()) };
+    grants::check_join::<R>(ctx, *group, *user).await
+}
+
+/// Refuses an API key for another user who holds a role the caller may not grant: the key
+/// would act as them (403, [`crate::account::grants`]).
+pub async fn check_key_holder<R: Roles>(ctx: &mut PreCtx<'_>, user_id: Column<'_, Uuid>) -> HookResult {
+    let Some(user) = user_id.get() else { return Ok(()) };
+    grants::check_key_holder::<R>(ctx, *user).await
 }
 
 /// Generates a client secret, stores only its digest, and returns the secret once. A public

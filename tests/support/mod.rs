@@ -20,6 +20,9 @@ use serde_json::Value;
 /// The admin credential every test app is started with.
 pub const ADMIN_TOKEN: &str = "kga_test-admin-credential-0123456789abcdef";
 
+/// The password of users made by [`Client::signed_in_user`].
+pub const USER_PASSWORD: &str = "correct horse battery";
+
 /// A database for one test run.
 pub struct TestDb {
     /// `sqlite` or `postgres`.
@@ -265,6 +268,20 @@ impl Client<'_> {
     /// PATCH JSON as admin.
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.json(Method::PATCH, path, Some(body), Auth::Admin).await
+    }
+
+    /// A user of `tenant` with `roles` (created with the admin credential), signed in through the
+    /// account API with [`USER_PASSWORD`]: (id, access token).
+    pub async fn signed_in_user(&self, tenant: &str, name: &str, roles: &[&str]) -> (String, String) {
+        let body = serde_json::json!({
+            "username": name, "email": format!("{name}@example.com"), "password": USER_PASSWORD, "roles": roles,
+        });
+        let created = self.post(&format!("/admin/tenants/{tenant}/users"), &body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "[{}] user {name}: {}", self.backend, created.json);
+        let login = serde_json::json!({ "username": name, "password": USER_PASSWORD });
+        let login = self.json(Method::POST, &format!("/{tenant}/auth/login"), Some(&login), Auth::None).await;
+        assert_eq!(login.status, StatusCode::OK, "[{}] login {name}: {}", self.backend, login.json);
+        (created.str("id"), login.str("access_token"))
     }
 
     /// A tenant with this slug, created as admin.

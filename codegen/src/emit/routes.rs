@@ -242,9 +242,8 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         // Only owner rules narrow what the op may touch; otherwise the permit is all or nothing.
         let bind = owner.then(|| quote!(let permit =));
         quote! {
-            #bind ::keygate_runtime::access::identify::<crate::entities::Roles>(&rt, &req)
-                .await?
-                .permit(
+            let caller = ::keygate_runtime::access::identify::<crate::entities::Roles>(&rt, &req).await?;
+            #bind caller.permit(
                     &::keygate_runtime::access::Rule {
                         public: false,
                         user: #user,
@@ -334,8 +333,26 @@ fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
         quote!(#(#locals)*)
     });
     let ctx_mut = (!op.pre.is_empty()).then(|| quote!(mut));
-    let pre_ctx = (!op.pre.is_empty() || !op.post.is_empty())
-        .then(|| quote!(let #ctx_mut ctx = ::keygate_runtime::hook::PreCtx::new(&rt, &tx, #tenant_value, #op_id);));
+    // Hooks see who called: the identified caller, or what the op's auth implies without one.
+    let caller_value = match op.auth {
+        _ if identifies => quote!(caller),
+        Auth::Admin => quote!(::keygate_runtime::access::Caller::Admin),
+        _ => quote!(::keygate_runtime::access::Caller::Anonymous),
+    };
+    // Updates and deletes name the stored row, so a hook can compare with what it held.
+    let row_value = if op.action.is_item() {
+        let id = if entity.pk().ty == FieldType::Uuid { quote!(id) } else { quote!(id.clone()) };
+        quote!(::std::option::Option::Some(::sea_orm::Value::from(#id)))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let pre_ctx = (!op.pre.is_empty() || !op.post.is_empty()).then(|| {
+        quote! {
+            let #ctx_mut ctx = ::keygate_runtime::hook::PreCtx::new(
+                &rt, &tx, #tenant_value, #op_id, #caller_value, #row_value,
+            );
+        }
+    });
     let pre_calls = op.pre.iter().map(hook_call);
     let post_calls: Vec<_> = op.post.iter().map(hook_call).collect();
     let post_ctx = (!op.post.is_empty()).then(|| quote!(let mut ctx = ctx.into_post();));
@@ -525,7 +542,8 @@ fn hook_call(call: &HookCall) -> TokenStream {
             }
         }
     });
-    quote!(#path(&mut ctx, #(#args),*).await?;)
+    let roles = call.needs_roles.then(|| quote!(::<crate::entities::Roles>));
+    quote!(#path #roles(&mut ctx, #(#args),*).await?;)
 }
 
 /// Foreign keys in the body must point at rows the caller's tenant owns.

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod credentials;
+pub mod grants;
 pub mod normalize;
 pub mod principal;
 pub mod roles;

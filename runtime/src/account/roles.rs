@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::crud;
@@ -51,9 +51,22 @@ pub async fn of<R: Roles>(rt: &Runtime, tenant: Uuid, account: &impl Account) ->
     if let Some(membership) = cached {
         return Ok(membership);
     }
+    let membership = Arc::new(compute::<R>(rt.db(), tenant, account).await?);
+    if let Ok(mut map) = rt.memberships().0.write() {
+        map.insert(key, (Instant::now(), membership.clone()));
+    }
+    Ok(membership)
+}
+
+/// The membership of `account` in `tenant` as `db` (e.g. a write transaction) sees it, uncached.
+pub async fn compute<R: Roles>(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    account: &impl Account,
+) -> Result<Membership, ApiError> {
     let group_ids: Vec<Uuid> = crud::scoped_find::<R::GroupMember>(Some(tenant))
         .filter(crud::column::<R::GroupMember>("user_id")?.eq(account.id()))
-        .all(rt.db())
+        .all(db)
         .await?
         .iter()
         .map(|m| m.group_id())
@@ -63,7 +76,7 @@ pub async fn of<R: Roles>(rt: &Runtime, tenant: Uuid, account: &impl Account) ->
     } else {
         crud::scoped_find::<R::Group>(Some(tenant))
             .filter(crud::column::<R::Group>("id")?.is_in(group_ids))
-            .all(rt.db())
+            .all(db)
             .await?
     };
     let mut roles: Vec<String> = account.roles().0.clone();
@@ -72,9 +85,5 @@ pub async fn of<R: Roles>(rt: &Runtime, tenant: Uuid, account: &impl Account) ->
     roles.dedup();
     let mut names: Vec<String> = groups.iter().map(|g| g.name().to_owned()).collect();
     names.sort();
-    let membership = Arc::new(Membership { roles, groups: names });
-    if let Ok(mut map) = rt.memberships().0.write() {
-        map.insert(key, (Instant::now(), membership.clone()));
-    }
-    Ok(membership)
+    Ok(Membership { roles, groups: names })
 }
