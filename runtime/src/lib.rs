@@ -23,6 +23,7 @@ pub mod family;
 pub mod hook;
 pub mod hooks;
 pub mod http;
+pub mod invalidation;
 pub mod jose;
 pub mod keys;
 pub mod list;
