@@ -15,7 +15,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 9] = [
+pub const FILE_KEYS: [(&str, &str); 10] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -25,6 +25,7 @@ pub const FILE_KEYS: [(&str, &str); 9] = [
     ("master_key", "master key sealing private signing keys: 32 bytes, base64url"),
     ("master_key_file", "where a development master key is kept"),
     ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
+    ("trusted_proxies", "IP addresses of reverse proxies whose Forwarded / X-Forwarded-For give the client address"),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -123,6 +124,8 @@ pub struct FileSettings {
     pub master_key_file: Option<PathBuf>,
     /// Public base URL.
     pub public_url: Option<String>,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 impl FileSettings {
@@ -186,6 +189,7 @@ impl Settings {
                 bcrypt_cost,
                 body_limit: file.body_limit.unwrap_or(defaults.body_limit),
                 public_url,
+                trusted_proxies: file.trusted_proxies.unwrap_or_default(),
                 ..defaults
             },
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
@@ -219,6 +223,7 @@ bind = "0.0.0.0:9000"
 database_url = "postgres://file@db/keygate"
 bcrypt_cost = 10
 body_limit = 1024
+trusted_proxies = ["10.0.0.1", "::1"]
 "#,
         )
         .unwrap();
@@ -229,6 +234,10 @@ body_limit = 1024
         assert_eq!(settings.database_url, "sqlite://flag.db", "flag wins over file");
         assert_eq!(settings.runtime.bcrypt_cost, 11);
         assert_eq!(settings.runtime.body_limit, 1024);
+        assert_eq!(
+            settings.runtime.trusted_proxies,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
     }
 
     #[test]

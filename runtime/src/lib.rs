@@ -20,6 +20,7 @@ pub mod endpoint;
 pub mod endpoints;
 pub mod error;
 pub mod family;
+pub mod forwarded;
 pub mod hook;
 pub mod hooks;
 pub mod http;

@@ -44,6 +44,9 @@ pub struct RuntimeConfig {
     pub auth_code_lifetime: Duration,
     /// Lifetime of a browser session after sign-in.
     pub session_lifetime: Duration,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address (for
+    /// brute-force protection); from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for RuntimeConfig {
@@ -60,6 +63,7 @@ impl Default for RuntimeConfig {
             refresh_token_lifetime: Duration::days(30),
             auth_code_lifetime: Duration::seconds(60),
             session_lifetime: Duration::hours(24),
+            trusted_proxies: Vec::new(),
         }
     }
 }
