@@ -3,8 +3,10 @@
 //! temporary (at most [`MAX_LOCK`]), so an attacker can delay a user's sign-in but never lock
 //! them out for good, and a success from the user's own IP clears that IP's record.
 //!
-//! Counters live in this process. Behind several replicas each keeps its own, which multiplies
-//! the attempts an attacker gets by the number of replicas; a shared store is the next step.
+//! The client IP is the TCP peer's, or behind a listed reverse proxy the address it forwards
+//! ([`crate::forwarded`], the `trusted_proxies` setting). Counters live in this process. Behind
+//! several replicas each keeps its own, which multiplies the attempts an attacker gets by the
+//! number of replicas; a shared store (Redis) is the next step.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
