@@ -3,6 +3,7 @@
 //! about a second, through the invalidation bus, not when the other's caches expire (5 s for
 //! rows, 60 s for signing keys). PostgreSQL only: SQLite is a single node.
 
+mod binary;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -167,4 +168,30 @@ async fn a_renamed_tenant_is_renamed_at_the_other_replica_at_once() {
         assert!(issuer("globex").await.as_str().is_some_and(|i| i.ends_with("/globex")));
     })
     .await;
+}
+
+#[actix_web::test]
+async fn a_key_rotated_with_the_cli_is_served_by_running_replicas_at_once() {
+    for db in databases().await.into_iter().filter(|db| db.backend == "postgres") {
+        let master = [9u8; 32];
+        let config = RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() };
+        let rt = runtime_sealing_with(&db, config, &master).await;
+        let app = test::init_service(keygate::server::app(rt.clone())).await;
+        let server = Client::new(&app, "postgres", rt);
+        server.tenant("acme").await;
+        let before = kids(&server).await;
+        let dir = tempfile::tempdir().unwrap();
+        let master = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(master);
+        let output = binary::keygate(dir.path())
+            .args(["keys", "rotate", "--tenant", "acme", "--alg", "ES256"])
+            .env("KEYGATE_DATABASE_URL", &db.url)
+            .env("KEYGATE_MASTER_KEY", master)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("at once"), "it says when servers see it");
+        let kid = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        assert!(!before.contains(&kid));
+        assert!(eventually(async || kids(&server).await.contains(&kid)).await, "the running server publishes it");
+    }
 }
