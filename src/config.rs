@@ -15,7 +15,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 10] = [
+pub const FILE_KEYS: [(&str, &str); 11] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -26,6 +26,7 @@ pub const FILE_KEYS: [(&str, &str); 10] = [
     ("master_key_file", "where a development master key is kept"),
     ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
     ("redis_url", "Redis shared by replicas for sign-in throttling, e.g. redis://127.0.0.1:6379"),
+    ("trusted_proxies", "IP addresses of reverse proxies whose Forwarded / X-Forwarded-For give the client address"),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -128,6 +129,8 @@ pub struct FileSettings {
     pub public_url: Option<String>,
     /// Redis for state shared by replicas.
     pub redis_url: Option<String>,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 impl FileSettings {
@@ -193,6 +196,7 @@ impl Settings {
                 bcrypt_cost,
                 body_limit: file.body_limit.unwrap_or(defaults.body_limit),
                 public_url,
+                trusted_proxies: file.trusted_proxies.unwrap_or_default(),
                 ..defaults
             },
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
@@ -227,6 +231,7 @@ bind = "0.0.0.0:9000"
 database_url = "postgres://file@db/keygate"
 bcrypt_cost = 10
 body_limit = 1024
+trusted_proxies = ["10.0.0.1", "::1"]
 "#,
         )
         .unwrap();
@@ -237,6 +242,10 @@ body_limit = 1024
         assert_eq!(settings.database_url, "sqlite://flag.db", "flag wins over file");
         assert_eq!(settings.runtime.bcrypt_cost, 11);
         assert_eq!(settings.runtime.body_limit, 1024);
+        assert_eq!(
+            settings.runtime.trusted_proxies,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
     }
 
     #[test]

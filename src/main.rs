@@ -154,11 +154,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let keys = keygate_runtime::keys::KeyStore::new(server::master_key(&settings)?);
                 let key = keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention).await?;
                 println!("{}", key.kid());
-                eprintln!(
-                    "rotated the {algorithm} key of `{}`; running servers sign with it within {} s",
-                    args.tenant,
-                    keygate_runtime::keys::CACHE_TTL.as_secs()
-                );
+                let change = keygate_runtime::invalidation::Change::Keys(tenant.id);
+                let announced = keygate_runtime::invalidation::announce(&db, change).await;
+                if let Err(error) = &announced {
+                    eprintln!("could not notify running servers: {error}");
+                }
+                let when = match announced {
+                    Ok(()) if !keygate_runtime::db::is_sqlite(&settings.database_url) => "at once".to_owned(),
+                    _ => format!("within {} s", keygate_runtime::keys::CACHE_TTL.as_secs()),
+                };
+                eprintln!("rotated the {algorithm} key of `{}`; running servers sign with it {when}", args.tenant);
                 anyhow::Ok(())
             })
         }

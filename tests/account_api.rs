@@ -263,6 +263,44 @@ async fn repeated_failures_slow_down_sign_in_from_that_ip_only() {
     .await;
 }
 
+/// A wrong-password sign-in from `peer`, with an `X-Forwarded-For` header.
+async fn guess_via(client: &Client<'_>, peer: &str, forwarded_for: &str) -> StatusCode {
+    let request = TestRequest::post()
+        .uri("/acme/auth/login")
+        .peer_addr(format!("{peer}:40000").parse().unwrap())
+        .insert_header(("x-forwarded-for", forwarded_for))
+        .insert_header(("content-type", "application/json"))
+        .set_payload(json!({ "username": "ann", "password": "guess" }).to_string());
+    client.send(request).await.status
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    for db in support::databases().await {
+        let config = keygate_runtime::RuntimeConfig {
+            bcrypt_cost: 4,
+            trusted_proxies: vec!["10.0.0.1".parse().unwrap()],
+            ..keygate_runtime::RuntimeConfig::default()
+        };
+        let rt = support::runtime_with(&db, config).await;
+        let app = actix_web::test::init_service(keygate::server::app(rt.clone())).await;
+        let client = Client::new(&app, db.backend, rt);
+        client.tenant("acme").await;
+        register(&client, "ann", "ann@example.com").await;
+        for _ in 0..5 {
+            assert_eq!(guess_via(&client, "10.0.0.1", "198.51.100.7").await, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(guess_via(&client, "10.0.0.1", "198.51.100.7").await, StatusCode::TOO_MANY_REQUESTS);
+        // Another client behind the same proxy has its own count.
+        assert_eq!(guess_via(&client, "10.0.0.1", "203.0.113.9").await, StatusCode::UNAUTHORIZED);
+        // A peer that is not a trusted proxy cannot choose its bucket with the header.
+        for forwarded in ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"] {
+            assert_eq!(guess_via(&client, "192.0.2.99", forwarded).await, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(guess_via(&client, "192.0.2.99", "192.0.2.6").await, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
 /// The `name=value` of the Set-Cookie header for `name`, and the whole header.
 fn set_cookie(reply: &Reply, name: &str) -> Option<(String, String)> {
     reply

@@ -25,8 +25,9 @@ async fn failures_alternated_between_replicas_are_counted_together() {
         let prefix = format!("keygate-test:{}:", uuid::Uuid::new_v4().simple());
         let shared = || async { Throttle::redis(&redis, &prefix).await.expect("Redis") };
         let config = || keygate_runtime::RuntimeConfig { bcrypt_cost: 4, ..Default::default() };
-        let rt_a = web::Data::new(support::runtime_unshared(&db, config()).await.with_throttle(shared().await));
-        let rt_b = web::Data::new(support::runtime_unshared(&db, config()).await.with_throttle(shared().await));
+        let key = [9u8; 32];
+        let rt_a = web::Data::new(support::runtime_unshared(&db, config(), &key).await.with_throttle(shared().await));
+        let rt_b = web::Data::new(support::runtime_unshared(&db, config(), &key).await.with_throttle(shared().await));
         let app_a = test::init_service(keygate::server::app(rt_a.clone())).await;
         let app_b = test::init_service(keygate::server::app(rt_b.clone())).await;
         let a = Client::new(&app_a, db.backend, rt_a.clone());

@@ -18,8 +18,8 @@ use crate::roles::{OauthClient, Roles};
 use crate::state::Runtime;
 use crate::uri;
 
-/// How long a tenant's registered origins are trusted; a client registering a new origin waits
-/// at most this long.
+/// How long a tenant's registered origins are trusted. Client writes clear them at once on every
+/// replica ([`crate::invalidation`]); this bounds the staleness if a notification is lost.
 pub const TTL: Duration = Duration::from_secs(5);
 
 /// Request headers a cross-origin caller may send.

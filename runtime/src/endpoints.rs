@@ -55,6 +55,7 @@ pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, A
     let tx = rt.begin_write().await?;
     let key = rt.keys().rotate(&*tx, tenant, algorithm, rt.config().key_retention).await?;
     tx.commit().await?;
+    rt.keys_changed(tenant);
     Ok(crate::http::respond(200, &serde_json::json!({ "kid": key.kid(), "alg": algorithm.as_str() })))
 }
 

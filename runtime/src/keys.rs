@@ -51,8 +51,10 @@ impl From<KeyStoreError> for crate::ApiError {
     }
 }
 
-/// How long a process trusts its cached keys before re-reading them, so a rotation made by
-/// another replica (or the CLI) is picked up within this time.
+/// How long a process trusts its cached keys before re-reading them. A rotation made by another
+/// replica (or the CLI) reaches every process at once through [`crate::invalidation`] on
+/// PostgreSQL; this bounds the delay if that notification is lost, and how long a retired key
+/// stays listed past its `publish_until`.
 pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Values remembered for [`CACHE_TTL`].
@@ -84,6 +86,12 @@ impl<K: std::hash::Hash + Eq, V> TtlCache<K, V> {
     fn clear(&self) {
         if let Ok(mut map) = self.0.write() {
             map.clear();
+        }
+    }
+
+    fn retain(&self, keep: impl Fn(&K) -> bool) {
+        if let Ok(mut map) = self.0.write() {
+            map.retain(|key, _| keep(key));
         }
     }
 }
@@ -268,6 +276,12 @@ impl KeyStore {
 
     fn forget(&self, tenant: Uuid, algorithm: Algorithm) {
         self.active.remove(&(tenant, algorithm));
+        self.published.remove(&tenant);
+    }
+
+    /// Forgets the cached keys and key set of `tenant` (after a rotation, here or elsewhere).
+    pub fn forget_tenant(&self, tenant: Uuid) {
+        self.active.retain(|(owner, _)| *owner != tenant);
         self.published.remove(&tenant);
     }
 

@@ -1,8 +1,9 @@
 //! Short-lived caches of rows the protocol hot paths read on every request (OAuth clients at the
 //! token endpoint, accounts at refresh), so those paths do not read the database each time.
 //!
-//! Writes through the admin API on this process drop a role's cache at once (the generated
-//! handlers call [`crate::Runtime::role_changed`]); other replicas see a change within [`TTL`].
+//! Writes through the API drop a role's cache at once, on this process and (PostgreSQL) on every
+//! other replica (the generated handlers call [`crate::Runtime::role_changed`], which publishes
+//! on [`crate::invalidation`]); [`TTL`] bounds the staleness if a notification is lost.
 //! Only rows that exist are cached, so a new row is seen immediately everywhere.
 
 use std::any::Any;

@@ -1,21 +1,21 @@
 //! The service state every handler reaches through `web::Data<Runtime>`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use actix_web::web::Bytes;
 use chrono::Duration;
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use crate::account::roles::MembershipCache;
 use crate::account::throttle::Throttle;
 use crate::auth::AdminCredentials;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
+use crate::invalidation::{Bus, Caches, Change, Documents};
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
-use crate::tenancy::{Settings, TenantCache};
+use crate::tenancy::TenantCache;
 use crate::writer::Writer;
 pub use crate::writer::{WriteTurn, WriteTx};
 
@@ -44,6 +44,9 @@ pub struct RuntimeConfig {
     pub auth_code_lifetime: Duration,
     /// Lifetime of a browser session after sign-in.
     pub session_lifetime: Duration,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address (for
+    /// brute-force protection); from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for RuntimeConfig {
@@ -60,6 +63,7 @@ impl Default for RuntimeConfig {
             refresh_token_lifetime: Duration::days(30),
             auth_code_lifetime: Duration::seconds(60),
             session_lifetime: Duration::hours(24),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -70,34 +74,27 @@ pub struct Runtime {
     writer: Writer,
     config: RuntimeConfig,
     admin: AdminCredentials,
-    keys: KeyStore,
-    tenants: TenantCache,
-    origins: OriginCache,
-    clients: RowCache,
-    accounts: RowCache,
+    caches: Arc<Caches>,
+    /// Tells other replicas what this one changed, and applies what they changed (PostgreSQL).
+    bus: Option<Bus>,
     throttle: Throttle,
-    memberships: MembershipCache,
-    /// Discovery documents by tenant key, with the tenant settings each was built from.
-    documents: RwLock<HashMap<String, (Arc<Settings>, Bytes)>>,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
 impl Runtime {
     /// Wraps a connected, migrated database; private signing keys are sealed under `master`.
+    /// On PostgreSQL this also starts the cache invalidation bus ([`crate::invalidation`]) on
+    /// the current Tokio runtime; it stops when the `Runtime` is dropped.
     pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
+        let caches = Arc::new(Caches::new(master));
         Self {
             writer: Writer::new(&db),
+            bus: Bus::start(&db, &caches),
+            caches,
             db,
             config,
             admin,
-            keys: KeyStore::new(master),
-            tenants: TenantCache::default(),
-            origins: OriginCache::default(),
-            clients: RowCache::default(),
-            accounts: RowCache::default(),
             throttle: Throttle::default(),
-            memberships: MembershipCache::default(),
-            documents: RwLock::default(),
             endpoints: &[],
         }
     }
@@ -115,18 +112,18 @@ impl Runtime {
     }
 
     /// Rendered discovery documents, by tenant key.
-    pub fn documents(&self) -> &RwLock<HashMap<String, (Arc<Settings>, Bytes)>> {
-        &self.documents
+    pub fn documents(&self) -> &Documents {
+        &self.caches.documents
     }
 
     /// OAuth clients recently read.
     pub fn clients(&self) -> &RowCache {
-        &self.clients
+        &self.caches.clients
     }
 
     /// Users' effective roles and groups.
     pub fn memberships(&self) -> &MembershipCache {
-        &self.memberships
+        &self.caches.memberships
     }
 
     /// Sign-in failure records (brute-force protection).
@@ -136,30 +133,32 @@ impl Runtime {
 
     /// Accounts recently read.
     pub fn accounts(&self) -> &RowCache {
-        &self.accounts
+        &self.caches.accounts
     }
 
-    /// A row of the entity playing `role` was written through the API: drop what is cached for
-    /// that role, so this process never serves a stale copy.
+    /// A row of the entity playing `role` was written (and committed) through the API: drop what
+    /// is cached for that role, here at once and on every other replica through the
+    /// invalidation bus, so no process serves a stale copy.
     pub fn role_changed(&self, role: &str) {
-        match role {
-            "oauth_client" => {
-                self.clients.clear();
-                self.origins.clear();
-            }
-            "account" => {
-                self.accounts.clear();
-                self.memberships.clear();
-            }
-            "group" | "group_member" => self.memberships.clear(),
-            "tenant_settings" => self.tenants.clear(),
-            _ => {}
+        self.changed(Change::Role(role.to_owned()));
+    }
+
+    /// The signing keys of `tenant` changed (a rotation, committed): every process re-reads them.
+    pub fn keys_changed(&self, tenant: Uuid) {
+        self.changed(Change::Keys(tenant));
+    }
+
+    fn changed(&self, change: Change) {
+        if self.caches.apply(&change)
+            && let Some(bus) = &self.bus
+        {
+            bus.publish(change);
         }
     }
 
     /// Origins the tenants' clients registered for CORS.
     pub fn origins(&self) -> &OriginCache {
-        &self.origins
+        &self.caches.origins
     }
 
     /// The absolute URL of endpoint `name` for a tenant, if the schema declares it.
@@ -170,12 +169,12 @@ impl Runtime {
 
     /// Recently resolved tenant keys.
     pub fn tenants(&self) -> &TenantCache {
-        &self.tenants
+        &self.caches.tenants
     }
 
     /// The tenants' signing keys.
     pub fn keys(&self) -> &KeyStore {
-        &self.keys
+        &self.caches.keys
     }
 
     /// The connection pool, for reads.

@@ -90,17 +90,23 @@ pub async fn runtime(db: &TestDb) -> web::Data<Runtime> {
 
 /// A migrated runtime with `config`.
 pub async fn runtime_with(db: &TestDb, config: RuntimeConfig) -> web::Data<Runtime> {
-    web::Data::new(runtime_unshared(db, config).await)
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
+    runtime_sealing_with(db, config, &key).await
 }
 
-/// A migrated runtime with `config`, before it is shared with an app (to finish building it).
-pub async fn runtime_unshared(db: &TestDb, config: RuntimeConfig) -> Runtime {
+/// A migrated runtime with `config`, its own pool, and private keys sealed under `key` (replicas
+/// of one deployment share theirs).
+pub async fn runtime_sealing_with(db: &TestDb, config: RuntimeConfig, key: &[u8; 32]) -> web::Data<Runtime> {
+    web::Data::new(runtime_unshared(db, config, key).await)
+}
+
+/// Like [`runtime_sealing_with`], before the runtime is shared with an app (to finish building it).
+pub async fn runtime_unshared(db: &TestDb, config: RuntimeConfig, key: &[u8; 32]) -> Runtime {
     let conn = keygate_runtime::db::connect(&db.url).await.expect("connect");
     keygate_api::migrate(&conn).await.expect("migrate");
     let bootstrap = keygate_runtime::auth::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
-    let master = keygate_runtime::jose::MasterKey::from_bytes(&key).expect("master key");
+    let master = keygate_runtime::jose::MasterKey::from_bytes(key).expect("master key");
     Runtime::new(conn, config, bootstrap.credentials, master).with_endpoints(keygate_api::routes::ENDPOINT_PATHS)
 }
 

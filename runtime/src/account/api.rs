@@ -315,7 +315,7 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
-    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = credentials::client_ip(ctx);
     let name = account.username().to_owned();
     if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));

@@ -23,6 +23,13 @@ pub enum Attempt<A> {
     Throttled(u64),
 }
 
+/// The client's IP address as the throttle counts it (see [`crate::forwarded`]).
+pub(crate) fn client_ip(ctx: &EndpointCtx<'_>) -> String {
+    crate::forwarded::client_ip(ctx.request(), &ctx.runtime().config().trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
+}
+
 /// Checks `password` for the account named `name` (username or email, any case or form).
 pub async fn attempt<R: Roles>(
     ctx: &EndpointCtx<'_>,
@@ -32,8 +39,9 @@ pub async fn attempt<R: Roles>(
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let name = login_name(name);
-    // The socket's address: a forwarded-for header would let a client pick its own bucket.
-    let ip = ctx.request().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    // The socket's address, or the one a trusted proxy forwarded: a forwarded-for header from
+    // anyone else would let a client pick its own bucket.
+    let ip = client_ip(ctx);
     if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Ok(Attempt::Throttled(wait));
     }

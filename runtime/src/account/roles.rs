@@ -1,6 +1,7 @@
 //! A user's effective roles (their own plus their groups') and group names, as access rules
-//! check them and tokens carry them (`roles`, `groups` claims). Cached for 5 s per user and
-//! dropped at once when users, groups or memberships are written through the API.
+//! check them and tokens carry them (`roles`, `groups` claims). Cached for up to 5 s per user and
+//! dropped at once, on every replica ([`crate::invalidation`]), when users, groups or memberships
+//! are written through the API.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

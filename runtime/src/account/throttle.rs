@@ -3,9 +3,11 @@
 //! temporary (at most [`MAX_LOCK`]), so an attacker can delay a user's sign-in but never lock
 //! them out for good, and a success from the user's own IP clears that IP's record.
 //!
-//! Counters live in this process by default. Replicas share them through Redis when one is
-//! configured ([`Throttle::redis`]); otherwise each replica keeps its own, which multiplies the
-//! attempts an attacker gets by the number of replicas.
+//! The client IP is the TCP peer's, or behind a listed reverse proxy the address it forwards
+//! ([`crate::forwarded`], the `trusted_proxies` setting). Counters live in this process by
+//! default. Replicas share them through Redis when one is configured ([`Throttle::redis`]);
+//! otherwise each replica keeps its own, which multiplies the attempts an attacker gets by the
+//! number of replicas.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -18,7 +18,7 @@ use crate::tenancy::{self, Registration, Settings};
 
 /// The document as JSON bytes. It depends only on the tenant's URL name, its settings and the
 /// server's configuration, so each tenant's is kept in memory with the settings it was built
-/// from, and rebuilt when they change (the settings cache notices within [`tenancy::TTL`]).
+/// from, and rebuilt when they change (tenant writes clear the settings cache on every replica).
 pub async fn rendered<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Bytes, ApiError> {
     let tenant = ctx.tenant_key()?;
     let settings = tenancy::settings::<R>(ctx.runtime(), ctx.tenant()?).await?;
