@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use keygate_runtime::RuntimeConfig;
@@ -15,7 +16,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 9] = [
+pub const FILE_KEYS: [(&str, &str); 10] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -25,6 +26,7 @@ pub const FILE_KEYS: [(&str, &str); 9] = [
     ("master_key", "master key sealing private signing keys: 32 bytes, base64url"),
     ("master_key_file", "where a development master key is kept"),
     ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
+    ("shutdown_timeout", "seconds in-flight requests get to finish after SIGTERM or SIGINT"),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -96,10 +98,16 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Where a development master key is kept (created with mode 0600 when missing).
     pub master_key_file: PathBuf,
+    /// How long in-flight requests may take to finish once a shutdown signal arrives.
+    pub shutdown_timeout: Duration,
 }
 
 /// Default location of the generated development master key.
 pub const DEFAULT_MASTER_KEY_FILE: &str = "keygate-data/master.key";
+
+/// Default grace period for in-flight requests on shutdown, in seconds (below the 30 s after
+/// which Kubernetes and systemd send SIGKILL).
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 25;
 
 /// The config file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +131,8 @@ pub struct FileSettings {
     pub master_key_file: Option<PathBuf>,
     /// Public base URL.
     pub public_url: Option<String>,
+    /// Shutdown grace period in seconds.
+    pub shutdown_timeout: Option<u64>,
 }
 
 impl FileSettings {
@@ -151,6 +161,8 @@ pub struct Overrides {
     pub master_key: Option<String>,
     /// `--public-url` / `KEYGATE_PUBLIC_URL`.
     pub public_url: Option<String>,
+    /// `--shutdown-timeout` / `KEYGATE_SHUTDOWN_TIMEOUT`, in seconds.
+    pub shutdown_timeout: Option<u64>,
 }
 
 impl Settings {
@@ -190,6 +202,9 @@ impl Settings {
             },
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
             master_key_file: file.master_key_file.unwrap_or_else(|| PathBuf::from(DEFAULT_MASTER_KEY_FILE)),
+            shutdown_timeout: Duration::from_secs(
+                overrides.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            ),
         })
     }
 }
