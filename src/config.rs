@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use keygate_runtime::RuntimeConfig;
@@ -15,7 +16,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 11] = [
+pub const FILE_KEYS: [(&str, &str); 12] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -27,6 +28,7 @@ pub const FILE_KEYS: [(&str, &str); 11] = [
     ("public_url", "public base URL; tenant issuers are {public_url}/{tenant}"),
     ("redis_url", "Redis shared by replicas for sign-in throttling, e.g. redis://127.0.0.1:6379"),
     ("trusted_proxies", "IP addresses of reverse proxies whose Forwarded / X-Forwarded-For give the client address"),
+    ("shutdown_timeout", "seconds in-flight requests get to finish after SIGTERM or SIGINT"),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -100,10 +102,16 @@ pub struct Settings {
     pub master_key_file: PathBuf,
     /// Redis shared by replicas (sign-in throttling); `None` keeps that state in process.
     pub redis_url: Option<String>,
+    /// How long in-flight requests may take to finish once a shutdown signal arrives.
+    pub shutdown_timeout: Duration,
 }
 
 /// Default location of the generated development master key.
 pub const DEFAULT_MASTER_KEY_FILE: &str = "keygate-data/master.key";
+
+/// Default grace period for in-flight requests on shutdown, in seconds (below the 30 s after
+/// which Kubernetes and systemd send SIGKILL).
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 25;
 
 /// The config file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +139,8 @@ pub struct FileSettings {
     pub redis_url: Option<String>,
     /// Reverse proxies whose forwarding headers are believed.
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// Shutdown grace period in seconds.
+    pub shutdown_timeout: Option<u64>,
 }
 
 impl FileSettings {
@@ -161,6 +171,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     /// `--redis-url` / `KEYGATE_REDIS_URL`.
     pub redis_url: Option<String>,
+    /// `--shutdown-timeout` / `KEYGATE_SHUTDOWN_TIMEOUT`, in seconds.
+    pub shutdown_timeout: Option<u64>,
 }
 
 impl Settings {
@@ -202,6 +214,9 @@ impl Settings {
             master_key: overrides.master_key.or(file.master_key).filter(|k| !k.trim().is_empty()),
             master_key_file: file.master_key_file.unwrap_or_else(|| PathBuf::from(DEFAULT_MASTER_KEY_FILE)),
             redis_url: overrides.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
+            shutdown_timeout: Duration::from_secs(
+                overrides.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            ),
         })
     }
 }

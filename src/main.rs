@@ -3,11 +3,15 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use actix_web::middleware::from_fn;
+use actix_web::web;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use keygate::config::{BindAddress, FileSettings, Overrides, Settings, config_file_help};
 use keygate::server;
+use keygate::shutdown::{self, InFlight};
 
 /// A self-hosted, multi-tenant OAuth 2.1 / OpenID Connect server.
 ///
@@ -85,6 +89,9 @@ struct ServeArgs {
     /// counted in process).
     #[arg(long, env = "KEYGATE_REDIS_URL")]
     redis_url: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT (default 25).
+    #[arg(long, env = "KEYGATE_SHUTDOWN_TIMEOUT")]
+    shutdown_timeout: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -174,6 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bcrypt_cost: args.bcrypt_cost,
                 public_url: args.public_url.clone(),
                 redis_url: args.redis_url.clone(),
+                shutdown_timeout: args.shutdown_timeout,
                 ..Overrides::default()
             };
             let settings = args.database.settings(overrides)?;
@@ -196,6 +204,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
+/// Serves until SIGTERM or SIGINT, then shuts down gracefully: stops accepting connections,
+/// lets in-flight requests finish within `shutdown_timeout`, stops the workers and the
+/// housekeeping task, closes the database pool, and returns (exit status 0).
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let prepared = server::prepare(&settings).await?;
@@ -205,25 +216,63 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             );
         }
         let runtime = prepared.runtime;
-        let housekeeping = runtime.clone();
-        actix_web::rt::spawn(async move {
-            let mut every = actix_web::rt::time::interval(keygate_runtime::maintenance::INTERVAL);
-            loop {
-                every.tick().await;
-                match keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&housekeeping).await {
-                    Ok(pruned) => tracing::debug!(?pruned, "pruned expired rows"),
-                    Err(error) => tracing::warn!(%error, "pruning expired rows failed"),
-                }
-            }
-        });
-        let listening = actix_web::HttpServer::new(move || server::app(runtime.clone()))
-            .workers(settings.workers)
-            .bind(settings.bind.resolve()?.as_slice())
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let housekeeping = actix_web::rt::spawn(housekeeping(runtime.clone()));
+        let in_flight = web::Data::new(InFlight::default());
+        let app_runtime = runtime.clone();
+        let app_in_flight = in_flight.clone();
+        let server = actix_web::HttpServer::new(move || {
+            server::app(app_runtime.clone()).app_data(app_in_flight.clone()).wrap(from_fn(shutdown::track))
+        })
+        .workers(settings.workers)
+        // Signals are ours (below): actix would stop each worker as soon as it alone is idle.
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .bind(settings.bind.resolve()?.as_slice())
+        .with_context(|| format!("cannot listen on {}", settings.bind))?
+        .run();
         // Said once the sockets are bound, so the line means connections are accepted.
         tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "keygate listening");
-        listening.run().await.context("server stopped with an error")
+        let handle = server.handle();
+        // The server runs as its own task: it must keep handling `handle`'s commands.
+        let mut server = actix_web::rt::spawn(server);
+        let signal = tokio::select! {
+            stopped = &mut server => return stopped?.context("server stopped with an error"),
+            signal = shutdown::signalled() => signal?,
+        };
+        let grace = settings.shutdown_timeout;
+        tracing::info!(signal, running = in_flight.running(), grace_secs = grace.as_secs(), "shutting down: no new connections, finishing in-flight requests");
+        let started = tokio::time::Instant::now();
+        handle.pause().await;
+        let abandoned = in_flight.close(grace).await;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "the grace period ended with requests still running");
+        }
+        // Nothing runs any more: the workers only flush the last responses.
+        let remaining = grace.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+        let stopped = tokio::time::timeout(remaining, async {
+            handle.stop(true).await;
+            server.await
+        });
+        if stopped.await.is_err() {
+            tracing::warn!("HTTP workers did not stop within the grace period");
+        }
+        housekeeping.abort();
+        runtime.db().close_by_ref().await.context("cannot close the database pool")?;
+        tracing::info!("keygate stopped");
+        Ok(())
     })
+}
+
+/// Prunes expired rows every [`keygate_runtime::maintenance::INTERVAL`], forever.
+async fn housekeeping(runtime: web::Data<keygate_runtime::Runtime>) {
+    let mut every = actix_web::rt::time::interval(keygate_runtime::maintenance::INTERVAL);
+    loop {
+        every.tick().await;
+        match keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&runtime).await {
+            Ok(pruned) => tracing::debug!(?pruned, "pruned expired rows"),
+            Err(error) => tracing::warn!(%error, "pruning expired rows failed"),
+        }
+    }
 }
 
 /// The database URL without a password, for logs.
