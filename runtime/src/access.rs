@@ -115,7 +115,7 @@ impl Caller {
         let (user_tenant, id, roles) = match self {
             Caller::Admin => return Ok(Permit::All),
             Caller::Anonymous => {
-                return Err(ApiError::unauthorized(
+                return Err(ApiError::credentials_required(
                     "send the admin credential, an access token or an API key as `Authorization: Bearer ...`",
                     CHALLENGE,
                 ));

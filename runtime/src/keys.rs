@@ -45,9 +45,14 @@ pub enum KeyStoreError {
     Key(#[from] KeyError),
 }
 
+/// A storage failure is what the database said (a 503 when it is unavailable, see
+/// `error::outage`); a key that does not open or cannot be used is a 500.
 impl From<KeyStoreError> for crate::ApiError {
     fn from(error: KeyStoreError) -> Self {
-        crate::ApiError::internal(error)
+        match error {
+            KeyStoreError::Db(error) => error.into(),
+            other => crate::ApiError::internal(other),
+        }
     }
 }
 

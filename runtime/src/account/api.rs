@@ -14,6 +14,7 @@ use crate::check::Checks;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
+use crate::family::ErrorFamily;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::grants;
 use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
@@ -214,10 +215,11 @@ pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
     }
     let request: Refresh = body(ctx)?;
     let client = first_party_client::<R>(ctx).await?;
-    Ok(match crate::oauth::refresh::rotate::<R>(ctx, &client, &request.refresh_token, None).await? {
-        Ok(response) => response,
-        Err(error) => error.response(),
-    })
+    // A refused refresh token is answered as the token endpoint answers it (RFC 6749 §5.2
+    // `invalid_grant`); every other error is problem+json like the rest of the account API.
+    crate::oauth::refresh::rotate::<R>(ctx, &client, &request.refresh_token, None)
+        .await
+        .map_err(|error| error.in_family(ErrorFamily::OAuth))
 }
 
 #[derive(Deserialize, Default)]
@@ -317,7 +319,7 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     let ip = credentials::client_ip(ctx);
     let name = account.username().to_owned();
-    if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
+    if let Some(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
     }
     if !credentials::verify(rt, Some(&account), request.current_password).await?.matches() {

@@ -42,7 +42,7 @@ pub async fn attempt<R: Roles>(
     // The socket's address, or the one a trusted proxy forwarded: a forwarded-for header from
     // anyone else would let a client pick its own bucket.
     let ip = client_ip(ctx);
-    if let Err(wait) = rt.throttle().check(tenant, &name, &ip).await? {
+    if let Some(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Ok(Attempt::Throttled(wait));
     }
     let account = find_by_login::<R>(ctx, &name).await?;

@@ -52,7 +52,10 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
         None => {
             // Cookie mode: the browser session, with a CSRF check on anything but reads.
             let Some(session) = crate::browser::session::current::<R>(ctx).await? else {
-                return Err(unauthorized("sign in first: send an access token, an API key or the session cookie"));
+                return Err(ApiError::credentials_required(
+                    "sign in first: send an access token, an API key or the session cookie",
+                    CHALLENGE,
+                ));
             };
             let reading =
                 matches!(*ctx.request().method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);

@@ -53,11 +53,12 @@ impl SharedThrottle {
         Ok(Self { connection, prefix: prefix.to_owned() })
     }
 
-    pub(super) async fn check(&self, keys: &[Key; 3]) -> Result<Result<(), u64>, ApiError> {
+    /// The seconds the longest lock on `keys` still lasts, if any.
+    pub(super) async fn check(&self, keys: &[Key; 3]) -> Result<Option<u64>, ApiError> {
         let mut connection = self.connection.clone();
         let wait_ms: i64 =
             Script::new(CHECK).key(self.names(keys)).invoke_async(&mut connection).await.map_err(unavailable)?;
-        Ok(if wait_ms > 0 { Err((wait_ms as u64).div_ceil(1000).max(1)) } else { Ok(()) })
+        Ok((wait_ms > 0).then(|| (wait_ms as u64).div_ceil(1000).max(1)))
     }
 
     pub(super) async fn failed(&self, keys: &[Key; 3]) -> Result<(), ApiError> {

@@ -73,9 +73,10 @@ impl Throttle {
         Ok(Self(Store::Shared(super::shared_throttle::SharedThrottle::connect(url, prefix).await?)))
     }
 
-    /// `Ok(Err(seconds))` if an attempt for `account` (normalized login name) from `ip` must
-    /// wait; a shared store that cannot be reached is a 503, never a verdict.
-    pub async fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<Result<(), u64>, ApiError> {
+    /// The seconds an attempt for `account` (normalized login name) from `ip` must wait, if it
+    /// must; a shared store that cannot be reached is a 503 ([`crate::error::Kind::Unavailable`]),
+    /// never a verdict.
+    pub async fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<Option<u64>, ApiError> {
         match &self.0 {
             Store::Local(local) => Ok(local.check(tenant, account, ip)),
             Store::Shared(shared) => shared.check(&keys(tenant, account, ip)).await,
@@ -110,9 +111,10 @@ impl Throttle {
 struct LocalThrottle(Mutex<HashMap<Key, Record>>);
 
 impl LocalThrottle {
-    /// `Err(seconds)` if an attempt for `account` (normalized login name) from `ip` must wait.
-    pub fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), u64> {
-        let Ok(map) = self.0.lock() else { return Ok(()) };
+    /// The seconds an attempt for `account` (normalized login name) from `ip` must wait, if it
+    /// must.
+    pub fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Option<u64> {
+        let Ok(map) = self.0.lock() else { return None };
         let now = Instant::now();
         let wait = keys(tenant, account, ip)
             .iter()
@@ -120,10 +122,7 @@ impl LocalThrottle {
             .filter(|until| *until > now)
             .map(|until| until - now)
             .max();
-        match wait {
-            Some(wait) => Err(wait.as_secs().max(1)),
-            None => Ok(()),
-        }
+        wait.map(|wait| wait.as_secs().max(1))
     }
 
     /// Records a failed attempt: each counter past its free allowance doubles the delay.
@@ -172,18 +171,18 @@ mod tests {
         let tenant = Uuid::new_v4();
         for _ in 0..PAIR_FREE - 1 {
             throttle.failed(tenant, "ann", "10.0.0.1");
-            assert!(throttle.check(tenant, "ann", "10.0.0.1").is_ok());
+            assert_eq!(throttle.check(tenant, "ann", "10.0.0.1"), None);
         }
         throttle.failed(tenant, "ann", "10.0.0.1");
-        assert_eq!(throttle.check(tenant, "ann", "10.0.0.1"), Err(1));
+        assert_eq!(throttle.check(tenant, "ann", "10.0.0.1"), Some(1));
         // Another IP is not delayed for this account until the account-wide allowance is used.
-        assert!(throttle.check(tenant, "ann", "10.0.0.2").is_ok());
+        assert_eq!(throttle.check(tenant, "ann", "10.0.0.2"), None);
         for _ in 0..40 {
             throttle.failed(tenant, "ann", "10.0.0.1");
         }
-        let wait = throttle.check(tenant, "ann", "10.0.0.1").unwrap_err();
+        let wait = throttle.check(tenant, "ann", "10.0.0.1").expect("delayed");
         assert!(wait <= MAX_LOCK.as_secs(), "never longer than the cap: {wait}");
         throttle.succeeded(tenant, "ann", "10.0.0.3");
-        assert!(throttle.check(tenant, "ann", "10.0.0.3").is_ok());
+        assert_eq!(throttle.check(tenant, "ann", "10.0.0.3"), None);
     }
 }

@@ -104,7 +104,7 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, ApiError> {
         .app_data::<web::Data<Runtime>>()
         .ok_or_else(|| ApiError::internal("the runtime is not registered as app data"))?;
     let token = match Authorization::of(req) {
-        Ok(None) => return Err(ApiError::unauthorized("this route needs the admin credential", CHALLENGE)),
+        Ok(None) => return Err(ApiError::credentials_required("this route needs the admin credential", CHALLENGE)),
         Ok(Some(Authorization::Bearer(token))) => token,
         Ok(Some(_)) | Err(_) => {
             return Err(ApiError::unauthorized(

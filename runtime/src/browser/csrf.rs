@@ -12,6 +12,10 @@ use crate::secret;
 
 const COOKIE: &str = "kg_csrf";
 
+/// What a person is told when a form fails the check (a 403 page).
+pub const EXPIRED: &str =
+    "This form has expired or was not sent from this site. Go back to the application and start again.";
+
 /// The token to put in a form, and the cookie to set when the browser has none yet.
 pub fn token(ctx: &EndpointCtx<'_>) -> (String, Option<Cookie<'static>>) {
     match ctx.request().cookie(COOKIE) {

@@ -20,10 +20,7 @@ const WRONG_PASSWORD: &str = "The username or password is incorrect.";
 /// Handles the sign-in form: checks the password and starts a session, then continues the
 /// authorization request (303 back to the authorization endpoint).
 pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let (form, loaded) = match checked_form::<R>(ctx).await? {
-        Ok(checked) => checked,
-        Err(response) => return Ok(response),
-    };
+    let (form, loaded) = checked_form::<R>(ctx).await?;
     let username = form.get("username").unwrap_or("").to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
     let rt = ctx.runtime();
@@ -57,17 +54,14 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
 /// Handles the consent form: `decision=allow` remembers the consent and issues the code,
 /// anything else answers the client with `access_denied`.
 pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let (form, loaded) = match checked_form::<R>(ctx).await? {
-        Ok(checked) => checked,
-        Err(response) => return Ok(response),
-    };
+    let (form, loaded) = checked_form::<R>(ctx).await?;
     let Some(session) = session::current::<R>(ctx).await? else {
         // The session ended between the pages: sign in again.
         return authorize::login_page::<R>(ctx, &loaded, loaded.request.login_hint.clone(), None, StatusCode::OK);
     };
     let request = &loaded.request;
     if form.get("decision") != Some("allow") {
-        return authorize::redirect_error(ctx, request, "access_denied", "the user denied the request");
+        return Err(request.refuse("access_denied", "the user denied the request"));
     }
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -97,22 +91,13 @@ pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
     authorize::issue_code::<R>(ctx, request, session).await
 }
 
-/// The posted form with a valid CSRF token and a valid authorization request, or the page that
-/// refuses it.
-async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<(Form, Loaded<R>), HttpResponse>, ApiError> {
-    let Ok(form) = Form::parse(ctx) else {
-        return Ok(Err(authorize::page_error(ctx, StatusCode::BAD_REQUEST, "The form could not be read.")?));
-    };
+/// The posted form with a valid CSRF token and a valid authorization request; a form that
+/// cannot be read is a 400 page, a failed CSRF check a 403 page.
+async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(Form, Loaded<R>), ApiError> {
+    let form = Form::parse(ctx).map_err(|_| ApiError::bad_request("The form could not be read."))?;
     if !csrf::verify(ctx, form.get("csrf")) {
-        return Ok(Err(authorize::page_error(
-            ctx,
-            StatusCode::FORBIDDEN,
-            "This form has expired or was not sent from this site. Go back to the application and start again.",
-        )?));
+        return Err(ApiError::forbidden(csrf::EXPIRED));
     }
-    let encoded = form.get("request").unwrap_or("").to_owned();
-    Ok(match authorize::load::<R>(ctx, &encoded).await? {
-        Ok(loaded) => Ok((form, loaded)),
-        Err(response) => Err(response),
-    })
+    let loaded = authorize::load::<R>(ctx, form.get("request").unwrap_or("")).await?;
+    Ok((form, loaded))
 }

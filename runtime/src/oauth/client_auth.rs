@@ -5,7 +5,6 @@
 use base64::Engine;
 use uuid::Uuid;
 
-use super::OAuthError;
 use super::form::Form;
 use crate::authorization::Authorization;
 use crate::crud;
@@ -55,7 +54,7 @@ pub async fn authenticate<R: Roles>(
     form: &Form,
     accept: Accept,
 ) -> Result<AuthenticatedClient<Model<R>>, ApiError> {
-    let failed = || OAuthError::invalid_client("client authentication failed");
+    let failed = || ApiError::invalid_client("client authentication failed");
     let tenant = ctx.tenant()?;
     let find = |id: Option<Uuid>| async move {
         match id {
@@ -92,14 +91,14 @@ pub async fn authenticate<R: Roles>(
     };
     match (id, model) {
         (Some(id), Some(model)) if authenticated && model.is_active() => Ok(AuthenticatedClient { id, model }),
-        _ => Err(failed().into()),
+        _ => Err(failed()),
     }
 }
 
 /// The client an assertion is about (its `sub`, read before verification to find the keys),
 /// which must equal a `client_id` sent beside it.
-fn assertion_subject(assertion: &str, client_id: Option<&str>) -> Result<Uuid, OAuthError> {
-    let failed = || OAuthError::invalid_client("client authentication failed");
+fn assertion_subject(assertion: &str, client_id: Option<&str>) -> Result<Uuid, ApiError> {
+    let failed = || ApiError::invalid_client("client authentication failed");
     let payload = assertion.split('.').nth(1).ok_or_else(failed)?;
     let claims: serde_json::Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -108,7 +107,7 @@ fn assertion_subject(assertion: &str, client_id: Option<&str>) -> Result<Uuid, O
         .ok_or_else(failed)?;
     let subject = claims["sub"].as_str().ok_or_else(failed)?;
     if client_id.is_some_and(|id| id != subject) {
-        return Err(OAuthError::invalid_request("`client_id` does not match the client assertion"));
+        return Err(ApiError::invalid_request("`client_id` does not match the client assertion"));
     }
     subject.parse().map_err(|_| failed())
 }
@@ -194,17 +193,17 @@ pub fn check_jwks(jwks: &serde_json::Value) -> Result<(), String> {
 
 /// What the request presents: exactly one of Basic, a posted secret, or an assertion (RFC 6749
 /// §2.3.1: "MUST NOT use more than one authentication method in each request").
-fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<Credentials, OAuthError> {
-    let header = Authorization::of(ctx.request()).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<Credentials, ApiError> {
+    let header = Authorization::of(ctx.request()).map_err(|e| ApiError::invalid_client(e.to_string()))?;
     let posted_secret = form.get("client_secret");
     let assertion = form.get("client_assertion");
     let methods = [header.is_some(), posted_secret.is_some(), assertion.is_some()].iter().filter(|m| **m).count();
     if methods > 1 {
-        return Err(OAuthError::invalid_request("use one client authentication method, not two"));
+        return Err(ApiError::invalid_request("use one client authentication method, not two"));
     }
     if let Some(assertion) = assertion {
         if form.get("client_assertion_type") != Some(JWT_BEARER) {
-            return Err(OAuthError::invalid_client(format!("client_assertion_type must be {JWT_BEARER}")));
+            return Err(ApiError::invalid_client(format!("client_assertion_type must be {JWT_BEARER}")));
         }
         return Ok(Credentials::Assertion {
             client_id: form.get("client_id").map(str::to_owned),
@@ -213,16 +212,16 @@ fn credentials(ctx: &EndpointCtx<'_>, form: &Form) -> Result<Credentials, OAuthE
     }
     if let Some(header) = header {
         let Authorization::Basic { id, secret } = header else {
-            return Err(OAuthError::invalid_client("only Basic client authentication is accepted in the header"));
+            return Err(ApiError::invalid_client("only Basic client authentication is accepted in the header"));
         };
         if form.get("client_id").is_some_and(|form_id| form_id != id) {
-            return Err(OAuthError::invalid_request("`client_id` does not match the authenticated client"));
+            return Err(ApiError::invalid_request("`client_id` does not match the authenticated client"));
         }
         return Ok(Credentials::Secret { client_id: id, secret });
     }
     match (form.get("client_id"), posted_secret) {
         (Some(id), Some(secret)) => Ok(Credentials::Secret { client_id: id.to_owned(), secret: secret.to_owned() }),
         (Some(id), None) => Ok(Credentials::Public { client_id: id.to_owned() }),
-        (None, _) => Err(OAuthError::invalid_client("client authentication is required")),
+        (None, _) => Err(ApiError::invalid_client("client authentication is required")),
     }
 }

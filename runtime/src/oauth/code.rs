@@ -1,5 +1,6 @@
 //! The `authorization_code` grant (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3, RFC 7636 §4.6).
 
+use actix_web::HttpResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::EntityTrait;
@@ -7,26 +8,27 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::OAuthError;
 use super::form::Form;
 use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
-use super::token::{Client, GrantResult};
+use super::token::Client;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
 use crate::roles::{Account, AuthCode, NewGrant, Roles};
 use crate::secret;
 
 /// Redeems a code once. A second redemption is refused and revokes the grant the first one
 /// created, with every token issued from it (RFC 6749 §4.1.2, OAuth 2.1 §4.1.2).
-pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+pub async fn redeem<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    form: &Form,
+    client: &Client<R>,
+) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let raw = match form.require("code") {
-        Ok(code) => code,
-        Err(error) => return Ok(Err(error)),
-    };
-    let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
+    let raw = form.require("code")?;
+    let invalid = |why: &str| Err(ApiError::invalid_grant(why));
     let Some(code) = crud::find_where::<R::AuthCode>(rt.db(), tenant, "code_digest", secret::digest(raw)).await? else {
         return invalid("the authorization code is invalid");
     };
@@ -49,9 +51,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     // Sent without having been required, it must still name where the code went.
     match form.get("redirect_uri") {
         None if code.redirect_uri_sent() => {
-            return Ok(Err(OAuthError::invalid_request(
-                "redirect_uri is required: the authorization request carried it",
-            )));
+            return Err(ApiError::invalid_request("redirect_uri is required: the authorization request carried it"));
         }
         Some(redirect_uri) if redirect_uri != code.redirect_uri() => {
             return invalid("redirect_uri differs from the authorization request's");
@@ -132,7 +132,7 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     }
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;
-    Ok(Ok(response.respond()))
+    Ok(response.respond())
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.

@@ -3,8 +3,8 @@
 
 use actix_web::http::header;
 
-use super::OAuthError;
 use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
 
 /// The parameters of a form-encoded request.
 #[derive(Debug, Default)]
@@ -13,7 +13,7 @@ pub struct Form(Vec<(String, String)>);
 impl Form {
     /// Parses the request body; wrong content type, bad encoding or a repeated parameter is an
     /// `invalid_request`.
-    pub fn parse(ctx: &EndpointCtx<'_>) -> Result<Self, OAuthError> {
+    pub fn parse(ctx: &EndpointCtx<'_>) -> Result<Self, ApiError> {
         let content_type = ctx
             .request()
             .headers()
@@ -21,13 +21,13 @@ impl Form {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
-            return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded"));
+            return Err(ApiError::invalid_request("send parameters as application/x-www-form-urlencoded"));
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(ctx.body())
-            .map_err(|_| OAuthError::invalid_request("the body is not form-encoded"))?;
+            .map_err(|_| ApiError::invalid_request("the body is not form-encoded"))?;
         for (index, (key, _)) in pairs.iter().enumerate() {
             if pairs[..index].iter().any(|(earlier, _)| earlier == key) {
-                return Err(OAuthError::invalid_request(format!("parameter `{key}` is repeated")));
+                return Err(ApiError::invalid_request(format!("parameter `{key}` is repeated")));
             }
         }
         Ok(Self(pairs))
@@ -39,7 +39,7 @@ impl Form {
     }
 
     /// A required parameter.
-    pub fn require(&self, key: &str) -> Result<&str, OAuthError> {
-        self.get(key).ok_or_else(|| OAuthError::invalid_request(format!("missing `{key}`")))
+    pub fn require(&self, key: &str) -> Result<&str, ApiError> {
+        self.get(key).ok_or_else(|| ApiError::invalid_request(format!("missing `{key}`")))
     }
 }

@@ -17,17 +17,11 @@ use crate::secret;
 /// Handles `POST /introspect`. Any token this tenant did not issue, or that is expired,
 /// revoked or malformed, is `{"active": false}` (RFC 7662 §2.2), never an error.
 pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let form = match Form::parse(ctx) {
-        Ok(form) => form,
-        Err(error) => return Ok(error.response()),
-    };
-    // An authentication failure is an OAuth error the endpoint family writes; a database
-    // failure is a 503, not `invalid_client`.
+    let form = Form::parse(ctx)?;
+    // An authentication failure is `invalid_client`; a database failure is a 503, not a
+    // verdict on the client.
     let client = authenticate::<R>(ctx, &form, Accept::Confidential).await?;
-    let token = match form.require("token") {
-        Ok(token) => token,
-        Err(error) => return Ok(error.response()),
-    };
+    let token = form.require("token")?;
     // `token_type_hint` only orders the search (§2.1); both kinds are looked up regardless.
     let db = ctx.runtime().db();
     let claims = match access_token::verify::<R>(ctx, db, token).await? {

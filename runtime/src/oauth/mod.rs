@@ -1,5 +1,7 @@
 //! OAuth 2.1 protocol logic behind the endpoint handlers: the authorization endpoint, client
-//! authentication, grants, token minting, introspection and revocation. Errors use RFC 6749 §5.2's JSON format, not problem+json.
+//! authentication, grants, token minting, introspection and revocation. Refusals are
+//! [`crate::error::ApiError`]s with their protocol's code ([`error`]), which the endpoint families
+//! write in RFC 6749 §5.2's JSON format, not problem+json.
 
 pub mod access_token;
 pub mod authorize;
@@ -16,8 +18,6 @@ pub mod registration_policy;
 pub mod revoke;
 pub mod scope;
 pub mod token;
-
-pub use error::OAuthError;
 
 /// Grant types the token endpoint implements (RFC 6749 §4.1, §4.4, §6).
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];

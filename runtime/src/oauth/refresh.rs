@@ -2,12 +2,14 @@
 //! works once; presenting a rotated one again revokes its whole grant, since either the client
 //! or an attacker holds a stolen copy.
 
-use super::OAuthError;
+use actix_web::HttpResponse;
+
 use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
-use super::token::{Client, GrantResult};
+use super::token::Client;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
+use crate::error::ApiError;
 use crate::roles::{Account, RefreshToken, Roles};
 use crate::secret;
 
@@ -18,10 +20,10 @@ pub async fn rotate<R: Roles>(
     client: &Client<R>,
     raw: &str,
     requested_scope: Option<&str>,
-) -> GrantResult {
+) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let invalid = |why: &str| Ok(Err(OAuthError::invalid_grant(why)));
+    let invalid = |why: &str| Err(ApiError::invalid_grant(why));
     let Some(token) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(raw)).await?
     else {
         return invalid("the refresh token is invalid");
@@ -40,10 +42,7 @@ pub async fn rotate<R: Roles>(
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one; §3.3's rule applies, so
     // scopes the grant lacks are left out (and the response's `scope` says so).
-    let scope = match super::token::granted_scope(token.scope().split(' '), requested_scope) {
-        Ok(scope) => scope.unwrap_or_default(),
-        Err(error) => return Ok(Err(error)),
-    };
+    let scope = super::token::granted_scope(token.scope().split(' '), requested_scope)?.unwrap_or_default();
     let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, token.user_id()).await?.filter(|u| u.is_active())
     else {
         return invalid("the user is no longer active");
@@ -83,5 +82,5 @@ pub async fn rotate<R: Roles>(
     }
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;
-    Ok(Ok(response.respond()))
+    Ok(response.respond())
 }

@@ -6,7 +6,7 @@
 //! and deletes its registration at `registration_client_uri`.
 
 use actix_web::HttpResponse;
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use sea_orm::EntityTrait;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -40,87 +40,41 @@ struct Metadata {
     post_logout_redirect_uris: Vec<String>,
 }
 
-/// An RFC 7591 §3.2.2 error.
-struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    description: String,
+/// A value the tenant's registration policy does not allow (RFC 7591 §3.2.1: refused, not
+/// replaced, so the client learns it now rather than at first use): `invalid_client_metadata`.
+fn not_allowed(what: &str, value: &str, allowed: &str) -> ApiError {
+    let allowed = if allowed.is_empty() { "nothing" } else { allowed };
+    ApiError::invalid_client_metadata(format!(
+        "{what} `{value}` is not allowed by this tenant's registration policy, which allows: {allowed}"
+    ))
 }
 
-impl Refusal {
-    fn metadata(description: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid_client_metadata", description: description.into() }
-    }
-
-    /// A value the tenant's registration policy does not allow (RFC 7591 §3.2.1: refused, not
-    /// replaced, so the client learns it now rather than at first use).
-    fn policy(what: &str, value: &str, allowed: &str) -> Self {
-        let allowed = if allowed.is_empty() { "nothing" } else { allowed };
-        Self::metadata(format!(
-            "{what} `{value}` is not allowed by this tenant's registration policy, which allows: {allowed}"
-        ))
-    }
-
-    fn redirect_uri(description: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid_redirect_uri", description: description.into() }
-    }
-
-    /// RFC 6750 §3.1: a missing or wrong bearer token.
-    fn token(description: impl Into<String>) -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, code: "invalid_token", description: description.into() }
-    }
-
-    fn respond(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::CACHE_CONTROL, "no-store"));
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.insert_header((
-                header::WWW_AUTHENTICATE,
-                format!("Bearer realm=\"keygate\", error=\"{}\"", self.code),
-            ));
-        }
-        response.json(json!({ "error": self.code, "error_description": self.description }))
-    }
-}
-
-/// Handles `POST /register` (RFC 7591 §3.1).
+/// Handles `POST /register` (RFC 7591 §3.1). Refusals are RFC 7591 §3.2.2 errors; with
+/// registration closed, `access_denied`; without a live initial access token where the tenant
+/// asks for one, RFC 6750 §3.1 `invalid_token`.
 pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    Ok(match try_register::<R>(ctx).await? {
-        Ok(response) => response,
-        Err(refusal) => refusal.respond(),
-    })
-}
-
-async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResponse, Refusal>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let settings = tenancy::settings::<R>(rt, tenant).await?;
     match settings.registration {
         Registration::Closed => {
-            return Ok(Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                code: "access_denied",
-                description: "dynamic client registration is turned off for this tenant".into(),
-            }));
+            return Err(ApiError::access_denied("dynamic client registration is turned off for this tenant"));
         }
         Registration::Token => {
             let Some(token) = bearer(ctx) else {
-                return Ok(Err(Refusal::token("an initial access token is required to register")));
+                return Err(ApiError::invalid_token("an initial access token is required to register"));
             };
             let found =
                 crud::find_where::<R::InitialAccessToken>(rt.db(), tenant, "token_digest", secret::digest(&token))
                     .await?;
             let live = found.is_some_and(|t| t.expires_at().is_none_or(|at| at > crate::now()));
             if !live {
-                return Ok(Err(Refusal::token("the initial access token is invalid or expired")));
+                return Err(ApiError::invalid_token("the initial access token is invalid or expired"));
             }
         }
         Registration::Open => {}
     }
-    let metadata = match parse(ctx.body(), &settings.registration_policy) {
-        Ok(metadata) => metadata,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+    let metadata = parse(ctx.body(), &settings.registration_policy)?;
     let id = Uuid::new_v4();
     let secret = (!matches!(metadata.token_endpoint_auth_method.as_str(), "none" | "private_key_jwt"))
         .then(|| secret::random_token("kgs_", 32));
@@ -152,7 +106,7 @@ async fn try_register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Result<HttpResp
         body.insert("client_secret_expires_at".into(), json!(0));
     }
     body.insert("registration_access_token".into(), json!(registration_token));
-    Ok(Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(body)))
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
 }
 
 /// Handles `GET`, `PUT` and `DELETE /register/{id}` (RFC 7592 §2).
@@ -160,7 +114,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     // §2: an unknown client and a wrong token are the same 401, so ids cannot be probed.
-    let refused = || Ok(Refusal::token("the registration access token is invalid").respond());
+    let refused = || Err(ApiError::invalid_token("the registration access token is invalid"));
     let Some(token) = bearer(ctx) else { return refused() };
     let Ok(id) = crate::http::path_param(ctx.request(), "id")?.parse::<Uuid>() else { return refused() };
     // A database failure is that failure (503), not a refused token.
@@ -181,17 +135,16 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     }
     let metadata = if method == Method::PUT {
         let settings = tenancy::settings::<R>(rt, tenant).await?;
-        let metadata = match parse(ctx.body(), &settings.registration_policy) {
-            Ok(metadata) => metadata,
-            Err(refusal) => return Ok(refusal.respond()),
-        };
+        let metadata = parse(ctx.body(), &settings.registration_policy)?;
         // §2.2: the body names the client it replaces.
         let named: Option<Value> = serde_json::from_slice::<Value>(ctx.body()).ok().map(|v| v["client_id"].clone());
         if named != Some(json!(id.to_string())) {
-            return Ok(Refusal::metadata("`client_id` must be the id of the client being updated").respond());
+            return Err(ApiError::invalid_client_metadata("`client_id` must be the id of the client being updated"));
         }
         if metadata.token_endpoint_auth_method != client.token_endpoint_auth_method() {
-            return Ok(Refusal::metadata("token_endpoint_auth_method cannot change; register a new client").respond());
+            return Err(ApiError::invalid_client_metadata(
+                "token_endpoint_auth_method cannot change; register a new client",
+            ));
         }
         let tx = rt.begin_write().await?;
         let values: Vec<(&str, sea_orm::Value)> = vec![
@@ -261,10 +214,13 @@ fn bearer(ctx: &EndpointCtx<'_>) -> Option<String> {
 }
 
 /// Reads and checks registration metadata (RFC 7591 §2, §3.2.2) against the tenant's `policy`.
-fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> {
-    let request: Value = serde_json::from_slice(body).map_err(|_| Refusal::metadata("the body is not JSON"))?;
-    let Some(request) = request.as_object() else { return Err(Refusal::metadata("the body is not a JSON object")) };
-    let strings = |key: &str| -> Result<Option<Vec<String>>, Refusal> {
+fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError> {
+    let request: Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::invalid_client_metadata("the body is not JSON"))?;
+    let Some(request) = request.as_object() else {
+        return Err(ApiError::invalid_client_metadata("the body is not a JSON object"));
+    };
+    let strings = |key: &str| -> Result<Option<Vec<String>>, ApiError> {
         match request.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(items)) => items
@@ -272,22 +228,22 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
                 .map(|item| {
                     item.as_str()
                         .map(str::to_owned)
-                        .ok_or_else(|| Refusal::metadata(format!("`{key}` must be strings")))
+                        .ok_or_else(|| ApiError::invalid_client_metadata(format!("`{key}` must be strings")))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(_) => Err(Refusal::metadata(format!("`{key}` must be an array of strings"))),
+            Some(_) => Err(ApiError::invalid_client_metadata(format!("`{key}` must be an array of strings"))),
         }
     };
-    let string = |key: &str| -> Result<Option<String>, Refusal> {
+    let string = |key: &str| -> Result<Option<String>, ApiError> {
         match request.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(Refusal::metadata(format!("`{key}` must be a string"))),
+            Some(_) => Err(ApiError::invalid_client_metadata(format!("`{key}` must be a string"))),
         }
     };
     if request.contains_key("jwks_uri") {
-        return Err(Refusal::metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
+        return Err(ApiError::invalid_client_metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
     }
     let grant_types = grant_types(strings("grant_types")?, policy)?;
     let uses_code_grant = grant_types.iter().any(|g| g == "authorization_code");
@@ -295,51 +251,55 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
     let default_response_types = if uses_code_grant { vec!["code".into()] } else { vec![] };
     let response_types = strings("response_types")?.unwrap_or(default_response_types);
     if response_types.iter().any(|r| r != "code") {
-        return Err(Refusal::metadata("only the `code` response type is supported"));
+        return Err(ApiError::invalid_client_metadata("only the `code` response type is supported"));
     }
     // §2.1: response and grant types must agree.
     if response_types.is_empty() == uses_code_grant {
-        return Err(Refusal::metadata("response_types `code` goes with grant type authorization_code"));
+        return Err(ApiError::invalid_client_metadata("response_types `code` goes with grant type authorization_code"));
     }
     let application_type = string("application_type")?.unwrap_or_else(|| "web".into());
     if !matches!(application_type.as_str(), "web" | "native") {
-        return Err(Refusal::metadata("application_type must be `web` or `native`"));
+        return Err(ApiError::invalid_client_metadata("application_type must be `web` or `native`"));
     }
     let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
     if uses_code_grant && redirect_uris.is_empty() {
-        return Err(Refusal::redirect_uri("redirect_uris are required for the authorization code grant"));
+        return Err(ApiError::invalid_redirect_uri("redirect_uris are required for the authorization code grant"));
     }
     // OIDC Registration §2, RFC 8252 §7: what each application type may redirect to.
     let kind = ApplicationType::from_name(&application_type);
     for uri in &redirect_uris {
-        crate::uri::redirect_uri(uri, kind).map_err(|error| Refusal::redirect_uri(format!("`{uri}` {error}")))?;
+        crate::uri::redirect_uri(uri, kind)
+            .map_err(|error| ApiError::invalid_redirect_uri(format!("`{uri}` {error}")))?;
     }
     let post_logout_redirect_uris = strings("post_logout_redirect_uris")?.unwrap_or_default();
     for uri in &post_logout_redirect_uris {
-        crate::uri::redirect_uri(uri, kind)
-            .map_err(|error| Refusal::metadata(format!("post_logout_redirect_uris: `{uri}` {error}")))?;
+        crate::uri::redirect_uri(uri, kind).map_err(|error| {
+            ApiError::invalid_client_metadata(format!("post_logout_redirect_uris: `{uri}` {error}"))
+        })?;
     }
     let method = auth_method(string("token_endpoint_auth_method")?, &grant_types, policy)?;
     let jwks = match request.get("jwks") {
         None | Some(Value::Null) => None,
         Some(jwks) => {
-            check_jwks(jwks).map_err(|problem| Refusal::metadata(format!("jwks {problem}")))?;
+            check_jwks(jwks).map_err(|problem| ApiError::invalid_client_metadata(format!("jwks {problem}")))?;
             Some(jwks.clone())
         }
     };
     if method == "private_key_jwt" && jwks.is_none() {
-        return Err(Refusal::metadata("private_key_jwt needs `jwks`"));
+        return Err(ApiError::invalid_client_metadata("private_key_jwt needs `jwks`"));
     }
     let id_token_signed_response_alg = string("id_token_signed_response_alg")?;
     if let Some(alg) = &id_token_signed_response_alg
         && Algorithm::from_name(alg).is_none()
     {
-        return Err(Refusal::metadata(format!("id_token_signed_response_alg `{alg}` is not supported")));
+        return Err(ApiError::invalid_client_metadata(format!(
+            "id_token_signed_response_alg `{alg}` is not supported"
+        )));
     }
     let scopes = scopes(string("scope")?, policy)?;
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
     if name.chars().count() > 200 {
-        return Err(Refusal::metadata("client_name is longer than 200 characters"));
+        return Err(ApiError::invalid_client_metadata("client_name is longer than 200 characters"));
     }
     Ok(Metadata {
         name,
@@ -356,17 +316,17 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, Refusal> 
 
 /// §2 `grant_types` (`authorization_code` when omitted), as a set: each one the server
 /// implements and the tenant's policy allows.
-fn grant_types(requested: Option<Vec<String>>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+fn grant_types(requested: Option<Vec<String>>, policy: &RegistrationPolicy) -> Result<Vec<String>, ApiError> {
     let mut grant_types: Vec<String> = Vec::new();
     for grant in requested.unwrap_or_else(|| vec!["authorization_code".into()]) {
         if !GRANT_TYPES.contains(&grant.as_str()) {
-            return Err(Refusal::metadata(format!(
+            return Err(ApiError::invalid_client_metadata(format!(
                 "grant type `{grant}` is not supported; supported: {}",
                 GRANT_TYPES.join(", ")
             )));
         }
         if !policy.allows_grant_type(&grant) {
-            return Err(Refusal::policy("grant type", &grant, &policy.grant_types.join(", ")));
+            return Err(not_allowed("grant type", &grant, &policy.grant_types.join(", ")));
         }
         if !grant_types.contains(&grant) {
             grant_types.push(grant);
@@ -381,35 +341,38 @@ fn auth_method(
     requested: Option<String>,
     grant_types: &[String],
     policy: &RegistrationPolicy,
-) -> Result<String, Refusal> {
+) -> Result<String, ApiError> {
     let method = match requested {
         Some(method) => method,
         None if policy.allows_auth_method("client_secret_basic") => "client_secret_basic".into(),
         None => policy.auth_methods.first().cloned().unwrap_or_else(|| "client_secret_basic".into()),
     };
     if !TOKEN_AUTH_METHODS.contains(&method.as_str()) {
-        return Err(Refusal::metadata(format!(
+        return Err(ApiError::invalid_client_metadata(format!(
             "token_endpoint_auth_method `{method}` is not supported; supported: {}",
             TOKEN_AUTH_METHODS.join(", ")
         )));
     }
     if !policy.allows_auth_method(&method) {
-        return Err(Refusal::policy("token_endpoint_auth_method", &method, &policy.auth_methods.join(", ")));
+        return Err(not_allowed("token_endpoint_auth_method", &method, &policy.auth_methods.join(", ")));
     }
     if method == "none" && grant_types.iter().any(|g| g == "client_credentials") {
         // RFC 6749 §4.4: only confidential clients may use client_credentials.
-        return Err(Refusal::metadata("a public client (`none`) cannot use the client_credentials grant"));
+        return Err(ApiError::invalid_client_metadata(
+            "a public client (`none`) cannot use the client_credentials grant",
+        ));
     }
     Ok(method)
 }
 
 /// §2 `scope`, as a set of scopes the policy allows. Without one (OIDC Dynamic Client
 /// Registration has no such field) the client holds every scope the policy allows.
-fn scopes(requested: Option<String>, policy: &RegistrationPolicy) -> Result<Vec<String>, Refusal> {
+fn scopes(requested: Option<String>, policy: &RegistrationPolicy) -> Result<Vec<String>, ApiError> {
     let Some(requested) = requested else { return Ok(policy.scopes.clone().into_vec()) };
-    let scopes = Scopes::parse(&requested).map_err(|problem| Refusal::metadata(format!("scope: {problem}")))?;
+    let scopes =
+        Scopes::parse(&requested).map_err(|problem| ApiError::invalid_client_metadata(format!("scope: {problem}")))?;
     if let Some(refused) = scopes.iter().find(|s| !policy.scopes.contains(s)) {
-        return Err(Refusal::policy("scope", refused, &policy.scopes.to_string()));
+        return Err(not_allowed("scope", refused, &policy.scopes.to_string()));
     }
     Ok(scopes.into_vec())
 }

@@ -7,7 +7,6 @@ use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use std::str::FromStr;
 
-use super::OAuthError;
 use super::client_auth::{Accept, authenticate};
 use super::form::Form;
 use super::grants;
@@ -25,17 +24,11 @@ pub async fn revoke<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
 where
     <R::RevokedToken as EntityTrait>::Model: IntoActiveModel<<R::RevokedToken as EntityTrait>::ActiveModel>,
 {
-    let form = match Form::parse(ctx) {
-        Ok(form) => form,
-        Err(error) => return Ok(error.response()),
-    };
-    // An authentication failure is an OAuth error the endpoint family writes; a database
-    // failure is a 503, not `invalid_client`.
+    let form = Form::parse(ctx)?;
+    // An authentication failure is `invalid_client`; a database failure is a 503, not a
+    // verdict on the client.
     let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
-    let token = match form.require("token") {
-        Ok(token) => token.to_owned(),
-        Err(error) => return Ok(error.response()),
-    };
+    let token = form.require("token")?.to_owned();
     // `token_type_hint` only speeds up the search (§2.1); every kind is looked up regardless.
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -44,9 +37,7 @@ where
         crate::crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(&token)).await?
     {
         if row.client_id() != client.id {
-            return Ok(
-                OAuthError::unauthorized_client("this token was not issued to the authenticated client").response()
-            );
+            return Err(not_issued_to_caller());
         }
         let tx = rt.begin_write().await?;
         grants::revoke::<R>(&*tx, tenant, row.grant_id()).await?;
@@ -60,7 +51,7 @@ where
     }
     if claims["client_id"] != json!(client.id.to_string()) {
         // §2.1: the server verifies the token was issued to the requesting client.
-        return Ok(OAuthError::unauthorized_client("this token was not issued to the authenticated client").response());
+        return Err(not_issued_to_caller());
     }
     let expires_at = claims["exp"].as_i64().and_then(|exp| Utc.timestamp_opt(exp, 0).single());
     if expires_at.is_some_and(|at| at <= Utc::now()) {
@@ -88,6 +79,11 @@ where
     }
     tx.commit().await?;
     Ok(done())
+}
+
+/// §2.1: the token was issued to another client than the one revoking it.
+fn not_issued_to_caller() -> ApiError {
+    ApiError::unauthorized_client("this token was not issued to the authenticated client")
 }
 
 fn done() -> HttpResponse {

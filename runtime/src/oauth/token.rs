@@ -7,62 +7,46 @@ use sea_orm::EntityTrait;
 use super::client_auth::{Accept, AuthenticatedClient, authenticate};
 use super::form::Form;
 use super::issue::{AccessToken, access_token_algorithm, client_token};
-use super::{OAuthError, issuer, scope};
+use super::{issuer, scope};
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
 
-/// A grant's outcome: a response, or an RFC 6749 §5.2 error for the client.
-pub type GrantResult = Result<Result<HttpResponse, OAuthError>, ApiError>;
-
 /// An authenticated client at the token endpoint.
 pub type Client<R> = AuthenticatedClient<<<R as Roles>::OauthClient as EntityTrait>::Model>;
 
-/// Handles `POST /token`.
+/// Handles `POST /token`: the tokens, or an RFC 6749 §5.2 error the OAuth family writes.
 pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    Ok(match grant::<R>(ctx).await? {
-        Ok(response) => response,
-        Err(error) => error.response(),
-    })
-}
-
-async fn grant<R: Roles>(ctx: &EndpointCtx<'_>) -> GrantResult {
-    let form = match Form::parse(ctx) {
-        Ok(form) => form,
-        Err(error) => return Ok(Err(error)),
-    };
-    let grant_type = match form.require("grant_type") {
-        Ok(grant_type) => grant_type,
-        Err(error) => return Ok(Err(error)),
-    };
-    // An authentication failure is an OAuth error the endpoint family writes; a database
-    // failure is a 503, not `invalid_client`.
+    let form = Form::parse(ctx)?;
+    let grant_type = form.require("grant_type")?;
+    // An authentication failure is `invalid_client`; a database failure is a 503, not a
+    // verdict on the client.
     let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
     let allowed = client.model.grant_types().0.iter().any(|g| g == grant_type);
     match grant_type {
         "authorization_code" | "refresh_token" | "client_credentials" if !allowed => {
-            Ok(Err(OAuthError::unauthorized_client(format!("this client may not use the {grant_type} grant"))))
+            Err(ApiError::unauthorized_client(format!("this client may not use the {grant_type} grant")))
         }
         "authorization_code" => super::code::redeem::<R>(ctx, &form, &client).await,
-        "refresh_token" => match form.require("refresh_token") {
-            Ok(raw) => super::refresh::rotate::<R>(ctx, &client, raw, form.get("scope")).await,
-            Err(error) => Ok(Err(error)),
-        },
+        "refresh_token" => {
+            super::refresh::rotate::<R>(ctx, &client, form.require("refresh_token")?, form.get("scope")).await
+        }
         "client_credentials" => client_credentials::<R>(ctx, &form, &client).await,
-        other => Ok(Err(OAuthError::unsupported_grant_type(format!("grant type `{other}` is not supported")))),
+        other => Err(ApiError::unsupported_grant_type(format!("grant type `{other}` is not supported"))),
     }
 }
 
 /// RFC 6749 §4.4: a confidential client gets a token for itself.
-async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Client<R>) -> GrantResult {
+async fn client_credentials<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    form: &Form,
+    client: &Client<R>,
+) -> Result<HttpResponse, ApiError> {
     if client.model.token_endpoint_auth_method() == "none" {
         // §4.4: "MUST only be used by confidential clients".
-        return Ok(Err(OAuthError::unauthorized_client("public clients may not use the client_credentials grant")));
+        return Err(ApiError::unauthorized_client("public clients may not use the client_credentials grant"));
     }
-    let scope = match granted_scope(client.model.scopes().0.iter().map(String::as_str), form.get("scope")) {
-        Ok(scope) => scope,
-        Err(error) => return Ok(Err(error)),
-    };
+    let scope = granted_scope(client.model.scopes().0.iter().map(String::as_str), form.get("scope"))?;
     let rt = ctx.runtime();
     let issuer = issuer(&rt.config().public_url, ctx.tenant_key()?);
     // RFC 8707 §2: the resource the token is for, an absolute URI (RFC 3986 §4.3, so a URN is
@@ -70,7 +54,7 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
     let audience = match form.get("resource").map(|resource| (resource, crate::uri::absolute_uri(resource))) {
         Some((resource, Ok(_))) => resource.to_owned(),
         Some((resource, Err(error))) => {
-            return Ok(Err(OAuthError::invalid_target(format!("`resource` `{resource}` {error}"))));
+            return Err(ApiError::invalid_target(format!("`resource` `{resource}` {error}")));
         }
         None => issuer.clone(),
     };
@@ -87,7 +71,7 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
         extra: &[],
     }
     .sign(&key)?;
-    Ok(Ok(client_token(access_token, expires_in, scope).respond()))
+    Ok(client_token(access_token, expires_in, scope).respond())
 }
 
 /// The `scope` a token request is granted out of `held` (the client's scopes, or on refresh the
@@ -97,8 +81,8 @@ async fn client_credentials<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client
 pub fn granted_scope<'a>(
     held: impl IntoIterator<Item = &'a str>,
     requested: Option<&str>,
-) -> Result<Option<String>, OAuthError> {
-    let granted = scope::grant(requested, held).map_err(OAuthError::invalid_scope)?;
+) -> Result<Option<String>, ApiError> {
+    let granted = scope::grant(requested, held).map_err(ApiError::invalid_scope)?;
     Ok((!granted.is_empty()).then(|| granted.to_string()))
 }
 
@@ -112,7 +96,7 @@ mod tests {
         assert_eq!(granted_scope(allowed, None).unwrap().as_deref(), Some("read write"));
         assert_eq!(granted_scope(allowed, Some("read read")).unwrap().as_deref(), Some("read"));
         assert_eq!(granted_scope(allowed, Some("read admin")).unwrap().as_deref(), Some("read"));
-        assert_eq!(granted_scope(allowed, Some("admin")).unwrap_err().code, "invalid_scope");
+        assert_eq!(granted_scope(allowed, Some("admin")).unwrap_err().code(), Some("invalid_scope"));
         assert_eq!(granted_scope([], None).unwrap(), None);
     }
 }

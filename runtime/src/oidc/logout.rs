@@ -14,8 +14,8 @@ use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{decode_header, verify_jwt};
+use crate::oauth::authorize::redirect;
 use crate::oauth::authorize::request::Params;
-use crate::oauth::authorize::{page_error, redirect};
 use crate::oauth::form::Form;
 use crate::oauth::{grants, issuer};
 use crate::roles::{Grant, OauthClient, Roles};
@@ -35,10 +35,7 @@ pub async fn end_session<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse
     } else {
         ctx.request().query_string().to_owned()
     };
-    let (params, request) = match validate::<R>(ctx, &encoded).await? {
-        Ok(valid) => valid,
-        Err(response) => return Ok(response),
-    };
+    let (params, request) = validate::<R>(ctx, &encoded).await?;
     let tenant = ctx.tenant_key()?;
     if session::current::<R>(ctx).await?.is_none() {
         // Nobody to sign out: go straight back.
@@ -58,20 +55,11 @@ pub async fn end_session<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse
 /// Handles the confirmation form: `decision=logout` ends the session and revokes the grants
 /// made in it; either way the browser goes back to the client (or sees the signed-out page).
 pub async fn confirm<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let Ok(form) = Form::parse(ctx) else {
-        return page_error(ctx, StatusCode::BAD_REQUEST, "The form could not be read.");
-    };
+    let form = Form::parse(ctx).map_err(|_| ApiError::bad_request("The form could not be read."))?;
     if !csrf::verify(ctx, form.get("csrf")) {
-        return page_error(
-            ctx,
-            StatusCode::FORBIDDEN,
-            "This form has expired or was not sent from this site. Go back to the application and start again.",
-        );
+        return Err(ApiError::forbidden(csrf::EXPIRED));
     }
-    let (_, request) = match validate::<R>(ctx, form.get("request").unwrap_or("")).await? {
-        Ok(valid) => valid,
-        Err(response) => return Ok(response),
-    };
+    let (_, request) = validate::<R>(ctx, form.get("request").unwrap_or("")).await?;
     let mut cookies = Vec::new();
     if form.get("decision") == Some("logout")
         && let Some(current) = session::current::<R>(ctx).await?
@@ -108,12 +96,9 @@ fn finish(
 
 /// §2–3: `id_token_hint` (an ID token this issuer signed, expired or not) and/or `client_id`
 /// name the client; a `post_logout_redirect_uri` must be one it registered, compared as redirect
-/// URIs are ([`redirect_uri_matches`]).
-async fn validate<R: Roles>(
-    ctx: &EndpointCtx<'_>,
-    encoded: &str,
-) -> Result<Result<(Params, LogoutRequest), HttpResponse>, ApiError> {
-    let refuse = |message: &str| page_error(ctx, StatusCode::BAD_REQUEST, message).map(Err);
+/// URIs are ([`redirect_uri_matches`]). Refusals are 400 pages.
+async fn validate<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<(Params, LogoutRequest), ApiError> {
+    let refuse = |message: &str| Err(ApiError::bad_request(message));
     let Ok(params) = Params::parse(encoded) else { return refuse("The sign-out request could not be read.") };
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -160,7 +145,7 @@ async fn validate<R: Roles>(
         None => None,
     };
     let client_name = client.as_ref().map(|c| c.name().to_owned());
-    Ok(Ok((params, LogoutRequest { client_name, return_to })))
+    Ok((params, LogoutRequest { client_name, return_to }))
 }
 
 /// The client an `id_token_hint` was issued to, if this tenant signed it.

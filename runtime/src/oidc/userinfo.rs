@@ -1,7 +1,7 @@
 //! The UserInfo endpoint (OIDC Core §5.3), with bearer tokens per RFC 6750.
 
 use actix_web::HttpResponse;
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
@@ -13,27 +13,19 @@ use crate::oauth::form::Form;
 use crate::roles::{Account, Roles};
 
 /// Handles `GET` and `POST /userinfo`: the signed-in user's claims, by the token's scopes.
+/// Refusals are RFC 6750 §3.1 errors, which the bearer family writes as challenges.
 pub async fn userinfo<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let token = match bearer_token(ctx) {
-        Ok(token) => token,
-        Err((status, error)) => return Ok(challenge(status, error)),
-    };
+    let token = bearer_token(ctx)?;
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let Some(claims) = access_token::verify::<R>(ctx, rt.db(), &token).await? else {
-        return Ok(challenge(
-            StatusCode::UNAUTHORIZED,
-            Some(("invalid_token", "the access token is invalid, expired or revoked")),
-        ));
+        return Err(ApiError::invalid_token("the access token is invalid, expired or revoked"));
     };
     let scopes: Vec<&str> = claims["scope"].as_str().unwrap_or("").split(' ').collect();
     // §5.3.1: UserInfo is for tokens of a user who granted `openid`; a client's own token has
     // no user.
     if !scopes.contains(&"openid") || claims.get(access_token::GRANT_CLAIM).is_none() {
-        return Ok(challenge(
-            StatusCode::FORBIDDEN,
-            Some(("insufficient_scope", "the access token was not granted `openid`")),
-        ));
+        return Err(ApiError::insufficient_scope("the access token was not granted `openid`"));
     }
     let user = claims["sub"].as_str().and_then(|s| s.parse::<Uuid>().ok());
     let account = match user {
@@ -41,7 +33,7 @@ pub async fn userinfo<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
         None => None,
     };
     let Some(account) = account else {
-        return Ok(challenge(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the user no longer exists"))));
+        return Err(ApiError::invalid_token("the user no longer exists"));
     };
     let mut body = Map::new();
     body.insert("sub".into(), json!(account.id().to_string()));
@@ -60,38 +52,29 @@ pub async fn userinfo<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
 }
 
-/// Why a request carries no usable bearer token: the status and RFC 6750 §3.1 error.
-type Refusal = (StatusCode, Option<(&'static str, &'static str)>);
-
-/// RFC 6750 §2.1 (header) or, for POST, §2.2 (form body); exactly one of them.
-fn bearer_token(ctx: &EndpointCtx<'_>) -> Result<String, Refusal> {
+/// RFC 6750 §2.1 (header) or, for POST, §2.2 (form body); exactly one of them. No token at
+/// all is [`ApiError::credentials_required`] (§3.1: a bare challenge).
+fn bearer_token(ctx: &EndpointCtx<'_>) -> Result<String, ApiError> {
     let from_header = match Authorization::of(ctx.request()) {
         Ok(None) => None,
         Ok(Some(Authorization::Bearer(token))) => Some(Ok(token)),
         Ok(Some(_)) | Err(_) => Some(Err(())),
     };
     let from_body = if ctx.request().method() == Method::POST && !ctx.body().is_empty() {
-        let form = Form::parse(ctx)
-            .map_err(|_| (StatusCode::BAD_REQUEST, Some(("invalid_request", "the body is not form-encoded"))))?;
+        let form = Form::parse(ctx).map_err(|_| ApiError::invalid_request("the body is not form-encoded"))?;
         form.get("access_token").map(str::to_owned)
     } else {
         None
     };
     match (from_header, from_body) {
-        (Some(_), Some(_)) => {
-            // §2: "MUST NOT use more than one method to transmit the token in each request".
-            Err((StatusCode::BAD_REQUEST, Some(("invalid_request", "send the token once, not twice"))))
-        }
+        // §2: "MUST NOT use more than one method to transmit the token in each request".
+        (Some(_), Some(_)) => Err(ApiError::invalid_request("send the token once, not twice")),
         (Some(Ok(token)), None) => Ok(token),
-        (Some(_), None) => Err((StatusCode::BAD_REQUEST, Some(("invalid_request", "use the Bearer scheme")))),
+        (Some(_), None) => Err(ApiError::invalid_request("use the Bearer scheme")),
         (None, Some(token)) => Ok(token),
-        // §3.1: a request without credentials gets a bare challenge.
-        (None, None) => Err((StatusCode::UNAUTHORIZED, None)),
+        (None, None) => Err(ApiError::credentials_required("send an access token", CHALLENGE)),
     }
 }
 
-/// An RFC 6750 §3 error: `WWW-Authenticate: Bearer` with the error code, and the same as JSON
-/// (written by the bearer family, like every other refusal of this endpoint).
-fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> HttpResponse {
-    crate::family::bearer_challenge(status, error)
-}
+/// The challenge of a request without a token (RFC 6750 §3).
+const CHALLENGE: &str = "Bearer realm=\"keygate\"";

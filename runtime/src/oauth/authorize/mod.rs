@@ -10,7 +10,7 @@ use actix_web::http::{Method, StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use self::request::{AuthorizationRequest, Params, Rejection};
+use self::request::{AuthorizationRequest, Params};
 use super::issuer;
 use crate::browser::csrf;
 use crate::browser::pages::{self, ConsentPage, LoginPage, ScopeView};
@@ -23,7 +23,7 @@ use crate::secret;
 
 type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
 
-/// A validated request with its client, or the response that refuses it.
+/// A validated request with its client.
 pub struct Loaded<R: Roles> {
     /// The parameters as sent, for carrying through the sign-in forms.
     pub params: Params,
@@ -36,39 +36,30 @@ pub struct Loaded<R: Roles> {
 /// Handles `GET` and `POST /authorize` (OIDC Core §3.1.2.1: both must be supported).
 pub async fn authorize<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let encoded = if ctx.request().method() == Method::POST {
-        match std::str::from_utf8(ctx.body()) {
-            Ok(body) => body.to_owned(),
-            Err(_) => return page_error(ctx, StatusCode::BAD_REQUEST, "The request is not valid UTF-8."),
-        }
+        std::str::from_utf8(ctx.body())
+            .map_err(|_| ApiError::bad_request("The request is not valid UTF-8."))?
+            .to_owned()
     } else {
         ctx.request().query_string().to_owned()
     };
-    let loaded = match load::<R>(ctx, &encoded).await? {
-        Ok(loaded) => loaded,
-        Err(response) => return Ok(response),
-    };
+    let loaded = load::<R>(ctx, &encoded).await?;
     let session = session::current::<R>(ctx).await?;
     proceed::<R>(ctx, &loaded, session, false).await
 }
 
-/// Parses and validates an encoded authorization request.
-pub async fn load<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<Result<Loaded<R>, HttpResponse>, ApiError> {
-    let params = match Params::parse(encoded) {
-        Ok(params) => params,
-        Err(message) => return Ok(Err(page_error(ctx, StatusCode::BAD_REQUEST, &message)?)),
-    };
-    let client_id = match request::client_id(&params) {
-        Ok(id) => id,
-        Err(rejection) => return Ok(Err(reject(ctx, rejection)?)),
-    };
+/// Parses and validates an encoded authorization request. A client or redirect URI that cannot
+/// be trusted is an error page (a 4xx the page family shows); any other refusal is redirected
+/// to the client (RFC 6749 §4.1.2.1, [`ApiError::redirected`]).
+pub async fn load<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<Loaded<R>, ApiError> {
+    let params = Params::parse(encoded).map_err(ApiError::bad_request)?;
+    let client_id = request::client_id(&params)?;
     let Some(client) = ctx.runtime().clients().find::<R::OauthClient>(ctx.runtime(), ctx.tenant()?, client_id).await?
     else {
-        return Ok(Err(reject(ctx, Rejection::Page("The application that sent you here is not registered.".into()))?));
+        return Err(ApiError::bad_request("The application that sent you here is not registered."));
     };
-    match request::validate(&params, client_id, &client) {
-        Ok(request) => Ok(Ok(Loaded { params, request, client })),
-        Err(rejection) => Ok(Err(reject(ctx, rejection)?)),
-    }
+    let issuer = issuer(&ctx.runtime().config().public_url, ctx.tenant_key()?);
+    let request = request::validate(&params, client_id, &client, issuer)?;
+    Ok(Loaded { params, request, client })
 }
 
 /// Moves the flow on: sign-in if needed, then consent if needed, then a code. `fresh` says the
@@ -93,7 +84,7 @@ pub async fn proceed<R: Roles>(
         (Some(session), Some(account)) if fresh || !(request.prompt.login || too_old(&session)) => (session, account),
         (_, account) => {
             if request.prompt.none {
-                return redirect_error(ctx, request, "login_required", "the user is not signed in");
+                return Err(request.refuse("login_required", "the user is not signed in"));
             }
             let hint = request.login_hint.clone().or_else(|| account.map(|a| a.username().to_owned()));
             return login_page::<R>(ctx, loaded, hint, None, StatusCode::OK);
@@ -103,7 +94,7 @@ pub async fn proceed<R: Roles>(
     let covered = request.scopes.iter().all(|scope| consented.contains(scope));
     if request.prompt.consent || !covered {
         if request.prompt.none {
-            return redirect_error(ctx, request, "consent_required", "the user has not consented to these scopes");
+            return Err(request.refuse("consent_required", "the user has not consented to these scopes"));
         }
         return consent_page::<R>(ctx, loaded, account.username());
     }
@@ -155,45 +146,8 @@ pub async fn issue_code<R: Roles>(
     if let Some(state) = &request.state {
         response.push(("state", state.clone()));
     }
-    response.push(("iss", issuer(&rt.config().public_url, ctx.tenant_key()?)));
+    response.push(("iss", request.issuer.clone()));
     Ok(redirect(&request.redirect_uri, &response, Vec::new()))
-}
-
-/// Sends an error to the client's redirect URI (RFC 6749 §4.1.2.1, with RFC 9207 `iss`).
-pub fn redirect_error(
-    ctx: &EndpointCtx<'_>,
-    request: &AuthorizationRequest,
-    error: &'static str,
-    description: &str,
-) -> Result<HttpResponse, ApiError> {
-    reject(
-        ctx,
-        Rejection::Redirect {
-            redirect_uri: request.redirect_uri.clone(),
-            error,
-            description: description.to_owned(),
-            state: request.state.clone(),
-        },
-    )
-}
-
-fn reject(ctx: &EndpointCtx<'_>, rejection: Rejection) -> Result<HttpResponse, ApiError> {
-    match rejection {
-        Rejection::Page(message) => page_error(ctx, StatusCode::BAD_REQUEST, &message),
-        Rejection::Redirect { redirect_uri, error, description, state } => {
-            let mut response = vec![("error", error.to_owned()), ("error_description", description)];
-            if let Some(state) = state {
-                response.push(("state", state));
-            }
-            response.push(("iss", issuer(&ctx.runtime().config().public_url, ctx.tenant_key()?)));
-            Ok(redirect(&redirect_uri, &response, Vec::new()))
-        }
-    }
-}
-
-/// An error page that does not redirect.
-pub fn page_error(ctx: &EndpointCtx<'_>, status: StatusCode, message: &str) -> Result<HttpResponse, ApiError> {
-    pages::error(ctx.tenant_key()?, status, "This request cannot be completed", message)
 }
 
 /// A 303 to `uri` with `params` added to its query (RFC 6749 §3.1.2: an existing query is kept).

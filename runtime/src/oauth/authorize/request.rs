@@ -1,10 +1,12 @@
 //! Parsing and validating an authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, OIDC
 //! Core §3.1.2.1), in the order §4.1.2.1 prescribes: the client and its redirect URI first,
-//! whose failures are shown to the user and never redirected, then everything else, whose
-//! failures go back to the client.
+//! whose failures are shown to the user and never redirected (plain 400s the page family shows),
+//! then everything else, whose failures go back to the client ([`ApiError::redirected`]).
 
+use actix_web::http::StatusCode;
 use uuid::Uuid;
 
+use crate::error::{ApiError, ErrorRedirect};
 use crate::oauth::scope::{self, Scopes};
 use crate::roles::OauthClient;
 use crate::uri::{ApplicationType, redirect_uri_matches};
@@ -32,6 +34,29 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// Prefill for the username field.
     pub login_hint: Option<String>,
+    /// The issuer answering it (RFC 9207 `iss` in every response).
+    pub issuer: String,
+}
+
+impl AuthorizationRequest {
+    /// An error for the client, told at its redirect URI with `state` and `iss` (RFC 6749
+    /// §4.1.2.1, OIDC Core §3.1.2.6, RFC 9207).
+    pub fn refuse(&self, code: &'static str, description: impl Into<String>) -> ApiError {
+        redirected(code, description, &self.redirect_uri, self.state.clone(), &self.issuer)
+    }
+}
+
+/// An authorization error redirected to `uri`, which the caller verified. Its status (400) only
+/// matters to a family other than the page family.
+fn redirected(
+    code: &'static str,
+    description: impl Into<String>,
+    uri: &str,
+    state: Option<String>,
+    issuer: &str,
+) -> ApiError {
+    let to = ErrorRedirect { uri: uri.to_owned(), state, issuer: issuer.to_owned() };
+    ApiError::protocol(StatusCode::BAD_REQUEST, code, description, None).redirected(to)
 }
 
 /// The `prompt` parameter.
@@ -43,24 +68,6 @@ pub struct Prompt {
     pub login: bool,
     /// `consent`: ask for consent even if it was given before.
     pub consent: bool,
-}
-
-/// Why a request was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
-    /// The client or redirect URI cannot be trusted: tell the user, never redirect (§4.1.2.1).
-    Page(String),
-    /// Tell the client, at its verified redirect URI (§4.1.2.1).
-    Redirect {
-        /// The verified redirect URI.
-        redirect_uri: String,
-        /// Error code.
-        error: &'static str,
-        /// `error_description`.
-        description: String,
-        /// The client's `state`.
-        state: Option<String>,
-    },
 }
 
 /// Request parameters, each at most once (RFC 6749 §3.1).
@@ -116,37 +123,35 @@ impl Params {
 }
 
 /// The `client_id` of a request, if it names one well-formed.
-pub fn client_id(params: &Params) -> Result<Uuid, Rejection> {
+pub fn client_id(params: &Params) -> Result<Uuid, ApiError> {
     if params.repeated("client_id") {
-        return Err(Rejection::Page("The request repeats `client_id`.".into()));
+        return Err(ApiError::bad_request("The request repeats `client_id`."));
     }
     params
         .get("client_id")
-        .ok_or_else(|| Rejection::Page("The request does not say which application is asking (`client_id`).".into()))?
+        .ok_or_else(|| ApiError::bad_request("The request does not say which application is asking (`client_id`)."))?
         .parse()
-        .map_err(|_| Rejection::Page("The application that sent you here is not registered.".into()))
+        .map_err(|_| ApiError::bad_request("The application that sent you here is not registered."))
 }
 
-/// Validates the rest of a request for `client` (looked up by [`client_id`]).
+/// Validates the rest of a request for `client` (looked up by [`client_id`]), answered by
+/// `issuer`.
 pub fn validate(
     params: &Params,
     client_id: Uuid,
     client: &impl OauthClient,
-) -> Result<AuthorizationRequest, Rejection> {
+    issuer: String,
+) -> Result<AuthorizationRequest, ApiError> {
     if !client.is_active() {
-        return Err(Rejection::Page("The application that sent you here is disabled.".into()));
+        return Err(ApiError::bad_request("The application that sent you here is disabled."));
     }
     if params.repeated("redirect_uri") {
-        return Err(Rejection::Page("The request repeats `redirect_uri`.".into()));
+        return Err(ApiError::bad_request("The request repeats `redirect_uri`."));
     }
     let redirect_uri = effective_redirect_uri(params, client)?;
     let state = params.get("state").map(str::to_owned);
-    let fail = |error: &'static str, description: String| Rejection::Redirect {
-        redirect_uri: redirect_uri.to_owned(),
-        error,
-        description,
-        state: state.clone(),
-    };
+    let fail =
+        |error: &'static str, description: String| redirected(error, description, redirect_uri, state.clone(), &issuer);
     // From here on, errors are redirected. RFC 6749 §3.1: no parameter may repeat.
     if let Some((key, _)) = params.0.iter().find(|(key, _)| params.repeated(key)) {
         return Err(fail("invalid_request", format!("parameter `{key}` is repeated")));
@@ -244,6 +249,7 @@ pub fn validate(
         prompt,
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),
+        issuer,
     })
 }
 
@@ -251,13 +257,12 @@ pub fn validate(
 /// client's only registered URI, which OAuth 2.1 §4.1.1 (RFC 6749 §3.1.2.3) lets a request omit
 /// — except an OpenID request (one whose scope names `openid`), which must name it (OIDC Core
 /// §3.1.2.1). Failures are shown to the user, never redirected (RFC 6749 §4.1.2.1).
-fn effective_redirect_uri<'a>(params: &'a Params, client: &'a impl OauthClient) -> Result<&'a str, Rejection> {
+fn effective_redirect_uri<'a>(params: &'a Params, client: &'a impl OauthClient) -> Result<&'a str, ApiError> {
     if let Some(uri) = params.get("redirect_uri") {
         let application_type = ApplicationType::from_name(client.application_type());
         if !redirect_uri_matches(uri, &client.redirect_uris().0, application_type) {
-            return Err(Rejection::Page(
-                "The application asked to return to an address it has not registered, so you were not sent back."
-                    .into(),
+            return Err(ApiError::bad_request(
+                "The application asked to return to an address it has not registered, so you were not sent back.",
             ));
         }
         return Ok(uri);
@@ -269,10 +274,10 @@ fn effective_redirect_uri<'a>(params: &'a Params, client: &'a impl OauthClient) 
     };
     match client.redirect_uris().0.as_slice() {
         [only] if !openid => Ok(only),
-        [_] => Err(Rejection::Page(
-            "The request does not say where to return to (`redirect_uri`), which OpenID Connect requires.".into(),
+        [_] => Err(ApiError::bad_request(
+            "The request does not say where to return to (`redirect_uri`), which OpenID Connect requires.",
         )),
-        _ => Err(Rejection::Page("The request does not say where to return to (`redirect_uri`).".into())),
+        _ => Err(ApiError::bad_request("The request does not say where to return to (`redirect_uri`).")),
     }
 }
 
