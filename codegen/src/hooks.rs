@@ -540,6 +540,57 @@ pub async fn look<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>)
     }
 
     #[test]
+    fn reads_column_handles_and_constructor_structs() {
+        let source = r#"
+/// Codes.
+pub trait AuthCode { fn scope(&self) -> &str; }
+/// Its columns.
+pub trait AuthCodeColumns: Resource {
+    /// Digest.
+    const CODE_DIGEST: Col<Self, String>;
+    /// Redemption.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+/// How codes are made.
+pub struct NewAuthCode {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The session.
+    pub session_id: Option<Uuid>,
+}
+struct NewPrivate { x: u8 }
+pub struct NewTuple(pub u8);
+"#;
+        let mut catalog = HookCatalog::default();
+        catalog.add_module("crate::roles", source).unwrap();
+        assert_eq!(catalog.roles.len(), 1, "a columns trait is not a role of its own");
+        let columns = catalog.columns("AuthCode").unwrap();
+        assert_eq!(columns.path, "crate::roles::AuthCodeColumns");
+        let handles: Vec<_> = columns.handles.iter().map(|h| (h.constant.as_str(), h.field.as_str())).collect();
+        assert_eq!(handles, [("CODE_DIGEST", "code_digest"), ("USED_AT", "used_at")]);
+        assert!(columns.handles[1].ty.nullable && columns.handles[1].ty.accepts == ["timestamp"]);
+        let constructor = catalog.constructor("AuthCode").unwrap();
+        assert_eq!(constructor.path, "crate::roles::NewAuthCode");
+        let fields: Vec<_> = constructor.params.iter().map(|(name, ty)| (name.as_str(), ty.nullable)).collect();
+        assert_eq!(fields, [("tenant_id", false), ("session_id", true)]);
+        assert_eq!(catalog.constructors.len(), 1, "private and tuple structs are not constructors");
+    }
+
+    #[test]
+    fn rejects_malformed_column_handles() {
+        for (source, expected) in [
+            ("pub trait XColumns { const code_digest: Col<Self, String>; }", "UPPER_SNAKE_CASE"),
+            ("pub trait XColumns { const DIGEST: String; }", "must have type `Col<Self, T>`"),
+            ("pub trait XColumns { const DIGEST: Col<Self, Vec<u8>>; }", "has no schema type"),
+            ("pub struct NewX { pub digest: Vec<u8> }", "has no schema type"),
+            ("pub struct NewX { digest: String }", "must be `pub`"),
+        ] {
+            let err = HookCatalog::default().add_module("m", source).unwrap_err();
+            assert!(err.message.contains(expected), "{source}: {}", err.message);
+        }
+    }
+
+    #[test]
     fn rejects_a_parameter_of_an_unknown_kind() {
         let source = "pub async fn bad(ctx: &mut PreCtx<'_>, x: Vec<u8>) {}";
         let err = HookCatalog::default().add_module("m", source).unwrap_err();

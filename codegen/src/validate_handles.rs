@@ -45,9 +45,9 @@ fn bind_handles(
         let problem = match entity.field(&handle.field) {
             None => format!("queries a column `{}`, which `{}` lacks", handle.field, entity.name),
             Some(stored) if !ty.fits(stored) => format!(
-                "queries `{}` as {}{}, but it is {}`{}` on `{}`",
+                "queries `{}` as {}`{}`, but it is {}`{}` on `{}`",
                 handle.field,
-                if ty.nullable { "a nullable " } else { "" },
+                if ty.nullable { "nullable " } else { "" },
                 ty.accepts.first().copied().unwrap_or("?"),
                 if stored.nullable { "nullable " } else { "" },
                 stored.ty.as_str(),
