@@ -144,7 +144,7 @@ mod tests {
         let sql = thing::Entity::find().filter(USED_AT.eq(None)).build(DbBackend::Sqlite).to_string();
         assert!(sql.ends_with(r#"WHERE "things"."used_at" IS NULL"#), "{sql}");
         let assign = USED_AT.set(None);
-        assert_eq!(assign.column, thing::Column::UsedAt);
+        assert_eq!(assign.column.as_str(), "used_at");
         assert_eq!(assign.value, sea_orm::Value::ChronoDateTimeUtc(None));
         let now = crate::now();
         let set = USED_AT.set(now);
