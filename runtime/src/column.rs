@@ -150,4 +150,32 @@ mod tests {
         let set = USED_AT.set(now);
         assert_eq!(set.value, sea_orm::Value::from(Some(now)), "a value is wrapped for a nullable column");
     }
+
+    /// Protocol code reaches columns through handles only. Name → column parsing stays in the
+    /// generic layer: list query parameters (`crud::list`) and the generated `UNIQUE_ACROSS` names.
+    #[test]
+    fn protocol_code_parses_no_column_names() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                    continue;
+                }
+                let generic = ["crud.rs", "unique_across.rs", "column.rs"];
+                if generic.iter().any(|name| path.ends_with(name)) || path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                for (number, line) in source.lines().enumerate() {
+                    if line.contains("Column::from_str") || line.contains("Column as std::str::FromStr") {
+                        found.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "use a `{{Role}}Columns` handle instead:\n{}", found.join("\n"));
+    }
 }
