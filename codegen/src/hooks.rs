@@ -158,23 +158,47 @@ pub struct HookCatalog {
     pub handlers: Vec<HandlerSig>,
     /// Roles, in the order they were read.
     pub roles: Vec<RoleSig>,
-    /// Role constructors (`New{Role}` traits), in the order they were read.
+    /// Role constructors (`New{Role}` structs), in the order they were read.
     pub constructors: Vec<ConstructorSig>,
+    /// Column handles of roles (`{Role}Columns` traits), in the order they were read.
+    pub columns: Vec<ColumnsSig>,
 }
 
-/// `pub trait NewRole { fn new_role(field: T, ...) -> Self; }`: how runtime code creates a row of
-/// the entity playing `Role`. The generator implements it on the entity's `ActiveModel`, filling
-/// the fields it does not take from their defaults.
+/// `pub struct NewRole { pub field: T, ... }`: how runtime code creates a row of the entity
+/// playing `Role`. The generator implements `From<NewRole>` for the entity's `ActiveModel`,
+/// filling the fields the struct does not have from their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConstructorSig {
     /// The role's trait name (without `New`).
     pub role_trait: String,
-    /// The constructor trait's path.
+    /// The constructor struct's path.
     pub path: String,
-    /// The function's name.
-    pub function: String,
-    /// Its parameters: field names and types.
+    /// Its fields: names and types.
     pub params: Vec<(String, ParamType)>,
+}
+
+/// `pub trait RoleColumns: Resource { const FIELD: Col<Self, T>; ... }`: the columns protocol
+/// code queries and sets in the entity playing `Role`. The generator implements it on the
+/// entity, one handle per constant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnsSig {
+    /// The role's trait name (without `Columns`).
+    pub role_trait: String,
+    /// The trait's path.
+    pub path: String,
+    /// The handles, in declaration order.
+    pub handles: Vec<ColumnHandle>,
+}
+
+/// One `const FIELD: Col<Self, T>` of a `{Role}Columns` trait.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnHandle {
+    /// The constant's name, e.g. `CODE_DIGEST`.
+    pub constant: String,
+    /// The field it names: the constant in snake case, e.g. `code_digest`.
+    pub field: String,
+    /// The column's value type (`Option<T>` for a nullable column).
+    pub ty: ParamType,
 }
 
 /// A hook module could not be read.
@@ -194,10 +218,16 @@ impl HookCatalog {
             message: format!("not valid Rust: {error}"),
         })?;
         for item in file.items {
-            if let Item::Trait(role) = &item {
-                let error = |message| HookSourceError { module: module.to_owned(), message };
-                if let Some(constructor) = constructor_sig(module, role).map_err(error)? {
+            let error = |message| HookSourceError { module: module.to_owned(), message };
+            if let Item::Struct(constructor) = &item {
+                if let Some(constructor) = constructor_sig(module, constructor).map_err(error)? {
                     self.constructors.push(constructor);
+                }
+                continue;
+            }
+            if let Item::Trait(role) = &item {
+                if let Some(columns) = columns_sig(module, role).map_err(error)? {
+                    self.columns.push(columns);
                 } else if let Some(role) = role_sig(module, role).map_err(error)? {
                     self.roles.push(role);
                 }
@@ -252,36 +282,81 @@ impl HookCatalog {
         self.roles.iter().find(|role| role.name == name)
     }
 
+    /// The constructor of the role whose trait is `role_trait`, if it has one.
+    pub fn constructor(&self, role_trait: &str) -> Option<&ConstructorSig> {
+        self.constructors.iter().find(|c| c.role_trait == role_trait)
+    }
+
+    /// The column handles of the role whose trait is `role_trait`, if it has any.
+    pub fn columns(&self, role_trait: &str) -> Option<&ColumnsSig> {
+        self.columns.iter().find(|c| c.role_trait == role_trait)
+    }
+
     /// The hook called `name`.
     pub fn get(&self, name: &str) -> Option<&HookSig> {
         self.hooks.iter().find(|hook| hook.name == name)
     }
 }
 
-/// `pub trait NewX { fn f(field: T, ...) -> Self; }` is the constructor of role `X`.
-fn constructor_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<ConstructorSig>, String> {
-    let trait_name = item.ident.to_string();
-    let Some(role_trait) = trait_name.strip_prefix("New") else { return Ok(None) };
-    let [syn::TraitItem::Fn(method)] = item.items.as_slice() else { return Ok(None) };
-    let returns_self =
-        matches!(&method.sig.output, syn::ReturnType::Type(_, ty) if last_segment_name(ty).as_deref() == Some("Self"));
-    if !returns_self || method.sig.receiver().is_some() {
+/// `pub struct NewX { pub field: T, ... }` is the constructor of role `X`; other structs are
+/// skipped.
+fn constructor_sig(module: &str, item: &syn::ItemStruct) -> Result<Option<ConstructorSig>, String> {
+    let struct_name = item.ident.to_string();
+    let Some(role_trait) = struct_name.strip_prefix("New").filter(|rest| !rest.is_empty()) else { return Ok(None) };
+    let syn::Fields::Named(fields) = &item.fields else { return Ok(None) };
+    if !matches!(item.vis, syn::Visibility::Public(_)) || !item.generics.params.is_empty() {
         return Ok(None);
     }
     let mut params = Vec::new();
-    for input in &method.sig.inputs {
-        let FnArg::Typed(typed) = input else { return Ok(None) };
-        let Pat::Ident(name) = &*typed.pat else {
-            return Err(format!("`{trait_name}` parameters must be plain field names"));
-        };
-        params.push((name.ident.to_string(), param_type(&typed.ty).map_err(|e| format!("`{trait_name}`: {e}"))?));
+    for field in &fields.named {
+        let name = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+        if !matches!(field.vis, syn::Visibility::Public(_)) {
+            return Err(format!("`{struct_name}.{name}` must be `pub`: protocol code fills it"));
+        }
+        params.push((name, param_type(&field.ty).map_err(|e| format!("`{struct_name}`: {e}"))?));
     }
-    Ok(Some(ConstructorSig {
-        role_trait: role_trait.to_owned(),
-        path: format!("{module}::{trait_name}"),
-        function: method.sig.ident.to_string(),
-        params,
-    }))
+    Ok(Some(ConstructorSig { role_trait: role_trait.to_owned(), path: format!("{module}::{struct_name}"), params }))
+}
+
+/// `pub trait XColumns { const FIELD: Col<Self, T>; ... }` holds the column handles of role `X`;
+/// a trait with other items, or another name, is not.
+fn columns_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<ColumnsSig>, String> {
+    let trait_name = item.ident.to_string();
+    let Some(role_trait) = trait_name.strip_suffix("Columns").filter(|rest| !rest.is_empty()) else {
+        return Ok(None);
+    };
+    if !matches!(item.vis, syn::Visibility::Public(_)) || item.items.is_empty() {
+        return Ok(None);
+    }
+    let mut handles = Vec::new();
+    for member in &item.items {
+        let syn::TraitItem::Const(constant) = member else { return Ok(None) };
+        let name = constant.ident.to_string();
+        let field = name.to_lowercase();
+        if heck::ToShoutySnakeCase::to_shouty_snake_case(field.as_str()) != name {
+            return Err(format!("`{trait_name}::{name}` must be the field's name in UPPER_SNAKE_CASE"));
+        }
+        let ty = col_value_type(&constant.ty)
+            .ok_or_else(|| format!("`{trait_name}::{name}` must have type `Col<Self, T>`"))
+            .and_then(|value| param_type(value).map_err(|e| format!("`{trait_name}::{name}`: {e}")))?;
+        handles.push(ColumnHandle { constant: name, field, ty });
+    }
+    Ok(Some(ColumnsSig { role_trait: role_trait.to_owned(), path: format!("{module}::{trait_name}"), handles }))
+}
+
+/// `T` of `Col<Self, T>`.
+fn col_value_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    let entity = types.next()?;
+    let value = types.next()?;
+    let is_self = last_segment_name(entity).as_deref() == Some("Self");
+    (segment.ident == "Col" && is_self && types.next().is_none()).then_some(value)
 }
 
 /// A `pub trait` whose items are all `fn name(&self) -> T` is a role; other traits are skipped.
@@ -462,6 +537,57 @@ pub async fn look<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>)
         assert_eq!(give.path, "crate::hooks::give");
         assert!(!give.needs_roles);
         assert!(catalog.get("look").unwrap().needs_roles, "a generic hook is called with the schema's roles");
+    }
+
+    #[test]
+    fn reads_column_handles_and_constructor_structs() {
+        let source = r#"
+/// Codes.
+pub trait AuthCode { fn scope(&self) -> &str; }
+/// Its columns.
+pub trait AuthCodeColumns: Resource {
+    /// Digest.
+    const CODE_DIGEST: Col<Self, String>;
+    /// Redemption.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+/// How codes are made.
+pub struct NewAuthCode {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The session.
+    pub session_id: Option<Uuid>,
+}
+struct NewPrivate { x: u8 }
+pub struct NewTuple(pub u8);
+"#;
+        let mut catalog = HookCatalog::default();
+        catalog.add_module("crate::roles", source).unwrap();
+        assert_eq!(catalog.roles.len(), 1, "a columns trait is not a role of its own");
+        let columns = catalog.columns("AuthCode").unwrap();
+        assert_eq!(columns.path, "crate::roles::AuthCodeColumns");
+        let handles: Vec<_> = columns.handles.iter().map(|h| (h.constant.as_str(), h.field.as_str())).collect();
+        assert_eq!(handles, [("CODE_DIGEST", "code_digest"), ("USED_AT", "used_at")]);
+        assert!(columns.handles[1].ty.nullable && columns.handles[1].ty.accepts == ["timestamp"]);
+        let constructor = catalog.constructor("AuthCode").unwrap();
+        assert_eq!(constructor.path, "crate::roles::NewAuthCode");
+        let fields: Vec<_> = constructor.params.iter().map(|(name, ty)| (name.as_str(), ty.nullable)).collect();
+        assert_eq!(fields, [("tenant_id", false), ("session_id", true)]);
+        assert_eq!(catalog.constructors.len(), 1, "private and tuple structs are not constructors");
+    }
+
+    #[test]
+    fn rejects_malformed_column_handles() {
+        for (source, expected) in [
+            ("pub trait XColumns { const code_digest: Col<Self, String>; }", "UPPER_SNAKE_CASE"),
+            ("pub trait XColumns { const DIGEST: String; }", "must have type `Col<Self, T>`"),
+            ("pub trait XColumns { const DIGEST: Col<Self, Vec<u8>>; }", "has no schema type"),
+            ("pub struct NewX { pub digest: Vec<u8> }", "has no schema type"),
+            ("pub struct NewX { digest: String }", "must be `pub`"),
+        ] {
+            let err = HookCatalog::default().add_module("m", source).unwrap_err();
+            assert!(err.message.contains(expected), "{source}: {}", err.message);
+        }
     }
 
     #[test]

@@ -40,17 +40,26 @@ pub struct RoleBinding {
     pub fields: Vec<(String, crate::hooks::Access)>,
     /// How runtime code creates rows of this role, if the role has a constructor.
     pub constructor: Option<ConstructorBinding>,
+    /// The columns runtime code queries and sets, if the role has column handles.
+    pub columns: Option<ColumnsBinding>,
 }
 
 /// A role constructor bound to an entity.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConstructorBinding {
-    /// Path of the `New{Role}` trait.
+    /// Path of the `New{Role}` struct.
     pub path: String,
-    /// The function.
-    pub function: String,
-    /// Fields it takes, in order.
+    /// Fields it sets, in order.
     pub params: Vec<String>,
+}
+
+/// A role's column handles bound to an entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnsBinding {
+    /// Path of the `{Role}Columns` trait.
+    pub path: String,
+    /// `(constant, field)` pairs, in declaration order; every field is stored, of the handle's type.
+    pub handles: Vec<(String, String)>,
 }
 
 /// A route whose behaviour is a hand-written handler.

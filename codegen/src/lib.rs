@@ -21,6 +21,7 @@ pub mod ir;
 pub mod schema;
 mod span;
 mod validate;
+mod validate_handles;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use hooks::{HookCatalog, HookSourceError};

@@ -1757,7 +1757,13 @@ impl Cx<'_> {
                     );
                 }
             }
-            let constructor = self.catalog.constructors.iter().find(|c| c.role_trait == role.trait_name);
+            let columns = crate::validate_handles::bind(self.catalog, role, entity, Pos::of(entity_name))
+                .unwrap_or_else(|errors| {
+                    ok = false;
+                    errors.into_iter().for_each(|error| self.error(error));
+                    None
+                });
+            let constructor = self.catalog.constructor(&role.trait_name);
             if let Some(constructor) = constructor {
                 for (param, ty) in &constructor.params {
                     let fits = entity.field(param).is_some_and(|f| ty.fits(f));
@@ -1804,9 +1810,9 @@ impl Cx<'_> {
                     fields: role.fields.iter().map(|f| (f.name.clone(), f.access)).collect(),
                     constructor: constructor.map(|c| ConstructorBinding {
                         path: c.path.clone(),
-                        function: c.function.clone(),
                         params: c.params.iter().map(|(p, _)| p.clone()).collect(),
                     }),
+                    columns,
                 });
             }
         }

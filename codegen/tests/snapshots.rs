@@ -103,3 +103,50 @@ fn all_problems_are_reported_in_one_build() {
     sorted.sort();
     assert_eq!(lines, sorted, "diagnostics come in source order");
 }
+
+#[test]
+fn role_column_handles_and_constructors_are_checked_at_the_binding() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("28_column_handle_missing", &["`code_digest`, which `code` lacks"]),
+        (
+            "29_column_handle_type",
+            &["`code_digest` as `string`, but it is `uuid`", "`used_at` as nullable `timestamp`"],
+        ),
+        ("30_constructor_struct", &["creates rows with `redirect_uri` (String)", "cannot fill `scope`"]),
+    ];
+    for (fixture, expected) in cases {
+        let source =
+            std::fs::read_to_string(format!("{}/tests/fixtures/err/{fixture}.yaml", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let diagnostics = generator().generate(&source).unwrap_err();
+        let binding_line = source.lines().position(|l| l.trim_start().starts_with("auth_code:")).unwrap() + 1;
+        let messages: Vec<_> = diagnostics.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(messages.len(), expected.len(), "{fixture}: {messages:?}");
+        for (diagnostic, expected) in diagnostics.iter().zip(expected) {
+            assert_eq!(diagnostic.code, "role-binding", "{fixture}");
+            assert_eq!(diagnostic.pos.line, binding_line, "{fixture}: located at the binding");
+            assert!(diagnostic.message.contains(expected), "{fixture}: {} lacks {expected}", diagnostic.message);
+        }
+    }
+}
+
+#[test]
+fn a_field_both_read_and_queried_is_reported_once() {
+    let roles = r#"
+/// A thing.
+pub trait Thing {
+    /// Its digest.
+    fn digest(&self) -> &str;
+}
+/// Its columns.
+pub trait ThingColumns: Resource {
+    /// Its digest.
+    const DIGEST: Col<Self, String>;
+}
+"#;
+    let generator = Generator::new().hook_module("crate::roles", roles).unwrap();
+    let source = "version: 1\ntenancy: { entity: tenant, key: slug }\nentities:\n  tenant:\n    fields:\n      id: { type: uuid, primary_key: true, default: uuid_v4 }\n      slug: { type: string, unique: true }\n      digest: { type: integer }\nroles:\n  thing: tenant\n";
+    let diagnostics = generator.generate(source).unwrap_err();
+    let messages: Vec<_> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["role `thing` needs `digest` to be string, but it is `integer` on `tenant`"]);
+}

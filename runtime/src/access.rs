@@ -14,7 +14,9 @@ use crate::authorization::Authorization;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::oauth::access_token;
-use crate::roles::{Account, ApiKey, Roles, Service, ServiceKey};
+use crate::roles::{
+    Account, ApiKey, ApiKeyColumns, Roles, Service, ServiceKey, ServiceKeyColumns, TenantSettingsColumns,
+};
 use crate::secret;
 use crate::state::Runtime;
 use crate::tenancy::DEFAULT_TENANT;
@@ -201,8 +203,7 @@ pub fn presented(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// most once a minute, so a busy key does not turn every request into a write.
 pub(crate) async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
     // API key digests are unique across tenants; the row says whose it is.
-    let digest = crud::column::<R::ApiKey>("digest")?;
-    let Some(found) = crud::find_by_optional::<R::ApiKey>(rt.db(), digest, &secret::digest(key)).await? else {
+    let Some(found) = crud::find_unique(rt.db(), R::ApiKey::DIGEST, secret::digest(key)).await? else {
         return Ok(None);
     };
     let now = crate::now();
@@ -212,15 +213,14 @@ pub(crate) async fn api_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<O
     let tenant = tenant_of::<R::ApiKey>(&found)?;
     if found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
         let _turn = rt.write_turn().await;
-        crud::set::<R::ApiKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
+        crud::set(rt.db(), tenant, found.id(), [R::ApiKey::LAST_USED_AT.set(now)]).await?;
     }
     Ok(Some((tenant, found.user_id())))
 }
 
 /// The tenant and service of a live service key of an active service.
 async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(Uuid, Uuid)>, ApiError> {
-    let digest = crud::column::<R::ServiceKey>("digest")?;
-    let Some(found) = crud::find_by_optional::<R::ServiceKey>(rt.db(), digest, &secret::digest(key)).await? else {
+    let Some(found) = crud::find_unique(rt.db(), R::ServiceKey::DIGEST, secret::digest(key)).await? else {
         return Ok(None);
     };
     let now = crate::now();
@@ -235,7 +235,7 @@ async fn service_key_owner<R: Roles>(rt: &Runtime, key: &str) -> Result<Option<(
     }
     if found.last_used_at().is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
         let _turn = rt.write_turn().await;
-        crud::set::<R::ServiceKey>(rt.db(), tenant, found.id(), vec![("last_used_at", Some(now).into())]).await?;
+        crud::set(rt.db(), tenant, found.id(), [R::ServiceKey::LAST_USED_AT.set(now)]).await?;
     }
     Ok(Some((tenant, found.service_id())))
 }
@@ -247,7 +247,7 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
     let Some(tenant_key) = claims["iss"].as_str().and_then(|iss| iss.strip_prefix(&prefix)).map(str::to_owned) else {
         return Ok(None);
     };
-    let slug = crud::column::<R::TenantSettings>("slug")?;
+    let slug = R::TenantSettings::SLUG.column();
     let Some(tenant) = crate::tenancy::find_id::<R::TenantSettings>(rt, rt.db(), slug, &tenant_key).await? else {
         return Ok(None);
     };
@@ -262,7 +262,7 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
 }
 
 async fn is_default_tenant<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<bool, ApiError> {
-    let slug = crud::column::<R::TenantSettings>("slug")?;
+    let slug = R::TenantSettings::SLUG.column();
     Ok(crate::tenancy::find_id::<R::TenantSettings>(rt, rt.db(), slug, DEFAULT_TENANT).await? == Some(tenant))
 }
 

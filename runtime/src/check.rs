@@ -40,6 +40,12 @@ impl Checks {
         E::check_str(self, field, value);
     }
 
+    /// Checks `value`, about to be stored in `column`, against that column's declared constraints
+    /// (see [`FieldChecks`]), reporting failures under the column's name.
+    pub fn column<E: sea_orm::EntityTrait + FieldChecks, T>(&mut self, column: crate::crud::Col<E, T>, value: &str) {
+        E::check_str(self, column.name(), value);
+    }
+
     /// Runs `check` and reports what it finds under `label` instead of the field names it uses
     /// (e.g. the `password` constraints applied to `new_password`).
     pub fn relabel(&mut self, label: &str, check: impl FnOnce(&mut Checks)) {

@@ -3,11 +3,12 @@
 use std::str::FromStr;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Select, SqlErr,
 };
 use uuid::Uuid;
 
+pub use crate::column::{Assign, Col};
 use crate::error::{ApiError, outage};
 use crate::list::{Cursor, ListQuery, Page};
 
@@ -96,7 +97,7 @@ fn check_declared<E: Resource>(row: &E::ActiveModel) -> Result<(), ApiError>
 where
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
 {
-    use sea_orm::{ActiveModelTrait, ActiveValue, IdenStatic, Iterable};
+    use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
     let mut checks = crate::check::Checks::default();
     for column in E::Column::iter() {
         if let ActiveValue::Set(sea_orm::Value::String(Some(value))) = row.get(column) {
@@ -111,7 +112,6 @@ where
 pub async fn insert<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
 where
     E: Resource,
-    E::Column: FromStr,
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
@@ -124,7 +124,6 @@ where
 pub async fn update<E>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<E::Model, ApiError>
 where
     E: Resource,
-    E::Column: FromStr,
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
@@ -198,33 +197,33 @@ where
     Ok(Page { items: rows, next_cursor })
 }
 
-/// The column of `E` named `name`: a field a role binding guarantees exists.
-pub fn column<E: Resource>(name: &str) -> Result<E::Column, ApiError>
-where
-    E::Column: FromStr,
-{
-    E::Column::from_str(name).map_err(|_| ApiError::internal(format!("`{}` has no column `{name}`", E::NAME)))
-}
-
-/// The row of `E` in `tenant` whose column `name` equals `value`.
-pub async fn find_where<E: Resource>(
+/// The row of `E` in `tenant` whose `column` equals `value`.
+pub async fn find_where<E: Resource, T: Into<sea_orm::Value>>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
-    name: &str,
-    value: impl Into<sea_orm::Value>,
-) -> Result<Option<E::Model>, ApiError>
-where
-    E::Column: FromStr,
-{
-    Ok(scoped::<E>(E::find().filter(column::<E>(name)?.eq(value)), Some(tenant)).one(db).await?)
+    column: Col<E, T>,
+    value: impl Into<T>,
+) -> Result<Option<E::Model>, ApiError> {
+    Ok(scoped::<E>(E::find().filter(column.eq(value)), Some(tenant)).one(db).await?)
 }
 
-/// Inserts a row made by a role constructor, without reading it back; conflicts as for
-/// [`insert`].
-pub async fn insert_new<E: Resource>(db: &impl ConnectionTrait, row: E::ActiveModel) -> Result<(), ApiError>
-where
-    E::Column: FromStr,
-{
+/// The row of `E`, in any tenant, whose unique `column` equals `value` (an API key by its
+/// digest, a tenant by its slug); the row says whose it is.
+pub async fn find_unique<E: Resource, T: Into<sea_orm::Value>>(
+    db: &impl ConnectionTrait,
+    column: Col<E, T>,
+    value: impl Into<T>,
+) -> Result<Option<E::Model>, ApiError> {
+    Ok(E::find().filter(column.eq(value)).one(db).await?)
+}
+
+/// Inserts a row made by a role constructor (e.g. a [`crate::roles::NewGrant`]), without
+/// reading it back; conflicts as for [`insert`].
+pub async fn insert_new<E: Resource>(
+    db: &impl ConnectionTrait,
+    row: impl Into<E::ActiveModel>,
+) -> Result<(), ApiError> {
+    let row = row.into();
     check_declared::<E>(&row)?;
     crate::unique_across::check_row::<E>(db, &row).await?;
     E::insert(row).exec_without_returning(db).await.map_err(write_error::<E>)?;
@@ -234,61 +233,54 @@ where
 /// Sets columns on the row `id` of `tenant`, only if the column `unset` is still NULL; whether it
 /// was. This is how one-time things (codes, refresh tokens, grants) are claimed: of two
 /// concurrent claims exactly one sees `true`.
-pub async fn claim<E: Resource>(
+pub async fn claim<E: Resource, T>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     id: Uuid,
-    unset: &str,
-    values: Vec<(&str, sea_orm::Value)>,
-) -> Result<bool, ApiError>
-where
-    E::Column: FromStr,
-{
-    let mut update = E::update_many().filter(E::pk().eq(id)).filter(column::<E>(unset)?.is_null());
+    unset: Col<E, Option<T>>,
+    values: impl IntoIterator<Item = Assign<E>>,
+) -> Result<bool, ApiError> {
+    let mut update = E::update_many().filter(E::pk().eq(id)).filter(unset.is_null());
     if let Some(tenant_column) = E::tenant() {
         update = update.filter(tenant_column.eq(tenant));
     }
-    for (name, value) in values {
-        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    for Assign { column, value } in values {
+        update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
 }
 
 /// Like [`claim`], for every row of `tenant` whose column `by.0` equals `by.1`; how many changed.
-pub async fn claim_where<E: Resource>(
+pub async fn claim_where<E: Resource, B: Into<sea_orm::Value>, T>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
-    by: (&str, sea_orm::Value),
-    unset: &str,
-    values: Vec<(&str, sea_orm::Value)>,
-) -> Result<u64, ApiError>
-where
-    E::Column: FromStr,
-{
-    let mut update = E::update_many().filter(column::<E>(by.0)?.eq(by.1)).filter(column::<E>(unset)?.is_null());
+    by: (Col<E, B>, B),
+    unset: Col<E, Option<T>>,
+    values: impl IntoIterator<Item = Assign<E>>,
+) -> Result<u64, ApiError> {
+    let mut update = E::update_many().filter(by.0.eq(by.1)).filter(unset.is_null());
     if let Some(tenant_column) = E::tenant() {
         update = update.filter(tenant_column.eq(tenant));
     }
-    for (name, value) in values {
-        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    for Assign { column, value } in values {
+        update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected)
 }
 
-/// Sets columns on the row `id` of `tenant`.
+/// Sets columns on the row `id` of `tenant`, after the schema's declared constraints and
+/// `unique_across:` accept the string values.
 pub async fn set<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     id: Uuid,
-    values: Vec<(&str, sea_orm::Value)>,
-) -> Result<(), ApiError>
-where
-    E::Column: FromStr,
-{
+    values: impl IntoIterator<Item = Assign<E>>,
+) -> Result<(), ApiError> {
+    let values: Vec<Assign<E>> = values.into_iter().collect();
     let across: Vec<(&str, &str)> = values
         .iter()
-        .filter_map(|(name, value)| match value {
-            sea_orm::Value::String(Some(text)) => Some((*name, text.as_str())),
+        .filter_map(|Assign { column, value }| match value {
+            sea_orm::Value::String(Some(text)) => Some((column.as_str(), text.as_str())),
             _ => None,
         })
         .collect();
@@ -302,24 +294,21 @@ where
     if let Some(tenant_column) = E::tenant() {
         update = update.filter(tenant_column.eq(tenant));
     }
-    for (name, value) in values {
-        update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
+    for Assign { column, value } in values {
+        update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
     update.exec(db).await.map_err(write_error::<E>)?;
     Ok(())
 }
 
-/// Deletes the rows of `tenant` whose column `name` equals `value`.
-pub async fn delete_where<E: Resource>(
+/// Deletes the rows of `tenant` whose `column` equals `value`.
+pub async fn delete_where<E: Resource, T: Into<sea_orm::Value>>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
-    name: &str,
-    value: sea_orm::Value,
-) -> Result<u64, ApiError>
-where
-    E::Column: FromStr,
-{
-    let mut delete = E::delete_many().filter(column::<E>(name)?.eq(value));
+    column: Col<E, T>,
+    value: impl Into<T>,
+) -> Result<u64, ApiError> {
+    let mut delete = E::delete_many().filter(column.eq(value));
     if let Some(tenant_column) = E::tenant() {
         delete = delete.filter(tenant_column.eq(tenant));
     }

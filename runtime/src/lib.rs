@@ -12,6 +12,7 @@ pub mod auth;
 pub mod authorization;
 pub mod browser;
 pub mod check;
+pub mod column;
 pub mod cors;
 pub mod crud;
 pub mod db;

@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::QueryFilter;
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::roles::Roles;
+use crate::roles::{AuthSessionColumns, RefreshTokenColumns, RevokedTokenColumns, Roles};
 use crate::state::Runtime;
 
 /// How often `keygate serve` prunes.
@@ -29,20 +29,17 @@ pub struct Pruned {
 
 /// Deletes every expired row of the kinds above, in all tenants.
 pub async fn prune<R: Roles>(rt: &Runtime) -> Result<Pruned, ApiError> {
+    let now = crate::now();
     Ok(Pruned {
-        revoked_tokens: expired::<R::RevokedToken>(rt).await?,
-        sessions: expired::<R::AuthSession>(rt).await?,
-        refresh_tokens: expired::<R::RefreshToken>(rt).await?,
+        revoked_tokens: expired::<R::RevokedToken>(rt, R::RevokedToken::EXPIRES_AT.lt(now)).await?,
+        sessions: expired::<R::AuthSession>(rt, R::AuthSession::EXPIRES_AT.lt(now)).await?,
+        refresh_tokens: expired::<R::RefreshToken>(rt, R::RefreshToken::EXPIRES_AT.lt(now)).await?,
     })
 }
 
-async fn expired<E: Resource>(rt: &Runtime) -> Result<u64, ApiError>
-where
-    E::Column: std::str::FromStr,
-{
-    let expires_at = crud::column::<E>("expires_at")?;
+/// Deletes the rows of `E`, in every tenant, that `expired` (a condition on its expiry column) holds for.
+async fn expired<E: Resource>(rt: &Runtime, expired: sea_orm::sea_query::Expr) -> Result<u64, ApiError> {
     let _turn = rt.write_turn().await;
-    let result =
-        E::delete_many().filter(expires_at.lt(crate::now())).exec(rt.db()).await.map_err(crud::write_error::<E>)?;
+    let result = E::delete_many().filter(expired).exec(rt.db()).await.map_err(crud::write_error::<E>)?;
     Ok(result.rows_affected)
 }

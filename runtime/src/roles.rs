@@ -1,16 +1,25 @@
-//! Roles: what protocol code reads from schema entities, as traits the generated code implements.
+//! Roles: what protocol code reads, queries and writes in schema entities, as traits and
+//! structs the generated code implements.
 //!
-//! keygate-codegen reads this file. A role is a `pub trait` of `fn FIELD(&self) -> T` methods;
-//! `roles:` in the schema binds an entity to it, the generator checks the entity has those fields
-//! with those types, and emits the accessors. [`Roles`] ties every role to its entity, so
+//! keygate-codegen reads this file. For a role `X`:
+//!
+//! - `pub trait X` of `fn FIELD(&self) -> T` methods: the fields protocol code reads from a row;
+//!   the generator emits the accessors on the bound entity's `Model`.
+//! - `pub trait XColumns: Resource` of `const FIELD: Col<Self, T>` handles: the columns protocol
+//!   code filters, claims or sets (`R::AuthCode::CODE_DIGEST`); the generator emits them on the
+//!   bound entity, so a misspelt column is a compile error and a missing one a schema error.
+//! - `pub struct NewX` of `pub field: T`: how protocol code creates a row; the generator emits
+//!   `From<NewX>` for the entity's `ActiveModel`, filling every other field from its default.
+//!
+//! `roles:` in the schema binds an entity to each role; the generator checks the entity has every
+//! field named above with that type and nullability (`Option<T>` for nullable fields), and
+//! reports a located `role-binding` error otherwise. [`Roles`] ties every role to its entity, so
 //! protocol handlers are generic over it instead of depending on generated code.
-
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::crud::Resource;
+use crate::crud::{Col, Resource};
 use crate::types::StringList;
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
@@ -50,26 +59,59 @@ pub trait OauthClient {
     fn registration_access_token_hash(&self) -> Option<&str>;
 }
 
-/// How dynamic registration (RFC 7591) creates a client.
-pub trait NewOauthClient {
-    /// A client with the given metadata; the rest from defaults.
-    #[allow(clippy::too_many_arguments)]
-    fn new_oauth_client(
-        tenant_id: Uuid,
-        id: Uuid,
-        name: String,
-        client_secret_hash: String,
-        redirect_uris: StringList,
-        grant_types: StringList,
-        scopes: StringList,
-        token_endpoint_auth_method: String,
-        application_type: String,
-        id_token_signed_response_alg: Option<String>,
-        jwks: Option<serde_json::Value>,
-        post_logout_redirect_uris: StringList,
-        registration_access_token_hash: Option<String>,
-        first_party: bool,
-    ) -> Self;
+/// The columns of OAuth clients that RFC 7592 client updates set.
+pub trait OauthClientColumns: Resource {
+    /// Display name.
+    const NAME: Col<Self, String>;
+    /// Registered redirection URIs.
+    const REDIRECT_URIS: Col<Self, StringList>;
+    /// Grant types the client may use.
+    const GRANT_TYPES: Col<Self, StringList>;
+    /// Scopes the client may be granted.
+    const SCOPES: Col<Self, StringList>;
+    /// `web` or `native`.
+    const APPLICATION_TYPE: Col<Self, String>;
+    /// JWS algorithm of its ID tokens.
+    const ID_TOKEN_SIGNED_RESPONSE_ALG: Col<Self, Option<String>>;
+    /// The client's public keys (a JWK Set).
+    const JWKS: Col<Self, Option<serde_json::Value>>;
+    /// Where RP-initiated logout may send the browser.
+    const POST_LOGOUT_REDIRECT_URIS: Col<Self, StringList>;
+    /// Last change.
+    const UPDATED_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How dynamic registration (RFC 7591) and the account API create a client; the other fields
+/// come from their defaults.
+pub struct NewOauthClient {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The `client_id`.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Hex SHA-256 digest of the client secret; empty for clients without one.
+    pub client_secret_hash: String,
+    /// Registered redirection URIs.
+    pub redirect_uris: StringList,
+    /// Grant types the client may use.
+    pub grant_types: StringList,
+    /// Scopes the client may be granted.
+    pub scopes: StringList,
+    /// RFC 7591 §2 `token_endpoint_auth_method`.
+    pub token_endpoint_auth_method: String,
+    /// `web` or `native`.
+    pub application_type: String,
+    /// JWS algorithm of its ID tokens; `None` for RS256.
+    pub id_token_signed_response_alg: Option<String>,
+    /// The client's public keys (a JWK Set), for `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
+    /// Where RP-initiated logout may send the browser afterwards.
+    pub post_logout_redirect_uris: StringList,
+    /// Digest of the RFC 7592 registration access token, for dynamically registered clients.
+    pub registration_access_token_hash: Option<String>,
+    /// Whether it is the tenant's own first-party client (the account API's).
+    pub first_party: bool,
 }
 
 /// Per-tenant settings, read from the tenant entity.
@@ -92,16 +134,32 @@ pub trait TenantSettings {
     fn registration_scopes(&self) -> Option<&StringList>;
 }
 
-/// How the server creates the `default` tenant on first start.
-pub trait NewTenantSettings {
-    /// A tenant with server-default settings.
-    fn new_tenant_settings(id: Uuid, slug: String, name: String) -> Self;
+/// The columns tenants are found by.
+pub trait TenantSettingsColumns: Resource {
+    /// The tenant's URL name, unique across tenants.
+    const SLUG: Col<Self, String>;
+}
+
+/// How the server creates the `default` tenant on first start; every setting from its default.
+pub struct NewTenantSettings {
+    /// The tenant id.
+    pub id: Uuid,
+    /// Its URL name.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
 }
 
 /// A token that allows dynamic client registration, found by its digest.
 pub trait InitialAccessToken {
     /// When it stops working, if ever.
     fn expires_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns initial access tokens are found by.
+pub trait InitialAccessTokenColumns: Resource {
+    /// Hex SHA-256 digest of the token.
+    const TOKEN_DIGEST: Col<Self, String>;
 }
 
 /// A person who signs in (the subject of ID tokens and UserInfo).
@@ -126,17 +184,34 @@ pub trait Account {
     fn updated_at(&self) -> DateTime<Utc>;
 }
 
-/// How the account API registers a user.
-pub trait NewAccount {
-    /// An active account; `password_hash` is a bcrypt hash, the names already normalized.
-    fn new_account(
-        tenant_id: Uuid,
-        id: Uuid,
-        username: String,
-        email: String,
-        password_hash: String,
-        name: Option<String>,
-    ) -> Self;
+/// The columns of accounts that sign-in looks up and the account API changes.
+pub trait AccountColumns: Resource {
+    /// Login name.
+    const USERNAME: Col<Self, String>;
+    /// Email address, also a login name.
+    const EMAIL: Col<Self, String>;
+    /// Full name.
+    const NAME: Col<Self, Option<String>>;
+    /// bcrypt hash of the password.
+    const PASSWORD_HASH: Col<Self, String>;
+    /// Last change.
+    const UPDATED_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How the account API registers a user: an active account, the other fields from defaults.
+pub struct NewAccount {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The subject identifier.
+    pub id: Uuid,
+    /// Login name, already normalized.
+    pub username: String,
+    /// Email address, already normalized.
+    pub email: String,
+    /// bcrypt hash of the password.
+    pub password_hash: String,
+    /// Full name.
+    pub name: Option<String>,
 }
 
 /// A user's API key, found by its digest.
@@ -153,6 +228,14 @@ pub trait ApiKey {
     fn last_used_at(&self) -> Option<DateTime<Utc>>;
 }
 
+/// The columns API keys are found by and mark their use in.
+pub trait ApiKeyColumns: Resource {
+    /// Hex SHA-256 digest of the key, unique across tenants.
+    const DIGEST: Col<Self, String>;
+    /// Last use.
+    const LAST_USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+
 /// A service's key, found by its digest.
 pub trait ServiceKey {
     /// Row id.
@@ -165,6 +248,14 @@ pub trait ServiceKey {
     fn valid_to(&self) -> Option<DateTime<Utc>>;
     /// Last use, kept to the minute.
     fn last_used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns service keys are found by and mark their use in.
+pub trait ServiceKeyColumns: Resource {
+    /// Hex SHA-256 digest of the key, unique across tenants.
+    const DIGEST: Col<Self, String>;
+    /// Last use.
+    const LAST_USED_AT: Col<Self, Option<DateTime<Utc>>>;
 }
 
 /// A machine identity.
@@ -183,10 +274,22 @@ pub trait Group {
     fn roles(&self) -> &StringList;
 }
 
+/// The columns groups are found by.
+pub trait GroupColumns: Resource {
+    /// Row id.
+    const ID: Col<Self, Uuid>;
+}
+
 /// A user's membership of a group.
 pub trait GroupMember {
     /// The group.
     fn group_id(&self) -> Uuid;
+}
+
+/// The columns memberships are found by.
+pub trait GroupMemberColumns: Resource {
+    /// The member.
+    const USER_ID: Col<Self, Uuid>;
 }
 
 /// A signed-in browser session, found by the digest of its cookie.
@@ -201,18 +304,32 @@ pub trait AuthSession {
     fn expires_at(&self) -> DateTime<Utc>;
 }
 
+/// The columns browser sessions are found and ended by.
+pub trait AuthSessionColumns: Resource {
+    /// Hex SHA-256 digest of the session cookie's value.
+    const SESSION_DIGEST: Col<Self, String>;
+    /// The signed-in user.
+    const USER_ID: Col<Self, Uuid>;
+    /// When the session ends.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
+}
+
 /// How the login page starts a session.
-pub trait NewAuthSession {
-    /// A session for `user_id`, whose cookie value digests to `session_digest`.
-    fn new_auth_session(
-        tenant_id: Uuid,
-        id: Uuid,
-        user_id: Uuid,
-        username: String,
-        session_digest: String,
-        auth_time: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Self;
+pub struct NewAuthSession {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The session id (the ID token's `sid`).
+    pub id: Uuid,
+    /// The signed-in user.
+    pub user_id: Uuid,
+    /// Their login name, for the session list.
+    pub username: String,
+    /// Hex SHA-256 digest of the cookie value (the cookie carries the only copy of the secret).
+    pub session_digest: String,
+    /// When the user entered their password.
+    pub auth_time: DateTime<Utc>,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A one-time authorization code (RFC 6749 §4.1.2), found by its digest.
@@ -247,24 +364,44 @@ pub trait AuthCode {
     fn grant_id(&self) -> Option<Uuid>;
 }
 
-/// How the authorization endpoint issues a code.
-pub trait NewAuthCode {
-    /// A code row; only the digest of the code is stored.
-    #[allow(clippy::too_many_arguments)]
-    fn new_auth_code(
-        tenant_id: Uuid,
-        code_digest: String,
-        user_id: Uuid,
-        client_id: Uuid,
-        redirect_uri: String,
-        redirect_uri_sent: bool,
-        code_challenge: Option<String>,
-        nonce: Option<String>,
-        scope: String,
-        auth_time: DateTime<Utc>,
-        session_id: Option<Uuid>,
-        expires_at: DateTime<Utc>,
-    ) -> Self;
+/// The columns codes are found by and redeemed in.
+pub trait AuthCodeColumns: Resource {
+    /// Hex SHA-256 digest of the code.
+    const CODE_DIGEST: Col<Self, String>;
+    /// When it was redeemed; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// The grant its redemption created.
+    const GRANT_ID: Col<Self, Option<Uuid>>;
+    /// Last change.
+    const UPDATED_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How the authorization endpoint issues a code; only the digest of the code is stored.
+pub struct NewAuthCode {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Hex SHA-256 digest of the code.
+    pub code_digest: String,
+    /// The user who authorized.
+    pub user_id: Uuid,
+    /// The client it is issued to.
+    pub client_id: Uuid,
+    /// Where the code is sent (OAuth 2.1 §4.1.1).
+    pub redirect_uri: String,
+    /// Whether the authorization request carried `redirect_uri` (OAuth 2.1 §4.1.3).
+    pub redirect_uri_sent: bool,
+    /// The PKCE S256 challenge (RFC 7636 §4.2).
+    pub code_challenge: Option<String>,
+    /// The OIDC `nonce`.
+    pub nonce: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// The browser session it comes from.
+    pub session_id: Option<Uuid>,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A user's authorization of a client; the family every token issued from one code belongs to.
@@ -285,18 +422,34 @@ pub trait Grant {
     fn revoked_at(&self) -> Option<DateTime<Utc>>;
 }
 
-/// How redeeming a code creates a grant.
-pub trait NewGrant {
-    /// A live grant.
-    fn new_grant(
-        tenant_id: Uuid,
-        id: Uuid,
-        user_id: Uuid,
-        client_id: Uuid,
-        scope: String,
-        auth_time: DateTime<Utc>,
-        session_id: Option<Uuid>,
-    ) -> Self;
+/// The columns grants are found by, revoked and locked in.
+pub trait GrantColumns: Resource {
+    /// The user.
+    const USER_ID: Col<Self, Uuid>;
+    /// The browser session it came from.
+    const SESSION_ID: Col<Self, Option<Uuid>>;
+    /// When it was revoked; claimed once.
+    const REVOKED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// Last change (written to lock the row).
+    const UPDATED_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How redeeming a code (or an account API sign-in) creates a live grant.
+pub struct NewGrant {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The grant id.
+    pub id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// The browser session it comes from.
+    pub session_id: Option<Uuid>,
 }
 
 /// An opaque refresh token, found by its digest. It repeats its grant's terms, so a refresh
@@ -322,21 +475,38 @@ pub trait RefreshToken {
     fn used_at(&self) -> Option<DateTime<Utc>>;
 }
 
-/// How the token endpoint stores a refresh token.
-pub trait NewRefreshToken {
-    /// A fresh, unused token of a grant, with the grant's terms.
-    #[allow(clippy::too_many_arguments)]
-    fn new_refresh_token(
-        tenant_id: Uuid,
-        grant_id: Uuid,
-        user_id: Uuid,
-        client_id: Uuid,
-        scope: String,
-        auth_time: DateTime<Utc>,
-        session_id: Option<Uuid>,
-        token_digest: String,
-        expires_at: DateTime<Utc>,
-    ) -> Self;
+/// The columns refresh tokens are found by, rotated and retired in.
+pub trait RefreshTokenColumns: Resource {
+    /// Hex SHA-256 digest of the token.
+    const TOKEN_DIGEST: Col<Self, String>;
+    /// The grant it belongs to.
+    const GRANT_ID: Col<Self, Uuid>;
+    /// When it was rotated or retired; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// Expiry.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How the token endpoint stores a fresh, unused refresh token of a grant, with the grant's terms.
+pub struct NewRefreshToken {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The grant it belongs to.
+    pub grant_id: Uuid,
+    /// The grant's user.
+    pub user_id: Uuid,
+    /// The grant's client.
+    pub client_id: Uuid,
+    /// The grant's scopes, space-separated.
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// The browser session the grant came from.
+    pub session_id: Option<Uuid>,
+    /// Hex SHA-256 digest of the token (only the digest is stored).
+    pub token_digest: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Scopes a user agreed to share with a client.
@@ -347,10 +517,24 @@ pub trait Consent {
     fn scopes(&self) -> &StringList;
 }
 
-/// How the consent page remembers a decision.
-pub trait NewConsent {
-    /// Consent of `user_id` to `client_id` for `scopes`.
-    fn new_consent(tenant_id: Uuid, user_id: Uuid, client_id: Uuid, scopes: StringList) -> Self;
+/// The columns consent is found by.
+pub trait ConsentColumns: Resource {
+    /// The user who consented.
+    const USER_ID: Col<Self, Uuid>;
+    /// The client they consented to.
+    const CLIENT_ID: Col<Self, Uuid>;
+}
+
+/// How the consent page remembers that `user_id` consented to `client_id` for `scopes`.
+pub struct NewConsent {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// The consented scopes.
+    pub scopes: StringList,
 }
 
 /// A revoked token, remembered by digest (RFC 7009).
@@ -361,48 +545,58 @@ pub trait RevokedToken {
     fn expires_at(&self) -> Option<DateTime<Utc>>;
 }
 
-/// How revocation creates a revoked-token row; the generator fills the entity's other fields
-/// from their defaults.
-pub trait NewRevokedToken {
-    /// A row remembering `token_digest` until `expires_at` (after which the token is dead anyway).
-    fn new_revoked_token(tenant_id: Uuid, token_digest: String, expires_at: Option<DateTime<Utc>>) -> Self;
+/// The columns revoked tokens are found and pruned by.
+pub trait RevokedTokenColumns: Resource {
+    /// Hex SHA-256 digest of the revoked token.
+    const TOKEN_DIGEST: Col<Self, String>;
+    /// When the record can go.
+    const EXPIRES_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+
+/// How revocation remembers a token until it would have expired anyway; the generator fills the
+/// entity's other fields from their defaults.
+pub struct NewRevokedToken {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Hex SHA-256 digest of the revoked token.
+    pub token_digest: String,
+    /// When the token would have expired; `None` to remember it for good.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Which entity plays each role; generated from `roles:` in the schema.
 pub trait Roles: 'static {
     /// Tenants, for their settings.
-    type TenantSettings: Resource<Model: TenantSettings, ActiveModel: NewTenantSettings + Send, Column: FromStr>;
+    type TenantSettings: Resource<Model: TenantSettings, ActiveModel: From<NewTenantSettings> + Send>
+        + TenantSettingsColumns;
     /// Initial access tokens for dynamic registration.
-    type InitialAccessToken: Resource<Model: InitialAccessToken, Column: FromStr>;
+    type InitialAccessToken: Resource<Model: InitialAccessToken> + InitialAccessTokenColumns;
     /// OAuth clients.
-    type OauthClient: Resource<
-            Model: OauthClient + Clone + Send + Sync + 'static,
-            ActiveModel: NewOauthClient + Send,
-            Column: FromStr,
-        >;
+    type OauthClient: Resource<Model: OauthClient + Clone + Send + Sync + 'static, ActiveModel: From<NewOauthClient> + Send>
+        + OauthClientColumns;
     /// Revoked tokens.
-    type RevokedToken: Resource<Model: RevokedToken, ActiveModel: NewRevokedToken + Send, Column: FromStr>;
+    type RevokedToken: Resource<Model: RevokedToken, ActiveModel: From<NewRevokedToken> + Send> + RevokedTokenColumns;
     /// User accounts.
-    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: NewAccount + Send, Column: FromStr>
-        + crate::check::FieldChecks;
+    type Account: Resource<Model: Account + Clone + Send + Sync + 'static, ActiveModel: From<NewAccount> + Send>
+        + AccountColumns;
     /// API keys.
-    type ApiKey: Resource<Model: ApiKey, Column: FromStr>;
+    type ApiKey: Resource<Model: ApiKey> + ApiKeyColumns;
     /// Service keys.
-    type ServiceKey: Resource<Model: ServiceKey, Column: FromStr>;
+    type ServiceKey: Resource<Model: ServiceKey> + ServiceKeyColumns;
     /// Services.
     type Service: Resource<Model: Service>;
     /// Groups.
-    type Group: Resource<Model: Group, Column: FromStr>;
+    type Group: Resource<Model: Group> + GroupColumns;
     /// Group memberships.
-    type GroupMember: Resource<Model: GroupMember, Column: FromStr>;
+    type GroupMember: Resource<Model: GroupMember> + GroupMemberColumns;
     /// Browser sessions.
-    type AuthSession: Resource<Model: AuthSession, ActiveModel: NewAuthSession + Send, Column: FromStr>;
+    type AuthSession: Resource<Model: AuthSession, ActiveModel: From<NewAuthSession> + Send> + AuthSessionColumns;
     /// Authorization codes.
-    type AuthCode: Resource<Model: AuthCode, ActiveModel: NewAuthCode + Send, Column: FromStr>;
+    type AuthCode: Resource<Model: AuthCode, ActiveModel: From<NewAuthCode> + Send> + AuthCodeColumns;
     /// Grants.
-    type Grant: Resource<Model: Grant, ActiveModel: NewGrant + Send, Column: FromStr>;
+    type Grant: Resource<Model: Grant, ActiveModel: From<NewGrant> + Send> + GrantColumns;
     /// Refresh tokens.
-    type RefreshToken: Resource<Model: RefreshToken, ActiveModel: NewRefreshToken + Send, Column: FromStr>;
+    type RefreshToken: Resource<Model: RefreshToken, ActiveModel: From<NewRefreshToken> + Send> + RefreshTokenColumns;
     /// Remembered consent.
-    type Consent: Resource<Model: Consent, ActiveModel: NewConsent + Send, Column: FromStr>;
+    type Consent: Resource<Model: Consent, ActiveModel: From<NewConsent> + Send> + ConsentColumns;
 }

@@ -18,7 +18,7 @@ use crate::crud::{Resource, find, find_by_optional};
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 use crate::oauth::registration_policy::RegistrationPolicy;
-use crate::roles::{Roles, TenantSettings};
+use crate::roles::{Roles, TenantSettings, TenantSettingsColumns};
 use crate::state::Runtime;
 
 /// How long a resolved slug is trusted.
@@ -86,15 +86,15 @@ pub const DEFAULT_TENANT: &str = "default";
 
 /// Creates the `default` tenant unless a tenant with that slug exists; whether it did.
 pub async fn ensure_default<R: Roles>(db: &impl ConnectionTrait) -> Result<bool, ApiError> {
-    let slug = crate::crud::column::<R::TenantSettings>("slug")?;
-    if find_by_optional::<R::TenantSettings>(db, slug, DEFAULT_TENANT).await?.is_some() {
+    let slug = R::TenantSettings::SLUG;
+    if crate::crud::find_unique(db, slug, DEFAULT_TENANT).await?.is_some() {
         return Ok(false);
     }
-    let row = <<R::TenantSettings as sea_orm::EntityTrait>::ActiveModel as crate::roles::NewTenantSettings>::new_tenant_settings(
-        Uuid::new_v4(),
-        DEFAULT_TENANT.to_owned(),
-        "Default".to_owned(),
-    );
+    let row = crate::roles::NewTenantSettings {
+        id: Uuid::new_v4(),
+        slug: DEFAULT_TENANT.to_owned(),
+        name: "Default".to_owned(),
+    };
     match crate::crud::insert_new::<R::TenantSettings>(db, row).await {
         Ok(()) => Ok(true),
         // Another replica created it first.

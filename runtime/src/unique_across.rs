@@ -15,7 +15,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBac
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::crud::{Resource, column};
+use crate::crud::Resource;
 use crate::error::ApiError;
 
 /// Refuses (409 naming the field) a value for a field of `E::UNIQUE_ACROSS` that another row of
@@ -26,10 +26,7 @@ pub async fn check<E: Resource>(
     tenant: Option<Uuid>,
     id: Uuid,
     values: &[(&str, &str)],
-) -> Result<(), ApiError>
-where
-    E::Column: FromStr,
-{
+) -> Result<(), ApiError> {
     let written: Vec<_> = values.iter().filter(|(field, _)| E::UNIQUE_ACROSS.contains(field)).collect();
     if written.is_empty() {
         return Ok(());
@@ -56,7 +53,6 @@ where
 /// fields are not checked again).
 pub async fn check_row<E: Resource>(db: &impl ConnectionTrait, row: &E::ActiveModel) -> Result<(), ApiError>
 where
-    E::Column: FromStr,
     E::ActiveModel: ActiveModelTrait<Entity = E>,
 {
     if E::UNIQUE_ACROSS.is_empty() {
@@ -91,4 +87,9 @@ async fn lock<E: Resource>(db: &impl ConnectionTrait, tenant: Option<Uuid>) -> R
         sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, "SELECT pg_advisory_xact_lock($1)", [key.into()]);
     db.execute_raw(statement).await?;
     Ok(())
+}
+
+/// The column of `E` called `field`: one of the names of the generated `UNIQUE_ACROSS`.
+fn column<E: Resource>(field: &str) -> Result<E::Column, ApiError> {
+    E::Column::from_str(field).map_err(|_| ApiError::internal(format!("`{}` has no column `{field}`", E::NAME)))
 }

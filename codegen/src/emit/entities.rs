@@ -6,7 +6,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{ident, model_type};
-use crate::ir::{DefaultValue, Entity, Field, FieldType, Ir, OnDelete, Unique};
+use crate::ir::{
+    ColumnsBinding, ConstructorBinding, DefaultValue, Entity, Field, FieldType, Ir, OnDelete, RoleBinding, Unique,
+};
 
 pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
     let modules = ir.entities.iter().map(|entity| emit_entity(entity, ir));
@@ -227,52 +229,17 @@ fn emit_roles(ir: &Ir) -> TokenStream {
                 },
             }
         });
-        let constructor = binding.constructor.as_ref().map(|constructor| {
-            let entity = ir.entities.iter().find(|e| e.name == binding.entity).expect("validated role entity");
-            let path: syn::Path = syn::parse_str(&constructor.path).expect("constructor paths come from parsed Rust");
-            let function = ident(&constructor.function);
-            let params = constructor.params.iter().map(|p| {
-                let field = entity.field(p).expect("validated constructor field");
-                let name = ident(p);
-                let ty = model_type(&field.ty, field.nullable);
-                quote!(#name: #ty)
-            });
-            let uses_now = entity
-                .fields
-                .iter()
-                .any(|f| !constructor.params.contains(&f.name) && f.default == Some(DefaultValue::Now));
-            let now = uses_now.then(|| quote!(let now = ::keygate_runtime::now();));
-            let fields = entity.fields.iter().map(|field| {
-                let name = ident(&field.name);
-                let value = if constructor.params.contains(&field.name) {
-                    quote!(#name)
-                } else {
-                    match &field.default {
-                        Some(default) => {
-                            let expr = super::default_expr(default, &field.ty);
-                            if field.nullable { quote!(::std::option::Option::Some(#expr)) } else { expr }
-                        }
-                        None => quote!(::std::option::Option::None),
-                    }
-                };
-                quote!(#name: ::sea_orm::ActiveValue::Set(#value),)
-            });
-            let doc = format!("How runtime code creates `{}` rows for `{}`.", binding.entity, binding.trait_name);
-            quote! {
-                #[doc = #doc]
-                impl #path for #module::ActiveModel {
-                    fn #function(#(#params),*) -> Self {
-                        #now
-                        Self { #(#fields)* }
-                    }
-                }
-            }
-        });
+        let entity = ir.entities.iter().find(|e| e.name == binding.entity).expect("validated role entity");
+        let constructor =
+            binding.constructor.as_ref().map(|constructor| emit_constructor(binding, constructor, entity));
+        let columns = binding.columns.as_ref().map(|columns| emit_column_handles(binding, columns, entity));
         quote! {
             #[doc = #doc]
             impl #role for #module::Model {
                 #(#accessors)*
             }
+
+            #columns
 
             #constructor
         }
@@ -290,6 +257,64 @@ fn emit_roles(ir: &Ir) -> TokenStream {
 
         impl ::keygate_runtime::roles::Roles for Roles {
             #(#types)*
+        }
+    }
+}
+
+/// `From<New{Role}>` for the entity's `ActiveModel`: the struct's fields, and every other field
+/// from its default (`now` read once), or NULL.
+fn emit_constructor(binding: &RoleBinding, constructor: &ConstructorBinding, entity: &Entity) -> TokenStream {
+    let module = ident(&binding.entity);
+    let path: syn::Path = syn::parse_str(&constructor.path).expect("constructor paths come from parsed Rust");
+    let uses_now =
+        entity.fields.iter().any(|f| !constructor.params.contains(&f.name) && f.default == Some(DefaultValue::Now));
+    let now = uses_now.then(|| quote!(let now = ::keygate_runtime::now();));
+    let fields = entity.fields.iter().map(|field| {
+        let name = ident(&field.name);
+        let value = if constructor.params.contains(&field.name) {
+            quote!(new.#name)
+        } else {
+            match &field.default {
+                Some(default) => {
+                    let expr = super::default_expr(default, &field.ty);
+                    if field.nullable { quote!(::std::option::Option::Some(#expr)) } else { expr }
+                }
+                None => quote!(::std::option::Option::None),
+            }
+        };
+        quote!(#name: ::sea_orm::ActiveValue::Set(#value),)
+    });
+    let doc = format!("How runtime code creates `{}` rows for `{}`.", binding.entity, binding.trait_name);
+    quote! {
+        #[doc = #doc]
+        impl ::std::convert::From<#path> for #module::ActiveModel {
+            fn from(new: #path) -> Self {
+                #now
+                Self { #(#fields)* }
+            }
+        }
+    }
+}
+
+/// `{Role}Columns` for the entity: one typed handle per column protocol code queries or sets.
+fn emit_column_handles(binding: &RoleBinding, columns: &ColumnsBinding, entity: &Entity) -> TokenStream {
+    let module = ident(&binding.entity);
+    let path: syn::Path = syn::parse_str(&columns.path).expect("column trait paths come from parsed Rust");
+    let handles = columns.handles.iter().map(|(constant, field)| {
+        let stored = entity.field(field).expect("validated column handle");
+        let constant = ident(constant);
+        let ty = model_type(&stored.ty, stored.nullable);
+        let variant = ident(&field.to_upper_camel_case());
+        quote! {
+            const #constant: ::keygate_runtime::crud::Col<Self, #ty> =
+                ::keygate_runtime::crud::Col::new(#module::Column::#variant);
+        }
+    });
+    let doc = format!("The `{}` columns protocol code queries as `{}`.", binding.entity, binding.trait_name);
+    quote! {
+        #[doc = #doc]
+        impl #path for #module::Entity {
+            #(#handles)*
         }
     }
 }

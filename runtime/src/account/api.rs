@@ -2,7 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,7 +19,10 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::grants;
 use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
 use crate::password;
-use crate::roles::{Account, NewAccount, NewGrant, NewOauthClient, Roles};
+use crate::roles::{
+    Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient,
+    RefreshTokenColumns, Roles,
+};
 use crate::types::StringList;
 
 /// Scopes of first-party sign-in tokens.
@@ -76,24 +79,24 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     let username = login_name(&request.username);
     let email = login_name(&request.email);
     let mut checks = Checks::default();
-    checks.field::<R::Account>("username", &username);
-    checks.field::<R::Account>("email", &email);
+    checks.column(R::Account::USERNAME, &username);
+    checks.column(R::Account::EMAIL, &email);
     if let Some(name) = &request.name {
-        checks.field::<R::Account>("name", name);
+        checks.column(<R::Account as AccountColumns>::NAME, name);
     }
     check_password::<R>(&mut checks, "password", &request.password);
     checks.finish()?;
     let rt = ctx.runtime();
     let hash = hash_password(rt, request.password).await?;
     let id = Uuid::new_v4();
-    let row = <<R::Account as EntityTrait>::ActiveModel as NewAccount>::new_account(
-        ctx.tenant()?,
+    let row = NewAccount {
+        tenant_id: ctx.tenant()?,
         id,
-        username.clone(),
-        email.clone(),
-        hash,
-        request.name.clone(),
-    );
+        username: username.clone(),
+        email: email.clone(),
+        password_hash: hash,
+        name: request.name.clone(),
+    };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::Account>(&*tx, row).await?;
     tx.commit().await?;
@@ -153,15 +156,15 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
-    let row = <<R::Grant as EntityTrait>::ActiveModel as NewGrant>::new_grant(
-        tenant,
-        grant_id,
-        account.id(),
-        client.id,
-        FIRST_PARTY_SCOPE.to_owned(),
-        now,
-        None,
-    );
+    let row = NewGrant {
+        tenant_id: tenant,
+        id: grant_id,
+        user_id: account.id(),
+        client_id: client.id,
+        scope: FIRST_PARTY_SCOPE.to_owned(),
+        auth_time: now,
+        session_id: None,
+    };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::Grant>(&*tx, row).await?;
     let response = tokens.store(&*tx).await?;
@@ -238,7 +241,7 @@ pub async fn logout<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let grant = match request.refresh_token {
         Some(token) => {
             let digest = crate::secret::digest(&token);
-            let row = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", digest).await?;
+            let row = crud::find_where(rt.db(), tenant, R::RefreshToken::TOKEN_DIGEST, digest).await?;
             row.map(|row| crate::roles::RefreshToken::grant_id(&row))
         }
         None => {
@@ -278,20 +281,20 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
     let tenant = ctx.tenant()?;
     if ctx.request().method() == actix_web::http::Method::PATCH {
         let update: ProfileUpdate = body(ctx)?;
-        let mut values: Vec<(&str, sea_orm::Value)> = vec![("updated_at", crate::now().into())];
+        let mut values = vec![R::Account::UPDATED_AT.set(crate::now())];
         let mut checks = Checks::default();
         if let Some(name) = &update.name {
-            checks.field::<R::Account>("name", name);
-            values.push(("name", Some(name.clone()).into()));
+            checks.column(<R::Account as AccountColumns>::NAME, name);
+            values.push(<R::Account as AccountColumns>::NAME.set(name.clone()));
         }
         if let Some(email) = &update.email {
             let email = login_name(email);
-            checks.field::<R::Account>("email", &email);
-            values.push(("email", email.into()));
+            checks.column(R::Account::EMAIL, &email);
+            values.push(R::Account::EMAIL.set(email));
         }
         checks.finish()?;
         let tx = rt.begin_write().await?;
-        crud::set::<R::Account>(&*tx, tenant, caller.user_id, values).await?;
+        crud::set(&*tx, tenant, caller.user_id, values).await?;
         tx.commit().await?;
         rt.role_changed("account");
     }
@@ -328,16 +331,16 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
     }
     let hash = hash_password(rt, request.new_password).await?;
     let others = crud::scoped_find::<R::Grant>(Some(tenant))
-        .filter(crud::column::<R::Grant>("user_id")?.eq(caller.user_id))
-        .filter(crud::column::<R::Grant>("revoked_at")?.is_null())
+        .filter(R::Grant::USER_ID.eq(caller.user_id))
+        .filter(R::Grant::REVOKED_AT.is_null())
         .all(rt.db())
         .await?;
     let tx = rt.begin_write().await?;
-    crud::set::<R::Account>(
+    crud::set(
         &*tx,
         tenant,
         caller.user_id,
-        vec![("password_hash", hash.into()), ("updated_at", crate::now().into())],
+        [R::Account::PASSWORD_HASH.set(hash), R::Account::UPDATED_AT.set(crate::now())],
     )
     .await?;
     for grant in others {
@@ -346,7 +349,7 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
             grants::revoke::<R>(&*tx, tenant, id).await?;
         }
     }
-    crud::delete_where::<R::AuthSession>(&*tx, tenant, "user_id", caller.user_id.into()).await?;
+    crud::delete_where(&*tx, tenant, R::AuthSession::USER_ID, caller.user_id).await?;
     tx.commit().await?;
     rt.role_changed("account");
     Ok(crate::http::respond_empty(204))
@@ -373,22 +376,22 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
     if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
         return Ok(AuthenticatedClient { id, model });
     }
-    let row = <<R::OauthClient as EntityTrait>::ActiveModel as NewOauthClient>::new_oauth_client(
-        tenant,
+    let row = NewOauthClient {
+        tenant_id: tenant,
         id,
-        "First-party sign-in".to_owned(),
-        String::new(),
-        StringList::default(),
-        StringList(vec!["refresh_token".into()]),
-        StringList(FIRST_PARTY_SCOPE.split(' ').map(str::to_owned).collect()),
-        "none".to_owned(),
-        "web".to_owned(),
-        None,
-        None,
-        StringList::default(),
-        None,
-        true,
-    );
+        name: "First-party sign-in".to_owned(),
+        client_secret_hash: String::new(),
+        redirect_uris: StringList::default(),
+        grant_types: StringList(vec!["refresh_token".into()]),
+        scopes: StringList(FIRST_PARTY_SCOPE.split(' ').map(str::to_owned).collect()),
+        token_endpoint_auth_method: "none".to_owned(),
+        application_type: "web".to_owned(),
+        id_token_signed_response_alg: None,
+        jwks: None,
+        post_logout_redirect_uris: StringList::default(),
+        registration_access_token_hash: None,
+        first_party: true,
+    };
     let tx = rt.begin_write().await?;
     let inserted = crud::insert_new::<R::OauthClient>(&*tx, row).await;
     tx.commit().await?;

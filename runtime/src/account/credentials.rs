@@ -2,14 +2,14 @@
 //! brute-force throttling, the same bcrypt work for unknown users, and re-hashing at the
 //! configured cost or of the prepared form (see [`crate::password`]).
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{Condition, EntityTrait, QueryFilter};
 
 use super::normalize::login_name;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::password;
-use crate::roles::{Account, Roles};
+use crate::roles::{Account, AccountColumns, Roles};
 
 type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
 
@@ -67,11 +67,7 @@ async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Op
         return Ok(None);
     }
     Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
-        .filter(
-            Condition::any()
-                .add(crud::column::<R::Account>("username")?.eq(name))
-                .add(crud::column::<R::Account>("email")?.eq(name)),
-        )
+        .filter(Condition::any().add(R::Account::USERNAME.eq(name)).add(R::Account::EMAIL.eq(name)))
         .one(ctx.runtime().db())
         .await?)
 }
@@ -126,7 +122,7 @@ async fn rehash_if_needed<R: Roles>(
         Err(error) => return Err(ApiError::internal(error)),
     };
     let tx = rt.begin_write().await?;
-    crud::set::<R::Account>(&*tx, ctx.tenant()?, account.id(), vec![("password_hash", hash.into())]).await?;
+    crud::set(&*tx, ctx.tenant()?, account.id(), [R::Account::PASSWORD_HASH.set(hash)]).await?;
     tx.commit().await?;
     rt.role_changed("account");
     Ok(())

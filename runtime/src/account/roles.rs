@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::crud;
 use crate::error::ApiError;
-use crate::roles::{Account, Group, GroupMember, Roles};
+use crate::roles::{Account, Group, GroupColumns, GroupMember, GroupMemberColumns, Roles};
 use crate::state::Runtime;
 
 /// How long a user's computed roles are trusted.
@@ -66,7 +66,7 @@ pub async fn compute<R: Roles>(
     account: &impl Account,
 ) -> Result<Membership, ApiError> {
     let group_ids: Vec<Uuid> = crud::scoped_find::<R::GroupMember>(Some(tenant))
-        .filter(crud::column::<R::GroupMember>("user_id")?.eq(account.id()))
+        .filter(R::GroupMember::USER_ID.eq(account.id()))
         .all(db)
         .await?
         .iter()
@@ -75,10 +75,7 @@ pub async fn compute<R: Roles>(
     let groups = if group_ids.is_empty() {
         Vec::new()
     } else {
-        crud::scoped_find::<R::Group>(Some(tenant))
-            .filter(crud::column::<R::Group>("id")?.is_in(group_ids))
-            .all(db)
-            .await?
+        crud::scoped_find::<R::Group>(Some(tenant)).filter(R::Group::ID.is_in(group_ids)).all(db).await?
     };
     let mut roles: Vec<String> = account.roles().0.clone();
     roles.extend(groups.iter().flat_map(|g| g.roles().0.iter().cloned()));

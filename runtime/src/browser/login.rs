@@ -3,7 +3,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::QueryFilter;
 
 use super::{csrf, session};
 use crate::account::credentials::{self, Attempt};
@@ -12,7 +12,7 @@ use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::authorize::{self, Loaded};
 use crate::oauth::form::Form;
-use crate::roles::{Account, Consent, NewConsent, Roles};
+use crate::roles::{Account, Consent, ConsentColumns, NewConsent, Roles};
 use crate::types::StringList;
 
 const WRONG_PASSWORD: &str = "The username or password is incorrect.";
@@ -73,19 +73,19 @@ pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
     }
     let tx = rt.begin_write().await?;
     let existing = crud::scoped_find::<R::Consent>(Some(tenant))
-        .filter(crud::column::<R::Consent>("user_id")?.eq(session.user_id))
-        .filter(crud::column::<R::Consent>("client_id")?.eq(request.client_id))
+        .filter(R::Consent::USER_ID.eq(session.user_id))
+        .filter(R::Consent::CLIENT_ID.eq(request.client_id))
         .one(&*tx)
         .await?;
     if let Some(existing) = existing {
         crud::delete_id::<R::Consent>(&*tx, tenant, existing.id()).await?;
     }
-    let row = <<R::Consent as EntityTrait>::ActiveModel as NewConsent>::new_consent(
-        tenant,
-        session.user_id,
-        request.client_id,
-        StringList(scopes),
-    );
+    let row = NewConsent {
+        tenant_id: tenant,
+        user_id: session.user_id,
+        client_id: request.client_id,
+        scopes: StringList(scopes),
+    };
     crud::insert_new::<R::Consent>(&*tx, row).await?;
     tx.commit().await?;
     authorize::issue_code::<R>(ctx, request, session).await

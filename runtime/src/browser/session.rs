@@ -9,7 +9,7 @@ use super::tenant_cookie;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{AuthSession, NewAuthSession, Roles};
+use crate::roles::{AuthSession, AuthSessionColumns, NewAuthSession, Roles};
 use crate::secret;
 
 const COOKIE: &str = "kg_session";
@@ -30,7 +30,7 @@ pub async fn current<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Option<Session>,
     let Some(cookie) = ctx.request().cookie(COOKIE) else { return Ok(None) };
     let tenant = ctx.tenant()?;
     let digest = secret::digest(cookie.value());
-    let row = crud::find_where::<R::AuthSession>(ctx.runtime().db(), tenant, "session_digest", digest).await?;
+    let row = crud::find_where(ctx.runtime().db(), tenant, R::AuthSession::SESSION_DIGEST, digest).await?;
     let now = crate::now();
     Ok(row.filter(|row| row.expires_at() > now).map(|row| Session {
         id: row.id(),
@@ -51,15 +51,15 @@ pub async fn start<R: Roles>(
     let now = crate::now();
     let lifetime = ctx.runtime().config().session_lifetime;
     let id = Uuid::new_v4();
-    let row = <<R::AuthSession as sea_orm::EntityTrait>::ActiveModel as NewAuthSession>::new_auth_session(
-        ctx.tenant()?,
+    let row = NewAuthSession {
+        tenant_id: ctx.tenant()?,
         id,
         user_id,
-        username.to_owned(),
-        secret::digest(&raw),
-        now,
-        now + lifetime,
-    );
+        username: username.to_owned(),
+        session_digest: secret::digest(&raw),
+        auth_time: now,
+        expires_at: now + lifetime,
+    };
     crud::insert_new::<R::AuthSession>(db, row).await?;
     // Lax, not Strict: the browser must send it when a client's site sends the user here.
     let mut cookie = tenant_cookie(ctx, COOKIE, raw, SameSite::Lax);

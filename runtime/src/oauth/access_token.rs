@@ -9,7 +9,7 @@ use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{decode_header, verify_jwt};
-use crate::roles::Roles;
+use crate::roles::{RevokedTokenColumns, Roles};
 use crate::secret;
 
 /// The claims of `token` if it is an access token of this tenant (RFC 9068 `typ: at+jwt`,
@@ -42,8 +42,7 @@ pub async fn verify_for<R: Roles>(
     if claims["iss"] != json!(expected_issuer) || claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
         return Ok(None);
     }
-    let revoked =
-        crud::find_where::<R::RevokedToken>(db, tenant, "token_digest", secret::digest(token)).await?.is_some();
+    let revoked = crud::find_where(db, tenant, R::RevokedToken::TOKEN_DIGEST, secret::digest(token)).await?.is_some();
     if revoked {
         return Ok(None);
     }

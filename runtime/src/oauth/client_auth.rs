@@ -11,7 +11,7 @@ use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{CLOCK_SKEW, Jwks, TimeClaims, verify_client_jwt};
-use crate::roles::{NewRevokedToken, OauthClient, Roles};
+use crate::roles::{NewRevokedToken, OauthClient, RevokedTokenColumns, Roles};
 use crate::secret;
 
 /// A client that proved who it is.
@@ -154,15 +154,15 @@ async fn verify_assertion<R: Roles>(
     let digest = secret::digest(&format!("client-assertion:{me}:{jti}"));
     let tenant = ctx.tenant()?;
     let tx = rt.begin_write().await?;
-    if crud::find_where::<R::RevokedToken>(&*tx, tenant, "token_digest", digest.clone()).await?.is_some() {
+    if crud::find_where(&*tx, tenant, R::RevokedToken::TOKEN_DIGEST, digest.clone()).await?.is_some() {
         return Ok(false);
     }
-    let used = <<R::RevokedToken as sea_orm::EntityTrait>::ActiveModel as NewRevokedToken>::new_revoked_token(
-        tenant,
-        digest,
+    let used = NewRevokedToken {
+        tenant_id: tenant,
+        token_digest: digest,
         // Accepted until `exp` plus the allowance, so remembered as long.
-        chrono::DateTime::from_timestamp(exp + CLOCK_SKEW, 0),
-    );
+        expires_at: chrono::DateTime::from_timestamp(exp + CLOCK_SKEW, 0),
+    };
     match crud::insert_new::<R::RevokedToken>(&*tx, used).await {
         Ok(()) => {}
         // The same assertion, presented concurrently: only one of them wins.

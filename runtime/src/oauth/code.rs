@@ -3,7 +3,6 @@
 use actix_web::HttpResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::EntityTrait;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -15,7 +14,7 @@ use super::token::Client;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{Account, AuthCode, NewGrant, Roles};
+use crate::roles::{Account, AuthCode, AuthCodeColumns, NewGrant, Roles};
 use crate::secret;
 
 /// Redeems a code once. A second redemption is refused and revokes the grant the first one
@@ -29,7 +28,7 @@ pub async fn redeem<R: Roles>(
     let tenant = ctx.tenant()?;
     let raw = form.require("code")?;
     let invalid = |why: &str| Err(ApiError::invalid_grant(why));
-    let Some(code) = crud::find_where::<R::AuthCode>(rt.db(), tenant, "code_digest", secret::digest(raw)).await? else {
+    let Some(code) = crud::find_where(rt.db(), tenant, R::AuthCode::CODE_DIGEST, secret::digest(raw)).await? else {
         return invalid("the authorization code is invalid");
     };
     if code.client_id() != client.id {
@@ -97,22 +96,22 @@ pub async fn redeem<R: Roles>(
     let tx = rt.begin_write().await?;
     let now = crate::now();
     // The grant first: the code's `grant_id` refers to it.
-    let row = <<R::Grant as EntityTrait>::ActiveModel as NewGrant>::new_grant(
-        tenant,
-        grant_id,
-        code.user_id(),
-        client.id,
-        code.scope().to_owned(),
-        code.auth_time(),
-        code.session_id(),
-    );
+    let row = NewGrant {
+        tenant_id: tenant,
+        id: grant_id,
+        user_id: code.user_id(),
+        client_id: client.id,
+        scope: code.scope().to_owned(),
+        auth_time: code.auth_time(),
+        session_id: code.session_id(),
+    };
     crud::insert_new::<R::Grant>(&*tx, row).await?;
-    let claimed = crud::claim::<R::AuthCode>(
+    let claimed = crud::claim(
         &*tx,
         tenant,
         code.id(),
-        "used_at",
-        vec![("used_at", now.into()), ("grant_id", Some(grant_id).into()), ("updated_at", now.into())],
+        R::AuthCode::USED_AT,
+        [R::AuthCode::USED_AT.set(now), R::AuthCode::GRANT_ID.set(grant_id), R::AuthCode::UPDATED_AT.set(now)],
     )
     .await?;
     if !claimed {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::crud;
 use crate::error::ApiError;
-use crate::roles::{Grant, Roles};
+use crate::roles::{Grant, GrantColumns, RefreshTokenColumns, Roles};
 
 /// The grant `id` if it exists and is not revoked.
 pub async fn live<R: Roles>(
@@ -21,7 +21,7 @@ pub async fn live<R: Roles>(
 /// transaction ends (it touches `updated_at`), so a concurrent [`revoke`] waits for the
 /// transaction and then sees every token it stored.
 pub async fn lock_live<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool, ApiError> {
-    crud::claim::<R::Grant>(db, tenant, id, "revoked_at", vec![("updated_at", crate::now().into())]).await
+    crud::claim(db, tenant, id, R::Grant::REVOKED_AT, [R::Grant::UPDATED_AT.set(crate::now())]).await
 }
 
 /// Revokes the grant `id` (a no-op if it already is), and retires its refresh tokens. The grant
@@ -29,9 +29,9 @@ pub async fn lock_live<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uu
 /// tokens are retired, so its new token is retired too.
 pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let now = crate::now();
-    crud::claim::<R::Grant>(db, tenant, id, "revoked_at", vec![("revoked_at", now.into()), ("updated_at", now.into())])
-        .await?;
-    crud::claim_where::<R::RefreshToken>(db, tenant, ("grant_id", id.into()), "used_at", vec![("used_at", now.into())])
-        .await?;
+    let revoked = [R::Grant::REVOKED_AT.set(now), R::Grant::UPDATED_AT.set(now)];
+    crud::claim(db, tenant, id, R::Grant::REVOKED_AT, revoked).await?;
+    let retired = [R::RefreshToken::USED_AT.set(now)];
+    crud::claim_where(db, tenant, (R::RefreshToken::GRANT_ID, id), R::RefreshToken::USED_AT, retired).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{access_token, issuer};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{RefreshToken, Roles};
+use crate::roles::{RefreshToken, RefreshTokenColumns, Roles};
 use crate::secret;
 
 /// Handles `POST /introspect`. Any token this tenant did not issue, or that is expired,
@@ -49,7 +49,7 @@ async fn refresh_token_claims<R: Roles>(
 ) -> Result<Option<Value>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let Some(row) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(token)).await?
+    let Some(row) = crud::find_where(rt.db(), tenant, R::RefreshToken::TOKEN_DIGEST, secret::digest(token)).await?
     else {
         return Ok(None);
     };

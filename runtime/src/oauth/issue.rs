@@ -183,17 +183,18 @@ pub fn user_tokens<R: Roles>(
     .sign(&keys.access)?;
     let (refresh_token, refresh_row) = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
         let raw = secret::random_token("", 32);
-        let row = <<R::RefreshToken as EntityTrait>::ActiveModel as NewRefreshToken>::new_refresh_token(
-            ctx.tenant()?,
-            grant.grant_id,
-            grant.user_id,
-            grant.client_id,
-            grant.granted_scope.to_owned(),
-            grant.auth_time,
-            grant.session_id,
-            secret::digest(&raw),
-            crate::now() + settings.refresh_token_lifetime,
-        );
+        let row = NewRefreshToken {
+            tenant_id: ctx.tenant()?,
+            grant_id: grant.grant_id,
+            user_id: grant.user_id,
+            client_id: grant.client_id,
+            scope: grant.granted_scope.to_owned(),
+            auth_time: grant.auth_time,
+            session_id: grant.session_id,
+            token_digest: secret::digest(&raw),
+            expires_at: crate::now() + settings.refresh_token_lifetime,
+        }
+        .into();
         (Some(raw), Some(row))
     } else {
         (None, None)

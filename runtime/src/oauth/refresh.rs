@@ -10,7 +10,7 @@ use super::token::Client;
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{Account, RefreshToken, Roles};
+use crate::roles::{Account, RefreshToken, RefreshTokenColumns, Roles};
 use crate::secret;
 
 /// Exchanges a refresh token for new tokens and a new refresh token. The token's row carries the
@@ -24,7 +24,7 @@ pub async fn rotate<R: Roles>(
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let invalid = |why: &str| Err(ApiError::invalid_grant(why));
-    let Some(token) = crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(raw)).await?
+    let Some(token) = crud::find_where(rt.db(), tenant, R::RefreshToken::TOKEN_DIGEST, secret::digest(raw)).await?
     else {
         return invalid("the refresh token is invalid");
     };
@@ -72,7 +72,7 @@ pub async fn rotate<R: Roles>(
         return invalid("the refresh token's grant is revoked");
     }
     let now = crate::now();
-    if !crud::claim::<R::RefreshToken>(&*tx, tenant, token.id(), "used_at", vec![("used_at", now.into())]).await? {
+    if !crud::claim(&*tx, tenant, token.id(), R::RefreshToken::USED_AT, [R::RefreshToken::USED_AT.set(now)]).await? {
         drop(tx);
         // Used concurrently: treat it as the reuse it is.
         let tx = rt.begin_write().await?;

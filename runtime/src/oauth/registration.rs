@@ -7,7 +7,6 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
-use sea_orm::EntityTrait;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -20,7 +19,9 @@ use crate::oauth::client_auth::check_jwks;
 use crate::oauth::registration_policy::RegistrationPolicy;
 use crate::oauth::scope::Scopes;
 use crate::oauth::{GRANT_TYPES, TOKEN_AUTH_METHODS};
-use crate::roles::{InitialAccessToken, NewOauthClient, OauthClient, Roles};
+use crate::roles::{
+    InitialAccessToken, InitialAccessTokenColumns, NewOauthClient, OauthClient, OauthClientColumns, Roles,
+};
 use crate::secret;
 use crate::tenancy::{self, Registration};
 use crate::types::StringList;
@@ -64,9 +65,8 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
             let Some(token) = bearer(ctx) else {
                 return Err(ApiError::invalid_token("an initial access token is required to register"));
             };
-            let found =
-                crud::find_where::<R::InitialAccessToken>(rt.db(), tenant, "token_digest", secret::digest(&token))
-                    .await?;
+            let digest = secret::digest(&token);
+            let found = crud::find_where(rt.db(), tenant, R::InitialAccessToken::TOKEN_DIGEST, digest).await?;
             let live = found.is_some_and(|t| t.expires_at().is_none_or(|at| at > crate::now()));
             if !live {
                 return Err(ApiError::invalid_token("the initial access token is invalid or expired"));
@@ -79,22 +79,22 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     let secret = (!matches!(metadata.token_endpoint_auth_method.as_str(), "none" | "private_key_jwt"))
         .then(|| secret::random_token("kgs_", 32));
     let registration_token = secret::random_token("kgr_", 32);
-    let row = <<R::OauthClient as EntityTrait>::ActiveModel as NewOauthClient>::new_oauth_client(
-        tenant,
+    let row = NewOauthClient {
+        tenant_id: tenant,
         id,
-        metadata.name.clone(),
-        secret.as_deref().map(secret::digest).unwrap_or_default(),
-        StringList(metadata.redirect_uris.clone()),
-        StringList(metadata.grant_types.clone()),
-        StringList(metadata.scopes.clone()),
-        metadata.token_endpoint_auth_method.clone(),
-        metadata.application_type.clone(),
-        metadata.id_token_signed_response_alg.clone(),
-        metadata.jwks.clone(),
-        StringList(metadata.post_logout_redirect_uris.clone()),
-        Some(secret::digest(&registration_token)),
-        false,
-    );
+        name: metadata.name.clone(),
+        client_secret_hash: secret.as_deref().map(secret::digest).unwrap_or_default(),
+        redirect_uris: StringList(metadata.redirect_uris.clone()),
+        grant_types: StringList(metadata.grant_types.clone()),
+        scopes: StringList(metadata.scopes.clone()),
+        token_endpoint_auth_method: metadata.token_endpoint_auth_method.clone(),
+        application_type: metadata.application_type.clone(),
+        id_token_signed_response_alg: metadata.id_token_signed_response_alg.clone(),
+        jwks: metadata.jwks.clone(),
+        post_logout_redirect_uris: StringList(metadata.post_logout_redirect_uris.clone()),
+        registration_access_token_hash: Some(secret::digest(&registration_token)),
+        first_party: false,
+    };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::OauthClient>(&*tx, row).await?;
     tx.commit().await?;
@@ -147,16 +147,16 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             ));
         }
         let tx = rt.begin_write().await?;
-        let values: Vec<(&str, sea_orm::Value)> = vec![
-            ("name", metadata.name.clone().into()),
-            ("redirect_uris", StringList(metadata.redirect_uris.clone()).into()),
-            ("grant_types", StringList(metadata.grant_types.clone()).into()),
-            ("scopes", StringList(metadata.scopes.clone()).into()),
-            ("application_type", metadata.application_type.clone().into()),
-            ("id_token_signed_response_alg", metadata.id_token_signed_response_alg.clone().into()),
-            ("jwks", metadata.jwks.clone().into()),
-            ("post_logout_redirect_uris", StringList(metadata.post_logout_redirect_uris.clone()).into()),
-            ("updated_at", crate::now().into()),
+        let values = [
+            <R::OauthClient as OauthClientColumns>::NAME.set(metadata.name.clone()),
+            R::OauthClient::REDIRECT_URIS.set(StringList(metadata.redirect_uris.clone())),
+            R::OauthClient::GRANT_TYPES.set(StringList(metadata.grant_types.clone())),
+            R::OauthClient::SCOPES.set(StringList(metadata.scopes.clone())),
+            R::OauthClient::APPLICATION_TYPE.set(metadata.application_type.clone()),
+            R::OauthClient::ID_TOKEN_SIGNED_RESPONSE_ALG.set(metadata.id_token_signed_response_alg.clone()),
+            R::OauthClient::JWKS.set(metadata.jwks.clone()),
+            R::OauthClient::POST_LOGOUT_REDIRECT_URIS.set(StringList(metadata.post_logout_redirect_uris.clone())),
+            R::OauthClient::UPDATED_AT.set(crate::now()),
         ];
         crud::set::<R::OauthClient>(&*tx, tenant, id, values).await?;
         tx.commit().await?;

@@ -3,9 +3,8 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use chrono::{TimeZone, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
-use std::str::FromStr;
 
 use super::client_auth::{Accept, authenticate};
 use super::form::Form;
@@ -14,7 +13,7 @@ use super::issuer;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::verify_jwt;
-use crate::roles::{NewRevokedToken, RefreshToken, Roles};
+use crate::roles::{NewRevokedToken, RefreshToken, RefreshTokenColumns, RevokedTokenColumns, Roles};
 use crate::secret;
 
 /// Handles `POST /revoke`. The client must authenticate; it may revoke only tokens issued to it.
@@ -34,7 +33,7 @@ where
     let tenant = ctx.tenant()?;
     // §2.1: revoking a refresh token also invalidates the access tokens of the same grant.
     if let Some(row) =
-        crate::crud::find_where::<R::RefreshToken>(rt.db(), tenant, "token_digest", secret::digest(&token)).await?
+        crate::crud::find_where(rt.db(), tenant, R::RefreshToken::TOKEN_DIGEST, secret::digest(&token)).await?
     {
         if row.client_id() != client.id {
             return Err(not_issued_to_caller());
@@ -58,17 +57,13 @@ where
         return Ok(done());
     }
     let digest = secret::digest(&token);
-    let digest_column = <R::RevokedToken as EntityTrait>::Column::from_str("token_digest")
-        .map_err(|_| ApiError::internal("the revoked-token role has no `token_digest` column"))?;
     let tx = rt.begin_write().await?;
     let already = crate::crud::scoped_find::<R::RevokedToken>(Some(tenant))
-        .filter(digest_column.eq(digest.clone()))
+        .filter(R::RevokedToken::TOKEN_DIGEST.eq(digest.clone()))
         .one(&*tx)
         .await?;
     if already.is_none() {
-        let row = <<R::RevokedToken as EntityTrait>::ActiveModel as NewRevokedToken>::new_revoked_token(
-            tenant, digest, expires_at,
-        );
+        let row = NewRevokedToken { tenant_id: tenant, token_digest: digest, expires_at }.into();
         match crate::crud::insert::<R::RevokedToken>(&*tx, row).await {
             // A concurrent revocation of the same token got there first: revoked either way.
             Err(error) if error.status() == actix_web::http::StatusCode::CONFLICT => return Ok(done()),

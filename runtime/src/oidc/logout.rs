@@ -4,7 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, StatusCode};
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::QueryFilter;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::oauth::authorize::redirect;
 use crate::oauth::authorize::request::Params;
 use crate::oauth::form::Form;
 use crate::oauth::{grants, issuer};
-use crate::roles::{Grant, OauthClient, Roles};
+use crate::roles::{Grant, GrantColumns, OauthClient, Roles};
 use crate::uri::{ApplicationType, redirect_uri_matches};
 
 /// A validated logout request.
@@ -67,10 +67,8 @@ pub async fn confirm<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
         let rt = ctx.runtime();
         let tenant = ctx.tenant()?;
         let tx = rt.begin_write().await?;
-        let made_here = crud::scoped_find::<R::Grant>(Some(tenant))
-            .filter(crud::column::<R::Grant>("session_id")?.eq(current.id))
-            .all(&*tx)
-            .await?;
+        let made_here =
+            crud::scoped_find::<R::Grant>(Some(tenant)).filter(R::Grant::SESSION_ID.eq(current.id)).all(&*tx).await?;
         for grant in made_here {
             grants::revoke::<R>(&*tx, tenant, grant.id()).await?;
         }

@@ -7,7 +7,7 @@ pub mod request;
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::{Method, StatusCode, header};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use self::request::{AuthorizationRequest, Params};
@@ -18,7 +18,7 @@ use crate::browser::session::{self, Session};
 use crate::crud;
 use crate::endpoint::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{Account, Consent, NewAuthCode, Roles};
+use crate::roles::{Account, Consent, ConsentColumns, NewAuthCode, Roles};
 use crate::secret;
 
 type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
@@ -109,8 +109,8 @@ pub async fn consented_scopes<R: Roles>(
     client: Uuid,
 ) -> Result<Vec<String>, ApiError> {
     let row = crud::scoped_find::<R::Consent>(Some(tenant))
-        .filter(crud::column::<R::Consent>("user_id")?.eq(user))
-        .filter(crud::column::<R::Consent>("client_id")?.eq(client))
+        .filter(R::Consent::USER_ID.eq(user))
+        .filter(R::Consent::CLIENT_ID.eq(client))
         .one(db)
         .await?;
     Ok(row.map(|row| row.scopes().0.clone()).unwrap_or_default())
@@ -125,20 +125,20 @@ pub async fn issue_code<R: Roles>(
 ) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let code = secret::random_token("", 32);
-    let row = <<R::AuthCode as EntityTrait>::ActiveModel as NewAuthCode>::new_auth_code(
-        ctx.tenant()?,
-        secret::digest(&code),
-        session.user_id,
-        request.client_id,
-        request.redirect_uri.clone(),
-        request.redirect_uri_sent,
-        request.code_challenge.clone(),
-        request.nonce.clone(),
-        request.scopes.join(" "),
-        session.auth_time,
-        Some(session.id),
-        crate::now() + rt.config().auth_code_lifetime,
-    );
+    let row = NewAuthCode {
+        tenant_id: ctx.tenant()?,
+        code_digest: secret::digest(&code),
+        user_id: session.user_id,
+        client_id: request.client_id,
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_sent: request.redirect_uri_sent,
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        scope: request.scopes.join(" "),
+        auth_time: session.auth_time,
+        session_id: Some(session.id),
+        expires_at: crate::now() + rt.config().auth_code_lifetime,
+    };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::AuthCode>(&*tx, row).await?;
     tx.commit().await?;
