@@ -46,7 +46,7 @@ fn role_mistakes_name_the_role_and_the_missing_fields() {
         std::fs::read_to_string(format!("{}/tests/fixtures/err/21_role_binding.yaml", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
     let diagnostics = generator().generate(&source).unwrap_err();
-    let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<_> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(
         codes,
         ["unknown-role", "role-binding", "role-binding"],
@@ -86,7 +86,7 @@ fn every_error_fixture_fails_for_its_own_reason() {
             std::fs::read_to_string(format!("{}/tests/fixtures/err/{fixture}.yaml", env!("CARGO_MANIFEST_DIR")))
                 .unwrap();
         let diagnostics = generator().generate(&source).unwrap_err();
-        let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<_> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert!(codes.iter().all(|c| *c == code), "{fixture}: expected only `{code}`, got {codes:?}");
     }
 }

@@ -5,6 +5,7 @@
 use marked_yaml::Spanned;
 
 use super::{Cx, backticked, suggest};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Auth, Entity, Rule};
 use crate::schema::AuthSpec;
@@ -37,14 +38,14 @@ impl Cx<'_> {
         match word {
             "admin" => {}
             "public" => self.error(
-                Diagnostic::error("bad-auth", pos, "`public` cannot be combined with other callers")
+                Diagnostic::error(Code::BadAuth, pos, "`public` cannot be combined with other callers")
                     .label("public already admits everyone")
                     .help("write `auth: public` alone"),
             ),
             "user" => rule.user = true,
             "service" => rule.service = true,
             "owner" if entity.owner.is_none() => self.error(
-                Diagnostic::error("bad-auth", pos, format!("`owner` needs `owner:` on entity `{}`", entity.name))
+                Diagnostic::error(Code::BadAuth, pos, format!("`owner` needs `owner:` on entity `{}`", entity.name))
                     .label("no owner field")
                     .help(format!("add `owner: FIELD` to `{}` (the field holding the user's id)", entity.name)),
             ),
@@ -63,7 +64,7 @@ impl Cx<'_> {
             Some(s) => format!("did you mean `{s}`? roles are declared under `access: {{ roles: [...] }}`"),
             None => "declare roles under `access: { roles: [...] }`".to_owned(),
         };
-        let diagnostic = Diagnostic::error("bad-auth", pos, format!("unknown caller class or role `{other}`"))
+        let diagnostic = Diagnostic::error(Code::BadAuth, pos, format!("unknown caller class or role `{other}`"))
             .label(format!("expected {}", backticked(known.iter().copied())))
             .help(help);
         self.error(diagnostic);

@@ -6,6 +6,7 @@ use marked_yaml::Spanned;
 use super::hints::is_snake_identifier;
 use super::routes::parse_http;
 use super::{Cx, suggest};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::HandlerSig;
 use crate::ir::{Auth, Cors, Encoding, Endpoint, ErrorFamily, Tenancy};
@@ -35,14 +36,14 @@ impl<'a> Cx<'a> {
         let (tenant_scoped, path) = self.endpoint_scope(&cx, tenancy, path);
         let auth = self.keyword(
             def.auth.as_ref(),
-            "bad-auth",
+            Code::BadAuth,
             "caller class",
             &[("public", Auth::Public), ("admin", Auth::Admin), ("client", Auth::Client)],
         );
         let cors = self.endpoint_cors(&cx, tenant_scoped);
         let errors = self.keyword(
             def.errors.as_ref(),
-            "bad-errors",
+            Code::BadErrors,
             "error format",
             &[
                 ("problem", ErrorFamily::Problem),
@@ -62,7 +63,7 @@ impl<'a> Cx<'a> {
             needs_roles: handler.needs_roles,
             encoding: self.keyword(
                 def.encoding.as_ref(),
-                "bad-encoding",
+                Code::BadEncoding,
                 "encoding",
                 &[("json", Encoding::Json), ("form", Encoding::Form)],
             ),
@@ -80,12 +81,11 @@ impl<'a> Cx<'a> {
         if !fits {
             self.error(
                 Diagnostic::error(
-                    "bad-name",
+                    Code::BadName,
                     cx.pos,
                     format!("endpoint name `{}` is not a snake_case identifier", cx.name.as_str()),
                 )
-                .label("used in the generated route's name")
-                .help("use lowercase letters, digits and underscores, starting with a letter"),
+                .label("used in the generated route's name"),
             );
         }
         fits
@@ -98,7 +98,7 @@ impl<'a> Cx<'a> {
             Err(help) => {
                 self.error(
                     Diagnostic::error(
-                        "bad-http",
+                        Code::BadHttp,
                         Pos::of(&def.http),
                         format!("cannot read route `{}`", def.http.as_str()),
                     )
@@ -119,12 +119,12 @@ impl<'a> Cx<'a> {
         } else {
             [("service", false), ("tenant", true)]
         };
-        let tenant_scoped = self.keyword(cx.def.scope.as_ref(), "bad-scope", "scope", &scopes);
+        let tenant_scoped = self.keyword(cx.def.scope.as_ref(), Code::BadScope, "scope", &scopes);
         if tenant_scoped && tenancy.is_none() {
             let at = cx.def.scope.as_ref().map(Pos::of).unwrap_or(cx.pos);
             self.error(
                 Diagnostic::error(
-                    "no-tenancy",
+                    Code::NoTenancy,
                     at,
                     format!(
                         "endpoint `{}` is tenant-scoped but the schema has no `tenancy:` section",
@@ -138,7 +138,7 @@ impl<'a> Cx<'a> {
         if !tenant_scoped && path.contains("{tenant}") {
             self.error(
                 Diagnostic::error(
-                    "bad-http",
+                    Code::BadHttp,
                     Pos::of(&cx.def.http),
                     "`{tenant}` appears in a route with `scope: service`",
                 )
@@ -154,14 +154,14 @@ impl<'a> Cx<'a> {
     fn endpoint_cors(&mut self, cx: &EndpointCx<'_>, tenant_scoped: bool) -> Cors {
         let cors = self.keyword(
             cx.def.cors.as_ref(),
-            "bad-cors",
+            Code::BadCors,
             "CORS policy",
             &[("none", Cors::None), ("any", Cors::Any), ("registered", Cors::Registered)],
         );
         if cors == Cors::Registered && !tenant_scoped {
             let at = cx.def.cors.as_ref().map(Pos::of).unwrap_or(cx.pos);
             self.error(
-                Diagnostic::error("bad-cors", at, "`cors: registered` needs a tenant-scoped endpoint")
+                Diagnostic::error(Code::BadCors, at, "`cors: registered` needs a tenant-scoped endpoint")
                     .label("origins are registered per tenant")
                     .help("write `cors: any`, or drop `scope: service`"),
             );
@@ -181,9 +181,13 @@ impl<'a> Cx<'a> {
                 None => "a handler is a `pub async fn NAME(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>` in the endpoint module".into(),
             };
             self.error(
-                Diagnostic::error("unknown-handler", handler_pos, format!("unknown endpoint handler `{handler_name}`"))
-                    .label("no handler function has this name")
-                    .help(help),
+                Diagnostic::error(
+                    Code::UnknownHandler,
+                    handler_pos,
+                    format!("unknown endpoint handler `{handler_name}`"),
+                )
+                .label("no handler function has this name")
+                .help(help),
             );
         }
         handler

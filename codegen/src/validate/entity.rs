@@ -7,6 +7,7 @@ use marked_yaml::Spanned;
 
 use super::hints::is_snake_identifier;
 use super::{Cx, SchemaCx, flag};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::*;
 use crate::schema::{EntityDef, SchemaFile};
@@ -73,12 +74,11 @@ impl Cx<'_> {
         if !is_snake_identifier(name) {
             self.error(
                 Diagnostic::error(
-                    "bad-name",
+                    Code::BadName,
                     Pos::of(name),
                     format!("entity name `{}` is not a snake_case identifier", name.as_str()),
                 )
-                .label("used for Rust module and route names")
-                .help("use lowercase letters, digits and underscores, starting with a letter"),
+                .label("used for Rust module and route names"),
             );
         }
     }
@@ -89,7 +89,7 @@ impl Cx<'_> {
             let at = cx.def.tenant_scoped.as_ref().map(Pos::of).unwrap_or(cx.pos);
             self.error(
                 Diagnostic::error(
-                    "no-tenancy",
+                    Code::NoTenancy,
                     at,
                     format!("entity `{}` is tenant-scoped but the schema has no `tenancy:` section", cx.name.as_str()),
                 )
@@ -120,12 +120,11 @@ impl Cx<'_> {
         if let Some(key) = def.fields.keys().find(|k| k.as_str() == "tenant_id") {
             self.error(
                 Diagnostic::error(
-                    "implicit-field",
+                    Code::ImplicitField,
                     Pos::of(key),
                     "`tenant_id` is added by `tenant_scoped: true`; do not declare it",
                 )
-                .label("declared twice")
-                .help("remove this field"),
+                .label("declared twice"),
             );
         }
     }
@@ -138,19 +137,18 @@ impl Cx<'_> {
             [] => {
                 self.error(
                     Diagnostic::error(
-                        "no-primary-key",
+                        Code::NoPrimaryKey,
                         cx.pos,
                         format!("entity `{}` has no primary key", cx.name.as_str()),
                     )
-                    .label("every entity needs exactly one")
-                    .help("add `id: { type: uuid, primary_key: true, default: uuid_v4 }` under `fields:`"),
+                    .label("every entity needs exactly one"),
                 );
                 "id".into()
             }
             [first, ..] => {
                 self.error(
                     Diagnostic::error(
-                        "many-primary-keys",
+                        Code::ManyPrimaryKeys,
                         cx.pos,
                         format!("entity `{}` has more than one primary key", cx.name.as_str()),
                     )
@@ -171,7 +169,7 @@ impl Cx<'_> {
         {
             let key = cx.def.fields.keys().find(|k| k.as_str() == primary_key).map(Pos::of).unwrap_or(cx.pos);
             self.error(
-                Diagnostic::error("bad-primary-key", key, format!("primary key `{primary_key}` must be a server-assigned UUID"))
+                Diagnostic::error(Code::BadPrimaryKey, key, format!("primary key `{primary_key}` must be a server-assigned UUID"))
                     .label("keys are assigned on create")
                     .help(format!("write `{primary_key}: {{ type: uuid, primary_key: true, default: uuid_v4 }}`; keep other identifiers as `unique` fields")),
             );
@@ -185,7 +183,7 @@ impl Cx<'_> {
             if let Some(stored) = def.fields.keys().find(|k| k.as_str() == virtual_name.as_str()) {
                 self.error(
                     Diagnostic::error(
-                        "virtual-shadows-field",
+                        Code::VirtualShadowsField,
                         Pos::of(virtual_name),
                         format!("virtual field `{}` shadows the stored field of the same name", virtual_name.as_str()),
                     )
@@ -211,7 +209,7 @@ impl Cx<'_> {
             if clashes || !is_snake_identifier(relation_name) {
                 self.error(
                     Diagnostic::error(
-                        "bad-name",
+                        Code::BadName,
                         Pos::of(relation_name),
                         format!("relation name `{}` cannot be used", relation_name.as_str()),
                     )
@@ -224,12 +222,11 @@ impl Cx<'_> {
             if !is_snake_identifier(virtual_name) {
                 self.error(
                     Diagnostic::error(
-                        "bad-name",
+                        Code::BadName,
                         Pos::of(virtual_name),
                         format!("field name `{}` is not a snake_case identifier", virtual_name.as_str()),
                     )
-                    .label("used as a JSON and Rust field name")
-                    .help("use lowercase letters, digits and underscores, starting with a letter"),
+                    .label("used as a JSON and Rust field name"),
                 );
             }
         }
@@ -243,7 +240,7 @@ impl Cx<'_> {
             _ => {
                 self.error(
                     Diagnostic::error(
-                        "bad-owner",
+                        Code::BadOwner,
                         Pos::of(owner),
                         format!(
                             "`owner: {}` must name a non-null uuid field of `{}`",
@@ -251,8 +248,7 @@ impl Cx<'_> {
                             cx.name.as_str()
                         ),
                     )
-                    .label("not a uuid field here")
-                    .help("name the field holding the owning user's id, e.g. `owner: user_id`"),
+                    .label("not a uuid field here"),
                 );
                 None
             }
@@ -287,7 +283,7 @@ impl Cx<'_> {
                 }
                 (problem, _) => {
                     self.error(
-                        Diagnostic::error("bad-unique", Pos::of(name), problem.unwrap_or_default())
+                        Diagnostic::error(Code::BadUnique, Pos::of(name), problem.unwrap_or_default())
                             .label("cannot share a space of values")
                             .help("list two or more string fields that are all `unique: true` or all `unique: tenant`"),
                     );
@@ -298,7 +294,7 @@ impl Cx<'_> {
         if names.len() == 1 {
             let name = &def.unique_across[0];
             self.error(
-                Diagnostic::error("bad-unique", Pos::of(name), "`unique_across` needs at least two fields")
+                Diagnostic::error(Code::BadUnique, Pos::of(name), "`unique_across` needs at least two fields")
                     .label("only one field")
                     .help("list two or more string fields, or remove `unique_across`"),
             );

@@ -6,6 +6,7 @@ use marked_yaml::Spanned;
 use super::entity::EntityCx;
 use super::hints::{backticked, did_you_mean, is_snake_identifier, suggest};
 use super::{Cx, SchemaCx, flag};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::*;
 use crate::schema::{FieldDef, Literal, ReferenceDef};
@@ -72,19 +73,18 @@ impl Cx<'_> {
         if !is_snake_identifier(name) {
             self.error(
                 Diagnostic::error(
-                    "bad-name",
+                    Code::BadName,
                     Pos::of(name),
                     format!("field name `{}` is not a snake_case identifier", name.as_str()),
                 )
-                .label("used as a column and Rust field name")
-                .help("use lowercase letters, digits and underscores, starting with a letter"),
+                .label("used as a column and Rust field name"),
             );
         }
     }
 
     pub(super) fn missing_type(&mut self, name: &Spanned<String>) {
         self.error(
-            Diagnostic::error("missing-type", Pos::of(name), format!("field `{}` has no `type`", name.as_str()))
+            Diagnostic::error(Code::MissingType, Pos::of(name), format!("field `{}` has no `type`", name.as_str()))
                 .label("type missing")
                 .help(format!("add `type: string` (or one of {})", backticked(FIELD_TYPES.iter().copied()))),
         );
@@ -109,9 +109,8 @@ impl Cx<'_> {
         };
         if values.is_some() && !matches!(parsed, FieldType::Enum { .. }) {
             self.error(
-                Diagnostic::error("values-without-enum", Pos::of(ty), "`values` only applies to `type: enum`")
-                    .label("not an enum")
-                    .help("write `type: enum`"),
+                Diagnostic::error(Code::ValuesWithoutEnum, Pos::of(ty), "`values` only applies to `type: enum`")
+                    .label("not an enum"),
             );
         }
         Some(parsed)
@@ -124,9 +123,8 @@ impl Cx<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error("enum-without-values", Pos::of(ty), "an `enum` field needs its `values`")
-                        .label("no values given")
-                        .help("add `values: [first, second]`"),
+                    Diagnostic::error(Code::EnumWithoutValues, Pos::of(ty), "an `enum` field needs its `values`")
+                        .label("no values given"),
                 );
                 FieldType::Enum { values: vec![] }
             }
@@ -142,7 +140,7 @@ impl Cx<'_> {
             _ => suggest(other, FIELD_TYPES.iter().copied()),
         };
         self.error(
-            Diagnostic::error("unknown-type", Pos::of(ty), format!("unknown field type `{other}`"))
+            Diagnostic::error(Code::UnknownType, Pos::of(ty), format!("unknown field type `{other}`"))
                 .label("not a schema type")
                 .help(match alias_hint {
                     Some(s) => format!("did you mean `{s}`? types are {}", backticked(FIELD_TYPES.iter().copied())),
@@ -155,8 +153,12 @@ impl Cx<'_> {
         let pos = Pos::of(value);
         let bad = |cx: &mut Self, expected: &str| {
             cx.error(
-                Diagnostic::error("bad-default", pos, format!("this default does not fit a `{}` field", ty.as_str()))
-                    .label(format!("expected {expected}")),
+                Diagnostic::error(
+                    Code::BadDefault,
+                    pos,
+                    format!("this default does not fit a `{}` field", ty.as_str()),
+                )
+                .label(format!("expected {expected}")),
             );
             None
         };
@@ -195,7 +197,7 @@ impl Cx<'_> {
             Some(v) if v.as_str() == "now" => {
                 if *ty != FieldType::Timestamp {
                     self.error(
-                        Diagnostic::error("bad-on-update", Pos::of(v), "`on_update: now` needs a `timestamp` field")
+                        Diagnostic::error(Code::BadOnUpdate, Pos::of(v), "`on_update: now` needs a `timestamp` field")
                             .label("not a timestamp"),
                     );
                 }
@@ -204,7 +206,7 @@ impl Cx<'_> {
             Some(v) => {
                 self.error(
                     Diagnostic::error(
-                        "bad-on-update",
+                        Code::BadOnUpdate,
                         Pos::of(v),
                         format!("unknown `on_update` value `{}`", v.as_str()),
                     )
@@ -228,7 +230,7 @@ impl Cx<'_> {
                     let entity = cx.entity.name.as_str();
                     self.error(
                         Diagnostic::error(
-                            "bad-unique",
+                            Code::BadUnique,
                             Pos::of(value),
                             format!(
                                 "`unique: tenant` on `{entity}.{}`, but `{entity}` is not tenant-scoped",
@@ -243,7 +245,7 @@ impl Cx<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error("bad-unique", Pos::of(value), "`unique` must be `true`, `false` or `tenant`")
+                    Diagnostic::error(Code::BadUnique, Pos::of(value), "`unique` must be `true`, `false` or `tenant`")
                         .label("unknown value"),
                 );
                 Unique::No
@@ -262,7 +264,7 @@ impl Cx<'_> {
         let Some(target) = schema.file.entities.get(r.entity.as_str()) else {
             self.error(
                 Diagnostic::error(
-                    "unknown-entity",
+                    Code::UnknownEntity,
                     Pos::of(&r.entity),
                     format!(
                         "foreign key `{}.{}` references entity `{}`, which is not declared",
@@ -296,7 +298,7 @@ impl Cx<'_> {
                 if !nullable {
                     self.error(
                         Diagnostic::error(
-                            "bad-on-delete",
+                            Code::BadOnDelete,
                             Pos::of(value),
                             "`on_delete: set_null` needs a nullable field",
                         )
@@ -308,9 +310,13 @@ impl Cx<'_> {
             }
             other => {
                 self.error(
-                    Diagnostic::error("bad-on-delete", Pos::of(value), format!("unknown `on_delete` value `{other}`"))
-                        .label("expected `cascade`, `restrict` or `set_null`")
-                        .maybe_help(did_you_mean(other, ["cascade", "restrict", "set_null"])),
+                    Diagnostic::error(
+                        Code::BadOnDelete,
+                        Pos::of(value),
+                        format!("unknown `on_delete` value `{other}`"),
+                    )
+                    .label("expected `cascade`, `restrict` or `set_null`")
+                    .maybe_help(did_you_mean(other, ["cascade", "restrict", "set_null"])),
                 );
                 OnDelete::Restrict
             }
@@ -327,9 +333,12 @@ impl Cx<'_> {
             (false, false, true) => Visibility::ReadOnly,
             _ => {
                 self.error(
-                    Diagnostic::error("bad-visibility", Pos::of(cx.name), format!("field `{}` combines `hidden`, `write_only` and `read_only`", cx.name.as_str()))
-                        .label("pick one")
-                        .help("`hidden`: never in requests or responses; `write_only`: requests only; `read_only`: responses only"),
+                    Diagnostic::error(
+                        Code::BadVisibility,
+                        Pos::of(cx.name),
+                        format!("field `{}` combines `hidden`, `write_only` and `read_only`", cx.name.as_str()),
+                    )
+                    .label("pick one"),
                 );
                 Visibility::Hidden
             }
@@ -343,7 +352,7 @@ impl Cx<'_> {
             "uri" => Some(Format::Uri),
             other => {
                 self.error(
-                    Diagnostic::error("bad-format", Pos::of(f), format!("unknown format `{other}`"))
+                    Diagnostic::error(Code::BadFormat, Pos::of(f), format!("unknown format `{other}`"))
                         .label("expected `email` or `uri`")
                         .maybe_help(did_you_mean(other, ["email", "uri"])),
                 );
@@ -354,22 +363,21 @@ impl Cx<'_> {
             "slug" => Some(Format::Slug),
             other => {
                 self.error(
-                    Diagnostic::error("bad-pattern", Pos::of(p), format!("unknown pattern `{other}`"))
-                        .label("expected `slug`")
-                        .help("write `pattern: slug`"),
+                    Diagnostic::error(Code::BadPattern, Pos::of(p), format!("unknown pattern `{other}`"))
+                        .label("expected `slug`"),
                 );
                 None
             }
         });
         self.string_only(
             ty,
-            "bad-format",
+            Code::BadFormat,
             &[("format", def.format.as_ref().map(Pos::of)), ("pattern", def.pattern.as_ref().map(Pos::of))],
         );
         if let (Some(_), Some(pattern)) = (&def.format, &def.pattern) {
             self.error(
                 Diagnostic::error(
-                    "bad-format",
+                    Code::BadFormat,
                     Pos::of(pattern),
                     "a field takes either `format` or `pattern`, not both",
                 )
@@ -384,7 +392,7 @@ impl Cx<'_> {
     fn check_bounds(&mut self, def: &FieldDef, ty: &FieldType) {
         self.string_only(
             ty,
-            "bad-length",
+            Code::BadLength,
             &[
                 ("max_length", def.max_length.as_ref().map(Pos::of)),
                 ("min_length", def.min_length.as_ref().map(Pos::of)),
@@ -394,9 +402,13 @@ impl Cx<'_> {
             for (key, at) in [("minimum", def.minimum.as_ref()), ("maximum", def.maximum.as_ref())] {
                 if let Some(at) = at {
                     self.error(
-                        Diagnostic::error("bad-range", Pos::of(at), format!("`{key}` applies to integer fields only"))
-                            .label("not an integer field")
-                            .help("remove it, or use `min_length`/`max_length` for strings"),
+                        Diagnostic::error(
+                            Code::BadRange,
+                            Pos::of(at),
+                            format!("`{key}` applies to integer fields only"),
+                        )
+                        .label("not an integer field")
+                        .help("remove it, or use `min_length`/`max_length` for strings"),
                     );
                 }
             }
@@ -406,7 +418,7 @@ impl Cx<'_> {
         {
             self.error(
                 Diagnostic::error(
-                    "bad-range",
+                    Code::BadRange,
                     Pos::of(max),
                     format!("`maximum` {} is below `minimum` {}", **max, **min),
                 )
@@ -417,7 +429,7 @@ impl Cx<'_> {
     }
 
     /// Reports each given key as misplaced unless `ty` is a string type.
-    pub(super) fn string_only(&mut self, ty: &FieldType, code: &'static str, keys: &[(&str, Option<Pos>)]) {
+    pub(super) fn string_only(&mut self, ty: &FieldType, code: Code, keys: &[(&str, Option<Pos>)]) {
         if matches!(ty, FieldType::String | FieldType::Text) {
             return;
         }

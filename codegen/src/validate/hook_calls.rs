@@ -4,6 +4,7 @@
 use marked_yaml::Spanned;
 
 use super::{Cx, backticked, did_you_mean, suggest};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{HookParam, HookSig, ParamKind, Phase};
 use crate::ir::{Action, Binding, Entity, HookCall};
@@ -36,12 +37,11 @@ impl<'a> Cx<'a> {
             if let Some(first) = refs.first() {
                 self.error(
                     Diagnostic::error(
-                        "hook-on-read",
+                        Code::HookOnRead,
                         Pos::of(first),
                         format!("`{}` is a `{}` op, and hooks run only on writes", site.op, site.action.as_str()),
                     )
-                    .label("this hook would never run")
-                    .help("hooks belong to create, update and delete ops (and custom ops with those actions)"),
+                    .label("this hook would never run"),
                 );
             }
             return calls;
@@ -72,7 +72,7 @@ impl<'a> Cx<'a> {
                 ),
             };
             self.error(
-                Diagnostic::error("unknown-hook", pos, format!("unknown hook `{name}`"))
+                Diagnostic::error(Code::UnknownHook, pos, format!("unknown hook `{name}`"))
                     .label("no hook function has this name")
                     .help(help),
             );
@@ -81,7 +81,7 @@ impl<'a> Cx<'a> {
         if sig.phase != phase {
             self.error(
                 Diagnostic::error(
-                    "hook-phase",
+                    Code::HookPhase,
                     pos,
                     format!(
                         "hook `{name}` runs {} the write, so it cannot be a `{}` hook",
@@ -116,7 +116,7 @@ impl<'a> Cx<'a> {
             if let Some(problem) = param_problem(site, &param_site) {
                 ok = false;
                 self.error(
-                    Diagnostic::error("hook-binding", at, format!("hook `{}` {problem}", sig.name))
+                    Diagnostic::error(Code::HookBinding, at, format!("hook `{}` {problem}", sig.name))
                         .label("cannot bind")
                         .help(format!("`{}` takes {}", sig.name, describe_params(sig))),
                 );
@@ -144,7 +144,7 @@ impl<'a> Cx<'a> {
             ok = false;
             self.error(
                 Diagnostic::error(
-                    "unknown-hook-param",
+                    Code::UnknownHookParam,
                     Pos::of(key),
                     format!("hook `{}` has no parameter `{}`", sig.name, key.as_str()),
                 )

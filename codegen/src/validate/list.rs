@@ -4,6 +4,7 @@ use marked_yaml::Spanned;
 
 use super::op::OpSite;
 use super::{Cx, did_you_mean};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Entity, ListSpec, Visibility};
 use crate::span::Pos;
@@ -22,7 +23,7 @@ impl Cx<'_> {
             if entity.field(name).is_some_and(|f| f.nullable) {
                 self.error(
                     Diagnostic::error(
-                        "bad-list-field",
+                        Code::BadListField,
                         Pos::of(name),
                         format!("cannot sort on `{}`: it is nullable", name.as_str()),
                     )
@@ -47,7 +48,7 @@ impl Cx<'_> {
                 Some(field) if field.visibility == Visibility::Hidden || field.visibility == Visibility::WriteOnly => {
                     self.error(
                         Diagnostic::error(
-                            "bad-list-field",
+                            Code::BadListField,
                             Pos::of(name),
                             format!("cannot {what} on `{}`: it is never returned", name.as_str()),
                         )
@@ -57,7 +58,7 @@ impl Cx<'_> {
                 }
                 Some(field) if !field.ty.is_scalar() => self.error(
                     Diagnostic::error(
-                        "bad-list-field",
+                        Code::BadListField,
                         Pos::of(name),
                         format!("cannot {what} on `{}` of type `{}`", name.as_str(), field.ty.as_str()),
                     )
@@ -66,7 +67,7 @@ impl Cx<'_> {
                 Some(_) => out.push(name.to_string()),
                 None => self.error(
                     Diagnostic::error(
-                        "unknown-list-field",
+                        Code::UnknownListField,
                         Pos::of(name),
                         format!("cannot {what} on `{}`: `{}` has no such stored field", name.as_str(), entity.name),
                     )
@@ -87,7 +88,7 @@ impl Cx<'_> {
             let at = def.page_size.as_ref().map(Pos::of).unwrap_or(site.pos);
             self.error(
                 Diagnostic::error(
-                    "bad-page-size",
+                    Code::BadPageSize,
                     at,
                     format!("page size {page_size} must be between 1 and the maximum ({max_page_size})"),
                 )

@@ -37,6 +37,7 @@ mod virtuals;
 
 use marked_yaml::Spanned;
 
+use crate::catalogue::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::hooks::HookCatalog;
 use crate::ir::{Endpoint, Ir, Tenancy};
@@ -104,10 +105,11 @@ impl Cx<'_> {
         let title = file.service.title.clone().unwrap_or_else(|| "Generated API".to_owned());
         let tenancy = file.tenancy.as_ref().and_then(|t| self.tenancy(t, file, &prefix));
         if file.entities.is_empty() {
-            self.error(
-                Diagnostic::error("no-entities", Pos { line: 1, column: 1 }, "the schema declares no entities")
-                    .help("add an entry under `entities:`"),
-            );
+            self.error(Diagnostic::error(
+                Code::NoEntities,
+                Pos { line: 1, column: 1 },
+                "the schema declares no entities",
+            ));
         }
         let schema = SchemaCx {
             file,
@@ -131,7 +133,7 @@ impl Cx<'_> {
     fn keyword<T: Copy>(
         &mut self,
         value: Option<&Spanned<String>>,
-        code: &'static str,
+        code: Code,
         what: &str,
         options: &[(&'static str, T)],
     ) -> T {

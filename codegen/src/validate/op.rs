@@ -7,6 +7,7 @@ use super::Cx;
 use super::hints::{backticked, did_you_mean, is_snake_identifier, suggest};
 use super::hook_calls::HookSite;
 use super::routes::parse_http;
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ParamKind, Phase};
 use crate::ir::*;
@@ -83,7 +84,7 @@ impl Cx<'_> {
         let OpEntry::Def(op_def) = &**entry else {
             self.error(
                 Diagnostic::error(
-                    "unknown-op",
+                    Code::UnknownOp,
                     pos,
                     format!("`{}` is not a standard op, so it needs settings", name.as_str()),
                 )
@@ -102,7 +103,7 @@ impl Cx<'_> {
         if op_def.http.is_none() {
             self.error(
                 Diagnostic::error(
-                    "custom-op-without-route",
+                    Code::CustomOpWithoutRoute,
                     pos,
                     format!("custom op `{}` needs its own route", name.as_str()),
                 )
@@ -118,7 +119,7 @@ impl Cx<'_> {
     fn custom_action(&mut self, name: &Spanned<String>, op_def: &OpDef) -> Option<Action> {
         let Some(action_name) = &op_def.action else {
             self.error(
-                Diagnostic::error("unknown-op", Pos::of(name), format!("custom op `{}` does not say which action it performs", name.as_str()))
+                Diagnostic::error(Code::UnknownOp, Pos::of(name), format!("custom op `{}` does not say which action it performs", name.as_str()))
                     .label("missing `action`")
                     .help(match suggest(name, Action::ALL.iter().map(|a| a.as_str())) {
                         Some(s) => format!("did you mean the standard op `{s}`? otherwise add `action: create` (or read, update, delete, list)"),
@@ -131,7 +132,7 @@ impl Cx<'_> {
         if action.is_none() {
             self.error(
                 Diagnostic::error(
-                    "unknown-action",
+                    Code::UnknownAction,
                     Pos::of(action_name),
                     format!("unknown action `{}`", action_name.as_str()),
                 )
@@ -151,23 +152,22 @@ impl Cx<'_> {
         self.check_no_alias(site);
         if !is_snake_identifier(name) {
             self.error(
-                Diagnostic::error("bad-name", pos, format!("op name `{name}` is not a snake_case identifier"))
-                    .label("used in the generated handler's name")
-                    .help("use lowercase letters, digits and underscores, starting with a letter"),
+                Diagnostic::error(Code::BadName, pos, format!("op name `{name}` is not a snake_case identifier"))
+                    .label("used in the generated handler's name"),
             );
             return None;
         }
         let (method, path) = self.op_route(site, &base.collection)?;
         let encoding = self.keyword(
             def.encoding.as_ref(),
-            "bad-encoding",
+            Code::BadEncoding,
             "encoding",
             &[("json", Encoding::Json), ("form", Encoding::Form)],
         );
         let (auth, rule) = self.rule(def.auth.as_ref(), entity);
         let response = self.keyword(
             def.response.as_ref(),
-            "bad-response",
+            Code::BadResponse,
             "response shape",
             &[("record", ResponseShape::Record), ("empty", ResponseShape::Empty)],
         );
@@ -211,7 +211,7 @@ impl Cx<'_> {
         {
             self.error(
                 Diagnostic::error(
-                    "unknown-action",
+                    Code::UnknownAction,
                     Pos::of(alias),
                     format!("`{name}` is a standard op; `action` is only for custom ops"),
                 )
@@ -240,7 +240,7 @@ impl Cx<'_> {
                 if site.action.is_item() && !path.contains("{id}") {
                     self.error(
                         Diagnostic::error(
-                            "bad-http",
+                            Code::BadHttp,
                             Pos::of(http),
                             format!("`{}` acts on one row, so its path needs `{{id}}`", site.name),
                         )
@@ -252,7 +252,7 @@ impl Cx<'_> {
             }
             Err(help) => {
                 self.error(
-                    Diagnostic::error("bad-http", Pos::of(http), format!("cannot read route `{}`", http.as_str()))
+                    Diagnostic::error(Code::BadHttp, Pos::of(http), format!("cannot read route `{}`", http.as_str()))
                         .label("expected `METHOD /path`")
                         .help(help),
                 );
@@ -273,7 +273,7 @@ impl Cx<'_> {
         if !(200..300).contains(&status) {
             let at = site.def.status.as_ref().map(Pos::of).unwrap_or(site.pos);
             self.error(
-                Diagnostic::error("bad-status", at, format!("success status {status} is not a 2xx code"))
+                Diagnostic::error(Code::BadStatus, at, format!("success status {status} is not a 2xx code"))
                     .label("not a success"),
             );
         }
@@ -295,7 +295,7 @@ impl Cx<'_> {
         for (key, _) in settings.into_iter().filter(|(_, written)| *written) {
             self.error(
                 Diagnostic::error(
-                    "list-setting",
+                    Code::ListSetting,
                     site.pos,
                     format!("`{key}` only applies to list ops, and `{}` is a `{}`", site.name, site.action.as_str()),
                 )
@@ -311,7 +311,7 @@ impl Cx<'_> {
             if let Some(first) = site.def.input.as_ref().and_then(|input| input.first()) {
                 self.error(
                     Diagnostic::error(
-                        "input-without-body",
+                        Code::InputWithoutBody,
                         Pos::of(first),
                         format!("`{op}` is a `{}` op, which has no request body", action.as_str()),
                     )
@@ -336,7 +336,7 @@ impl Cx<'_> {
             }
             self.error(
                 Diagnostic::error(
-                    "bad-input",
+                    Code::BadInput,
                     Pos::of(name),
                     format!("`{op}` cannot accept `{}`: it {}", name.as_str(), not_writable(entity, name)),
                 )
@@ -360,9 +360,12 @@ impl Cx<'_> {
                 op.pre.iter().flat_map(|c| &c.bindings).any(|b| b.kind == ParamKind::Column && b.field == field.name);
             if !set_by_hook {
                 self.error(
-                    Diagnostic::error("column-never-set", pos, format!("`{}` never sets `{}.{}`, which cannot be NULL", op.name, entity.name, field.name))
-                        .label("the insert would fail")
-                        .help("give the field a `default`, make it `nullable: true`, accept it in `input`, or bind a pre hook that sets it"),
+                    Diagnostic::error(
+                        Code::ColumnNeverSet,
+                        pos,
+                        format!("`{}` never sets `{}.{}`, which cannot be NULL", op.name, entity.name, field.name),
+                    )
+                    .label("the insert would fail"),
                 );
             }
         }

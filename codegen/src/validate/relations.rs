@@ -2,6 +2,7 @@
 //! the child entity exists and `via` is its foreign key to the parent.
 
 use super::{Cx, did_you_mean};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Entity;
 use crate::schema::{RelationDef, SchemaFile};
@@ -14,7 +15,7 @@ impl Cx<'_> {
                 let Some(child) = entities.iter().find(|e| e.name == relation.has_many.as_str()) else {
                     self.error(
                         Diagnostic::error(
-                            "unknown-entity",
+                            Code::UnknownEntity,
                             Pos::of(&relation.has_many),
                             format!(
                                 "relation `{}` names entity `{}`, which is not declared",
@@ -39,7 +40,7 @@ impl Cx<'_> {
             Some(field) if field.references.as_ref().is_some_and(|r| r.entity == parent) => {}
             Some(_) => self.error(
                 Diagnostic::error(
-                    "bad-relation",
+                    Code::BadRelation,
                     Pos::of(via),
                     format!("`{}.{}` does not reference `{parent}`", child.name, via.as_str()),
                 )
@@ -52,7 +53,7 @@ impl Cx<'_> {
             ),
             None => self.error(
                 Diagnostic::error(
-                    "bad-relation",
+                    Code::BadRelation,
                     Pos::of(via),
                     format!("`{}` has no field `{}`", child.name, via.as_str()),
                 )

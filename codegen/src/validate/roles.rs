@@ -6,6 +6,7 @@
 use marked_yaml::Spanned;
 
 use super::{Cx, backticked, did_you_mean, suggest};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ConstructorSig, HookCatalog, RoleSig};
 use crate::ir::{ConstructorBinding, Cors, Endpoint, Entity, RoleBinding, Tenancy};
@@ -33,7 +34,7 @@ impl<'a> Cx<'a> {
             let Some(entity) = entities.iter().find(|e| e.name == entity_name.as_str()) else {
                 self.error(
                     Diagnostic::error(
-                        "unknown-entity",
+                        Code::UnknownEntity,
                         Pos::of(entity_name),
                         format!("role `{}` names entity `{}`, which is not declared", role.name, entity_name.as_str()),
                     )
@@ -60,7 +61,7 @@ impl<'a> Cx<'a> {
                 None => format!("roles are {}", backticked(catalog.roles.iter().map(|r| r.name.as_str()))),
             };
             self.error(
-                Diagnostic::error("unknown-role", Pos::of(name), format!("unknown role `{}`", name.as_str()))
+                Diagnostic::error(Code::UnknownRole, Pos::of(name), format!("unknown role `{}`", name.as_str()))
                     .label("no role trait has this name")
                     .help(help),
             );
@@ -78,7 +79,7 @@ impl<'a> Cx<'a> {
             ok = false;
             self.error(
                 Diagnostic::error(
-                    "role-binding",
+                    Code::RoleBinding,
                     c.at,
                     format!("role `{}` needs a tenant-scoped entity (or the tenant entity)", role.name),
                 )
@@ -126,7 +127,7 @@ impl<'a> Cx<'a> {
             let reads = role.fields.iter().map(|f| format!("`{}` ({})", f.name, f.ty.rust)).collect::<Vec<_>>();
             self.error(
                 Diagnostic::error(
-                    "role-binding",
+                    Code::RoleBinding,
                     c.at,
                     format!("role `{}` {problem} on `{}`", role.name, c.entity.name),
                 )
@@ -148,7 +149,7 @@ impl<'a> Cx<'a> {
             ok = false;
             self.error(
                 Diagnostic::error(
-                    "role-binding",
+                    Code::RoleBinding,
                     c.at,
                     format!(
                         "role `{}` creates rows with `{param}` ({}), which `{}` lacks",
@@ -167,7 +168,7 @@ impl<'a> Cx<'a> {
             ok = false;
             self.error(
                 Diagnostic::error(
-                    "role-binding",
+                    Code::RoleBinding,
                     c.at,
                     format!("role `{}` creates `{}` rows but cannot fill `{}`", role.name, entity.name, field.name),
                 )
@@ -200,7 +201,7 @@ impl<'a> Cx<'a> {
             .unwrap_or_default();
         self.error(
             Diagnostic::error(
-                "missing-role",
+                Code::MissingRole,
                 pos,
                 format!(
                     "endpoint `{}` needs entities for every role; {} unbound",
@@ -223,7 +224,7 @@ impl<'a> Cx<'a> {
         let Some(first) = missing.first() else { return };
         self.error(
             Diagnostic::error(
-                "missing-role",
+                Code::MissingRole,
                 self.first_rule.unwrap_or_default(),
                 format!("`auth:` rules for users need the roles {} bound", backticked(missing.iter().copied())),
             )
@@ -242,7 +243,7 @@ impl<'a> Cx<'a> {
         }
         self.error(
             Diagnostic::error(
-                "missing-role",
+                Code::MissingRole,
                 Pos { line: call.line, column: 1 },
                 format!(
                     "hook `{}` needs entities for every role; {} unbound",

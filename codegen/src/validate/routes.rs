@@ -2,6 +2,7 @@
 //! path shape.
 
 use super::Cx;
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Ir;
 use crate::schema::{OpEntry, SchemaFile};
@@ -51,7 +52,7 @@ impl Cx<'_> {
 
 fn duplicate_route(pos: Pos, method: &str, path: &str, other: &Taken) -> Diagnostic {
     Diagnostic::error(
-        "duplicate-route",
+        Code::DuplicateRoute,
         pos,
         format!("route `{method} {path}` is already served by `{}.{}`", other.owner, other.op),
     )

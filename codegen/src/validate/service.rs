@@ -1,6 +1,7 @@
 //! The top of the schema: `version`, `service.prefix` and `tenancy`.
 
 use super::{Cx, did_you_mean, flag};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Tenancy;
 use crate::schema::{self, Literal, SchemaFile};
@@ -12,12 +13,11 @@ impl Cx<'_> {
         if *file.version != 1 {
             self.error(
                 Diagnostic::error(
-                    "unsupported-version",
+                    Code::UnsupportedVersion,
                     Pos::of(&file.version),
                     format!("schema version {} is not supported", *file.version),
                 )
-                .label("only version 1 exists")
-                .help("write `version: 1`"),
+                .label("only version 1 exists"),
             );
         }
     }
@@ -29,7 +29,7 @@ impl Cx<'_> {
         if !trimmed.is_empty() && !trimmed.starts_with('/') {
             self.error(
                 Diagnostic::error(
-                    "bad-prefix",
+                    Code::BadPrefix,
                     Pos::of(prefix),
                     format!("route prefix `{}` must start with `/`", prefix.as_str()),
                 )
@@ -45,7 +45,7 @@ impl Cx<'_> {
         let Some(entity) = file.entities.get(def.entity.as_str()) else {
             self.error(
                 Diagnostic::error(
-                    "unknown-entity",
+                    Code::UnknownEntity,
                     Pos::of(&def.entity),
                     format!("tenancy names entity `{}`, which is not declared", def.entity.as_str()),
                 )
@@ -57,7 +57,7 @@ impl Cx<'_> {
         if flag(&entity.tenant_scoped) {
             self.error(
                 Diagnostic::error(
-                    "bad-tenancy",
+                    Code::BadTenancy,
                     Pos::of(&def.entity),
                     format!("the tenant entity `{}` cannot itself be tenant-scoped", def.entity.as_str()),
                 )
@@ -81,7 +81,7 @@ impl Cx<'_> {
         {
             self.error(
                 Diagnostic::error(
-                    "bad-tenancy",
+                    Code::BadTenancy,
                     Pos::of(&def.key),
                     format!("tenancy key `{}` must be unique", def.key.as_str()),
                 )
@@ -92,7 +92,7 @@ impl Cx<'_> {
         if !entity.fields.contains_key(def.key.as_str()) {
             self.error(
                 Diagnostic::error(
-                    "unknown-field",
+                    Code::UnknownField,
                     Pos::of(&def.key),
                     format!("tenancy key `{}` is not a field of `{}`", def.key.as_str(), def.entity.as_str()),
                 )

@@ -3,6 +3,7 @@
 use marked_yaml::Spanned;
 
 use super::{Cx, flag};
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{FieldType, Virtual};
 use crate::schema::VirtualDef;
@@ -23,7 +24,7 @@ impl Cx<'_> {
         if input == output {
             self.error(
                 Diagnostic::error(
-                    "bad-virtual",
+                    Code::BadVirtual,
                     Pos::of(name),
                     format!("virtual field `{}` must be either `input: true` or `output: true`", name.as_str()),
                 )
@@ -33,7 +34,7 @@ impl Cx<'_> {
         }
         self.string_only(
             &ty,
-            "bad-length",
+            Code::BadLength,
             &[
                 ("max_length", def.max_length.as_ref().map(Pos::of)),
                 ("min_length", def.min_length.as_ref().map(Pos::of)),
@@ -41,7 +42,7 @@ impl Cx<'_> {
         );
         if flag(&def.required) && !input {
             self.error(
-                Diagnostic::error("bad-virtual", Pos::of(name), "`required` only applies to input virtual fields")
+                Diagnostic::error(Code::BadVirtual, Pos::of(name), "`required` only applies to input virtual fields")
                     .label("an output field"),
             );
         }
