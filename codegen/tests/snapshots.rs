@@ -4,7 +4,8 @@
 //! `14_several_errors`); the snapshot is the rendered diagnostics a user sees in `cargo build`,
 //! and the last line of the fixture names the codes it must produce (`# expect: CODE, ...`).
 //! Together they produce every code of the catalogue. Never renumber fixtures.
-//! `fixtures/ok/*.yaml`: small valid schemas; one snapshot per generated file.
+//! `fixtures/ok/*.yaml`: small valid schemas; one snapshot per generated file, and `codegen/golden`
+//! (`keygate-golden`) compiles what they generate with warnings denied.
 //! Review changes with `cargo insta review`, like code.
 
 use std::collections::BTreeSet;
