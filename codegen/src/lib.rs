@@ -1,6 +1,6 @@
 //! Keygate's build-time generator: `schema.yaml` in, plain Rust out.
 //!
-//! The pipeline is parse ([`schema`]) → check and resolve ([`validate`] into [`ir`]) → emit (one
+//! The pipeline is parse ([`schema`]) → check and resolve (`validate` into [`ir`]) → emit (one
 //! module per artifact). Schema mistakes come back as [`Diagnostics`] with positions, never as a
 //! panic; every code they carry is declared once in the [`catalogue`]. Hooks are discovered from the signatures of hand-written functions ([`hooks`]).
 //!
