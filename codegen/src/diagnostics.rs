@@ -9,27 +9,28 @@ use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
 
+use crate::catalogue::Code;
 use crate::span::Pos;
 
 /// One problem in the schema, with where it is and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `unknown-hook`; shown as `error[schema::unknown-hook]`.
-    pub code: &'static str,
+    /// Stable code, e.g. [`Code::UnknownHook`]; shown as `error[schema::unknown-hook]`.
+    pub code: Code,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
     /// Where it is.
     pub pos: Pos,
     /// Short text under the caret.
     pub label: String,
-    /// What to write instead, when the generator can tell.
+    /// What to write instead, when the generator can tell (by default the code's standard hint).
     pub help: Option<String>,
 }
 
 impl Diagnostic {
-    /// A new error at `pos`.
-    pub fn error(code: &'static str, pos: Pos, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), pos, label: String::new(), help: None }
+    /// A new error at `pos`, with the code's standard hint if it has one.
+    pub fn error(code: Code, pos: Pos, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), pos, label: String::new(), help: code.hint().map(str::to_owned) }
     }
 
     /// Sets the text shown under the caret.
@@ -38,15 +39,17 @@ impl Diagnostic {
         self
     }
 
-    /// Sets the hint line.
+    /// Sets the hint line, instead of the standard one.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    /// Sets the hint line when there is one.
+    /// Sets the hint line when there is one; otherwise keeps the standard one.
     pub fn maybe_help(mut self, help: Option<String>) -> Self {
-        self.help = help;
+        if help.is_some() {
+            self.help = help;
+        }
         self
     }
 

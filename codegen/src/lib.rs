@@ -1,8 +1,8 @@
 //! Keygate's build-time generator: `schema.yaml` in, plain Rust out.
 //!
-//! The pipeline is parse ([`schema`]) → check and resolve ([`validate`] into [`ir`]) → emit (one
+//! The pipeline is parse ([`schema`]) → check and resolve (`validate` into [`ir`]) → emit (one
 //! module per artifact). Schema mistakes come back as [`Diagnostics`] with positions, never as a
-//! panic. Hooks are discovered from the signatures of hand-written functions ([`hooks`]).
+//! panic; every code they carry is declared once in the [`catalogue`]. Hooks are discovered from the signatures of hand-written functions ([`hooks`]).
 //!
 //! ```
 //! let runtime_hooks = "pub async fn noop(ctx: &mut PreCtx<'_>) -> HookResult { Ok(()) }";
@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod catalogue;
 mod diagnostics;
 mod emit;
 pub mod hooks;
@@ -21,8 +22,8 @@ pub mod ir;
 pub mod schema;
 mod span;
 mod validate;
-mod validate_handles;
 
+pub use catalogue::Code;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use hooks::{HookCatalog, HookSourceError};
 pub use span::Pos;
@@ -132,14 +133,14 @@ fn load_error(error: marked_yaml::LoadError, source: &str) -> Diagnostics {
             } else {
                 "check indentation and that every `{`, `[` and quote is closed"
             };
-            Diagnostic::error("yaml-syntax", pos, format!("invalid YAML: {}", scan.info()))
+            Diagnostic::error(Code::YamlSyntax, pos, format!("invalid YAML: {}", scan.info()))
                 .label("the YAML parser stopped here")
                 .help(help)
         }
         E::DuplicateKey(inner) => {
             let first = Pos::of_marker(inner.prev_key.span().start());
             Diagnostic::error(
-                "duplicate-key",
+                Code::DuplicateKey,
                 Pos::of_marker(inner.key.span().start()),
                 format!("key `{}` appears twice in the same mapping", inner.key.as_str()),
             )
@@ -147,7 +148,7 @@ fn load_error(error: marked_yaml::LoadError, source: &str) -> Diagnostics {
             .help(format!("the first is at line {}; merge the two entries", first.line))
         }
         E::TopLevelMustBeMapping(marker) => {
-            Diagnostic::error("yaml-shape", Pos::of_marker(Some(marker)), "the schema must be a YAML mapping")
+            Diagnostic::error(Code::YamlShape, Pos::of_marker(Some(marker)), "the schema must be a YAML mapping")
                 .label("expected `key: value` pairs")
                 .help("start the file with `version: 1` and `entities:`")
         }
@@ -155,7 +156,7 @@ fn load_error(error: marked_yaml::LoadError, source: &str) -> Diagnostics {
         | E::UnexpectedTag(marker)
         | E::MappingKeyMustBeScalar(marker)
         | E::TopLevelMustBeSequence(marker) => Diagnostic::error(
-            "yaml-shape",
+            Code::YamlShape,
             Pos::of_marker(Some(marker)),
             format!("unsupported YAML: {}", strip_marker(&error.to_string())),
         )
@@ -179,24 +180,24 @@ fn shape_error(error: marked_yaml::Error, root: &marked_yaml::Node) -> Diagnosti
                 None => find_unknown_key(root, key, expected).unwrap_or(pos),
             };
             let suggestion = validate::suggest(key, expected.iter().copied());
-            Diagnostic::error("unknown-key", pos, format!("unknown key `{key}`"))
+            Diagnostic::error(Code::UnknownKey, pos, format!("unknown key `{key}`"))
                 .label("not part of the schema language here")
                 .help(match suggestion {
                     Some(s) => format!("did you mean `{s}`? keys allowed here: {}", list(expected)),
                     None => format!("keys allowed here: {}", list(expected)),
                 })
         }
-        E::NotBoolean(_) => Diagnostic::error("bad-value", pos, "expected `true` or `false`").label("not a boolean"),
+        E::NotBoolean(_) => Diagnostic::error(Code::BadValue, pos, "expected `true` or `false`").label("not a boolean"),
         E::IntegerParseFailure(inner, _) => {
-            Diagnostic::error("bad-value", pos, format!("expected a whole number: {inner}")).label("not a number")
+            Diagnostic::error(Code::BadValue, pos, format!("expected a whole number: {inner}")).label("not a number")
         }
         E::FloatParseFailure(inner, _) => {
-            Diagnostic::error("bad-value", pos, format!("expected a number: {inner}")).label("not a number")
+            Diagnostic::error(Code::BadValue, pos, format!("expected a number: {inner}")).label("not a number")
         }
         E::Other(message, _) => {
             let message =
                 message.replace("invalid type: ", "").replace("string \"", "`").replace("\", expected", "`, expected");
-            Diagnostic::error("bad-value", pos, message).label("does not fit here")
+            Diagnostic::error(Code::BadValue, pos, message).label("does not fit here")
         }
     };
     single(diagnostic)

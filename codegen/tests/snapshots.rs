@@ -1,11 +1,16 @@
 //! Snapshots of what the generator says and writes.
 //!
-//! `fixtures/err/*.yaml`: one schema mistake each (several in `14_several_errors`); the snapshot
-//! is the rendered diagnostic a user sees in `cargo build`. Never renumber fixtures.
-//! `fixtures/ok/*.yaml`: small valid schemas; one snapshot per generated file.
+//! `fixtures/err/*.yaml`: one schema mistake each, or one concern's mistakes (several in
+//! `14_several_errors`); the snapshot is the rendered diagnostics a user sees in `cargo build`,
+//! and the last line of the fixture names the codes it must produce (`# expect: CODE, ...`).
+//! Together they produce every code of the catalogue. Never renumber fixtures.
+//! `fixtures/ok/*.yaml`: small valid schemas; one snapshot per generated file, and `codegen/golden`
+//! (`keygate-golden`) compiles what they generate with warnings denied.
 //! Review changes with `cargo insta review`, like code.
 
-use keygate_codegen::Generator;
+use std::collections::BTreeSet;
+
+use keygate_codegen::{Code, Diagnostics, Generator};
 
 fn generator() -> Generator {
     Generator::new().hook_module("crate::hooks", include_str!("fixtures/hooks.rs")).expect("fixture hooks parse")
@@ -46,7 +51,7 @@ fn role_mistakes_name_the_role_and_the_missing_fields() {
         std::fs::read_to_string(format!("{}/tests/fixtures/err/21_role_binding.yaml", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
     let diagnostics = generator().generate(&source).unwrap_err();
-    let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<_> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(
         codes,
         ["unknown-role", "role-binding", "role-binding"],
@@ -55,39 +60,77 @@ fn role_mistakes_name_the_role_and_the_missing_fields() {
     );
 }
 
+/// The codes a failing fixture declares on its last line, `# expect: CODE[, CODE...]` (at the
+/// end, so the comment moves no position in the snapshot).
+fn expected_codes(source: &str) -> Result<BTreeSet<&str>, String> {
+    let last = source.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let list = last.strip_prefix("# expect:").ok_or("its last line must be `# expect: CODE[, CODE...]`")?;
+    let codes: BTreeSet<&str> = list.split(',').map(str::trim).filter(|code| !code.is_empty()).collect();
+    if codes.is_empty() {
+        return Err("`# expect:` names no code".into());
+    }
+    match codes.iter().find(|code| !Code::ALL.iter().any(|c| c.as_str() == **code)) {
+        Some(unknown) => Err(format!("`{unknown}` is not in the catalogue (codegen/src/catalogue.rs)")),
+        None => Ok(codes),
+    }
+}
+
+/// Every failing fixture: its file name, source and diagnostics.
+fn error_fixtures() -> Vec<(String, String, Diagnostics)> {
+    let dir = format!("{}/tests/fixtures/err", env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    paths.retain(|path| path.extension().is_some_and(|ext| ext == "yaml"));
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let source = std::fs::read_to_string(&path).unwrap();
+            let diagnostics =
+                generator().generate(&source).err().unwrap_or_else(|| panic!("{name} should not generate"));
+            (name, source, diagnostics)
+        })
+        .collect()
+}
+
 #[test]
 fn every_error_fixture_fails_for_its_own_reason() {
     // Guards against a fixture that fails for an unrelated reason (e.g. a typo in the fixture).
-    let expected = [
-        ("01_yaml_syntax", "yaml-syntax"),
-        ("02_unknown_key", "unknown-key"),
-        ("03_unknown_field_type", "unknown-type"),
-        ("04_unknown_hook", "unknown-hook"),
-        ("05_hook_wrong_phase", "hook-phase"),
-        ("06_duplicate_route", "duplicate-route"),
-        ("07_filter_undeclared_field", "unknown-list-field"),
-        ("08_fk_missing_entity", "unknown-entity"),
-        ("09_virtual_shadows_field", "virtual-shadows-field"),
-        ("10_no_primary_key", "no-primary-key"),
-        ("11_hook_binding", "hook-binding"),
-        ("12_column_never_set", "column-never-set"),
-        ("13_custom_op_without_action", "unknown-op"),
-        ("15_duplicate_key", "duplicate-key"),
-        ("16_bad_route", "bad-http"),
-        ("17_unquoted_braces", "yaml-syntax"),
-        ("18_missing_type", "missing-type"),
-        ("19_hook_on_list", "hook-on-read"),
-        ("20_unknown_handler", "unknown-handler"),
-        ("26_bad_errors", "bad-errors"),
-        ("27_unique_across", "bad-unique"),
-    ];
-    for (fixture, code) in expected {
-        let source =
-            std::fs::read_to_string(format!("{}/tests/fixtures/err/{fixture}.yaml", env!("CARGO_MANIFEST_DIR")))
-                .unwrap();
-        let diagnostics = generator().generate(&source).unwrap_err();
-        let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
-        assert!(codes.iter().all(|c| *c == code), "{fixture}: expected only `{code}`, got {codes:?}");
+    for (name, source, diagnostics) in error_fixtures() {
+        let expected = expected_codes(&source).unwrap_or_else(|problem| panic!("{name}: {problem}"));
+        let found: BTreeSet<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(found, expected, "{name}: the codes found differ from its `# expect:` line");
+    }
+}
+
+#[test]
+fn a_fixture_must_declare_what_it_expects() {
+    assert!(expected_codes("version: 1\n").is_err());
+    assert!(expected_codes("version: 1\n# expect:\n").is_err());
+    assert!(expected_codes("version: 1\n# expect: unknown-kye\n").is_err());
+    assert!(expected_codes("# expect: bad-name\nversion: 1\n").is_err(), "the expectation is the last line");
+    let codes = expected_codes("version: 1\n# expect: bad-name, bad-unique\n\n").unwrap();
+    assert_eq!(codes.into_iter().collect::<Vec<_>>(), ["bad-name", "bad-unique"]);
+}
+
+/// Codes no fixture can produce, each with the reason; none so far. A code listed here must
+/// indeed be produced by no fixture, so the list cannot go stale.
+const NOT_FROM_A_FIXTURE: &[(Code, &str)] = &[];
+
+#[test]
+fn every_catalogue_code_is_produced_by_a_fixture() {
+    let produced: BTreeSet<Code> = error_fixtures().iter().flat_map(|(_, _, d)| d.iter().map(|d| d.code)).collect();
+    for code in Code::ALL {
+        let exempt = NOT_FROM_A_FIXTURE.iter().find(|(c, _)| c == code);
+        match (produced.contains(code), exempt) {
+            (true, None) | (false, Some(_)) => {}
+            (false, None) => {
+                panic!("no fixture in fixtures/err produces `{code}`; add one (or list it, with a reason)")
+            }
+            (true, Some((_, reason))) => {
+                panic!("`{code}` is listed as unreachable from a fixture ({reason}), but a fixture produces it")
+            }
+        }
     }
 }
 
@@ -107,12 +150,12 @@ fn all_problems_are_reported_in_one_build() {
 #[test]
 fn role_column_handles_and_constructors_are_checked_at_the_binding() {
     let cases: [(&str, &[&str]); 3] = [
-        ("28_column_handle_missing", &["`code_digest`, which `code` lacks"]),
+        ("41_column_handle_missing", &["`code_digest`, which `code` lacks"]),
         (
-            "29_column_handle_type",
+            "42_column_handle_type",
             &["`code_digest` as `string`, but it is `uuid`", "`used_at` as nullable `timestamp`"],
         ),
-        ("30_constructor_struct", &["creates rows with `redirect_uri` (String)", "cannot fill `scope`"]),
+        ("43_constructor_struct", &["creates rows with `redirect_uri` (String)", "cannot fill `scope`"]),
     ];
     for (fixture, expected) in cases {
         let source =
@@ -123,7 +166,7 @@ fn role_column_handles_and_constructors_are_checked_at_the_binding() {
         let messages: Vec<_> = diagnostics.iter().map(|d| d.message.clone()).collect();
         assert_eq!(messages.len(), expected.len(), "{fixture}: {messages:?}");
         for (diagnostic, expected) in diagnostics.iter().zip(expected) {
-            assert_eq!(diagnostic.code, "role-binding", "{fixture}");
+            assert_eq!(diagnostic.code.as_str(), "role-binding", "{fixture}");
             assert_eq!(diagnostic.pos.line, binding_line, "{fixture}: located at the binding");
             assert!(diagnostic.message.contains(expected), "{fixture}: {} lacks {expected}", diagnostic.message);
         }

@@ -5,6 +5,7 @@
 //! role, of the handle's type and nullability (`Option<T>` for a nullable field), or the binding
 //! is a located `role-binding` error: generated code could not implement the trait.
 
+use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ColumnsSig, HookCatalog, RoleSig};
 use crate::ir::{ColumnsBinding, Entity};
@@ -56,7 +57,7 @@ fn bind_handles(
             Some(_) => continue,
         };
         errors.push(
-            Diagnostic::error("role-binding", at, format!("role `{}` {problem}", role.name))
+            Diagnostic::error(Code::RoleBinding, at, format!("role `{}` {problem}", role.name))
                 .label("cannot play this role")
                 .help(format!("`{}Columns` names {}", columns.role_trait, describe(columns))),
         );
