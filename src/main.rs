@@ -140,7 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = args.settings(Overrides::default())?;
             runtime()?.block_on(async {
                 let db = server::open_database(&settings.database_url).await?;
-                let token = keygate_runtime::auth::create_token(&db).await?;
+                let token = keygate_runtime::admin_credential::create_token(&db).await?;
                 println!("{token}");
                 anyhow::Ok(())
             })

@@ -5,7 +5,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, web};
 use keygate_runtime::account::throttle::Throttle;
 use keygate_runtime::jose::MasterKey;
-use keygate_runtime::{Runtime, auth, http};
+use keygate_runtime::{Runtime, admin_credential, http};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Settings, ensure_sqlite_dir};
@@ -32,7 +32,7 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// Connects, migrates and bootstraps the admin credential.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings.database_url).await?;
-    let bootstrap = auth::bootstrap(&db, settings.admin_token.as_deref()).await?;
+    let bootstrap = admin_credential::bootstrap(&db, settings.admin_token.as_deref()).await?;
     let master = master_key(settings)?;
     let mut runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
         .with_endpoints(keygate_api::routes::ENDPOINT_PATHS);

@@ -51,7 +51,8 @@ async fn a_full_disk_never_acknowledges_a_lost_write() {
     let pool = capped(&db.url, base + 24).await;
     let config = keygate_runtime::RuntimeConfig { bcrypt_cost: 4, ..Default::default() };
     let master = keygate_runtime::jose::MasterKey::from_bytes(&[7u8; 32]).unwrap();
-    let credentials = keygate_runtime::auth::bootstrap(&pool, Some(support::ADMIN_TOKEN)).await.unwrap().credentials;
+    let credentials =
+        keygate_runtime::admin_credential::bootstrap(&pool, Some(support::ADMIN_TOKEN)).await.unwrap().credentials;
     let rt = web::Data::new(
         Runtime::new(pool, config, credentials, master).with_endpoints(keygate_api::routes::ENDPOINT_PATHS),
     );

@@ -175,7 +175,7 @@ pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Calle
     let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, user).await?.filter(|a| a.is_active()) else {
         return Err(invalid("the account is disabled"));
     };
-    let roles = crate::account::roles::of::<R>(rt, tenant, &account).await?.roles.clone();
+    let roles = crate::account::user_roles::of::<R>(rt, tenant, &account).await?.roles.clone();
     if roles.iter().any(|r| r == SUPERADMIN) && is_default_tenant::<R>(rt, tenant).await? {
         return Ok(Caller::Admin);
     }

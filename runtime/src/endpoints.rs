@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Deserialize;
 
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 

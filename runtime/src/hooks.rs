@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::account::grants;
-use crate::hook::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
+use crate::hook_context::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
 use crate::roles::Roles;
-use crate::types::StringList;
+use crate::string_list::StringList;
 use crate::{password, secret, uri};
 
 /// Hashes the plaintext `password` with bcrypt into `password_hash`, prepared by the OpaqueString

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use uuid::Uuid;
 
-use crate::account::roles::MembershipCache;
+use crate::account::user_roles::MembershipCache;
 use crate::cors::OriginCache;
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;

@@ -17,7 +17,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, Schema, Statement,
 };
 
-use crate::auth::credential;
+use crate::admin_credential::credential;
 
 /// An index the schema asks for.
 #[derive(Debug, Clone, Copy)]

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::crud::{Col, Resource};
-use crate::types::StringList;
+use crate::string_list::StringList;
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {

@@ -6,9 +6,9 @@ use chrono::Duration;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::account::roles::MembershipCache;
 use crate::account::throttle::Throttle;
-use crate::auth::AdminCredentials;
+use crate::account::user_roles::MembershipCache;
+use crate::admin_credential::AdminCredentials;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
 use crate::invalidation::{Bus, Caches, Change, Documents};

@@ -105,7 +105,7 @@ pub async fn runtime_sealing_with(db: &TestDb, config: RuntimeConfig, key: &[u8;
 pub async fn runtime_unshared(db: &TestDb, config: RuntimeConfig, key: &[u8; 32]) -> Runtime {
     let conn = keygate_runtime::db::connect(&db.url).await.expect("connect");
     keygate_api::migrate(&conn).await.expect("migrate");
-    let bootstrap = keygate_runtime::auth::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
+    let bootstrap = keygate_runtime::admin_credential::bootstrap(&conn, Some(ADMIN_TOKEN)).await.expect("bootstrap");
     let master = keygate_runtime::jose::MasterKey::from_bytes(key).expect("master key");
     Runtime::new(conn, config, bootstrap.credentials, master).with_endpoints(keygate_api::routes::ENDPOINT_PATHS)
 }

@@ -127,7 +127,7 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
         } else if nullable && !is_create {
             (
                 quote! {
-                    #[serde(default, deserialize_with = "::keygate_runtime::dto::nullable")]
+                    #[serde(default, deserialize_with = "::keygate_runtime::serde_helpers::nullable")]
                     pub #field_ident: ::std::option::Option<::std::option::Option<#base>>,
                 },
                 Access::Double,
@@ -137,7 +137,7 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
             // stored, so it is refused rather than read as "absent".
             (
                 quote! {
-                    #[serde(default, deserialize_with = "::keygate_runtime::dto::not_null")]
+                    #[serde(default, deserialize_with = "::keygate_runtime::serde_helpers::not_null")]
                     pub #field_ident: ::std::option::Option<#base>,
                 },
                 Access::Single,

@@ -64,7 +64,7 @@ pub(crate) fn model_type(ty: &FieldType, nullable: bool) -> TokenStream {
         FieldType::Bool => quote!(bool),
         FieldType::Timestamp => quote!(::sea_orm::prelude::DateTimeUtc),
         FieldType::Json => quote!(::sea_orm::prelude::Json),
-        FieldType::Strings => quote!(::keygate_runtime::types::StringList),
+        FieldType::Strings => quote!(::keygate_runtime::string_list::StringList),
     };
     if nullable { quote!(::std::option::Option<#base>) } else { base }
 }
@@ -79,7 +79,7 @@ pub(crate) fn default_expr(value: &DefaultValue, ty: &FieldType) -> TokenStream 
         DefaultValue::String(s) => quote!(::std::string::String::from(#s)),
         DefaultValue::EmptyList => match ty {
             FieldType::Json => quote!(::serde_json::Value::Array(::std::vec::Vec::new())),
-            _ => quote!(::keygate_runtime::types::StringList::default()),
+            _ => quote!(::keygate_runtime::string_list::StringList::default()),
         },
     }
 }

@@ -1,6 +1,6 @@
 //! The bookshelf's own hook: the one piece of hand-written logic this service needs.
 
-use keygate_runtime::hook::{Column, HookError, HookResult, Input, PreCtx};
+use keygate_runtime::hook_context::{Column, HookError, HookResult, Input, PreCtx};
 
 /// Normalises an ISBN-13 (dashes and spaces removed) and checks its check digit.
 pub async fn normalize_isbn(_ctx: &mut PreCtx<'_>, isbn_text: Input<String>, isbn: Column<'_, String>) -> HookResult {

@@ -13,7 +13,7 @@ async fn shelves_and_books_with_a_custom_hook() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("books.db").display());
     let db = keygate_runtime::db::connect(&url).await.unwrap();
     bookshelf::migrate(&db).await.unwrap();
-    let admin = keygate_runtime::auth::bootstrap(&db, Some(TOKEN)).await.unwrap().credentials;
+    let admin = keygate_runtime::admin_credential::bootstrap(&db, Some(TOKEN)).await.unwrap().credentials;
     let master = keygate_runtime::jose::MasterKey::from_bytes(&[9u8; 32]).unwrap();
     let runtime = web::Data::new(Runtime::new(db, RuntimeConfig::default(), admin, master));
     let app = test::init_service(bookshelf::app(runtime)).await;

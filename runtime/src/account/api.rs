@@ -12,7 +12,7 @@ use super::normalize::login_name;
 use super::principal;
 use crate::check::Checks;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::family::ErrorFamily;
 use crate::oauth::client_auth::AuthenticatedClient;
@@ -23,7 +23,7 @@ use crate::roles::{
     Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient,
     RefreshTokenColumns, Roles,
 };
-use crate::types::StringList;
+use crate::string_list::StringList;
 
 /// Scopes of first-party sign-in tokens.
 const FIRST_PARTY_SCOPE: &str = "openid profile email";
@@ -143,7 +143,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let grant_id = Uuid::new_v4();
     let now = crate::now();
-    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
+    let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
     let grant = UserGrant {
         grant_id,
         user_id: account.id(),

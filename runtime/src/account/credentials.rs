@@ -6,7 +6,7 @@ use sea_orm::{Condition, EntityTrait, QueryFilter};
 
 use super::normalize::login_name;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::password;
 use crate::roles::{Account, AccountColumns, Roles};

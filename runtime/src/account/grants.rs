@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 use crate::access::{Caller, SUPERADMIN};
 use crate::crud;
-use crate::hook::{HookError, HookResult, PreCtx};
+use crate::hook_context::{HookError, HookResult, PreCtx};
 use crate::roles::{Account, Group, Roles};
-use crate::types::StringList;
+use crate::string_list::StringList;
 
 /// Whether `caller` may give `role` to someone (see the module docs).
 pub fn may_grant(caller: &Caller, role: &str) -> bool {
@@ -86,7 +86,7 @@ pub async fn check_key_holder<R: Roles>(ctx: &PreCtx<'_>, user: Uuid) -> HookRes
 /// Refuses to act on `user` when they hold a role (their own or a group's) the caller may not
 /// grant.
 async fn check_over<R: Roles>(ctx: &PreCtx<'_>, tenant: Uuid, user: &impl Account) -> HookResult {
-    let held = super::roles::compute::<R>(ctx.tx(), tenant, user).await?.roles;
+    let held = super::user_roles::compute::<R>(ctx.tx(), tenant, user).await?.roles;
     let above: Vec<&str> = held.iter().map(String::as_str).filter(|role| !may_grant(ctx.caller(), role)).collect();
     if above.is_empty() {
         return Ok(());

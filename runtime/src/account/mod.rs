@@ -10,6 +10,6 @@ pub mod credentials;
 pub mod grants;
 pub mod normalize;
 pub mod principal;
-pub mod roles;
 mod shared_throttle;
 pub mod throttle;
+pub mod user_roles;

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token::{self, GRANT_CLAIM};
 use crate::roles::{Account, Roles};

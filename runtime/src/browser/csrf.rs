@@ -7,7 +7,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use subtle::ConstantTimeEq;
 
 use super::tenant_cookie;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::secret;
 
 const COOKIE: &str = "kg_csrf";

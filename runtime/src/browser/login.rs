@@ -8,12 +8,12 @@ use sea_orm::QueryFilter;
 use super::{csrf, session};
 use crate::account::credentials::{self, Attempt};
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::authorize::{self, Loaded};
 use crate::oauth::form::Form;
 use crate::roles::{Account, Consent, ConsentColumns, NewConsent, Roles};
-use crate::types::StringList;
+use crate::string_list::StringList;
 
 const WRONG_PASSWORD: &str = "The username or password is incorrect.";
 

@@ -8,7 +8,7 @@ pub mod session;
 
 use actix_web::cookie::{Cookie, SameSite};
 
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 
 /// A cookie scoped to the tenant's issuer path, so tenants never see each other's cookies:
 /// HttpOnly, SameSite as given, and `Secure` whenever the public URL is https.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::tenant_cookie;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{AuthSession, AuthSessionColumns, NewAuthSession, Roles};
 use crate::secret;

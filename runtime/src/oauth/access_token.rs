@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{grants, issuer};
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{decode_header, verify_jwt};
 use crate::roles::{RevokedTokenColumns, Roles};

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::form::Form;
 use crate::authorization::Authorization;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{CLOCK_SKEW, Jwks, TimeClaims, verify_client_jwt};
 use crate::roles::{NewRevokedToken, OauthClient, RevokedTokenColumns, Roles};

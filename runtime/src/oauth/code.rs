@@ -12,7 +12,7 @@ use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::Client;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, AuthCode, AuthCodeColumns, NewGrant, Roles};
 use crate::secret;
@@ -80,7 +80,7 @@ pub async fn redeem<R: Roles>(
         return invalid("the user is no longer active");
     };
     let grant_id = Uuid::new_v4();
-    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
+    let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
     let grant = UserGrant {
         grant_id,
         user_id: code.user_id(),

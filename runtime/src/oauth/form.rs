@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 
 /// The parameters of a form-encoded request.

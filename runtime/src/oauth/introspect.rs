@@ -9,7 +9,7 @@ use super::client_auth::{Accept, authenticate};
 use super::form::Form;
 use super::{access_token, issuer};
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{RefreshToken, RefreshTokenColumns, Roles};
 use crate::secret;

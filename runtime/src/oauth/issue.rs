@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::access_token::GRANT_CLAIM;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{Algorithm, SigningKey, sign_jwt};
 use crate::keys::DEFAULT_ALGORITHM;
@@ -132,7 +132,7 @@ pub struct UserGrant<'a> {
     /// The authorization request's nonce (only when redeeming the code).
     pub nonce: Option<&'a str>,
     /// The user's roles and groups, carried as the `roles` and `groups` claims.
-    pub membership: &'a crate::account::roles::Membership,
+    pub membership: &'a crate::account::user_roles::Membership,
 }
 
 /// Tokens minted for a user grant, and the refresh-token row to store with them.

@@ -8,7 +8,7 @@ use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::Client;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, RefreshToken, RefreshTokenColumns, Roles};
 use crate::secret;
@@ -49,7 +49,7 @@ pub async fn rotate<R: Roles>(
     };
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
-    let membership = crate::account::roles::of::<R>(rt, tenant, &account).await?;
+    let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
     let user_grant = UserGrant {
         grant_id: token.grant_id(),
         user_id: token.user_id(),

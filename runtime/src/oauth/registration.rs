@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::authorization::Authorization;
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 use crate::oauth::client_auth::check_jwks;
@@ -23,8 +23,8 @@ use crate::roles::{
     InitialAccessToken, InitialAccessTokenColumns, NewOauthClient, OauthClient, OauthClientColumns, Roles,
 };
 use crate::secret;
+use crate::string_list::StringList;
 use crate::tenancy::{self, Registration};
-use crate::types::StringList;
 use crate::uri::ApplicationType;
 
 /// Client metadata this server registers (RFC 7591 §2, OIDC Registration §2).

@@ -11,7 +11,7 @@
 
 use super::scope::Scopes;
 use super::{GRANT_TYPES, TOKEN_AUTH_METHODS};
-use crate::types::StringList;
+use crate::string_list::StringList;
 
 /// Scopes a registered client may hold when the tenant sets none (OIDC Core §5.4).
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];

@@ -10,7 +10,7 @@ use super::client_auth::{Accept, authenticate};
 use super::form::Form;
 use super::grants;
 use super::issuer;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::verify_jwt;
 use crate::roles::{NewRevokedToken, RefreshToken, RefreshTokenColumns, RevokedTokenColumns, Roles};

@@ -8,7 +8,7 @@ use super::client_auth::{Accept, AuthenticatedClient, authenticate};
 use super::form::Form;
 use super::issue::{AccessToken, access_token_algorithm, client_token};
 use super::{issuer, scope};
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
 use crate::oauth::registration_policy::DEFAULT_SCOPES;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::browser::pages::{self, LoggedOutPage, LogoutPage};
 use crate::browser::{csrf, session};
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::{decode_header, verify_jwt};
 use crate::oauth::authorize::redirect;

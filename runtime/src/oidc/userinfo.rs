@@ -6,7 +6,7 @@ use serde_json::{Map, json};
 use uuid::Uuid;
 
 use crate::authorization::Authorization;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token;
 use crate::oauth::form::Form;

@@ -14,7 +14,7 @@ pub(super) fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
     let family = family_expr(endpoint.errors);
     let caller = match endpoint.auth {
         Auth::Admin => quote! {
-            if let ::std::result::Result::Err(error) = ::keygate_runtime::auth::Admin::check(&req) {
+            if let ::std::result::Result::Err(error) = ::keygate_runtime::admin_credential::Admin::check(&req) {
                 return errors.render(&req, &error);
             }
         },
@@ -72,7 +72,8 @@ fn resolve_tenant(endpoint: &Endpoint) -> (TokenStream, TokenStream) {
 fn call_handler(endpoint: &Endpoint, tenant: &TokenStream) -> (TokenStream, TokenStream) {
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
-    let call = quote!(#handler #roles (::keygate_runtime::endpoint::EndpointCtx::new(&rt, &req, #tenant, body)).await);
+    let call =
+        quote!(#handler #roles (::keygate_runtime::endpoint_context::EndpointCtx::new(&rt, &req, #tenant, body)).await);
     // Only methods with a request body read one (RFC 9110 §9.3: GET and DELETE content has no
     // defined meaning).
     if !matches!(endpoint.method.as_str(), "POST" | "PUT" | "PATCH") {

@@ -38,7 +38,7 @@ pub(super) fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
     let name = ident(&op.handler);
     let doc = doc_lines(&handler_doc(entity, op));
     let caller = match op.auth {
-        Auth::Admin if !h.identifies => quote!(_caller: ::keygate_runtime::auth::Admin,),
+        Auth::Admin if !h.identifies => quote!(_caller: ::keygate_runtime::admin_credential::Admin,),
         _ => quote!(),
     };
     let body_param = op.action.has_body().then(|| {

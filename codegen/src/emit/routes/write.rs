@@ -92,7 +92,7 @@ impl Handler<'_> {
         };
         (!op.pre.is_empty() || !op.post.is_empty()).then(|| {
             quote! {
-                let #ctx_mut ctx = ::keygate_runtime::hook::PreCtx::new(
+                let #ctx_mut ctx = ::keygate_runtime::hook_context::PreCtx::new(
                     &rt, &tx, #tenant, #op_id, #caller_value, #row_value,
                 );
             }
@@ -161,11 +161,11 @@ fn hook_call(call: &HookCall) -> TokenStream {
     let args = call.bindings.iter().map(|binding| {
         let field = ident(&binding.field);
         match binding.kind {
-            ParamKind::Input => quote!(::keygate_runtime::hook::Input::new(input.#field)),
-            ParamKind::Column => quote!(::keygate_runtime::hook::Column::new(&mut row.#field)),
+            ParamKind::Input => quote!(::keygate_runtime::hook_context::Input::new(input.#field)),
+            ParamKind::Column => quote!(::keygate_runtime::hook_context::Column::new(&mut row.#field)),
             ParamKind::Output => {
                 let local = ident(&format!("out_{}", binding.field));
-                quote!(::keygate_runtime::hook::Output::new(&mut #local))
+                quote!(::keygate_runtime::hook_context::Output::new(&mut #local))
             }
         }
     });

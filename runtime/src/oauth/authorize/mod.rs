@@ -16,7 +16,7 @@ use crate::browser::csrf;
 use crate::browser::pages::{self, ConsentPage, LoginPage, ScopeView};
 use crate::browser::session::{self, Session};
 use crate::crud;
-use crate::endpoint::EndpointCtx;
+use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, Consent, ConsentColumns, NewAuthCode, Roles};
 use crate::secret;
