@@ -99,7 +99,7 @@ catalogue! {
         hint: "add an entry under `entities:`",
     }
     UnknownEntity = "unknown-entity" {
-        summary: "`tenancy.entity`, `references.entity`, `has_many` or a `roles:` entry naming no entity.",
+        summary: "`tenancy.entity`, `references.entity` or `has_many` naming no entity.",
         fix: "Fix the name.",
     }
     UnknownField = "unknown-field" {
@@ -309,7 +309,7 @@ catalogue! {
         fix: "Fix the name (a suggestion is given) or write the function.",
     }
     UnknownRole = "unknown-role" {
-        summary: "A `roles:` key that is no role trait.",
+        summary: "A `plays:` value that is no role trait.",
         fix: "Fix the name (a suggestion is given).",
     }
     RoleBinding = "role-binding" {
@@ -318,7 +318,7 @@ catalogue! {
     }
     MissingRole = "missing-role" {
         summary: "An unbound role while a handler, hook or `cors: registered` reads entities through roles, or `auth:` rules identify users.",
-        fix: "Bind the role the help names under `roles:`.",
+        fix: "Add `plays: ROLE` to the entity that plays the role the help names.",
     }
     DuplicateRoute = "duplicate-route" {
         summary: "Two ops or endpoints with the same method and path shape.",

@@ -30,9 +30,6 @@ pub struct SchemaFile {
     /// Protocol routes whose behaviour is a hand-written handler.
     #[serde(default)]
     pub endpoints: IndexMap<Name, EndpointDef>,
-    /// Which entity plays each runtime role (`oauth_client: client`).
-    #[serde(default)]
-    pub roles: IndexMap<Name, Name>,
     /// User roles that `auth:` rules may name, and the rule of ops that name none.
     pub access: Option<AccessDef>,
 }
@@ -135,6 +132,10 @@ pub struct EntityDef {
     pub owner: Option<Name>,
     /// The rule of this entity's ops that name none (before `access.default`).
     pub auth: Option<Spanned<AuthSpec>>,
+    /// The runtime role (a trait in `runtime/src/roles.rs`) this entity plays, when its name is
+    /// not the role's own: `plays: oauth_client` on `client`. An entity named like a role plays
+    /// it without saying so.
+    pub plays: Option<Name>,
     /// Unique fields that share one space of values: no row may hold, in one of them, a value
     /// another row holds in any of them (e.g. a username that is another user's email).
     #[serde(default)]

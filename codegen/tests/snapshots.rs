@@ -162,7 +162,7 @@ fn role_column_handles_and_constructors_are_checked_at_the_binding() {
             std::fs::read_to_string(format!("{}/tests/fixtures/err/{fixture}.yaml", env!("CARGO_MANIFEST_DIR")))
                 .unwrap();
         let diagnostics = generator().generate(&source).unwrap_err();
-        let binding_line = source.lines().position(|l| l.trim_start().starts_with("auth_code:")).unwrap() + 1;
+        let binding_line = source.lines().position(|l| l.trim_start() == "plays: auth_code").unwrap() + 1;
         let messages: Vec<_> = diagnostics.iter().map(|d| d.message.clone()).collect();
         assert_eq!(messages.len(), expected.len(), "{fixture}: {messages:?}");
         for (diagnostic, expected) in diagnostics.iter().zip(expected) {
@@ -188,8 +188,29 @@ pub trait ThingColumns: Resource {
 }
 "#;
     let generator = Generator::new().hook_module("crate::roles", roles).unwrap();
-    let source = "version: 1\ntenancy: { entity: tenant, key: slug }\nentities:\n  tenant:\n    fields:\n      id: { type: uuid, primary_key: true, default: uuid_v4 }\n      slug: { type: string, unique: true }\n      digest: { type: integer }\nroles:\n  thing: tenant\n";
+    let source = "version: 1\ntenancy: { entity: tenant, key: slug }\nentities:\n  tenant:\n    plays: thing\n    fields:\n      id: { type: uuid, primary_key: true, default: uuid_v4 }\n      slug: { type: string, unique: true }\n      digest: { type: integer }\n";
     let diagnostics = generator.generate(source).unwrap_err();
     let messages: Vec<_> = diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages, ["role `thing` needs `digest` to be string, but it is `integer` on `tenant`"]);
+}
+
+#[test]
+fn an_entity_named_like_a_role_plays_it_and_a_role_is_played_once() {
+    let roles = "/// A thing.\npub trait Thing {\n    /// Its name.\n    fn name(&self) -> &str;\n}\n";
+    let generator = Generator::new().hook_module("crate::roles", roles).unwrap();
+    let tenant = "version: 1\ntenancy: { entity: tenant, key: slug }\nentities:\n  tenant:\n    fields:\n      id: { type: uuid, primary_key: true, default: uuid_v4 }\n      slug: { type: string, unique: true }\n";
+    let thing = |name: &str, plays: &str| {
+        format!(
+            "  {name}:\n    tenant_scoped: true\n{plays}    fields:\n      id: {{ type: uuid, primary_key: true, default: uuid_v4 }}\n      name: {{ type: string }}\n"
+        )
+    };
+    // By name, without `plays:`.
+    let files = generator.generate(&format!("{tenant}{}", thing("thing", ""))).expect("binds by name");
+    let entities = files.iter().find(|f| f.name == "entities.rs").unwrap();
+    assert!(entities.contents.contains("impl crate::roles::Thing for thing::Model"), "{}", entities.contents);
+    // Two entities cannot both play it.
+    let twice = format!("{tenant}{}{}", thing("a", "    plays: thing\n"), thing("b", "    plays: thing\n"));
+    let diagnostics = generator.generate(&twice).unwrap_err();
+    let messages: Vec<_> = diagnostics.iter().map(|d| (d.code.as_str(), d.message.as_str(), d.pos.line)).collect();
+    assert_eq!(messages, [("role-binding", "role `thing` is played twice", 16)]);
 }

@@ -11,7 +11,7 @@
 //! - `pub struct NewX` of `pub field: T`: how protocol code creates a row; the generator emits
 //!   `From<NewX>` for the entity's `ActiveModel`, filling every other field from its default.
 //!
-//! `roles:` in the schema binds an entity to each role; the generator checks the entity has every
+//! An entity plays the role named like itself, or the one its `plays:` names; the generator checks the entity has every
 //! field named above with that type and nullability (`Option<T>` for nullable fields), and
 //! reports a located `role-binding` error otherwise. [`Roles`] ties every role to its entity, so
 //! protocol handlers are generic over it instead of depending on generated code.
@@ -564,7 +564,7 @@ pub struct NewRevokedToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Which entity plays each role; generated from `roles:` in the schema.
+/// Which entity plays each role; generated from the schema (`plays:`, or the entity's name).
 pub trait Roles: 'static {
     /// Tenants, for their settings.
     type TenantSettings: Resource<Model: TenantSettings, ActiveModel: From<NewTenantSettings> + Send>

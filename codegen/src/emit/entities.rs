@@ -201,7 +201,7 @@ fn emit_roles(ir: &Ir) -> TokenStream {
     let impls = ir.roles.iter().map(|binding| {
         let role: syn::Path = syn::parse_str(&binding.path).expect("role paths come from parsed Rust");
         let module = ident(&binding.entity);
-        let doc = format!("`{}` plays `{}` (schema `roles:`).", binding.entity, binding.trait_name);
+        let doc = format!("`{}` plays `{}`.", binding.entity, binding.trait_name);
         let accessors = binding.fields.iter().map(|(field, access)| {
             let entity = ir.entities.iter().find(|e| e.name == binding.entity).expect("validated role entity");
             let stored = entity.field(field).expect("validated role field");

@@ -58,6 +58,7 @@ pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnost
         entity_auth: None,
         rules_used: false,
         first_rule: None,
+        offered_roles: Vec::new(),
     };
     let ir = cx.schema(file);
     if cx.diags.is_empty() { Ok(ir) } else { Err(cx.diags.sorted()) }
@@ -77,6 +78,8 @@ struct Cx<'a> {
     rules_used: bool,
     /// Where the first such rule is written.
     first_rule: Option<Pos>,
+    /// The roles some entity offers to play (by `plays:` or by its name), bound or not.
+    offered_roles: Vec<String>,
 }
 
 /// What every entity check may consult: the whole file, and what was resolved before entities.
@@ -124,7 +127,7 @@ impl Cx<'_> {
             file.endpoints.iter().filter_map(|(name, def)| self.endpoint(name, def, tenancy.as_ref())).collect();
         let roles = self.roles(file, &entities, tenancy.as_ref());
         self.check_roles_complete(file, &endpoints, &roles);
-        self.check_hook_roles(file, &entities, &roles);
+        self.check_hook_roles(&entities, &roles);
         let ir = Ir { rules: self.rules_used, title, prefix, tenancy, entities, endpoints, roles };
         self.check_routes(&ir, file);
         ir

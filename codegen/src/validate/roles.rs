@@ -1,11 +1,9 @@
-//! `roles: { ROLE: ENTITY }`: an entity plays a runtime role (a trait the protocol code reads
-//! rows through) when it has the role's fields and, for roles the runtime creates rows of, can be
-//! filled by the role's constructor. Handlers, hooks and `auth:` rules that read entities through
-//! roles need every role bound.
+//! `plays: ROLE` on an entity, or an entity named like the role: the entity plays a runtime role
+//! (a trait the protocol code reads rows through) when it has the role's fields and, for roles
+//! the runtime creates rows of, can be filled by the role's constructor. Handlers, hooks and
+//! `auth:` rules that read entities through roles need every role bound.
 
-use marked_yaml::Spanned;
-
-use super::{Cx, backticked, did_you_mean, suggest};
+use super::{Cx, backticked, suggest};
 use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ConstructorSig, HookCatalog, RoleSig};
@@ -16,12 +14,13 @@ use crate::span::Pos;
 /// An entity offered for a role, and where the offer is written.
 struct Candidate<'e> {
     entity: &'e Entity,
-    /// The entity name under `roles:`.
+    /// Its `plays:` value, or its name when it plays the role of the same name.
     at: Pos,
 }
 
 impl<'a> Cx<'a> {
-    /// Every `roles:` entry that binds a known role to an entity able to play it.
+    /// Every offer to play a role (`plays:`, or an entity named like the role) that binds a
+    /// known role to an entity able to play it.
     pub(super) fn roles(
         &mut self,
         file: &SchemaFile,
@@ -29,21 +28,19 @@ impl<'a> Cx<'a> {
         tenancy: Option<&Tenancy>,
     ) -> Vec<RoleBinding> {
         let mut bindings = Vec::new();
-        for (role_name, entity_name) in &file.roles {
-            let Some(role) = self.role_sig(role_name) else { continue };
-            let Some(entity) = entities.iter().find(|e| e.name == entity_name.as_str()) else {
+        for (role_name, entity_key, at) in role_offers(self.catalog, file) {
+            if self.offered_roles.iter().any(|r| r == role_name) {
                 self.error(
-                    Diagnostic::error(
-                        Code::UnknownEntity,
-                        Pos::of(entity_name),
-                        format!("role `{}` names entity `{}`, which is not declared", role.name, entity_name.as_str()),
-                    )
-                    .label("no such entity")
-                    .maybe_help(did_you_mean(entity_name, entities.iter().map(|e| e.name.as_str()))),
+                    Diagnostic::error(Code::RoleBinding, at, format!("role `{role_name}` is played twice"))
+                        .label("a second entity plays it")
+                        .help("one entity plays each role; remove one `plays:`"),
                 );
                 continue;
-            };
-            let candidate = Candidate { entity, at: Pos::of(entity_name) };
+            }
+            self.offered_roles.push(role_name.to_owned());
+            let Some(role) = self.role_sig(role_name, at) else { continue };
+            let entity = entities.iter().find(|e| e.name == entity_key).expect("offers come from declared entities");
+            let candidate = Candidate { entity, at };
             if let Some(binding) = self.role_binding(role, &candidate, tenancy) {
                 bindings.push(binding);
             }
@@ -52,7 +49,7 @@ impl<'a> Cx<'a> {
     }
 
     /// The role trait called `name`.
-    fn role_sig(&mut self, name: &Spanned<String>) -> Option<&'a RoleSig> {
+    fn role_sig(&mut self, name: &str, at: Pos) -> Option<&'a RoleSig> {
         let catalog = self.catalog;
         let role = catalog.role(name);
         if role.is_none() {
@@ -61,7 +58,7 @@ impl<'a> Cx<'a> {
                 None => format!("roles are {}", backticked(catalog.roles.iter().map(|r| r.name.as_str()))),
             };
             self.error(
-                Diagnostic::error(Code::UnknownRole, Pos::of(name), format!("unknown role `{}`", name.as_str()))
+                Diagnostic::error(Code::UnknownRole, at, format!("unknown role `{name}`"))
                     .label("no role trait has this name")
                     .help(help),
             );
@@ -189,13 +186,13 @@ impl<'a> Cx<'a> {
     pub(super) fn check_roles_complete(&mut self, file: &SchemaFile, endpoints: &[Endpoint], bindings: &[RoleBinding]) {
         let needs_roles = endpoints.iter().find(|e| e.needs_roles || e.cors == Cors::Registered);
         let Some(endpoint) = needs_roles else {
-            if self.rules_used && bindings.len() == file.roles.len() {
-                self.check_rule_roles(file);
+            if self.rules_used && bindings.len() == self.offered_roles.len() {
+                self.check_rule_roles();
             }
             return;
         };
-        let missing = unbound_roles(self.catalog, file);
-        if missing.is_empty() || bindings.len() < file.roles.len() {
+        let missing = self.unbound_roles();
+        if missing.is_empty() || bindings.len() < self.offered_roles.len() {
             return;
         }
         let pos = file
@@ -215,16 +212,15 @@ impl<'a> Cx<'a> {
                 ),
             )
             .label("its handler reads schema entities through roles")
-            .help(format!("add `roles: {{ {}: ENTITY }}`", missing[0])),
+            .help(format!("add `plays: {}` to the entity that plays it", missing[0])),
         );
     }
 
     /// Rules identify callers through the account, API key and tenant roles.
-    fn check_rule_roles(&mut self, file: &SchemaFile) {
-        let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
+    fn check_rule_roles(&mut self) {
         let missing: Vec<&str> = ["account", "api_key", "service_key", "tenant_settings"]
             .into_iter()
-            .filter(|r| !bound.contains(r))
+            .filter(|r| !self.offered_roles.iter().any(|o| o == r))
             .collect();
         let Some(first) = missing.first() else { return };
         self.error(
@@ -234,16 +230,16 @@ impl<'a> Cx<'a> {
                 format!("`auth:` rules for users need the roles {} bound", backticked(missing.iter().copied())),
             )
             .label("callers are identified through them")
-            .help(format!("add `roles: {{ {first}: ENTITY }}`")),
+            .help(format!("add `plays: {first}` to the entity that plays it")),
         );
     }
 
     /// A hook generic over the roles reads entities through them, so every role must be bound.
-    pub(super) fn check_hook_roles(&mut self, file: &SchemaFile, entities: &[Entity], bindings: &[RoleBinding]) {
+    pub(super) fn check_hook_roles(&mut self, entities: &[Entity], bindings: &[RoleBinding]) {
         let calls = entities.iter().flat_map(|e| &e.ops).flat_map(|op| op.pre.iter().chain(&op.post));
         let Some(call) = calls.into_iter().find(|call| call.needs_roles) else { return };
-        let missing = unbound_roles(self.catalog, file);
-        if missing.is_empty() || bindings.len() < file.roles.len() {
+        let missing = self.unbound_roles();
+        if missing.is_empty() || bindings.len() < self.offered_roles.len() {
             return;
         }
         self.error(
@@ -257,13 +253,32 @@ impl<'a> Cx<'a> {
                 ),
             )
             .label("it reads schema entities through roles")
-            .help(format!("add `roles: {{ {}: ENTITY }}`", missing[0])),
+            .help(format!("add `plays: {}` to the entity that plays it", missing[0])),
         );
     }
 }
 
-/// The runtime's roles that `roles:` does not bind.
-fn unbound_roles<'c>(catalog: &'c HookCatalog, file: &SchemaFile) -> Vec<&'c str> {
-    let bound: Vec<&str> = file.roles.keys().map(|k| k.as_str()).collect();
-    catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !bound.contains(r)).collect()
+impl Cx<'_> {
+    /// The runtime's roles no entity offers to play.
+    fn unbound_roles(&self) -> Vec<&str> {
+        let offered = &self.offered_roles;
+        self.catalog.roles.iter().map(|r| r.name.as_str()).filter(|r| !offered.iter().any(|o| o == r)).collect()
+    }
+}
+
+/// Every offer to play a role, in schema order: `(role, entity, where)`. An entity plays the role
+/// its `plays:` names, or else the role named like itself, if the runtime has one.
+fn role_offers<'f>(catalog: &HookCatalog, file: &'f SchemaFile) -> Vec<(&'f str, &'f str, Pos)> {
+    file.entities
+        .iter()
+        .filter_map(|(name, def)| match &def.plays {
+            Some(role) => Some((role.as_str(), name.as_str(), Pos::of(role))),
+            None => {
+                let named = catalog.role(name).is_some();
+                let taken =
+                    file.entities.values().any(|d| d.plays.as_ref().is_some_and(|r| r.as_str() == name.as_str()));
+                (named && !taken).then(|| (name.as_str(), name.as_str(), Pos::of(name)))
+            }
+        })
+        .collect()
 }
