@@ -8,6 +8,7 @@ fn main() {
             ("::keygate_runtime::hooks", "../runtime/src/hooks.rs"),
             ("::keygate_runtime::endpoints", "../runtime/src/endpoints.rs"),
             ("::keygate_runtime::roles", "../runtime/src/roles.rs"),
+            ("::keygate_runtime::vocab", "../runtime/src/vocab.rs"),
         ],
     });
 }

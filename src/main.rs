@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::Rotate(args)) => {
             let settings = args.database.settings(Overrides::default())?;
-            let algorithm = keygate_runtime::jose::Algorithm::from_name(&args.alg)
+            let algorithm = keygate_runtime::jose::Algorithm::from_wire(&args.alg)
                 .with_context(|| format!("unknown algorithm `{}`; use RS256, ES256 or EdDSA", args.alg))?;
             runtime()?.block_on(async {
                 let db = server::open_database(&settings.database_url).await?;

@@ -280,7 +280,7 @@ async fn client_authentication_methods_work(p: &Provider<'_>) {
                 }
                 "private_key_jwt" => {
                     for alg in &algs {
-                        let key = SigningKey::generate(Algorithm::from_name(alg).unwrap()).unwrap();
+                        let key = SigningKey::generate(Algorithm::from_wire(alg).unwrap()).unwrap();
                         let (id, _) = p
                             .client(json!({
                                 "grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",

@@ -87,3 +87,53 @@ async fn concurrent_migrations_of_an_empty_database_all_succeed() {
         keygate_api::migrate(&pools[0]).await.expect("a later run is a no-op");
     }
 }
+
+/// Schema `enum` fields are Rust enums, stored in the same string column as before: the DDL of
+/// every enum column is what a `String` field with that default declares, on both backends, and
+/// values written as plain text (as earlier builds stored them) read back as their variants.
+#[actix_web::test]
+async fn enum_columns_keep_their_type_and_their_rows() {
+    use keygate_api::entities::{client, tenant};
+    use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+    use sea_orm::{DbBackend, Schema};
+
+    let expected = [
+        r#""default_signing_alg" varchar NOT NULL DEFAULT 'RS256'"#,
+        r#""registration" varchar NOT NULL DEFAULT 'token'"#,
+        r#""access_token_signed_response_alg" varchar,"#,
+        r#""id_token_signed_response_alg" varchar,"#,
+        r#""token_endpoint_auth_method" varchar NOT NULL DEFAULT 'client_secret_basic'"#,
+        r#""application_type" varchar NOT NULL DEFAULT 'web'"#,
+    ];
+    let sqlite = Schema::new(DbBackend::Sqlite);
+    let postgres = Schema::new(DbBackend::Postgres);
+    let ddl = [
+        sqlite.create_table_from_entity(tenant::Entity).to_string(SqliteQueryBuilder),
+        sqlite.create_table_from_entity(client::Entity).to_string(SqliteQueryBuilder),
+        postgres.create_table_from_entity(tenant::Entity).to_string(PostgresQueryBuilder),
+        postgres.create_table_from_entity(client::Entity).to_string(PostgresQueryBuilder),
+    ]
+    .join("\n");
+    for column in expected {
+        assert_eq!(ddl.matches(column).count(), 2, "`{column}` on SQLite and PostgreSQL:\n{ddl}");
+    }
+
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "written-as-text" })).await;
+        assert_eq!(app.status, StatusCode::CREATED);
+        let id = app.str("id");
+        let db = client.rt.db();
+        db.execute_unprepared(
+            "UPDATE clients SET application_type = 'native', id_token_signed_response_alg = 'EdDSA' \
+             WHERE name = 'written-as-text'",
+        )
+        .await
+        .unwrap();
+        let read = client.get(&format!("/admin/tenants/acme/clients/{id}")).await;
+        assert_eq!(read.status, StatusCode::OK, "[{}] {}", client.backend, read.json);
+        assert_eq!(read.json["application_type"], "native");
+        assert_eq!(read.json["id_token_signed_response_alg"], "EdDSA");
+    })
+    .await;
+}

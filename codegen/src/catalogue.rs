@@ -155,6 +155,10 @@ catalogue! {
         fix: "`type: enum`, or remove `values`.",
         hint: "write `type: enum`",
     }
+    BadEnumValue = "bad-enum-value" {
+        summary: "An `enum` value that names no Rust variant (no letter or digit, not ASCII, or alike another value in UpperCamelCase), or an `enum` field whose Rust type name (the field name in UpperCamelCase) its entity's module already has (`model`, `column`, ...).",
+        fix: "Rename the value or the field.",
+    }
     BadDefault = "bad-default" {
         summary: "A default that does not fit the type (section 4).",
         fix: "Use an accepted default.",
@@ -315,6 +319,10 @@ catalogue! {
     RoleBinding = "role-binding" {
         summary: "An entity bound to a role that is not tenant-scoped (nor the tenant entity), lacks a field the role reads or has it with another type, or that the role's constructor cannot fill.",
         fix: "Add or retype the fields the message names, or scope the entity.",
+    }
+    RoleEnumValues = "role-enum-values" {
+        summary: "An `enum` field a role reads through a runtime enum allows a value that enum lacks.",
+        fix: "Allow only the runtime enum's values (the help lists them).",
     }
     MissingRole = "missing-role" {
         summary: "An unbound role while a handler, hook or `cors: registered` reads entities through roles, or `auth:` rules identify users.",

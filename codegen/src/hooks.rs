@@ -9,6 +9,10 @@
 //! - `name: Output<'_, T>`: a virtual output field the hook may fill.
 //!
 //! The signature is the registry: there is no second list to keep in step with the code.
+//!
+//! Hook modules may also declare closed vocabularies with `wire_enum! { pub enum Name { Variant =
+//! "wire value", ... } }`; a role that reads a field through such a type makes it the field's
+//! Rust type ([`VocabSig`]).
 
 use quote::ToTokens;
 use serde::Serialize;
@@ -51,10 +55,14 @@ pub enum ParamKind {
 pub struct ParamType {
     /// The Rust spelling, e.g. `Option<String>`.
     pub rust: String,
-    /// Schema types it accepts: `string`/`text` for `String`, and so on.
+    /// Schema types it accepts: `string`/`text` for `String`, `enum` for a vocabulary enum, and
+    /// so on.
     pub accepts: Vec<&'static str>,
     /// Whether it is an `Option<_>` (binds to a nullable column).
     pub nullable: bool,
+    /// For a type that is none of the built-in ones, its name (`ClientAuthMethod`): a vocabulary
+    /// enum ([`VocabSig`]) the validator looks up, since it may be declared in another module.
+    pub named: Option<String>,
 }
 
 impl ParamType {
@@ -63,9 +71,25 @@ impl ParamType {
         self.accepts.contains(&ty.as_str())
     }
 
-    /// Whether this type matches a stored field exactly: its type and its nullability.
+    /// Whether this type matches a stored field exactly: its type and its nullability, and for
+    /// an `enum` field, the Rust enum it is stored as (a vocabulary enum's name).
     pub fn fits(&self, field: &crate::ir::Field) -> bool {
-        self.accepts_type(&field.ty) && self.nullable == field.nullable
+        let same_enum = match &field.ty {
+            crate::ir::FieldType::Enum { rust, .. } => {
+                self.named.is_some() && self.named.as_deref() == rust.runtime.as_ref().map(|r| r.name.as_str())
+            }
+            _ => true,
+        };
+        same_enum && self.accepts_type(&field.ty) && self.nullable == field.nullable
+    }
+
+    /// The schema type it needs, for messages: `string`, or `` enum `ClientAuthMethod` ``.
+    pub fn describe(&self) -> String {
+        let schema = self.accepts.first().copied().unwrap_or("?");
+        match &self.named {
+            Some(name) => format!("{schema} `{name}`"),
+            None => schema.to_owned(),
+        }
     }
 }
 
@@ -162,6 +186,33 @@ pub struct HookCatalog {
     pub constructors: Vec<ConstructorSig>,
     /// Column handles of roles (`{Role}Columns` traits), in the order they were read.
     pub columns: Vec<ColumnsSig>,
+    /// Vocabulary enums (`wire_enum!` invocations), in the order they were read.
+    pub vocab: Vec<VocabSig>,
+}
+
+/// `wire_enum! { pub enum Name { Variant = "value", ... } }`: a closed set of protocol words the
+/// runtime matches on. A role that reads a schema `enum` field as `Name` makes `Name` the field's
+/// Rust type, once every value the schema allows is one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VocabSig {
+    /// The enum's name, e.g. `ClientAuthMethod`.
+    pub name: String,
+    /// Its path, e.g. `::keygate_runtime::vocab::ClientAuthMethod`.
+    pub path: String,
+    /// `(variant, wire value)`, in declaration order.
+    pub variants: Vec<(String, String)>,
+}
+
+impl VocabSig {
+    /// The variant whose wire value is `value`.
+    pub fn variant(&self, value: &str) -> Option<&str> {
+        self.variants.iter().find(|(_, v)| v == value).map(|(variant, _)| variant.as_str())
+    }
+
+    /// The wire values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.variants.iter().map(|(_, value)| value.as_str())
+    }
 }
 
 /// `pub struct NewRole { pub field: T, ... }`: how runtime code creates a row of the entity
@@ -219,6 +270,12 @@ impl HookCatalog {
         })?;
         for item in file.items {
             let error = |message| HookSourceError { module: module.to_owned(), message };
+            if let Item::Macro(invocation) = &item {
+                if let Some(vocab) = vocab_sig(module, invocation).map_err(error)? {
+                    self.vocab.push(vocab);
+                }
+                continue;
+            }
             if let Item::Struct(constructor) = &item {
                 if let Some(constructor) = constructor_sig(module, constructor).map_err(error)? {
                     self.constructors.push(constructor);
@@ -296,6 +353,38 @@ impl HookCatalog {
     pub fn get(&self, name: &str) -> Option<&HookSig> {
         self.hooks.iter().find(|hook| hook.name == name)
     }
+
+    /// The vocabulary enum called `name`.
+    pub fn vocab(&self, name: &str) -> Option<&VocabSig> {
+        self.vocab.iter().find(|vocab| vocab.name == name)
+    }
+}
+
+/// `wire_enum! { pub enum Name { Variant = "value", ... } }`; other macro invocations are skipped.
+fn vocab_sig(module: &str, item: &syn::ItemMacro) -> Result<Option<VocabSig>, String> {
+    let is_wire_enum = item.mac.path.segments.last().is_some_and(|segment| segment.ident == "wire_enum");
+    if !is_wire_enum {
+        return Ok(None);
+    }
+    // `wire_enum!(impl Name { ... })` implements an enum declared beside it: read it as `enum Name`.
+    let mut tokens = item.mac.tokens.clone().into_iter().peekable();
+    let implements = matches!(tokens.peek(), Some(proc_macro2::TokenTree::Ident(word)) if word == "impl");
+    let tokens: proc_macro2::TokenStream = match implements {
+        true => std::iter::once(quote::format_ident!("enum").into()).chain(tokens.skip(1)).collect(),
+        false => tokens.collect(),
+    };
+    let declared: syn::ItemEnum =
+        syn::parse2(tokens).map_err(|error| format!("`wire_enum!` is not an enum: {error}"))?;
+    let name = declared.ident.to_string();
+    let mut variants = Vec::new();
+    for variant in &declared.variants {
+        let value = match &variant.discriminant {
+            Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(value), .. }))) => value.value(),
+            _ => return Err(format!("`{name}::{}` needs its wire value: `= \"...\"`", variant.ident)),
+        };
+        variants.push((variant.ident.to_string(), value));
+    }
+    Ok(Some(VocabSig { path: format!("{module}::{name}"), name, variants }))
 }
 
 /// `pub struct NewX { pub field: T, ... }` is the constructor of role `X`; other structs are
@@ -384,7 +473,7 @@ fn role_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<RoleSig>, Stri
         };
         let mut ty = match last_segment_name(value).as_deref() {
             Some("str") => {
-                ParamType { rust: "String".into(), accepts: vec!["string", "text", "enum"], nullable: false }
+                ParamType { rust: "String".into(), accepts: vec!["string", "text"], nullable: false, named: None }
             }
             _ => param_type(value).map_err(|e| format!("role `{trait_name}`, field `{name}`: {e}"))?,
         };
@@ -461,17 +550,26 @@ fn param_type(ty: &Type) -> Result<ParamType, String> {
         Some(inner) => (inner, true),
         None => (ty, false),
     };
-    let accepts: Vec<&'static str> = match last_segment_name(inner).as_deref() {
-        Some("String") => vec!["string", "text", "enum"],
+    let name = last_segment_name(inner);
+    let accepts: Vec<&'static str> = match name.as_deref() {
+        Some("String") => vec!["string", "text"],
         Some("i64") => vec!["integer"],
         Some("bool") => vec!["bool"],
         Some("Uuid") => vec!["uuid"],
         Some("DateTime") => vec!["timestamp"],
         Some("Value") => vec!["json"],
         Some("StringList") => vec!["strings"],
+        // A plain name (no generic arguments) may be a vocabulary enum; the validator checks it is.
+        Some(_) if is_plain_path(inner) => return Ok(ParamType { rust, accepts: vec!["enum"], nullable, named: name }),
         _ => return Err(format!("value type `{rust}` has no schema type")),
     };
-    Ok(ParamType { rust, accepts, nullable })
+    Ok(ParamType { rust, accepts, nullable, named: None })
+}
+
+/// `Name` or `path::Name`, without generic arguments.
+fn is_plain_path(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.qself.is_none() && path.path.segments.iter().all(|s| matches!(s.arguments, PathArguments::None))
 }
 
 fn option_inner(ty: &Type) -> Option<&Type> {
@@ -574,6 +672,40 @@ pub struct NewTuple(pub u8);
         let fields: Vec<_> = constructor.params.iter().map(|(name, ty)| (name.as_str(), ty.nullable)).collect();
         assert_eq!(fields, [("tenant_id", false), ("session_id", true)]);
         assert_eq!(catalog.constructors.len(), 1, "private and tuple structs are not constructors");
+    }
+
+    #[test]
+    fn reads_vocabulary_enums_and_their_wire_values() {
+        let source = r#"
+crate::wire_enum! {
+    /// Methods.
+    pub enum AuthMethod {
+        /// A secret.
+        Secret = "client_secret_basic",
+        None = "none",
+    }
+}
+pub enum Shade { Light, Dark }
+keygate_runtime::wire_enum!(impl Shade { Light = "light", Dark = "dark-ish" });
+other_macro! { pub enum Ignored { A = "a" } }
+/// Reads it.
+pub trait OauthClient { fn method(&self) -> AuthMethod; fn alg(&self) -> Option<Alg>; }
+"#;
+        let mut catalog = HookCatalog::default();
+        catalog.add_module("crate::vocab", source).unwrap();
+        let names: Vec<_> = catalog.vocab.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["AuthMethod", "Shade"]);
+        let method = catalog.vocab("AuthMethod").unwrap();
+        assert_eq!(method.path, "crate::vocab::AuthMethod");
+        assert_eq!(method.variant("none"), Some("None"));
+        assert_eq!(method.values().collect::<Vec<_>>(), ["client_secret_basic", "none"]);
+        assert_eq!(catalog.vocab("Shade").unwrap().variant("dark-ish"), Some("Dark"));
+        let role = catalog.role("oauth_client").unwrap();
+        assert_eq!(role.fields[0].ty.named.as_deref(), Some("AuthMethod"));
+        assert_eq!((role.fields[0].ty.accepts.as_slice(), role.fields[0].access), (&["enum"][..], Access::Copy));
+        assert!(role.fields[1].ty.nullable && role.fields[1].ty.named.as_deref() == Some("Alg"));
+        let err = HookCatalog::default().add_module("m", "wire_enum! { pub enum X { A } }").unwrap_err();
+        assert!(err.message.contains("needs its wire value"), "{}", err.message);
     }
 
     #[test]

@@ -182,7 +182,36 @@ pub enum FieldType {
     Enum {
         /// The allowed values.
         values: Vec<String>,
+        /// The Rust enum its values are (generated code only; not part of `schema.json`).
+        #[serde(skip)]
+        rust: EnumType,
     },
+}
+
+/// The Rust enum of an `enum` field: a type in its entity's module, either generated from the
+/// schema's values or, when a role reads the field through a runtime vocabulary enum, an alias
+/// of that enum.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnumType {
+    /// Its name in the entity's module, the field name in UpperCamelCase (`TokenEndpointAuthMethod`).
+    pub name: String,
+    /// Its path from generated code (`crate::entities::client::TokenEndpointAuthMethod`).
+    pub path: String,
+    /// The variant of each value, in the order of the field's `values`.
+    pub variants: Vec<String>,
+    /// The runtime vocabulary enum it is, when a role reads the field through one.
+    pub runtime: Option<RuntimeEnum>,
+}
+
+/// A runtime vocabulary enum (`wire_enum!` in a hook module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeEnum {
+    /// Its name, e.g. `ClientAuthMethod`.
+    pub name: String,
+    /// Its path, e.g. `::keygate_runtime::vocab::ClientAuthMethod`.
+    pub path: String,
+    /// The role whose binding made it the field's type.
+    pub role: String,
 }
 
 impl FieldType {

@@ -7,6 +7,7 @@ fn generator() -> keygate_codegen::Generator {
         .hook_module("::keygate_runtime::hooks", include_str!("../../runtime/src/hooks.rs"))
         .and_then(|g| g.hook_module("::keygate_runtime::endpoints", include_str!("../../runtime/src/endpoints.rs")))
         .and_then(|g| g.hook_module("::keygate_runtime::roles", include_str!("../../runtime/src/roles.rs")))
+        .and_then(|g| g.hook_module("::keygate_runtime::vocab", include_str!("../../runtime/src/vocab.rs")))
         .expect("runtime hook and endpoint modules parse")
 }
 

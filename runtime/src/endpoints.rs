@@ -46,8 +46,8 @@ pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, A
     };
     let algorithm = match request.alg.as_deref() {
         None => crate::keys::DEFAULT_ALGORITHM,
-        Some(name) => Algorithm::from_name(name).ok_or_else(|| {
-            ApiError::invalid_field("alg", format!("must be one of: {}", Algorithm::ALL.map(|a| a.as_str()).join(", ")))
+        Some(name) => Algorithm::from_wire(name).ok_or_else(|| {
+            ApiError::invalid_field("alg", format!("must be one of: {}", Algorithm::VALUES.join(", ")))
         })?,
     };
     let rt = ctx.runtime();

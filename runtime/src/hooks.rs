@@ -13,6 +13,7 @@ use crate::account::grants;
 use crate::hook_context::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
 use crate::roles::Roles;
 use crate::string_list::StringList;
+use crate::vocab::{ApplicationType, ClientAuthMethod};
 use crate::{password, secret, uri};
 
 /// Hashes the plaintext `password` with bcrypt into `password_hash`, prepared by the OpaqueString
@@ -82,11 +83,11 @@ pub async fn check_key_holder<R: Roles>(ctx: &mut PreCtx<'_>, user_id: Column<'_
 /// digest is empty, which no secret matches.
 pub async fn hash_client_secret(
     _ctx: &mut PreCtx<'_>,
-    token_endpoint_auth_method: Column<'_, String>,
+    token_endpoint_auth_method: Column<'_, ClientAuthMethod>,
     client_secret: Output<'_, String>,
     client_secret_hash: Column<'_, String>,
 ) -> HookResult {
-    if matches!(token_endpoint_auth_method.get().map(String::as_str), Some("none" | "private_key_jwt")) {
+    if token_endpoint_auth_method.get().is_some_and(|method| !method.has_secret()) {
         client_secret_hash.set(String::new());
         return Ok(());
     }
@@ -100,14 +101,14 @@ pub async fn hash_client_secret(
 /// refused, so a leaked registration leaks nothing), required for `private_key_jwt`.
 pub async fn check_client_keys(
     _ctx: &mut PreCtx<'_>,
-    token_endpoint_auth_method: Column<'_, String>,
+    token_endpoint_auth_method: Column<'_, ClientAuthMethod>,
     jwks: Column<'_, Option<serde_json::Value>>,
 ) -> HookResult {
     let keys = jwks.get().and_then(Option::as_ref);
     if let Some(keys) = keys {
         crate::oauth::client_auth::check_jwks(keys).map_err(|problem| HookError::invalid("jwks", problem))?;
     }
-    if token_endpoint_auth_method.get().map(String::as_str) == Some("private_key_jwt") && keys.is_none() {
+    if token_endpoint_auth_method.get() == Some(&ClientAuthMethod::PrivateKeyJwt) && keys.is_none() {
         return Err(HookError::invalid("jwks", "is required when token_endpoint_auth_method is private_key_jwt"));
     }
     Ok(())
@@ -120,12 +121,12 @@ pub async fn check_client_keys(
 /// stored normalized ([`crate::uri::origin`]). A 422 names the field and the value.
 pub async fn check_client_uris(
     _ctx: &mut PreCtx<'_>,
-    application_type: Column<'_, String>,
+    application_type: Column<'_, ApplicationType>,
     redirect_uris: Column<'_, StringList>,
     post_logout_redirect_uris: Column<'_, StringList>,
     allowed_cors_origins: Column<'_, StringList>,
 ) -> HookResult {
-    let kind = uri::ApplicationType::from_name(application_type.get().map_or("web", String::as_str));
+    let kind = application_type.get().copied().unwrap_or(ApplicationType::Web);
     let invalid = |field, value: &str, error: uri::UriError| HookError::invalid(field, format!("`{value}` {error}"));
     for (field, list) in [("redirect_uris", &redirect_uris), ("post_logout_redirect_uris", &post_logout_redirect_uris)]
     {

@@ -439,7 +439,7 @@ mod tests {
             let adopted = second.create(db, tenant, Algorithm::ES256).await.unwrap();
             assert_eq!(adopted.kid(), made.kid(), "{:?}", db.get_database_backend());
             let jwks = second.jwks(db, tenant).await.unwrap();
-            let es256 = jwks.keys.iter().filter(|k| k.alg.as_deref() == Some("ES256")).count();
+            let es256 = jwks.keys.iter().filter(|k| k.alg.as_deref() == Some(Algorithm::ES256.as_str())).count();
             assert_eq!(es256, 1, "one ES256 key, published");
             assert_eq!(jwks.keys.len(), SIGNING_ALGORITHMS.len(), "one key per algorithm");
         })

@@ -42,9 +42,18 @@ pub mod string_list;
 pub mod tenancy;
 pub mod unique_across;
 pub mod uri;
+pub mod vocab;
+pub mod wire_enum;
 mod writer;
 
 pub use error::ApiError;
+
+/// What [`wire_enum!`] expands to names, so the crates it is used in need no dependency of their
+/// own on these.
+#[doc(hidden)]
+pub mod __private {
+    pub use {sea_orm, serde};
+}
 pub use family::ErrorFamily;
 pub use state::{Runtime, RuntimeConfig, WriteTurn, WriteTx};
 

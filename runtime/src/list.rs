@@ -17,8 +17,10 @@ use crate::error::ApiError;
 pub enum FieldKind {
     /// UUID.
     Uuid,
-    /// String (also text and enum).
+    /// String or text.
     String,
+    /// One of these values (a schema `enum`, stored as its wire value).
+    Enum(&'static [&'static str]),
     /// 64-bit integer.
     Integer,
     /// Boolean.
@@ -195,13 +197,14 @@ impl Cursor {
     }
 }
 
-fn describe(kind: FieldKind) -> &'static str {
+fn describe(kind: FieldKind) -> String {
     match kind {
-        FieldKind::Uuid => "a UUID",
-        FieldKind::String => "a string without control characters",
-        FieldKind::Integer => "a whole number",
-        FieldKind::Bool => "`true` or `false`",
-        FieldKind::Timestamp => "an RFC 3339 timestamp",
+        FieldKind::Uuid => "a UUID".into(),
+        FieldKind::String => "a string without control characters".into(),
+        FieldKind::Enum(values) => format!("one of: {}", values.join(", ")),
+        FieldKind::Integer => "a whole number".into(),
+        FieldKind::Bool => "`true` or `false`".into(),
+        FieldKind::Timestamp => "an RFC 3339 timestamp".into(),
     }
 }
 
@@ -211,6 +214,8 @@ fn parse_value(kind: FieldKind, text: &str) -> Option<Value> {
         // No stored string holds a control character, and PostgreSQL cannot compare with NUL.
         FieldKind::String if crate::check::has_control(text) => return None,
         FieldKind::String => Value::from(text.to_owned()),
+        FieldKind::Enum(values) if values.contains(&text) => Value::from(text.to_owned()),
+        FieldKind::Enum(_) => return None,
         FieldKind::Integer => Value::from(text.parse::<i64>().ok()?),
         FieldKind::Bool => Value::from(match text {
             "true" => true,
@@ -237,7 +242,11 @@ mod tests {
     use super::*;
 
     static SPEC: ListSpec = ListSpec {
-        filters: &[("name", FieldKind::String), ("active", FieldKind::Bool)],
+        filters: &[
+            ("name", FieldKind::String),
+            ("active", FieldKind::Bool),
+            ("shade", FieldKind::Enum(&["light", "dark"])),
+        ],
         sort: &[("created_at", FieldKind::Timestamp), ("name", FieldKind::String)],
         page_size: 50,
         max_page_size: 200,
@@ -245,8 +254,9 @@ mod tests {
 
     #[test]
     fn parses_filters_sort_and_limit() {
-        let query = ListQuery::parse("name=ann&active=true&sort=-name&limit=10", &SPEC).unwrap();
-        assert_eq!(query.filters.len(), 2);
+        let query = ListQuery::parse("name=ann&active=true&shade=dark&sort=-name&limit=10", &SPEC).unwrap();
+        assert_eq!(query.filters.len(), 3);
+        assert_eq!(query.filters[2], ("shade", Value::from("dark".to_owned())));
         assert_eq!(query.sort, "name");
         assert!(query.descending);
         assert_eq!(query.limit, 10);
@@ -265,6 +275,7 @@ mod tests {
             "cursor=%%%",
             "name=a&name=b",
             "name=a%00",
+            "shade=Dark",
         ] {
             let error = ListQuery::parse(bad, &SPEC).unwrap_err();
             assert_eq!(error.status().as_u16(), 400, "{bad}");

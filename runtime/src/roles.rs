@@ -13,7 +13,10 @@
 //!
 //! An entity plays the role named like itself, or the one its `plays:` names; the generator checks the entity has every
 //! field named above with that type and nullability (`Option<T>` for nullable fields), and
-//! reports a located `role-binding` error otherwise. [`Roles`] ties every role to its entity, so
+//! reports a located `role-binding` error otherwise. A field of a [`crate::vocab`] type (e.g.
+//! [`ClientAuthMethod`]) must be a schema `enum` whose values are all that type's wire values
+//! (a located `role-enum-values` error otherwise); the generated model then stores it as that
+//! type, so accessors, handles and constructors carry the enum, never a string. [`Roles`] ties every role to its entity, so
 //! protocol handlers are generic over it instead of depending on generated code.
 
 use chrono::{DateTime, Utc};
@@ -21,6 +24,7 @@ use uuid::Uuid;
 
 use crate::crud::{Col, Resource};
 use crate::string_list::StringList;
+use crate::vocab::{Algorithm, ApplicationType, ClientAuthMethod, RegistrationMode};
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {
@@ -38,16 +42,16 @@ pub trait OauthClient {
     fn scopes(&self) -> &StringList;
     /// Whether the client may authenticate at all.
     fn is_active(&self) -> bool;
-    /// JWS algorithm of its access tokens (`RS256`, `ES256`, `EdDSA`); `None` for the default.
-    fn access_token_signed_response_alg(&self) -> Option<&str>;
+    /// JWS algorithm of its access tokens; `None` for the tenant default.
+    fn access_token_signed_response_alg(&self) -> Option<Algorithm>;
     /// JWS algorithm of its ID tokens; `None` for RS256.
-    fn id_token_signed_response_alg(&self) -> Option<&str>;
-    /// RFC 7591 §2 `token_endpoint_auth_method`; `none` for public clients.
-    fn token_endpoint_auth_method(&self) -> &str;
+    fn id_token_signed_response_alg(&self) -> Option<Algorithm>;
+    /// RFC 7591 §2 `token_endpoint_auth_method`; [`ClientAuthMethod::None`] for public clients.
+    fn token_endpoint_auth_method(&self) -> ClientAuthMethod;
     /// The client's public keys (a JWK Set), for `private_key_jwt`.
     fn jwks(&self) -> Option<&serde_json::Value>;
-    /// `web` or `native` (RFC 8252 §7.3 loopback redirects are for native clients).
-    fn application_type(&self) -> &str;
+    /// Web or native (RFC 8252 §7.3 loopback redirects are for native clients).
+    fn application_type(&self) -> ApplicationType;
     /// Whether authorization requests must carry a PKCE challenge.
     fn require_pkce(&self) -> bool;
     /// Where RP-initiated logout may send the browser afterwards.
@@ -69,10 +73,10 @@ pub trait OauthClientColumns: Resource {
     const GRANT_TYPES: Col<Self, StringList>;
     /// Scopes the client may be granted.
     const SCOPES: Col<Self, StringList>;
-    /// `web` or `native`.
-    const APPLICATION_TYPE: Col<Self, String>;
+    /// Web or native.
+    const APPLICATION_TYPE: Col<Self, ApplicationType>;
     /// JWS algorithm of its ID tokens.
-    const ID_TOKEN_SIGNED_RESPONSE_ALG: Col<Self, Option<String>>;
+    const ID_TOKEN_SIGNED_RESPONSE_ALG: Col<Self, Option<Algorithm>>;
     /// The client's public keys (a JWK Set).
     const JWKS: Col<Self, Option<serde_json::Value>>;
     /// Where RP-initiated logout may send the browser.
@@ -99,11 +103,11 @@ pub struct NewOauthClient {
     /// Scopes the client may be granted.
     pub scopes: StringList,
     /// RFC 7591 §2 `token_endpoint_auth_method`.
-    pub token_endpoint_auth_method: String,
-    /// `web` or `native`.
-    pub application_type: String,
+    pub token_endpoint_auth_method: ClientAuthMethod,
+    /// Web or native.
+    pub application_type: ApplicationType,
     /// JWS algorithm of its ID tokens; `None` for RS256.
-    pub id_token_signed_response_alg: Option<String>,
+    pub id_token_signed_response_alg: Option<Algorithm>,
     /// The client's public keys (a JWK Set), for `private_key_jwt`.
     pub jwks: Option<serde_json::Value>,
     /// Where RP-initiated logout may send the browser afterwards.
@@ -119,13 +123,13 @@ pub trait TenantSettings {
     /// The tenant's URL name (its issuer is `{public_url}/{slug}`).
     fn slug(&self) -> &str;
     /// Access-token algorithm for clients that do not choose one.
-    fn default_signing_alg(&self) -> &str;
+    fn default_signing_alg(&self) -> Algorithm;
     /// Seconds access and ID tokens live; `None` for the server default.
     fn access_token_lifetime(&self) -> Option<i64>;
     /// Seconds refresh tokens live; `None` for the server default.
     fn refresh_token_lifetime(&self) -> Option<i64>;
-    /// Dynamic registration policy: `token`, `open` or `closed`.
-    fn registration(&self) -> &str;
+    /// Who may register clients dynamically.
+    fn registration(&self) -> RegistrationMode;
     /// Grant types dynamic registration may ask for; `None` for the default (all).
     fn registration_grant_types(&self) -> Option<&StringList>;
     /// Token endpoint auth methods dynamic registration may ask for; `None` for the default (all).

@@ -20,6 +20,7 @@ use crate::jose::Algorithm;
 use crate::oauth::registration_policy::RegistrationPolicy;
 use crate::roles::{Roles, TenantSettings, TenantSettingsColumns};
 use crate::state::Runtime;
+use crate::vocab::RegistrationMode;
 
 /// How long a resolved slug is trusted.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -34,20 +35,9 @@ pub struct Settings {
     /// How long refresh tokens live.
     pub refresh_token_lifetime: chrono::Duration,
     /// Who may register clients dynamically.
-    pub registration: Registration,
+    pub registration: RegistrationMode,
     /// What dynamic registration may ask for.
     pub registration_policy: RegistrationPolicy,
-}
-
-/// Who may register clients dynamically (RFC 7591 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registration {
-    /// Holders of an initial access token (the default).
-    Token,
-    /// Anyone.
-    Open,
-    /// Nobody.
-    Closed,
 }
 
 /// Tenant key → id, and tenant id → settings.
@@ -117,17 +107,13 @@ pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settin
     let row = find::<R::TenantSettings>(rt.db(), None, tenant).await?;
     let config = rt.config();
     let settings = Arc::new(Settings {
-        default_alg: Algorithm::from_name(row.default_signing_alg()).unwrap_or(crate::keys::DEFAULT_ALGORITHM),
+        default_alg: row.default_signing_alg(),
         access_token_lifetime: row.access_token_lifetime().unwrap_or(config.access_token_lifetime.num_seconds()),
         refresh_token_lifetime: row
             .refresh_token_lifetime()
             .map(chrono::Duration::seconds)
             .unwrap_or(config.refresh_token_lifetime),
-        registration: match row.registration() {
-            "open" => Registration::Open,
-            "closed" => Registration::Closed,
-            _ => Registration::Token,
-        },
+        registration: row.registration(),
         registration_policy: RegistrationPolicy::from_fields(
             row.registration_grant_types(),
             row.registration_auth_methods(),

@@ -15,6 +15,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use fluent_uri::component::{Authority, Host};
 use fluent_uri::{Uri, UriRef};
 
+pub use crate::vocab::ApplicationType;
+
 /// Why a value is not acceptable. Messages read after the value: "`x` has a fragment".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UriError {
@@ -56,23 +58,6 @@ pub enum UriError {
     /// An origin whose scheme is not `http` or `https`.
     #[error("is not an http or https origin")]
     OriginScheme,
-}
-
-/// The kind of client a redirect URI belongs to (OIDC Registration §2 `application_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplicationType {
-    /// A web server or browser app: `https`, or `http` on a loopback host.
-    Web,
-    /// An app on the user's device: also private-use schemes and loopback ports chosen at run
-    /// time (RFC 8252 §7.1, §7.3).
-    Native,
-}
-
-impl ApplicationType {
-    /// `native` is [`ApplicationType::Native`]; anything else (the schema's `web`) is `Web`.
-    pub fn from_name(name: &str) -> Self {
-        if name == "native" { ApplicationType::Native } else { ApplicationType::Web }
-    }
 }
 
 /// A URI (RFC 3986 §3): a scheme and what follows, a fragment allowed. What a field declared

@@ -155,8 +155,12 @@ fn emit_input(entity: &Entity, op: &Op) -> TokenStream {
         let module = ident(&entity.name);
         let mut field_checks = Vec::new();
         match ty {
-            FieldType::String | FieldType::Text | FieldType::Enum { .. } => {
+            FieldType::String | FieldType::Text => {
                 field_checks.push(quote!(checks.field::<crate::entities::#module::Entity>(#input, value);))
+            }
+            // Deserializing took only values of its Rust enum; the schema may allow fewer.
+            FieldType::Enum { .. } => {
+                field_checks.push(quote!(checks.field::<crate::entities::#module::Entity>(#input, value.as_str());))
             }
             FieldType::Strings => field_checks.push(quote!(checks.items(#input, &value.0);)),
             FieldType::Json => field_checks.push(quote!(checks.json(#input, value);)),
@@ -209,7 +213,7 @@ fn emit_field_checks(entity: &Entity) -> TokenStream {
     let module = ident(&entity.name);
     let stored = entity.fields.iter().filter(|f| f.visibility.is_writable() && !f.primary_key).map(|f| {
         let values = match &f.ty {
-            FieldType::Enum { values } => Some(values.as_slice()),
+            FieldType::Enum { values, .. } => Some(values.as_slice()),
             _ => None,
         };
         (&f.name, &f.ty, f.min_length, f.max_length, f.format, values)

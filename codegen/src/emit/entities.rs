@@ -41,6 +41,7 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
     let table = &entity.table;
     let doc = format!("`{}`: {}", entity.name, if entity.doc.is_empty() { "(no description)" } else { &entity.doc });
     let fields = entity.fields.iter().map(emit_model_field);
+    let enums = entity.fields.iter().filter_map(|field| emit_enum_type(entity, field));
     let relations = entity.fields.iter().filter_map(|field| {
         let reference = field.references.as_ref()?;
         let variant = ident(&field.name.to_upper_camel_case());
@@ -79,6 +80,8 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
         pub mod #module {
             use ::sea_orm::entity::prelude::*;
 
+            #(#enums)*
+
             /// One row of the table.
             #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
             #[sea_orm(table_name = #table)]
@@ -107,6 +110,36 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
             }
         }
     }
+}
+
+/// The Rust enum of an `enum` field: the runtime enum a role reads it as, or one generated from
+/// its values.
+fn emit_enum_type(entity: &Entity, field: &Field) -> Option<TokenStream> {
+    let FieldType::Enum { values, rust } = &field.ty else { return None };
+    let name = ident(&rust.name);
+    if let Some(runtime) = &rust.runtime {
+        let path: syn::Path = syn::parse_str(&runtime.path).expect("vocabulary paths come from parsed Rust");
+        let doc = format!(
+            "Values of `{}.{}`: the runtime's `{}`, which role `{}` reads it as.",
+            entity.name, field.name, runtime.name, runtime.role
+        );
+        return Some(quote! {
+            #[doc = #doc]
+            pub type #name = #path;
+        });
+    }
+    let doc = format!("Values of `{}.{}`.", entity.name, field.name);
+    let variants: Vec<_> = rust.variants.iter().map(|variant| ident(variant)).collect();
+    let docs = values.iter().map(|value| format!("`{value}`."));
+    Some(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(#[doc = #docs] #variants,)*
+        }
+
+        ::keygate_runtime::wire_enum!(impl #name { #(#variants = #values),* });
+    })
 }
 
 fn emit_model_field(field: &Field) -> TokenStream {
@@ -213,13 +246,13 @@ fn emit_roles(ir: &Ir) -> TokenStream {
                 }
                 crate::hooks::Access::Ref => {
                     let ty = match stored.ty {
-                        FieldType::String | FieldType::Text | FieldType::Enum { .. } => quote!(str),
+                        FieldType::String | FieldType::Text => quote!(str),
                         _ => model_type(&stored.ty, false),
                     };
                     quote!(fn #name(&self) -> &#ty { &self.#name })
                 }
                 crate::hooks::Access::OptionRef => match stored.ty {
-                    FieldType::String | FieldType::Text | FieldType::Enum { .. } => {
+                    FieldType::String | FieldType::Text => {
                         quote!(fn #name(&self) -> ::std::option::Option<&str> { self.#name.as_deref() })
                     }
                     _ => {

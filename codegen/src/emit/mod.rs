@@ -59,7 +59,11 @@ pub(crate) fn ident(name: &str) -> Ident {
 pub(crate) fn model_type(ty: &FieldType, nullable: bool) -> TokenStream {
     let base = match ty {
         FieldType::Uuid => quote!(::sea_orm::prelude::Uuid),
-        FieldType::String | FieldType::Text | FieldType::Enum { .. } => quote!(::std::string::String),
+        FieldType::String | FieldType::Text => quote!(::std::string::String),
+        FieldType::Enum { rust, .. } => {
+            let path: syn::Path = syn::parse_str(&rust.path).expect("enum paths are built from validated names");
+            quote!(#path)
+        }
         FieldType::Integer => quote!(i64),
         FieldType::Bool => quote!(bool),
         FieldType::Timestamp => quote!(::sea_orm::prelude::DateTimeUtc),
@@ -76,7 +80,16 @@ pub(crate) fn default_expr(value: &DefaultValue, ty: &FieldType) -> TokenStream 
         DefaultValue::Now => quote!(now),
         DefaultValue::Bool(b) => quote!(#b),
         DefaultValue::Integer(n) => quote!(#n),
-        DefaultValue::String(s) => quote!(::std::string::String::from(#s)),
+        DefaultValue::String(s) => match ty {
+            FieldType::Enum { values, rust } => {
+                let path: syn::Path = syn::parse_str(&rust.path).expect("enum paths are built from validated names");
+                let index =
+                    values.iter().position(|v| v == s).expect("validated: an enum default is one of its values");
+                let variant = ident(&rust.variants[index]);
+                quote!(#path::#variant)
+            }
+            _ => quote!(::std::string::String::from(#s)),
+        },
         DefaultValue::EmptyList => match ty {
             FieldType::Json => quote!(::serde_json::Value::Array(::std::vec::Vec::new())),
             _ => quote!(::keygate_runtime::string_list::StringList::default()),

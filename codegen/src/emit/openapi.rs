@@ -97,7 +97,7 @@ fn type_schema(ty: &FieldType, nullable: bool) -> Value {
         FieldType::Timestamp => json!({ "type": "string", "format": "date-time" }),
         FieldType::Json => json!({}),
         FieldType::Strings => json!({ "type": "array", "items": { "type": "string" } }),
-        FieldType::Enum { values } => json!({ "type": "string", "enum": values }),
+        FieldType::Enum { values, .. } => json!({ "type": "string", "enum": values }),
     };
     if nullable && let Some(t) = schema.get("type").cloned() {
         schema["type"] = json!([t, "null"]);

@@ -38,6 +38,7 @@ impl Cx<'_> {
             return None;
         };
         let ty = self.field_type(ty, def.values.as_deref())?;
+        let ty = self.enum_rust(entity.name, name, def.values.as_deref().unwrap_or_default(), ty);
         let cx = FieldCx { entity, name, def };
         let nullable = flag(&def.nullable);
         let primary_key = flag(&def.primary_key);
@@ -119,14 +120,14 @@ impl Cx<'_> {
     fn enum_type(&mut self, ty: &Spanned<String>, values: Option<&[Spanned<String>]>) -> FieldType {
         match values {
             Some(values) if !values.is_empty() => {
-                FieldType::Enum { values: values.iter().map(|v| v.to_string()).collect() }
+                FieldType::Enum { values: values.iter().map(|v| v.to_string()).collect(), rust: EnumType::default() }
             }
             _ => {
                 self.error(
                     Diagnostic::error(Code::EnumWithoutValues, Pos::of(ty), "an `enum` field needs its `values`")
                         .label("no values given"),
                 );
-                FieldType::Enum { values: vec![] }
+                FieldType::Enum { values: vec![], rust: EnumType::default() }
             }
         }
     }
@@ -177,7 +178,7 @@ impl Cx<'_> {
                 Err(_) => bad(self, "an integer"),
             },
             (Literal::Scalar(s), FieldType::String | FieldType::Text) => Some(DefaultValue::String(s.clone())),
-            (Literal::Scalar(s), FieldType::Enum { values }) => {
+            (Literal::Scalar(s), FieldType::Enum { values, .. }) => {
                 if values.contains(s) {
                     Some(DefaultValue::String(s.clone()))
                 } else {

@@ -5,6 +5,7 @@
 //! role, of the handle's type and nullability (`Option<T>` for a nullable field), or the binding
 //! is a located `role-binding` error: generated code could not implement the trait.
 
+use super::enums::{describe_field, describe_param, unknown_type};
 use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ColumnsSig, HookCatalog, RoleSig};
@@ -20,7 +21,7 @@ pub(crate) fn bind(
     at: Pos,
 ) -> Result<Option<ColumnsBinding>, Vec<Diagnostic>> {
     match catalog.columns(&role.trait_name) {
-        Some(columns) => bind_handles(role, columns, entity, at).map(Some),
+        Some(columns) => bind_handles(catalog, role, columns, entity, at).map(Some),
         None => Ok(None),
     }
 }
@@ -29,6 +30,7 @@ pub(crate) fn bind(
 /// back. A field the role's accessors already need with a type the entity lacks is reported by
 /// the accessor check alone, so one mistake reads as one error.
 fn bind_handles(
+    catalog: &HookCatalog,
     role: &RoleSig,
     columns: &ColumnsSig,
     entity: &Entity,
@@ -45,13 +47,14 @@ fn bind_handles(
         let ty = &handle.ty;
         let problem = match entity.field(&handle.field) {
             None => format!("queries a column `{}`, which `{}` lacks", handle.field, entity.name),
+            Some(_) if let Some(unknown) = unknown_type(catalog, ty) => {
+                format!("queries `{}` as {unknown}", handle.field)
+            }
             Some(stored) if !ty.fits(stored) => format!(
-                "queries `{}` as {}`{}`, but it is {}`{}` on `{}`",
+                "queries `{}` as {}, but it is {} on `{}`",
                 handle.field,
-                if ty.nullable { "nullable " } else { "" },
-                ty.accepts.first().copied().unwrap_or("?"),
-                if stored.nullable { "nullable " } else { "" },
-                stored.ty.as_str(),
+                describe_param(ty),
+                describe_field(stored),
                 entity.name
             ),
             Some(_) => continue,

@@ -3,11 +3,12 @@
 
 use marked_yaml::Spanned;
 
+use super::enums::describe_field;
 use super::{Cx, backticked, did_you_mean, suggest};
 use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{HookParam, HookSig, ParamKind, Phase};
-use crate::ir::{Action, Binding, Entity, HookCall};
+use crate::ir::{Action, Binding, Entity, FieldType, HookCall};
 use crate::schema::{HookArgs, HookRef};
 use crate::span::Pos;
 
@@ -214,12 +215,18 @@ fn column_problem(site: &HookSite<'_>, p: &ParamSite<'_>) -> Option<String> {
             } else if !site.action.has_body() {
                 Some(format!("`{op}` writes no row, so it has no column `{field}` to set"))
             } else if !param.ty.fits(f) {
+                // The Rust type of an enum column is the runtime enum a role reads it as, if any.
+                let enum_note = match &f.ty {
+                    FieldType::Enum { rust, .. } if rust.runtime.is_none() => {
+                        "; a hook can bind an enum column only as the runtime enum a role reads it as"
+                    }
+                    _ => "",
+                };
                 Some(format!(
-                    "parameter `{}` is `{}` but `{field}` is {}`{}`",
+                    "parameter `{}` is `{}` but `{field}` is {}{enum_note}",
                     param.name,
                     param.ty.rust,
-                    if f.nullable { "nullable " } else { "" },
-                    f.ty.as_str()
+                    describe_field(f)
                 ))
             } else {
                 None

@@ -9,7 +9,8 @@
 //! - [`entity`]: an entity's name, implicit tenant column, primary key, virtuals, owner and
 //!   `unique_across`; [`relations`] checks `relations:` once every entity is known;
 //! - [`field`]: one stored field (type, default, `unique`, foreign key, visibility, value checks),
-//!   and [`virtuals`] one virtual field;
+//!   and [`virtuals`] one virtual field; [`enums`] the Rust enum of an `enum` field (a runtime
+//!   vocabulary enum a role reads it as, settled from `roles:` before entities, or a generated one);
 //! - [`op`]: an entity's ops and their routes, status and bodies; [`list`] a list op's filters,
 //!   sort keys and page sizes;
 //! - [`hook_calls`]: an op's `pre`/`post` hooks and the fields their parameters bind;
@@ -24,6 +25,7 @@
 mod access;
 mod endpoint;
 mod entity;
+mod enums;
 mod field;
 mod handles;
 mod hints;
@@ -59,6 +61,7 @@ pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnost
         rules_used: false,
         first_rule: None,
         offered_roles: Vec::new(),
+        role_enums: enums::role_enums(file, catalog),
     };
     let ir = cx.schema(file);
     if cx.diags.is_empty() { Ok(ir) } else { Err(cx.diags.sorted()) }
@@ -80,6 +83,8 @@ struct Cx<'a> {
     first_rule: Option<Pos>,
     /// The roles some entity offers to play (by `plays:` or by its name), bound or not.
     offered_roles: Vec<String>,
+    /// The fields roles read through runtime vocabulary enums.
+    role_enums: enums::RoleEnums<'a>,
 }
 
 /// What every entity check may consult: the whole file, and what was resolved before entities.

@@ -3,6 +3,7 @@
 //! the runtime creates rows of, can be filled by the role's constructor. Handlers, hooks and
 //! `auth:` rules that read entities through roles need every role bound.
 
+use super::enums::{describe_field, unknown_type};
 use super::{Cx, backticked, suggest};
 use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
@@ -114,13 +115,15 @@ impl<'a> Cx<'a> {
         for field in &role.fields {
             let problem = match c.entity.field(&field.name) {
                 None => Some(format!("needs a field `{}`", field.name)),
+                Some(_) if let Some(unknown) = unknown_type(self.catalog, &field.ty) => {
+                    Some(format!("reads `{}` as {unknown}", field.name))
+                }
                 Some(f) if !field.ty.fits(f) => Some(format!(
-                    "needs `{}` to be {}{}, but it is {}`{}`",
+                    "needs `{}` to be {}{}, but it is {}",
                     field.name,
                     if field.ty.nullable { "a nullable " } else { "" },
-                    field.ty.accepts.first().copied().unwrap_or("?"),
-                    if f.nullable { "nullable " } else { "" },
-                    f.ty.as_str()
+                    field.ty.describe(),
+                    describe_field(f)
                 )),
                 Some(_) => None,
             };
@@ -145,22 +148,22 @@ impl<'a> Cx<'a> {
     fn check_constructor(&mut self, role: &RoleSig, constructor: &ConstructorSig, c: &Candidate<'_>) -> bool {
         let (mut ok, entity) = (true, c.entity);
         for (param, ty) in &constructor.params {
-            if entity.field(param).is_some_and(|f| ty.fits(f)) {
-                continue;
-            }
-            ok = false;
-            self.error(
-                Diagnostic::error(
-                    Code::RoleBinding,
-                    c.at,
+            let (message, help) = match unknown_type(self.catalog, ty) {
+                Some(unknown) => (
+                    format!("role `{}` creates rows with `{param}` as {unknown}", role.name),
+                    "declare the type with `wire_enum!` in a hook module".to_owned(),
+                ),
+                None if entity.field(param).is_some_and(|f| ty.fits(f)) => continue,
+                None => (
                     format!(
                         "role `{}` creates rows with `{param}` ({}), which `{}` lacks",
                         role.name, ty.rust, entity.name
                     ),
-                )
-                .label("cannot play this role")
-                .help(format!("add a `{param}` field of that type to `{}`", entity.name)),
-            );
+                    format!("add a `{param}` field of that type to `{}`", entity.name),
+                ),
+            };
+            ok = false;
+            self.error(Diagnostic::error(Code::RoleBinding, c.at, message).label("cannot play this role").help(help));
         }
         for field in &entity.fields {
             let given = constructor.params.iter().any(|(p, _)| *p == field.name);
@@ -268,7 +271,7 @@ impl Cx<'_> {
 
 /// Every offer to play a role, in schema order: `(role, entity, where)`. An entity plays the role
 /// its `plays:` names, or else the role named like itself, if the runtime has one.
-fn role_offers<'f>(catalog: &HookCatalog, file: &'f SchemaFile) -> Vec<(&'f str, &'f str, Pos)> {
+pub(super) fn role_offers<'f>(catalog: &HookCatalog, file: &'f SchemaFile) -> Vec<(&'f str, &'f str, Pos)> {
     file.entities
         .iter()
         .filter_map(|(name, def)| match &def.plays {

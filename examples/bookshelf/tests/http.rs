@@ -60,11 +60,19 @@ async fn shelves_and_books_with_a_custom_hook() {
     let (_, page) = call("GET", &format!("/api/books?shelf_id={shelf_id}"), None).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
 
-    // Enum values are checked; relations are embedded on request; unique ISBNs conflict.
-    let (status, _) =
-        call("PATCH", &format!("/api/books/{}", book["id"].as_str().unwrap()), Some(json!({ "condition": "mint" })))
-            .await;
+    // Enum values are checked (in bodies a 422 naming the field, in list filters a 400);
+    // relations are embedded on request; unique ISBNs conflict.
+    let book_path = format!("/api/books/{}", book["id"].as_str().unwrap());
+    let (status, problem) = call("PATCH", &book_path, Some(json!({ "condition": "mint" }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "condition", "{problem}");
+    assert_eq!(problem["errors"][0]["detail"], "must be one of: new, good, worn", "{problem}");
+    let (status, worn) = call("PATCH", &book_path, Some(json!({ "condition": "worn" }))).await;
+    assert_eq!((status, &worn["condition"]), (StatusCode::OK, &json!("worn")));
+    let (_, page) = call("GET", "/api/books?condition=worn", None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, problem) = call("GET", "/api/books?condition=mint", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     let (_, with_books) = call("GET", &format!("/api/shelves/{shelf_id}?include=books"), None).await;
     assert_eq!(with_books["books"][0]["title"], "Gravitation");
     let (status, _) = call(

@@ -24,6 +24,7 @@ use crate::roles::{
     RefreshTokenColumns, Roles,
 };
 use crate::string_list::StringList;
+use crate::vocab::{ApplicationType, ClientAuthMethod, GrantType};
 
 /// Scopes of first-party sign-in tokens.
 const FIRST_PARTY_SCOPE: &str = "openid profile email";
@@ -382,10 +383,10 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
         name: "First-party sign-in".to_owned(),
         client_secret_hash: String::new(),
         redirect_uris: StringList::default(),
-        grant_types: StringList(vec!["refresh_token".into()]),
+        grant_types: StringList(vec![GrantType::RefreshToken.to_string()]),
         scopes: StringList(FIRST_PARTY_SCOPE.split(' ').map(str::to_owned).collect()),
-        token_endpoint_auth_method: "none".to_owned(),
-        application_type: "web".to_owned(),
+        token_endpoint_auth_method: ClientAuthMethod::None,
+        application_type: ApplicationType::Web,
         id_token_signed_response_alg: None,
         jwks: None,
         post_logout_redirect_uris: StringList::default(),

@@ -84,7 +84,7 @@ pub fn decode_header(token: &str) -> Result<Header, JwtError> {
 /// and audience checks are the caller's.
 pub fn verify_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtError> {
     let header = decode_header(token)?;
-    let algorithm = Algorithm::from_name(&header.alg).ok_or(JwtError::Algorithm)?;
+    let algorithm = Algorithm::from_wire(&header.alg).ok_or(JwtError::Algorithm)?;
     let kid = header.kid.as_deref().ok_or(JwtError::UnknownKey)?;
     let jwk = keys.iter().find(|k| k.kid.as_deref() == Some(kid)).ok_or(JwtError::UnknownKey)?;
     if jwk.alg.as_deref() != Some(algorithm.as_str()) {
@@ -98,7 +98,7 @@ pub fn verify_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtErr
 /// the token where both name one, and its type fits the token's algorithm.
 pub fn verify_client_jwt(token: &str, keys: &[Jwk]) -> Result<serde_json::Value, JwtError> {
     let header = decode_header(token)?;
-    let algorithm = Algorithm::from_name(&header.alg).ok_or(JwtError::Algorithm)?;
+    let algorithm = Algorithm::from_wire(&header.alg).ok_or(JwtError::Algorithm)?;
     let candidates = keys.iter().filter(|k| {
         (header.kid.is_none() || k.kid.is_none() || header.kid == k.kid)
             && k.alg.as_deref().is_none_or(|alg| alg == algorithm.as_str())

@@ -4,45 +4,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
-use serde::{Deserialize, Serialize};
 
 use super::jwk::Jwk;
 
-/// JWS algorithms Keygate signs with (RFC 7518 §3.1, RFC 8037 §3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys. Required for OpenID Connect ID tokens.
-    RS256,
-    /// ECDSA on P-256 with SHA-256.
-    ES256,
-    /// Ed25519.
-    EdDSA,
-}
-
-impl Algorithm {
-    /// Every supported algorithm.
-    pub const ALL: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
-
-    /// The `alg` header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::RS256 => "RS256",
-            Algorithm::ES256 => "ES256",
-            Algorithm::EdDSA => "EdDSA",
-        }
-    }
-
-    /// The algorithm named by an `alg` value.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::vocab::Algorithm;
 
 /// Why a key could not be made or used.
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::jose::{CLOCK_SKEW, Jwks, TimeClaims, verify_client_jwt};
 use crate::roles::{NewRevokedToken, OauthClient, RevokedTokenColumns, Roles};
 use crate::secret;
+use crate::vocab::ClientAuthMethod;
 
 /// A client that proved who it is.
 pub struct AuthenticatedClient<M> {
@@ -85,7 +86,7 @@ pub async fn authenticate<R: Roles>(
             let id: Option<Uuid> = client_id.parse().ok();
             let model = find(id).await?;
             let public =
-                model.as_ref().is_some_and(|m| accept == Accept::Public && m.token_endpoint_auth_method() == "none");
+                model.as_ref().is_some_and(|m| accept == Accept::Public && m.token_endpoint_auth_method().is_public());
             (id, model, public)
         }
     };
@@ -122,7 +123,7 @@ async fn verify_assertion<R: Roles>(
     model: &Model<R>,
     assertion: &str,
 ) -> Result<bool, ApiError> {
-    if model.token_endpoint_auth_method() != "private_key_jwt" {
+    if model.token_endpoint_auth_method() != ClientAuthMethod::PrivateKeyJwt {
         return Ok(false);
     }
     let Some(keys) = model.jwks().and_then(|jwks| serde_json::from_value::<Jwks>(jwks.clone()).ok()) else {

@@ -18,6 +18,7 @@ use crate::jose::{Algorithm, SigningKey, sign_jwt};
 use crate::keys::DEFAULT_ALGORITHM;
 use crate::roles::{NewRefreshToken, OauthClient, Roles};
 use crate::tenancy::Settings;
+use crate::vocab::GrantType;
 use crate::{crud, oidc, secret};
 
 /// RFC 6749 §5.1 successful response (plus OIDC Core §3.1.3.3 `id_token`).
@@ -60,7 +61,7 @@ impl ClientKeys {
         let tenant = ctx.tenant()?;
         let access = rt.keys().active(rt.db(), tenant, access_token_algorithm(client, settings)).await?;
         // OIDC Registration §2: ID tokens default to RS256.
-        let id_alg = client.id_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(DEFAULT_ALGORITHM);
+        let id_alg = client.id_token_signed_response_alg().unwrap_or(DEFAULT_ALGORITHM);
         let id = rt.keys().active(rt.db(), tenant, id_alg).await?;
         Ok(Self { access, id })
     }
@@ -68,7 +69,7 @@ impl ClientKeys {
 
 /// The client's access-token algorithm, or the tenant's default.
 pub fn access_token_algorithm(client: &impl OauthClient, settings: &Settings) -> Algorithm {
-    client.access_token_signed_response_alg().and_then(Algorithm::from_name).unwrap_or(settings.default_alg)
+    client.access_token_signed_response_alg().unwrap_or(settings.default_alg)
 }
 
 /// What an access token says (RFC 9068 §2.2).
@@ -181,7 +182,7 @@ pub fn user_tokens<R: Roles>(
         ],
     }
     .sign(&keys.access)?;
-    let (refresh_token, refresh_row) = if client.grant_types().0.iter().any(|g| g == "refresh_token") {
+    let (refresh_token, refresh_row) = if GrantType::RefreshToken.is_in(&client.grant_types().0) {
         let raw = secret::random_token("", 32);
         let row = NewRefreshToken {
             tenant_id: ctx.tenant()?,

@@ -18,14 +18,13 @@ use crate::jose::Algorithm;
 use crate::oauth::client_auth::check_jwks;
 use crate::oauth::registration_policy::RegistrationPolicy;
 use crate::oauth::scope::Scopes;
-use crate::oauth::{GRANT_TYPES, TOKEN_AUTH_METHODS};
 use crate::roles::{
     InitialAccessToken, InitialAccessTokenColumns, NewOauthClient, OauthClient, OauthClientColumns, Roles,
 };
 use crate::secret;
 use crate::string_list::StringList;
-use crate::tenancy::{self, Registration};
-use crate::uri::ApplicationType;
+use crate::tenancy;
+use crate::vocab::{ApplicationType, ClientAuthMethod, GrantType, RegistrationMode};
 
 /// Client metadata this server registers (RFC 7591 §2, OIDC Registration §2).
 #[derive(Debug, Clone)]
@@ -34,9 +33,9 @@ struct Metadata {
     redirect_uris: Vec<String>,
     grant_types: Vec<String>,
     scopes: Vec<String>,
-    token_endpoint_auth_method: String,
-    application_type: String,
-    id_token_signed_response_alg: Option<String>,
+    token_endpoint_auth_method: ClientAuthMethod,
+    application_type: ApplicationType,
+    id_token_signed_response_alg: Option<Algorithm>,
     jwks: Option<Value>,
     post_logout_redirect_uris: Vec<String>,
 }
@@ -58,10 +57,10 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     let tenant = ctx.tenant()?;
     let settings = tenancy::settings::<R>(rt, tenant).await?;
     match settings.registration {
-        Registration::Closed => {
+        RegistrationMode::Closed => {
             return Err(ApiError::access_denied("dynamic client registration is turned off for this tenant"));
         }
-        Registration::Token => {
+        RegistrationMode::Token => {
             let Some(token) = bearer(ctx) else {
                 return Err(ApiError::invalid_token("an initial access token is required to register"));
             };
@@ -72,12 +71,11 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
                 return Err(ApiError::invalid_token("the initial access token is invalid or expired"));
             }
         }
-        Registration::Open => {}
+        RegistrationMode::Open => {}
     }
     let metadata = parse(ctx.body(), &settings.registration_policy)?;
     let id = Uuid::new_v4();
-    let secret = (!matches!(metadata.token_endpoint_auth_method.as_str(), "none" | "private_key_jwt"))
-        .then(|| secret::random_token("kgs_", 32));
+    let secret = metadata.token_endpoint_auth_method.has_secret().then(|| secret::random_token("kgs_", 32));
     let registration_token = secret::random_token("kgr_", 32);
     let row = NewOauthClient {
         tenant_id: tenant,
@@ -87,9 +85,9 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
         redirect_uris: StringList(metadata.redirect_uris.clone()),
         grant_types: StringList(metadata.grant_types.clone()),
         scopes: StringList(metadata.scopes.clone()),
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method.clone(),
-        application_type: metadata.application_type.clone(),
-        id_token_signed_response_alg: metadata.id_token_signed_response_alg.clone(),
+        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+        application_type: metadata.application_type,
+        id_token_signed_response_alg: metadata.id_token_signed_response_alg,
         jwks: metadata.jwks.clone(),
         post_logout_redirect_uris: StringList(metadata.post_logout_redirect_uris.clone()),
         registration_access_token_hash: Some(secret::digest(&registration_token)),
@@ -152,8 +150,8 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             R::OauthClient::REDIRECT_URIS.set(StringList(metadata.redirect_uris.clone())),
             R::OauthClient::GRANT_TYPES.set(StringList(metadata.grant_types.clone())),
             R::OauthClient::SCOPES.set(StringList(metadata.scopes.clone())),
-            R::OauthClient::APPLICATION_TYPE.set(metadata.application_type.clone()),
-            R::OauthClient::ID_TOKEN_SIGNED_RESPONSE_ALG.set(metadata.id_token_signed_response_alg.clone()),
+            R::OauthClient::APPLICATION_TYPE.set(metadata.application_type),
+            R::OauthClient::ID_TOKEN_SIGNED_RESPONSE_ALG.set(metadata.id_token_signed_response_alg),
             R::OauthClient::JWKS.set(metadata.jwks.clone()),
             R::OauthClient::POST_LOGOUT_REDIRECT_URIS.set(StringList(metadata.post_logout_redirect_uris.clone())),
             R::OauthClient::UPDATED_AT.set(crate::now()),
@@ -168,9 +166,9 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             redirect_uris: client.redirect_uris().0.clone(),
             grant_types: client.grant_types().0.clone(),
             scopes: client.scopes().0.clone(),
-            token_endpoint_auth_method: client.token_endpoint_auth_method().to_owned(),
-            application_type: client.application_type().to_owned(),
-            id_token_signed_response_alg: client.id_token_signed_response_alg().map(str::to_owned),
+            token_endpoint_auth_method: client.token_endpoint_auth_method(),
+            application_type: client.application_type(),
+            id_token_signed_response_alg: client.id_token_signed_response_alg(),
             jwks: client.jwks().cloned(),
             post_logout_redirect_uris: client.post_logout_redirect_uris().0.clone(),
         }
@@ -188,7 +186,7 @@ fn describe(ctx: &EndpointCtx<'_>, id: Uuid, metadata: &Metadata) -> Result<Map<
     body.insert("redirect_uris".into(), json!(metadata.redirect_uris));
     body.insert("grant_types".into(), json!(metadata.grant_types));
     let response_types: Vec<&str> =
-        if metadata.grant_types.iter().any(|g| g == "authorization_code") { vec!["code"] } else { vec![] };
+        if GrantType::AuthorizationCode.is_in(&metadata.grant_types) { vec!["code"] } else { vec![] };
     body.insert("response_types".into(), json!(response_types));
     body.insert("scope".into(), json!(metadata.scopes.join(" ")));
     body.insert("token_endpoint_auth_method".into(), json!(metadata.token_endpoint_auth_method));
@@ -246,7 +244,7 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
         return Err(ApiError::invalid_client_metadata("`jwks_uri` is not supported; register the keys in `jwks`"));
     }
     let grant_types = grant_types(strings("grant_types")?, policy)?;
-    let uses_code_grant = grant_types.iter().any(|g| g == "authorization_code");
+    let uses_code_grant = GrantType::AuthorizationCode.is_in(&grant_types);
     // §2: `code` when omitted; a client without the code grant has no response type to default to.
     let default_response_types = if uses_code_grant { vec!["code".into()] } else { vec![] };
     let response_types = strings("response_types")?.unwrap_or(default_response_types);
@@ -257,23 +255,23 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
     if response_types.is_empty() == uses_code_grant {
         return Err(ApiError::invalid_client_metadata("response_types `code` goes with grant type authorization_code"));
     }
-    let application_type = string("application_type")?.unwrap_or_else(|| "web".into());
-    if !matches!(application_type.as_str(), "web" | "native") {
-        return Err(ApiError::invalid_client_metadata("application_type must be `web` or `native`"));
-    }
+    let application_type = match string("application_type")? {
+        None => ApplicationType::Web,
+        Some(value) => ApplicationType::from_wire(&value)
+            .ok_or_else(|| ApiError::invalid_client_metadata("application_type must be `web` or `native`"))?,
+    };
     let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
     if uses_code_grant && redirect_uris.is_empty() {
         return Err(ApiError::invalid_redirect_uri("redirect_uris are required for the authorization code grant"));
     }
     // OIDC Registration §2, RFC 8252 §7: what each application type may redirect to.
-    let kind = ApplicationType::from_name(&application_type);
     for uri in &redirect_uris {
-        crate::uri::redirect_uri(uri, kind)
+        crate::uri::redirect_uri(uri, application_type)
             .map_err(|error| ApiError::invalid_redirect_uri(format!("`{uri}` {error}")))?;
     }
     let post_logout_redirect_uris = strings("post_logout_redirect_uris")?.unwrap_or_default();
     for uri in &post_logout_redirect_uris {
-        crate::uri::redirect_uri(uri, kind).map_err(|error| {
+        crate::uri::redirect_uri(uri, application_type).map_err(|error| {
             ApiError::invalid_client_metadata(format!("post_logout_redirect_uris: `{uri}` {error}"))
         })?;
     }
@@ -285,17 +283,15 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
             Some(jwks.clone())
         }
     };
-    if method == "private_key_jwt" && jwks.is_none() {
+    if method == ClientAuthMethod::PrivateKeyJwt && jwks.is_none() {
         return Err(ApiError::invalid_client_metadata("private_key_jwt needs `jwks`"));
     }
-    let id_token_signed_response_alg = string("id_token_signed_response_alg")?;
-    if let Some(alg) = &id_token_signed_response_alg
-        && Algorithm::from_name(alg).is_none()
-    {
-        return Err(ApiError::invalid_client_metadata(format!(
-            "id_token_signed_response_alg `{alg}` is not supported"
-        )));
-    }
+    let id_token_signed_response_alg = match string("id_token_signed_response_alg")? {
+        None => None,
+        Some(alg) => Some(Algorithm::from_wire(&alg).ok_or_else(|| {
+            ApiError::invalid_client_metadata(format!("id_token_signed_response_alg `{alg}` is not supported"))
+        })?),
+    };
     let scopes = scopes(string("scope")?, policy)?;
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed application".into());
     if name.chars().count() > 200 {
@@ -318,21 +314,27 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
 /// implements and the tenant's policy allows.
 fn grant_types(requested: Option<Vec<String>>, policy: &RegistrationPolicy) -> Result<Vec<String>, ApiError> {
     let mut grant_types: Vec<String> = Vec::new();
-    for grant in requested.unwrap_or_else(|| vec!["authorization_code".into()]) {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
+    let requested = requested.unwrap_or_else(|| vec![GrantType::AuthorizationCode.to_string()]);
+    for name in requested {
+        let Some(grant) = GrantType::from_wire(&name) else {
             return Err(ApiError::invalid_client_metadata(format!(
-                "grant type `{grant}` is not supported; supported: {}",
-                GRANT_TYPES.join(", ")
+                "grant type `{name}` is not supported; supported: {}",
+                GrantType::VALUES.join(", ")
             )));
+        };
+        if !policy.allows_grant_type(grant) {
+            return Err(not_allowed("grant type", &name, &listed(&policy.grant_types)));
         }
-        if !policy.allows_grant_type(&grant) {
-            return Err(not_allowed("grant type", &grant, &policy.grant_types.join(", ")));
-        }
-        if !grant_types.contains(&grant) {
-            grant_types.push(grant);
+        if !grant_types.contains(&name) {
+            grant_types.push(name);
         }
     }
     Ok(grant_types)
+}
+
+/// "a, b": the wire values of `values`, for messages.
+fn listed<T: std::fmt::Display>(values: &[T]) -> String {
+    values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// §2 `token_endpoint_auth_method`: `client_secret_basic` when omitted, or the policy's first
@@ -341,22 +343,21 @@ fn auth_method(
     requested: Option<String>,
     grant_types: &[String],
     policy: &RegistrationPolicy,
-) -> Result<String, ApiError> {
+) -> Result<ClientAuthMethod, ApiError> {
     let method = match requested {
-        Some(method) => method,
-        None if policy.allows_auth_method("client_secret_basic") => "client_secret_basic".into(),
-        None => policy.auth_methods.first().cloned().unwrap_or_else(|| "client_secret_basic".into()),
+        Some(name) => ClientAuthMethod::from_wire(&name).ok_or_else(|| {
+            ApiError::invalid_client_metadata(format!(
+                "token_endpoint_auth_method `{name}` is not supported; supported: {}",
+                ClientAuthMethod::VALUES.join(", ")
+            ))
+        })?,
+        None if policy.allows_auth_method(ClientAuthMethod::ClientSecretBasic) => ClientAuthMethod::ClientSecretBasic,
+        None => policy.auth_methods.first().copied().unwrap_or(ClientAuthMethod::ClientSecretBasic),
     };
-    if !TOKEN_AUTH_METHODS.contains(&method.as_str()) {
-        return Err(ApiError::invalid_client_metadata(format!(
-            "token_endpoint_auth_method `{method}` is not supported; supported: {}",
-            TOKEN_AUTH_METHODS.join(", ")
-        )));
+    if !policy.allows_auth_method(method) {
+        return Err(not_allowed("token_endpoint_auth_method", method.as_str(), &listed(&policy.auth_methods)));
     }
-    if !policy.allows_auth_method(&method) {
-        return Err(not_allowed("token_endpoint_auth_method", &method, &policy.auth_methods.join(", ")));
-    }
-    if method == "none" && grant_types.iter().any(|g| g == "client_credentials") {
+    if method.is_public() && GrantType::ClientCredentials.is_in(grant_types) {
         // RFC 6749 §4.4: only confidential clients may use client_credentials.
         return Err(ApiError::invalid_client_metadata(
             "a public client (`none`) cannot use the client_credentials grant",

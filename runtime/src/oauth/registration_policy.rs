@@ -10,8 +10,8 @@
 //! would fail later, far from the cause. Discovery advertises only what the policy allows.
 
 use super::scope::Scopes;
-use super::{GRANT_TYPES, TOKEN_AUTH_METHODS};
 use crate::string_list::StringList;
+use crate::vocab::{ClientAuthMethod, GrantType};
 
 /// Scopes a registered client may hold when the tenant sets none (OIDC Core §5.4).
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
@@ -19,10 +19,10 @@ pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
 /// What dynamic registration may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationPolicy {
-    /// Grant types a registered client may use (a subset of [`GRANT_TYPES`]).
-    pub grant_types: Vec<String>,
-    /// `token_endpoint_auth_method` values it may use (a subset of [`TOKEN_AUTH_METHODS`]).
-    pub auth_methods: Vec<String>,
+    /// Grant types a registered client may use.
+    pub grant_types: Vec<GrantType>,
+    /// `token_endpoint_auth_method` values it may use.
+    pub auth_methods: Vec<ClientAuthMethod>,
     /// Scopes it may hold; also what a client that registers no `scope` gets.
     pub scopes: Scopes,
 }
@@ -30,8 +30,8 @@ pub struct RegistrationPolicy {
 impl Default for RegistrationPolicy {
     fn default() -> Self {
         Self {
-            grant_types: GRANT_TYPES.map(str::to_owned).to_vec(),
-            auth_methods: TOKEN_AUTH_METHODS.map(str::to_owned).to_vec(),
+            grant_types: GrantType::ALL.to_vec(),
+            auth_methods: ClientAuthMethod::ALL.to_vec(),
             scopes: Scopes::from_tokens(DEFAULT_SCOPES).unwrap_or_default(),
         }
     }
@@ -46,13 +46,14 @@ impl RegistrationPolicy {
         auth_methods: Option<&StringList>,
         scopes: Option<&StringList>,
     ) -> Self {
+        fn known<T>(values: &StringList, from_wire: fn(&str) -> Option<T>) -> Vec<T> {
+            values.0.iter().filter_map(|value| from_wire(value)).collect()
+        }
         let default = Self::default();
-        let known = |values: &StringList, known: &[&str]| -> Vec<String> {
-            values.0.iter().filter(|value| known.contains(&value.as_str())).cloned().collect()
-        };
         Self {
-            grant_types: grant_types.map_or(default.grant_types, |values| known(values, &GRANT_TYPES)),
-            auth_methods: auth_methods.map_or(default.auth_methods, |values| known(values, &TOKEN_AUTH_METHODS)),
+            grant_types: grant_types.map_or(default.grant_types, |values| known(values, GrantType::from_wire)),
+            auth_methods: auth_methods
+                .map_or(default.auth_methods, |values| known(values, ClientAuthMethod::from_wire)),
             scopes: match scopes {
                 Some(values) => Scopes::from_tokens(values.0.iter().map(String::as_str)).unwrap_or_default(),
                 None => default.scopes,
@@ -61,25 +62,25 @@ impl RegistrationPolicy {
     }
 
     /// Whether registration may ask for grant type `grant_type`.
-    pub fn allows_grant_type(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|allowed| allowed == grant_type)
+    pub fn allows_grant_type(&self, grant_type: GrantType) -> bool {
+        self.grant_types.contains(&grant_type)
     }
 
     /// Whether registration may ask for `token_endpoint_auth_method` `method`.
-    pub fn allows_auth_method(&self, method: &str) -> bool {
-        self.auth_methods.iter().any(|allowed| allowed == method)
+    pub fn allows_auth_method(&self, method: ClientAuthMethod) -> bool {
+        self.auth_methods.contains(&method)
     }
 }
 
 /// Checks a `registration_grant_types` value: grant types this server implements, at least one
 /// (a tenant that allows none sets `registration: closed`). Returns the list without repeats.
 pub fn check_grant_types(values: &StringList) -> Result<StringList, String> {
-    check_known(values, &GRANT_TYPES, "grant type")
+    check_known(values, GrantType::VALUES, "grant type")
 }
 
 /// Checks a `registration_auth_methods` value like [`check_grant_types`].
 pub fn check_auth_methods(values: &StringList) -> Result<StringList, String> {
-    check_known(values, &TOKEN_AUTH_METHODS, "token_endpoint_auth_method")
+    check_known(values, ClientAuthMethod::VALUES, "token_endpoint_auth_method")
 }
 
 /// Checks a `registration_scopes` value: RFC 6749 §3.3 scope tokens (possibly none). Returns
@@ -126,9 +127,9 @@ mod tests {
     #[test]
     fn null_fields_take_the_defaults() {
         let policy = RegistrationPolicy::from_fields(None, Some(&list(&["private_key_jwt"])), None);
-        assert!(policy.allows_grant_type("client_credentials"));
-        assert!(policy.allows_auth_method("private_key_jwt"));
-        assert!(!policy.allows_auth_method("client_secret_basic"));
+        assert!(policy.allows_grant_type(GrantType::ClientCredentials));
+        assert!(policy.allows_auth_method(ClientAuthMethod::PrivateKeyJwt));
+        assert!(!policy.allows_auth_method(ClientAuthMethod::ClientSecretBasic));
         assert_eq!(policy.scopes.to_string(), "openid profile email");
     }
 }

@@ -11,6 +11,7 @@ use super::{issuer, scope};
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
+use crate::vocab::GrantType;
 
 /// An authenticated client at the token endpoint.
 pub type Client<R> = AuthenticatedClient<<<R as Roles>::OauthClient as EntityTrait>::Model>;
@@ -22,17 +23,18 @@ pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     // An authentication failure is `invalid_client`; a database failure is a 503, not a
     // verdict on the client.
     let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
-    let allowed = client.model.grant_types().0.iter().any(|g| g == grant_type);
-    match grant_type {
-        "authorization_code" | "refresh_token" | "client_credentials" if !allowed => {
-            Err(ApiError::unauthorized_client(format!("this client may not use the {grant_type} grant")))
-        }
-        "authorization_code" => super::code::redeem::<R>(ctx, &form, &client).await,
-        "refresh_token" => {
+    let Some(grant) = GrantType::from_wire(grant_type) else {
+        return Err(ApiError::unsupported_grant_type(format!("grant type `{grant_type}` is not supported")));
+    };
+    if !grant.is_in(&client.model.grant_types().0) {
+        return Err(ApiError::unauthorized_client(format!("this client may not use the {grant} grant")));
+    }
+    match grant {
+        GrantType::AuthorizationCode => super::code::redeem::<R>(ctx, &form, &client).await,
+        GrantType::RefreshToken => {
             super::refresh::rotate::<R>(ctx, &client, form.require("refresh_token")?, form.get("scope")).await
         }
-        "client_credentials" => client_credentials::<R>(ctx, &form, &client).await,
-        other => Err(ApiError::unsupported_grant_type(format!("grant type `{other}` is not supported"))),
+        GrantType::ClientCredentials => client_credentials::<R>(ctx, &form, &client).await,
     }
 }
 
@@ -42,7 +44,7 @@ async fn client_credentials<R: Roles>(
     form: &Form,
     client: &Client<R>,
 ) -> Result<HttpResponse, ApiError> {
-    if client.model.token_endpoint_auth_method() == "none" {
+    if client.model.token_endpoint_auth_method().is_public() {
         // §4.4: "MUST only be used by confidential clients".
         return Err(ApiError::unauthorized_client("public clients may not use the client_credentials grant"));
     }

@@ -11,10 +11,11 @@ use serde_json::{Map, Value, json};
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
+use crate::oauth::issuer;
 use crate::oauth::registration_policy::DEFAULT_SCOPES;
-use crate::oauth::{GRANT_TYPES, TOKEN_AUTH_METHODS, issuer};
 use crate::roles::Roles;
-use crate::tenancy::{self, Registration, Settings};
+use crate::tenancy::{self, Settings};
+use crate::vocab::{ClientAuthMethod, GrantType, RegistrationMode};
 
 /// The document as JSON bytes. It depends only on the tenant's URL name, its settings and the
 /// server's configuration, so each tenant's is kept in memory with the settings it was built
@@ -42,16 +43,17 @@ pub fn document(ctx: &EndpointCtx<'_>, settings: &Settings) -> Result<Value, Api
     let tenant = ctx.tenant_key()?;
     let url = |name: &str| rt.endpoint_url(name, tenant);
     // What clients may sign with (`private_key_jwt`)...
-    let algorithms = json!(Algorithm::ALL.map(|a| a.as_str()));
+    let algorithms = json!(Algorithm::VALUES);
     // ...and what this server signs with: each has a key in the JWKS (crate::keys).
     let signing = json!(crate::keys::SIGNING_ALGORITHMS.map(|a| a.as_str()));
     // With registration open to anyone (or to holders of an initial access token), advertise
     // only what its policy lets a client register for.
-    let policy = (settings.registration != Registration::Closed).then_some(&settings.registration_policy);
-    let auth_methods: Vec<&str> =
-        TOKEN_AUTH_METHODS.into_iter().filter(|m| policy.is_none_or(|p| p.allows_auth_method(m))).collect();
+    let policy = (settings.registration != RegistrationMode::Closed).then_some(&settings.registration_policy);
+    let auth_methods: Vec<ClientAuthMethod> =
+        ClientAuthMethod::ALL.into_iter().filter(|m| policy.is_none_or(|p| p.allows_auth_method(*m))).collect();
     // Public clients may not introspect.
-    let confidential_auth_methods: Vec<&str> = auth_methods.iter().copied().filter(|m| *m != "none").collect();
+    let confidential_auth_methods: Vec<ClientAuthMethod> =
+        auth_methods.iter().copied().filter(|m| !m.is_public()).collect();
     let scopes: Vec<&str> = policy.map_or(DEFAULT_SCOPES.to_vec(), |p| p.scopes.iter().collect());
     let mut doc = Map::new();
     let mut put = |key: &str, value: Value| {
@@ -80,10 +82,10 @@ pub fn document(ctx: &EndpointCtx<'_>, settings: &Settings) -> Result<Value, Api
         put("token_endpoint_auth_methods_supported", json!(auth_methods));
         // RFC 8414 §2: required when `private_key_jwt` is listed.
         put("token_endpoint_auth_signing_alg_values_supported", algorithms.clone());
-        let grants: Vec<&str> = GRANT_TYPES
+        let grants: Vec<GrantType> = GrantType::ALL
             .into_iter()
-            .filter(|g| authorize.is_some() || *g == "client_credentials")
-            .filter(|g| policy.is_none_or(|p| p.allows_grant_type(g)))
+            .filter(|g| authorize.is_some() || *g == GrantType::ClientCredentials)
+            .filter(|g| policy.is_none_or(|p| p.allows_grant_type(*g)))
             .collect();
         put("grant_types_supported", json!(grants));
     }

@@ -19,7 +19,7 @@ use crate::oauth::authorize::request::Params;
 use crate::oauth::form::Form;
 use crate::oauth::{grants, issuer};
 use crate::roles::{Grant, GrantColumns, OauthClient, Roles};
-use crate::uri::{ApplicationType, redirect_uri_matches};
+use crate::uri::redirect_uri_matches;
 
 /// A validated logout request.
 struct LogoutRequest {
@@ -129,10 +129,9 @@ async fn validate<R: Roles>(ctx: &EndpointCtx<'_>, encoded: &str) -> Result<(Par
     };
     let return_to = match params.get("post_logout_redirect_uri") {
         Some(uri) => {
-            let registered = client.as_ref().is_some_and(|c| {
-                let application_type = ApplicationType::from_name(c.application_type());
-                redirect_uri_matches(uri, &c.post_logout_redirect_uris().0, application_type)
-            });
+            let registered = client
+                .as_ref()
+                .is_some_and(|c| redirect_uri_matches(uri, &c.post_logout_redirect_uris().0, c.application_type()));
             if !registered {
                 return refuse(
                     "The application asked to return to an address it has not registered, so you were not sent back.",

@@ -69,7 +69,7 @@ fn from_body(field: &Field) -> TokenStream {
         }
         (Some(default), false, false) => {
             let expr = default_expr(default, &field.ty);
-            if is_cheap(default) {
+            if is_cheap(default, &field.ty) {
                 quote!(::sea_orm::ActiveValue::Set(input.#name.unwrap_or(#expr)))
             } else {
                 quote!(::sea_orm::ActiveValue::Set(input.#name.unwrap_or_else(|| #expr)))
@@ -77,7 +77,7 @@ fn from_body(field: &Field) -> TokenStream {
         }
         (Some(default), false, true) => {
             let expr = default_expr(default, &field.ty);
-            if is_cheap(default) {
+            if is_cheap(default, &field.ty) {
                 quote!(::sea_orm::ActiveValue::Set(input.#name.or(::std::option::Option::Some(#expr))))
             } else {
                 quote!(::sea_orm::ActiveValue::Set(input.#name.or_else(|| ::std::option::Option::Some(#expr))))
@@ -104,7 +104,9 @@ fn without_body(field: &Field) -> TokenStream {
     }
 }
 
-/// Defaults that are plain values (no allocation, no call) need no closure.
-fn is_cheap(default: &DefaultValue) -> bool {
-    matches!(default, DefaultValue::Now | DefaultValue::Bool(_) | DefaultValue::Integer(_))
+/// Defaults that are plain values (no allocation, no call: an enum variant among them) need no
+/// closure.
+fn is_cheap(default: &DefaultValue, ty: &FieldType) -> bool {
+    let variant = matches!((default, ty), (DefaultValue::String(_), FieldType::Enum { .. }));
+    variant || matches!(default, DefaultValue::Now | DefaultValue::Bool(_) | DefaultValue::Integer(_))
 }

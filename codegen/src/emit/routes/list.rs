@@ -59,9 +59,10 @@ fn list_spec_name(entity: &Entity, op: &Op) -> proc_macro2::Ident {
 }
 
 fn field_kind(field: &Field) -> TokenStream {
-    let kind = match field.ty {
+    let kind = match &field.ty {
         FieldType::Uuid => quote!(Uuid),
-        FieldType::String | FieldType::Text | FieldType::Enum { .. } => quote!(String),
+        FieldType::String | FieldType::Text => quote!(String),
+        FieldType::Enum { values, .. } => quote!(Enum(&[#(#values),*])),
         FieldType::Integer => quote!(Integer),
         FieldType::Bool => quote!(Bool),
         FieldType::Timestamp => quote!(Timestamp),

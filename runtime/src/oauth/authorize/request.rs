@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::error::{ApiError, ErrorRedirect};
 use crate::oauth::scope::{self, Scopes};
 use crate::roles::OauthClient;
-use crate::uri::{ApplicationType, redirect_uri_matches};
+use crate::uri::redirect_uri_matches;
+use crate::vocab::GrantType;
 
 /// A request that passed validation.
 #[derive(Debug, Clone)]
@@ -183,11 +184,11 @@ pub fn validate(
     if params.get("request_uri").is_some() {
         return Err(fail("request_uri_not_supported", "`request_uri` is not supported".into()));
     }
-    if !client.grant_types().0.iter().any(|g| g == "authorization_code") {
+    if !GrantType::AuthorizationCode.is_in(&client.grant_types().0) {
         return Err(fail("unauthorized_client", "this client may not use the authorization code grant".into()));
     }
     // RFC 7636 §4.3, OAuth 2.1 §4.1.1: S256 only; required for public clients and by default.
-    let public = client.token_endpoint_auth_method() == "none";
+    let public = client.token_endpoint_auth_method().is_public();
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
         (Some(_), Some(method)) if method != "S256" => {
             return Err(fail(
@@ -259,8 +260,7 @@ pub fn validate(
 /// §3.1.2.1). Failures are shown to the user, never redirected (RFC 6749 §4.1.2.1).
 fn effective_redirect_uri<'a>(params: &'a Params, client: &'a impl OauthClient) -> Result<&'a str, ApiError> {
     if let Some(uri) = params.get("redirect_uri") {
-        let application_type = ApplicationType::from_name(client.application_type());
-        if !redirect_uri_matches(uri, &client.redirect_uris().0, application_type) {
+        if !redirect_uri_matches(uri, &client.redirect_uris().0, client.application_type()) {
             return Err(ApiError::bad_request(
                 "The application asked to return to an address it has not registered, so you were not sent back.",
             ));
