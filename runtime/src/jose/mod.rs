@@ -6,6 +6,8 @@
 //! generate RSA keys), after which the key is handled by ring like the others. Keys are parsed
 //! once into `SigningKey` values and reused for every token.
 
+#[cfg(test)]
+mod compat;
 mod jwk;
 mod jwt;
 mod key;
