@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
@@ -15,6 +16,11 @@ use crate::state::Runtime;
 
 /// How often `keygate serve` prunes.
 pub const INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Rows one delete statement removes at most. Each batch is a statement of its own (its own
+/// transaction, and its own turn at SQLite's write gate), so a backlog of expired rows never
+/// holds the write lock for longer than one batch: other writers go between batches.
+pub const BATCH: u64 = 2_000;
 
 /// How many rows of each kind were deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,24 +31,46 @@ pub struct Pruned {
     pub sessions: u64,
     /// Refresh tokens.
     pub refresh_tokens: u64,
+    /// Delete statements run (one per batch, at least one per kind).
+    pub batches: u64,
 }
 
-/// Deletes every expired row of the kinds above, in all tenants.
+/// Deletes every expired row of the kinds above, in all tenants, [`BATCH`] rows at a time.
 pub async fn prune<R: Roles>(rt: &Runtime) -> Result<Pruned, ApiError> {
-    Ok(Pruned {
-        revoked_tokens: expired::<R::RevokedToken>(rt).await?,
-        sessions: expired::<R::AuthSession>(rt).await?,
-        refresh_tokens: expired::<R::RefreshToken>(rt).await?,
-    })
+    prune_in_batches::<R>(rt, BATCH).await
 }
 
-async fn expired<E: Resource>(rt: &Runtime) -> Result<u64, ApiError>
+/// [`prune`] with batches of at most `batch` rows (at least 1). Rows are found through the
+/// `expires_at` index the generator emits for these entities.
+pub async fn prune_in_batches<R: Roles>(rt: &Runtime, batch: u64) -> Result<Pruned, ApiError> {
+    let batch = batch.max(1);
+    let now = crate::now();
+    let mut pruned = Pruned::default();
+    pruned.revoked_tokens = expired::<R::RevokedToken>(rt, now, batch, &mut pruned.batches).await?;
+    pruned.sessions = expired::<R::AuthSession>(rt, now, batch, &mut pruned.batches).await?;
+    pruned.refresh_tokens = expired::<R::RefreshToken>(rt, now, batch, &mut pruned.batches).await?;
+    Ok(pruned)
+}
+
+/// Deletes `E`'s rows that expired before `now`, `batch` primary keys per statement.
+async fn expired<E: Resource>(rt: &Runtime, now: DateTime<Utc>, batch: u64, batches: &mut u64) -> Result<u64, ApiError>
 where
     E::Column: std::str::FromStr,
 {
     let expires_at = crud::column::<E>("expires_at")?;
-    let _turn = rt.write_turn().await;
-    let result =
-        E::delete_many().filter(expires_at.lt(crate::now())).exec(rt.db()).await.map_err(crud::write_error::<E>)?;
-    Ok(result.rows_affected)
+    let mut deleted = 0;
+    loop {
+        let due = E::find().select_only().column(E::pk()).filter(expires_at.lt(now)).limit(batch).into_query();
+        let statement = E::delete_many().filter(E::pk().in_subquery(due));
+        let turn = rt.write_turn().await;
+        let rows = statement.exec(rt.db()).await.map_err(crud::write_error::<E>)?.rows_affected;
+        drop(turn);
+        *batches += 1;
+        deleted += rows;
+        if rows < batch {
+            return Ok(deleted);
+        }
+        // Let the writers that queued behind this batch go first.
+        tokio::task::yield_now().await;
+    }
 }
