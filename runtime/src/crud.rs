@@ -1,10 +1,18 @@
 //! Generic reads and writes over generated entities, always scoped to the caller's tenant.
+//!
+//! A statement that finds its row by primary key or by a field unique across tenants names only
+//! that key: the tenant is checked on the row read, or was established by the read that yielded
+//! the key. Such a statement has one index to use, so its plan cannot depend on table statistics
+//! (PostgreSQL caches one generic plan per pooled connection, made while the table may be
+//! empty; with a `tenant_id` predicate beside the key, that plan could walk the whole tenant's
+//! `tenant_id` index for ever after).
 
 use std::str::FromStr;
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    SqlErr,
 };
 use uuid::Uuid;
 
@@ -23,6 +31,9 @@ pub trait Resource: EntityTrait + crate::check::FieldChecks {
     /// Unique fields sharing one space of values (schema `unique_across:`), checked by
     /// [`crate::unique_across`] on every write through this module.
     const UNIQUE_ACROSS: &'static [&'static str] = &[];
+    /// Fields unique across all tenants (schema `unique: true`): [`find_where`] finds a row by
+    /// one of these alone and checks its tenant on the row.
+    const KEYS: &'static [&'static str] = &[];
     /// The primary-key column.
     fn pk() -> Self::Column;
     /// The `tenant_id` column of tenant-scoped entities.
@@ -33,6 +44,14 @@ fn scoped<E: Resource>(select: Select<E>, tenant: Option<Uuid>) -> Select<E> {
     match (E::tenant(), tenant) {
         (Some(column), Some(tenant)) => select.filter(column.eq(tenant)),
         _ => select,
+    }
+}
+
+/// Whether `row` belongs to `tenant` (always, for unscoped entities or without a tenant).
+fn in_tenant<E: Resource>(row: &E::Model, tenant: Option<Uuid>) -> bool {
+    match (E::tenant(), tenant) {
+        (Some(column), Some(tenant)) => row.get(column) == sea_orm::Value::from(tenant),
+        _ => true,
     }
 }
 
@@ -50,13 +69,15 @@ pub async fn find<E: Resource>(
     find_optional::<E>(db, tenant, id).await?.ok_or_else(|| ApiError::not_found(E::NAME))
 }
 
-/// The row with primary key `id`, or `None`; a database error stays an error (never "not found").
+/// The row with primary key `id` in `tenant`, or `None`; a database error stays an error (never
+/// "not found"). Read by primary key alone; another tenant's row is dropped here.
 pub async fn find_optional<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Option<Uuid>,
     id: impl Into<sea_orm::Value>,
 ) -> Result<Option<E::Model>, ApiError> {
-    Ok(scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?)
+    let row = E::find().filter(E::pk().eq(id)).one(db).await?;
+    Ok(row.filter(|row| in_tenant::<E>(row, tenant)))
 }
 
 /// The row whose `column` equals `key`, or `None`; a database error stays an error.
@@ -84,7 +105,7 @@ pub async fn ensure_ref<E: Resource>(
     id: impl Into<sea_orm::Value>,
     field: &str,
 ) -> Result<(), ApiError> {
-    let exists = scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?.is_some();
+    let exists = find_optional::<E>(db, tenant, id).await?.is_some();
     if exists { Ok(()) } else { Err(ApiError::invalid_field(field, format!("no {} with this id", E::NAME))) }
 }
 
@@ -178,14 +199,12 @@ where
     let sort = column(query.sort)?;
     let pk = E::pk();
     if let Some(after) = &query.after {
-        // Keyset pagination: rows strictly after (sort value, id) in the listing order.
-        let (key, id) = (after.value.clone(), after.id.clone());
-        let condition = if query.descending {
-            Condition::any().add(sort.lt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.lt(id)))
-        } else {
-            Condition::any().add(sort.gt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.gt(id)))
-        };
-        select = select.filter(condition);
+        // Keyset pagination: rows strictly after (sort value, id) in the listing order, as one
+        // row-value comparison, so the `(tenant_id, filter, sort, id)` indexes the generator
+        // emits serve a deep page as a range scan that starts where the previous page ended.
+        let listed = Expr::tuple([sort.into_expr(), pk.into_expr()]);
+        let last = Expr::tuple([Expr::val(after.value.clone()), Expr::val(after.id.clone())]);
+        select = select.filter(if query.descending { listed.lt(last) } else { listed.gt(last) });
     }
     let order = if query.descending { Order::Desc } else { Order::Asc };
     let mut rows = select.order_by(sort, order.clone()).order_by(pk, order).limit(query.limit + 1).all(db).await?;
@@ -206,7 +225,9 @@ where
     E::Column::from_str(name).map_err(|_| ApiError::internal(format!("`{}` has no column `{name}`", E::NAME)))
 }
 
-/// The row of `E` in `tenant` whose column `name` equals `value`.
+/// The row of `E` in `tenant` whose column `name` equals `value`. A field of [`Resource::KEYS`]
+/// (a digest unique across tenants) finds the row by itself and its tenant is checked on the
+/// row; any other field is looked up within the tenant.
 pub async fn find_where<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -216,7 +237,12 @@ pub async fn find_where<E: Resource>(
 where
     E::Column: FromStr,
 {
-    Ok(scoped::<E>(E::find().filter(column::<E>(name)?.eq(value)), Some(tenant)).one(db).await?)
+    let by_value = E::find().filter(column::<E>(name)?.eq(value));
+    if E::KEYS.contains(&name) {
+        let row = by_value.one(db).await?;
+        return Ok(row.filter(|row| in_tenant::<E>(row, Some(tenant))));
+    }
+    Ok(scoped::<E>(by_value, Some(tenant)).one(db).await?)
 }
 
 /// Inserts a row made by a role constructor, without reading it back; conflicts as for
@@ -231,12 +257,12 @@ where
     Ok(())
 }
 
-/// Sets columns on the row `id` of `tenant`, only if the column `unset` is still NULL; whether it
-/// was. This is how one-time things (codes, refresh tokens, grants) are claimed: of two
-/// concurrent claims exactly one sees `true`.
+/// Sets columns on the row `id`, only if the column `unset` is still NULL; whether it was. This
+/// is how one-time things (codes, refresh tokens, grants) are claimed: of two concurrent claims
+/// exactly one sees `true`. `id` must come from a row read within the caller's tenant (the
+/// statement names the primary key alone; see the module docs).
 pub async fn claim<E: Resource>(
     db: &impl ConnectionTrait,
-    tenant: Uuid,
     id: Uuid,
     unset: &str,
     values: Vec<(&str, sea_orm::Value)>,
@@ -245,9 +271,6 @@ where
     E::Column: FromStr,
 {
     let mut update = E::update_many().filter(E::pk().eq(id)).filter(column::<E>(unset)?.is_null());
-    if let Some(tenant_column) = E::tenant() {
-        update = update.filter(tenant_column.eq(tenant));
-    }
     for (name, value) in values {
         update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
     }
@@ -275,7 +298,9 @@ where
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected)
 }
 
-/// Sets columns on the row `id` of `tenant`.
+/// Sets columns on the row `id` of `tenant` (the tenant whose `unique_across` space the values
+/// are checked in). `id` must come from a row read within that tenant, or from the caller's
+/// own credential; the update names the primary key alone (see the module docs).
 pub async fn set<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -299,9 +324,6 @@ where
     checks.finish()?;
     crate::unique_across::check::<E>(db, Some(tenant), id, &across).await?;
     let mut update = E::update_many().filter(E::pk().eq(id));
-    if let Some(tenant_column) = E::tenant() {
-        update = update.filter(tenant_column.eq(tenant));
-    }
     for (name, value) in values {
         update = update.col_expr(column::<E>(name)?, sea_orm::sea_query::Expr::value(value));
     }
@@ -326,13 +348,10 @@ where
     Ok(delete.exec(db).await.map_err(write_error::<E>)?.rows_affected)
 }
 
-/// Deletes the row `id` of `tenant`, if it exists.
-pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
-    let mut delete = E::delete_many().filter(E::pk().eq(id));
-    if let Some(tenant_column) = E::tenant() {
-        delete = delete.filter(tenant_column.eq(tenant));
-    }
-    delete.exec(db).await.map_err(write_error::<E>)?;
+/// Deletes the row `id`, if it exists. `id` must come from a row read within the caller's tenant
+/// (the statement names the primary key alone; see the module docs).
+pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
+    E::delete_many().filter(E::pk().eq(id)).exec(db).await.map_err(write_error::<E>)?;
     Ok(())
 }
 

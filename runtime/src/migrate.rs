@@ -11,6 +11,15 @@
 //! Replicas may start at the same moment on an empty PostgreSQL database: a run holds a
 //! session-level advisory lock from [`Migration::start`] until it is dropped, so concurrent runs
 //! take turns (the second finds everything in place) instead of racing on the catalogue.
+//!
+//! A run ends by refreshing planner statistics ([`Migration::analyze`]), so a database whose
+//! autovacuum is late or off does not plan from stale ones. On PostgreSQL that is `ANALYZE` of
+//! each migrated table of 10 pages or more that was never analysed or has changed by more than
+//! 10% (plus 50 rows) since. Smaller tables are left alone on purpose: PostgreSQL plans a table
+//! that was never analysed as at least 10 pages, which makes every keyed lookup an index scan,
+//! whereas statistics of a nearly empty table make sequential scans look free, and a pooled
+//! connection keeps that generic plan after the table has grown. On SQLite it is
+//! `PRAGMA optimize`, which analyses tables lacking statistics within a bounded row budget.
 
 use sea_orm::sea_query::{Alias, Index, Table};
 use sea_orm::{
@@ -86,6 +95,8 @@ pub enum MigrateError {
 pub struct Migration<'a> {
     db: &'a DatabaseConnection,
     schema: Schema,
+    /// The tables [`Migration::ensure`] has seen, for [`Migration::analyze`].
+    tables: std::sync::Mutex<Vec<String>>,
     /// On PostgreSQL, the connection holding the advisory lock; closing it (on drop, or when
     /// the process dies) releases the lock.
     _lock: Option<sea_orm::sqlx::PgConnection>,
@@ -115,7 +126,8 @@ impl<'a> Migration<'a> {
     /// bookkeeping tables are ensured first.
     pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
         let lock = migration_lock(db).await?;
-        let migration = Self { db, schema: Schema::new(db.get_database_backend()), _lock: lock };
+        let migration =
+            Self { db, schema: Schema::new(db.get_database_backend()), tables: Default::default(), _lock: lock };
         migration.ensure(credential::Entity).await?;
         migration.ensure(crate::keys::signing_key::Entity).await?;
         crate::keys::ensure_one_active_key(db).await.map_err(|source| MigrateError::Index {
@@ -129,6 +141,7 @@ impl<'a> Migration<'a> {
     /// Creates `entity`'s table, or adds the columns it lacks.
     pub async fn ensure<E: EntityTrait>(&self, entity: E) -> Result<(), MigrateError> {
         let table = entity.table_name().to_owned();
+        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(table.clone());
         let existing =
             self.columns(&table).await.map_err(|source| MigrateError::Inspect { table: table.clone(), source })?;
         if existing.is_empty() {
@@ -175,6 +188,44 @@ impl<'a> Migration<'a> {
                 source,
             })?;
         }
+        Ok(())
+    }
+
+    /// Refreshes the planner statistics of the tables this run ensured that need it (see the
+    /// module docs). Statistics only speed queries up, so a failure is logged, not returned.
+    pub async fn analyze(&self) {
+        let tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let outcome = match self.db.get_database_backend() {
+            DbBackend::Postgres => self.analyze_postgres(&tables).await,
+            _ => self.db.execute_unprepared("PRAGMA optimize").await.map(drop),
+        };
+        if let Err(error) = outcome {
+            tracing::warn!(%error, "could not refresh the planner statistics after migrating");
+        }
+    }
+
+    /// `ANALYZE` of the tables in `ours` that have 10 pages or more and no current statistics.
+    async fn analyze_postgres(&self, ours: &[String]) -> Result<(), DbErr> {
+        const STALE: &str = "SELECT c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+             AND pg_relation_size(c.oid) >= 10 * current_setting('block_size')::bigint \
+             AND (COALESCE(s.last_analyze, s.last_autoanalyze) IS NULL \
+                  OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0))";
+        let rows = self.db.query_all_raw(Statement::from_string(DbBackend::Postgres, STALE)).await?;
+        let mut stale = Vec::new();
+        for row in rows {
+            let table: String = row.try_get_by_index(0)?;
+            if ours.contains(&table) {
+                stale.push(format!("\"{}\"", table.replace('"', "\"\"")));
+            }
+        }
+        if stale.is_empty() {
+            return Ok(());
+        }
+        self.db.execute_unprepared(&format!("ANALYZE {}", stale.join(", "))).await?;
+        tracing::info!(tables = %stale.join(", "), "analysed");
         Ok(())
     }
 

@@ -109,7 +109,6 @@ pub async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, form: &Form, client: &Clien
     crud::insert_new::<R::Grant>(&*tx, row).await?;
     let claimed = crud::claim::<R::AuthCode>(
         &*tx,
-        tenant,
         code.id(),
         "used_at",
         vec![("used_at", now.into()), ("grant_id", Some(grant_id).into()), ("updated_at", now.into())],
