@@ -55,7 +55,12 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
             _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'lx_clients_is_active_created_at'",
         };
         let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), indexed)).await.unwrap();
-        assert_eq!(row.unwrap().try_get_by_index::<i64>(0).unwrap(), 1, "[{}] the listing index is added", client.backend);
+        assert_eq!(
+            row.unwrap().try_get_by_index::<i64>(0).unwrap(),
+            1,
+            "[{}] the listing index is added",
+            client.backend
+        );
         let legacy = client.get(&format!("/admin/tenants/acme/clients/{}", old_app.str("id"))).await;
         assert_eq!(legacy.json["is_active"], true, "an added NOT NULL column takes its default on old rows");
         let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "web" })).await;

@@ -72,8 +72,12 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
     });
     let _ = ir;
     // Fields unique across all tenants: a tenant-scoped row is found by one of them alone.
-    let global: Vec<&str> =
-        entity.fields.iter().filter(|f| entity.tenant_scoped && f.unique == Unique::Global).map(|f| f.name.as_str()).collect();
+    let global: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| entity.tenant_scoped && f.unique == Unique::Global)
+        .map(|f| f.name.as_str())
+        .collect();
     let keys = (!global.is_empty()).then(|| quote!(const KEYS: &'static [&'static str] = &[#(#global),*];));
     let unique_across = (!entity.unique_across.is_empty()).then(|| {
         let fields = &entity.unique_across;
@@ -237,9 +241,9 @@ fn list_indexes(entity: &Entity) -> Vec<IndexPlan> {
     // Whether the rows of one tenant (of the table, when unscoped) never share `field`'s value.
     let unique_in_scope = |field: &str| {
         field == pk
-            || entity.field(field).is_some_and(|f| {
-                f.unique == Unique::Tenant || (f.unique == Unique::Global && !entity.tenant_scoped)
-            })
+            || entity
+                .field(field)
+                .is_some_and(|f| f.unique == Unique::Tenant || (f.unique == Unique::Global && !entity.tenant_scoped))
     };
     // `leading` then the sort key, then the primary key unless the key is unique in scope.
     let ordered = |leading: Vec<&str>, sort: &str| {
@@ -264,7 +268,8 @@ fn list_indexes(entity: &Entity) -> Vec<IndexPlan> {
             want(&[sort], ordered(Vec::new(), sort));
         }
         // A unique filter finds at most one row through its unique index.
-        let repeated = |filter: &&String| entity.field(filter).is_some_and(|f| !f.primary_key && f.unique == Unique::No);
+        let repeated =
+            |filter: &&String| entity.field(filter).is_some_and(|f| !f.primary_key && f.unique == Unique::No);
         for filter in list.filters.iter().filter(repeated) {
             want(&[filter, default_sort], ordered(vec![filter], default_sort));
         }

@@ -30,8 +30,7 @@ pub async fn lock_live<R: Roles>(db: &impl ConnectionTrait, id: Uuid) -> Result<
 /// tokens are retired, so its new token is retired too.
 pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let now = crate::now();
-    crud::claim::<R::Grant>(db, id, "revoked_at", vec![("revoked_at", now.into()), ("updated_at", now.into())])
-        .await?;
+    crud::claim::<R::Grant>(db, id, "revoked_at", vec![("revoked_at", now.into()), ("updated_at", now.into())]).await?;
     crud::claim_where::<R::RefreshToken>(db, tenant, ("grant_id", id.into()), "used_at", vec![("used_at", now.into())])
         .await?;
     Ok(())
