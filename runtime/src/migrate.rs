@@ -2,7 +2,7 @@
 //!
 //! For each entity (in foreign-key order): a missing table is created from the entity with its
 //! foreign keys; an existing table gains each missing column with `ALTER TABLE ... ADD COLUMN`.
-//! Indexes (including per-tenant uniqueness) are created by name with `IF NOT EXISTS`. Nothing is
+//! Indexes (including per-tenant uniqueness) missing by name are created. Nothing is
 //! ever dropped or altered, so re-running is a no-op and old rows survive every upgrade.
 //!
 //! A column added to a table that already has rows must be nullable or have a literal default;
@@ -24,6 +24,7 @@
 use sea_orm::sea_query::{Alias, Index, Table};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, Schema, Statement,
+    TransactionTrait,
 };
 
 use crate::auth::credential;
@@ -78,6 +79,10 @@ pub enum MigrateError {
         #[source]
         source: DbErr,
     },
+    /// The existing indexes could not be listed, or the transaction creating the missing ones
+    /// could not begin or commit.
+    #[error("could not create the missing indexes: {0}")]
+    Indexes(#[source] DbErr),
     /// An index could not be created (for a unique one: existing rows hold duplicates).
     #[error("could not create index `{name}` on `{table}`: {source}")]
     Index {
@@ -119,6 +124,24 @@ async fn migration_lock(db: &DatabaseConnection) -> Result<Option<sea_orm::sqlx:
         .await
         .map_err(failed)?;
     Ok(Some(connection))
+}
+
+/// `CREATE INDEX IF NOT EXISTS` for `spec`.
+async fn create_index(db: &impl ConnectionTrait, spec: &IndexSpec) -> Result<(), MigrateError> {
+    let mut statement = Index::create();
+    statement.if_not_exists().name(spec.name).table(Alias::new(spec.table));
+    for column in spec.columns {
+        statement.col(Alias::new(*column));
+    }
+    if spec.unique {
+        statement.unique();
+    }
+    db.execute(&statement).await.map_err(|source| MigrateError::Index {
+        name: spec.name,
+        table: spec.table,
+        source,
+    })?;
+    Ok(())
 }
 
 impl<'a> Migration<'a> {
@@ -171,24 +194,38 @@ impl<'a> Migration<'a> {
         Ok(())
     }
 
-    /// Creates every index in `specs` that does not exist yet.
+    /// Creates every index in `specs` that does not exist yet. On SQLite the missing ones are
+    /// created in one transaction (one commit instead of one per index: a fresh database has a
+    /// hundred); on PostgreSQL each in its own, so an upgrade that indexes large tables does not
+    /// keep every one of them locked until the last index is built.
     pub async fn indexes(&self, specs: &[IndexSpec]) -> Result<(), MigrateError> {
-        for spec in specs {
-            let mut statement = Index::create();
-            statement.if_not_exists().name(spec.name).table(Alias::new(spec.table));
-            for column in spec.columns {
-                statement.col(Alias::new(*column));
+        let existing = self.index_names().await.map_err(MigrateError::Indexes)?;
+        let missing: Vec<&IndexSpec> = specs.iter().filter(|spec| !existing.iter().any(|e| e == spec.name)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            let tx = self.db.begin().await.map_err(MigrateError::Indexes)?;
+            for spec in missing {
+                create_index(&tx, spec).await?;
             }
-            if spec.unique {
-                statement.unique();
-            }
-            self.db.execute(&statement).await.map_err(|source| MigrateError::Index {
-                name: spec.name,
-                table: spec.table,
-                source,
-            })?;
+            return tx.commit().await.map_err(MigrateError::Indexes);
+        }
+        for spec in missing {
+            create_index(self.db, spec).await?;
         }
         Ok(())
+    }
+
+    /// Names of the indexes that exist (in the current schema, on PostgreSQL).
+    async fn index_names(&self) -> Result<Vec<String>, DbErr> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index'",
+            _ => "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema()",
+        };
+        let rows = self.db.query_all_raw(Statement::from_string(backend, sql)).await?;
+        rows.iter().map(|row| row.try_get_by_index::<String>(0)).collect()
     }
 
     /// Refreshes the planner statistics of the tables this run ensured that need it (see the
