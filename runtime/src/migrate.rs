@@ -102,6 +102,8 @@ pub struct Migration<'a> {
     schema: Schema,
     /// The tables [`Migration::ensure`] has seen, for [`Migration::analyze`].
     tables: std::sync::Mutex<Vec<String>>,
+    /// The tables this run created, whose indexes [`Migration::indexes`] builds together.
+    created: std::sync::Mutex<Vec<String>>,
     /// On PostgreSQL, the connection holding the advisory lock; closing it (on drop, or when
     /// the process dies) releases the lock.
     _lock: Option<sea_orm::sqlx::PgConnection>,
@@ -149,8 +151,13 @@ impl<'a> Migration<'a> {
     /// bookkeeping tables are ensured first.
     pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
         let lock = migration_lock(db).await?;
-        let migration =
-            Self { db, schema: Schema::new(db.get_database_backend()), tables: Default::default(), _lock: lock };
+        let migration = Self {
+            db,
+            schema: Schema::new(db.get_database_backend()),
+            tables: Default::default(),
+            created: Default::default(),
+            _lock: lock,
+        };
         migration.ensure(credential::Entity).await?;
         migration.ensure(crate::keys::signing_key::Entity).await?;
         crate::keys::ensure_one_active_key(db).await.map_err(|source| MigrateError::Index {
@@ -175,6 +182,7 @@ impl<'a> Migration<'a> {
                 .await
                 .map_err(|source| MigrateError::CreateTable { table: table.clone(), source })?;
             tracing::info!(%table, "created table");
+            self.created.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(table);
             return Ok(());
         }
         for column in E::Column::iter() {
@@ -194,24 +202,28 @@ impl<'a> Migration<'a> {
         Ok(())
     }
 
-    /// Creates every index in `specs` that does not exist yet. On SQLite the missing ones are
-    /// created in one transaction (one commit instead of one per index: a fresh database has a
-    /// hundred); on PostgreSQL each in its own, so an upgrade that indexes large tables does not
-    /// keep every one of them locked until the last index is built.
+    /// Creates every index in `specs` that does not exist yet. Those that cannot keep a table
+    /// locked for long are created in one transaction, one commit instead of one per index (a
+    /// fresh database has over a hundred): all of them on SQLite, and on PostgreSQL those of the
+    /// tables this run created (still empty). An index on an existing PostgreSQL table is built
+    /// in a transaction of its own, so an upgrade that indexes large tables does not keep each of
+    /// them locked until the last index is built.
     pub async fn indexes(&self, specs: &[IndexSpec]) -> Result<(), MigrateError> {
         let existing = self.index_names().await.map_err(MigrateError::Indexes)?;
-        let missing: Vec<&IndexSpec> = specs.iter().filter(|spec| !existing.iter().any(|e| e == spec.name)).collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        if self.db.get_database_backend() == DbBackend::Sqlite {
+        let created = self.created.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let sqlite = self.db.get_database_backend() == DbBackend::Sqlite;
+        let (batched, single): (Vec<&IndexSpec>, Vec<&IndexSpec>) = specs
+            .iter()
+            .filter(|spec| !existing.iter().any(|name| name == spec.name))
+            .partition(|spec| sqlite || created.iter().any(|table| table == spec.table));
+        if !batched.is_empty() {
             let tx = self.db.begin().await.map_err(MigrateError::Indexes)?;
-            for spec in missing {
+            for spec in batched {
                 create_index(&tx, spec).await?;
             }
-            return tx.commit().await.map_err(MigrateError::Indexes);
+            tx.commit().await.map_err(MigrateError::Indexes)?;
         }
-        for spec in missing {
+        for spec in single {
             create_index(self.db, spec).await?;
         }
         Ok(())
