@@ -462,3 +462,39 @@ async fn housekeeping_deletes_only_what_has_expired() {
     })
     .await;
 }
+
+/// A backlog of expired rows is deleted a bounded batch per statement (each its own turn at the
+/// SQLite write gate), never in one statement that holds the write lock for all of it.
+#[actix_web::test]
+async fn housekeeping_deletes_a_backlog_in_batches() {
+    use sea_orm::{ConnectionTrait, Statement};
+    each_backend(async |client: &Client<'_>| {
+        let tenant: uuid::Uuid = client.tenant("acme").await.str("id").parse().unwrap();
+        let db = client.rt.db();
+        let backend = db.get_database_backend();
+        let placeholders = if backend == sea_orm::DbBackend::Postgres { "$1, $2, $3, $4, $5, $6" } else { "?, ?, ?, ?, ?, ?" };
+        let now = chrono::Utc::now();
+        // Seven expired revocation records and two that are still needed.
+        for n in 0..9 {
+            let expires_at = if n < 7 { now - chrono::Duration::minutes(1) } else { now + chrono::Duration::hours(1) };
+            let values: [sea_orm::Value; 6] =
+                [uuid::Uuid::new_v4().into(), tenant.into(), format!("digest-{n}").into(), expires_at.into(), now.into(), now.into()];
+            let sql = format!("INSERT INTO revoked_tokens (id, tenant_id, token_digest, expires_at, created_at, updated_at) VALUES ({placeholders})");
+            db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
+        }
+
+        let pruned = keygate_runtime::maintenance::prune_in_batches::<keygate_api::entities::Roles>(&client.rt, 3).await.unwrap();
+        assert_eq!(pruned.revoked_tokens, 7, "[{}] {pruned:?}", client.backend);
+        // 3 + 3 + 1 revocation records, then one statement each for sessions and refresh tokens.
+        assert_eq!(pruned.batches, 5, "[{}] {pruned:?}", client.backend);
+        let left = db
+            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM revoked_tokens"))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        assert_eq!(left, 2, "[{}] the records still needed stay", client.backend);
+    })
+    .await;
+}

@@ -30,7 +30,9 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
         db.execute_unprepared("ALTER TABLE api_keys DROP COLUMN last_used_at").await.unwrap();
         db.execute_unprepared("DROP TABLE pushed_authorization_requests").await.unwrap();
         db.execute_unprepared("DROP INDEX ux_users_tenant_id_username").await.unwrap();
-        // A NOT NULL column with a literal default, on a table with rows.
+        // A NOT NULL column with a literal default, on a table with rows (and, older still, without
+        // the listing index on it, which SQLite would not drop the column from under).
+        db.execute_unprepared("DROP INDEX lx_clients_is_active_created_at").await.unwrap();
         db.execute_unprepared("ALTER TABLE clients DROP COLUMN is_active").await.unwrap();
 
         keygate_api::migrate(db).await.expect("upgrade");
@@ -48,6 +50,17 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
             )
             .await;
         assert_eq!(dup.status, StatusCode::CONFLICT, "per-tenant uniqueness is enforced again");
+        let indexed = match client.backend {
+            "postgres" => "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'lx_clients_is_active_created_at'",
+            _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'lx_clients_is_active_created_at'",
+        };
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), indexed)).await.unwrap();
+        assert_eq!(
+            row.unwrap().try_get_by_index::<i64>(0).unwrap(),
+            1,
+            "[{}] the listing index is added",
+            client.backend
+        );
         let legacy = client.get(&format!("/admin/tenants/acme/clients/{}", old_app.str("id"))).await;
         assert_eq!(legacy.json["is_active"], true, "an added NOT NULL column takes its default on old rows");
         let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "web" })).await;
@@ -136,4 +149,66 @@ async fn enum_columns_keep_their_type_and_their_rows() {
         assert_eq!(read.json["id_token_signed_response_alg"], "EdDSA");
     })
     .await;
+}
+
+/// Planner statistics after migrating: on PostgreSQL a table of 10 pages or more that was never
+/// analysed is analysed (once: a later run finds it current), and a small one is left
+/// unanalysed, so keyed lookups on it are planned as index scans; SQLite runs `PRAGMA optimize`.
+#[actix_web::test]
+async fn migrations_leave_large_tables_analysed_and_small_ones_unanalysed() {
+    for db in support::databases().await {
+        let pool = keygate_runtime::db::connect(&db.url).await.expect("connect");
+        keygate_api::migrate(&pool).await.expect("migrate");
+        keygate_runtime::tenancy::ensure_default::<keygate_api::entities::Roles>(&pool).await.expect("default tenant");
+        // 2,000 revocation records: some 30 pages.
+        let fill = if db.backend == "postgres" {
+            "INSERT INTO revoked_tokens (id, tenant_id, token_digest, expires_at, created_at, updated_at) \
+             SELECT gen_random_uuid(), (SELECT id FROM tenants LIMIT 1), 'digest-' || n, now(), now(), now() \
+             FROM generate_series(1, 2000) AS n"
+        } else {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+             INSERT INTO revoked_tokens (id, tenant_id, token_digest, expires_at, created_at, updated_at) \
+             SELECT randomblob(16), (SELECT id FROM tenants LIMIT 1), 'digest-' || i, '2030-01-01', '2030-01-01', '2030-01-01' FROM n"
+        };
+        pool.execute_unprepared(fill).await.expect("fill");
+        let backend = pool.get_database_backend();
+        if db.backend == "postgres" {
+            // The inserts' counters reach the statistics views when their backend flushes them
+            // (within a second or so); only then is "no change since" a fair question.
+            let live = "SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'revoked_tokens'";
+            for _ in 0..100 {
+                let row = pool.query_one_raw(sea_orm::Statement::from_string(backend, live)).await.unwrap().unwrap();
+                if row.try_get_by_index::<i64>(0).unwrap() >= 2000 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        keygate_api::migrate(&pool).await.expect("migrate again");
+
+        if db.backend == "postgres" {
+            let stats = async |table: &str| {
+                let sql = format!(
+                    "SELECT s.last_analyze IS NOT NULL, c.reltuples::float8 FROM pg_stat_user_tables s \
+                     JOIN pg_class c ON c.oid = s.relid WHERE s.relname = '{table}'"
+                );
+                let row = pool.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+                (row.try_get_by_index::<bool>(0).unwrap(), row.try_get_by_index::<f64>(1).unwrap())
+            };
+            assert_eq!(stats("revoked_tokens").await, (true, 2000.0), "a large table is analysed");
+            assert_eq!(stats("device_codes").await, (false, -1.0), "an empty table stays unanalysed");
+            let when = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'revoked_tokens'";
+            let analysed_at = async || {
+                let row = pool.query_one_raw(sea_orm::Statement::from_string(backend, when)).await.unwrap().unwrap();
+                row.try_get_by_index::<chrono::DateTime<chrono::Utc>>(0).unwrap()
+            };
+            let first = analysed_at().await;
+            keygate_api::migrate(&pool).await.expect("a third run");
+            assert_eq!(analysed_at().await, first, "current statistics are not gathered again");
+        } else {
+            let sql = "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'revoked_tokens'";
+            let row = pool.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+            assert!(row.try_get_by_index::<i64>(0).unwrap() > 0, "PRAGMA optimize analysed the filled table");
+        }
+    }
 }

@@ -14,9 +14,12 @@
 //!   round trip, then each iteration exchanges the current refresh token and keeps the new one
 //!   the answer rotates in. A failed refresh breaks the chain and ends that connection.
 //!
-//! Redirects are never followed.
+//! Redirects are never followed. The process exits with status 1, after its result line and a
+//! message naming the scenario (`--label`), when any iteration failed (warm-up included) or none
+//! succeeded, so a broken scenario cannot pass for a slow one.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use awc::http::{StatusCode, header};
@@ -40,28 +43,30 @@ struct Args {
     #[arg(long, default_value = "GET")]
     method: String,
     /// Request header, `Name: value` (`fixed`; repeatable).
-    #[arg(long = "header", short = 'H')]
+    #[arg(long = "header", short = 'H', allow_hyphen_values = true)]
     headers: Vec<String>,
     /// Request body (`fixed`).
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     body: String,
-    /// Value of the `kg_session` cookie of a signed-in user who has consented to `openid`.
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    /// Value of the `kg_session` cookie of a signed-in user who has consented to `openid`. Values
+    /// may start with `-` (base64url), here and in the other flow flags; `--session=VALUE` is the
+    /// unambiguous spelling.
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     session: Option<String>,
     /// The confidential client's id.
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     client_id: Option<String>,
     /// The confidential client's secret.
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     client_secret: Option<String>,
     /// A redirect URI registered for the client.
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     redirect_uri: Option<String>,
     /// PKCE code verifier, used for every authorization request.
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     code_verifier: Option<String>,
     /// PKCE S256 code challenge: base64url-no-pad(SHA-256(code verifier)).
-    #[arg(long, required_if_eq_any = FLOW_SCENARIOS)]
+    #[arg(long, required_if_eq_any = FLOW_SCENARIOS, allow_hyphen_values = true)]
     code_challenge: Option<String>,
     /// Concurrent connections.
     #[arg(long, default_value_t = 32)]
@@ -177,7 +182,7 @@ struct Reply {
 /// A failed iteration's description: the request and what came back.
 type Failure = String;
 
-fn main() {
+fn main() -> ExitCode {
     let args = Args::parse();
     let tally = actix_web::rt::System::new().block_on(run(&args));
     let mut latencies = tally.latencies_us;
@@ -196,6 +201,17 @@ fn main() {
         f64::from(percentile(0.99)) / 1000.0,
         tally.errors
     );
+    let failures = FAILURES.load(Ordering::Relaxed);
+    if failures > 0 || latencies.is_empty() {
+        eprintln!(
+            "keygate-bench: scenario `{}` FAILED: {failures} failed iterations (warm-up included), {} succeeded; \
+             the first error is above",
+            args.label,
+            latencies.len()
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 /// Runs `--connections` workers over one client and merges their tallies.
@@ -361,13 +377,16 @@ fn string(json: &Value, name: &str) -> Option<String> {
     json.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// The success value, or `None` after describing the failure on stderr if it is the first.
+/// Failed iterations, warm-up included (the exit status).
+static FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// The success value, or `None` after counting the failure and describing it on stderr if it is
+/// the first.
 fn report<T>(outcome: Result<T, Failure>) -> Option<T> {
-    static REPORTED: AtomicBool = AtomicBool::new(false);
     match outcome {
         Ok(value) => Some(value),
         Err(failure) => {
-            if !REPORTED.swap(true, Ordering::Relaxed) {
+            if FAILURES.fetch_add(1, Ordering::Relaxed) == 0 {
                 eprintln!("first error: {failure}");
             }
             None

@@ -1,10 +1,18 @@
 //! Generic reads and writes over generated entities, always scoped to the caller's tenant.
+//!
+//! A statement that finds its row by primary key or by a field unique across tenants names only
+//! that key: the tenant is checked on the row read, or was established by the read that yielded
+//! the key. Such a statement has one index to use, so its plan cannot depend on table statistics
+//! (PostgreSQL caches one generic plan per pooled connection, made while the table may be
+//! empty; with a `tenant_id` predicate beside the key, that plan could walk the whole tenant's
+//! `tenant_id` index for ever after).
 
 use std::str::FromStr;
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Select, SqlErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr,
 };
 use uuid::Uuid;
 
@@ -24,6 +32,9 @@ pub trait Resource: EntityTrait + crate::check::FieldChecks {
     /// Unique fields sharing one space of values (schema `unique_across:`), checked by
     /// [`crate::unique_across`] on every write through this module.
     const UNIQUE_ACROSS: &'static [&'static str] = &[];
+    /// Fields unique across all tenants (schema `unique: true`): [`find_where`] finds a row by
+    /// one of these alone and checks its tenant on the row.
+    const KEYS: &'static [&'static str] = &[];
     /// The primary-key column.
     fn pk() -> Self::Column;
     /// The `tenant_id` column of tenant-scoped entities.
@@ -34,6 +45,14 @@ fn scoped<E: Resource>(select: Select<E>, tenant: Option<Uuid>) -> Select<E> {
     match (E::tenant(), tenant) {
         (Some(column), Some(tenant)) => select.filter(column.eq(tenant)),
         _ => select,
+    }
+}
+
+/// Whether `row` belongs to `tenant` (always, for unscoped entities or without a tenant).
+fn in_tenant<E: Resource>(row: &E::Model, tenant: Option<Uuid>) -> bool {
+    match (E::tenant(), tenant) {
+        (Some(column), Some(tenant)) => row.get(column) == sea_orm::Value::from(tenant),
+        _ => true,
     }
 }
 
@@ -51,13 +70,15 @@ pub async fn find<E: Resource>(
     find_optional::<E>(db, tenant, id).await?.ok_or_else(|| ApiError::not_found(E::NAME))
 }
 
-/// The row with primary key `id`, or `None`; a database error stays an error (never "not found").
+/// The row with primary key `id` in `tenant`, or `None`; a database error stays an error (never
+/// "not found"). Read by primary key alone; another tenant's row is dropped here.
 pub async fn find_optional<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Option<Uuid>,
     id: impl Into<sea_orm::Value>,
 ) -> Result<Option<E::Model>, ApiError> {
-    Ok(scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?)
+    let row = E::find().filter(E::pk().eq(id)).one(db).await?;
+    Ok(row.filter(|row| in_tenant::<E>(row, tenant)))
 }
 
 /// The row whose `column` equals `key`, or `None`; a database error stays an error.
@@ -85,7 +106,7 @@ pub async fn ensure_ref<E: Resource>(
     id: impl Into<sea_orm::Value>,
     field: &str,
 ) -> Result<(), ApiError> {
-    let exists = scoped::<E>(E::find().filter(E::pk().eq(id)), tenant).one(db).await?.is_some();
+    let exists = find_optional::<E>(db, tenant, id).await?.is_some();
     if exists { Ok(()) } else { Err(ApiError::invalid_field(field, format!("no {} with this id", E::NAME))) }
 }
 
@@ -177,14 +198,12 @@ where
     let sort = column(query.sort)?;
     let pk = E::pk();
     if let Some(after) = &query.after {
-        // Keyset pagination: rows strictly after (sort value, id) in the listing order.
-        let (key, id) = (after.value.clone(), after.id.clone());
-        let condition = if query.descending {
-            Condition::any().add(sort.lt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.lt(id)))
-        } else {
-            Condition::any().add(sort.gt(key.clone())).add(Condition::all().add(sort.eq(key)).add(pk.gt(id)))
-        };
-        select = select.filter(condition);
+        // Keyset pagination: rows strictly after (sort value, id) in the listing order, as one
+        // row-value comparison, so the `(tenant_id, filter, sort, id)` indexes the generator
+        // emits serve a deep page as a range scan that starts where the previous page ended.
+        let listed = Expr::tuple([sort.into_expr(), pk.into_expr()]);
+        let last = Expr::tuple([Expr::val(after.value.clone()), Expr::val(after.id.clone())]);
+        select = select.filter(if query.descending { listed.lt(last) } else { listed.gt(last) });
     }
     let order = if query.descending { Order::Desc } else { Order::Asc };
     let mut rows = select.order_by(sort, order.clone()).order_by(pk, order).limit(query.limit + 1).all(db).await?;
@@ -197,14 +216,21 @@ where
     Ok(Page { items: rows, next_cursor })
 }
 
-/// The row of `E` in `tenant` whose `column` equals `value`.
+/// The row of `E` in `tenant` whose `column` equals `value`. A field of [`Resource::KEYS`]
+/// (a digest unique across tenants) finds the row by itself and its tenant is checked on the
+/// row; any other field is looked up within the tenant.
 pub async fn find_where<E: Resource, T: Into<sea_orm::Value>>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     column: Col<E, T>,
     value: impl Into<T>,
 ) -> Result<Option<E::Model>, ApiError> {
-    Ok(scoped::<E>(E::find().filter(column.eq(value)), Some(tenant)).one(db).await?)
+    let by_value = E::find().filter(column.eq(value));
+    if E::KEYS.contains(&column.name()) {
+        let row = by_value.one(db).await?;
+        return Ok(row.filter(|row| in_tenant::<E>(row, Some(tenant))));
+    }
+    Ok(scoped::<E>(by_value, Some(tenant)).one(db).await?)
 }
 
 /// The row of `E`, in any tenant, whose unique `column` equals `value` (an API key by its
@@ -230,20 +256,17 @@ pub async fn insert_new<E: Resource>(
     Ok(())
 }
 
-/// Sets columns on the row `id` of `tenant`, only if the column `unset` is still NULL; whether it
-/// was. This is how one-time things (codes, refresh tokens, grants) are claimed: of two
-/// concurrent claims exactly one sees `true`.
+/// Sets columns on the row `id`, only if the column `unset` is still NULL; whether it was. This
+/// is how one-time things (codes, refresh tokens, grants) are claimed: of two concurrent claims
+/// exactly one sees `true`. `id` must come from a row read within the caller's tenant (the
+/// statement names the primary key alone; see the module docs).
 pub async fn claim<E: Resource, T>(
     db: &impl ConnectionTrait,
-    tenant: Uuid,
     id: Uuid,
     unset: Col<E, Option<T>>,
     values: impl IntoIterator<Item = Assign<E>>,
 ) -> Result<bool, ApiError> {
     let mut update = E::update_many().filter(E::pk().eq(id)).filter(unset.is_null());
-    if let Some(tenant_column) = E::tenant() {
-        update = update.filter(tenant_column.eq(tenant));
-    }
     for Assign { column, value } in values {
         update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
@@ -269,7 +292,9 @@ pub async fn claim_where<E: Resource, B: Into<sea_orm::Value>, T>(
 }
 
 /// Sets columns on the row `id` of `tenant`, after the schema's declared constraints and
-/// `unique_across:` accept the string values.
+/// `unique_across:` (in that tenant) accept the string values. `id` must come from a row read
+/// within that tenant, or from the caller's own credential; the update names the primary key
+/// alone (see the module docs).
 pub async fn set<E: Resource>(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -291,9 +316,6 @@ pub async fn set<E: Resource>(
     checks.finish()?;
     crate::unique_across::check::<E>(db, Some(tenant), id, &across).await?;
     let mut update = E::update_many().filter(E::pk().eq(id));
-    if let Some(tenant_column) = E::tenant() {
-        update = update.filter(tenant_column.eq(tenant));
-    }
     for Assign { column, value } in values {
         update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
@@ -315,13 +337,10 @@ pub async fn delete_where<E: Resource, T: Into<sea_orm::Value>>(
     Ok(delete.exec(db).await.map_err(write_error::<E>)?.rows_affected)
 }
 
-/// Deletes the row `id` of `tenant`, if it exists.
-pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
-    let mut delete = E::delete_many().filter(E::pk().eq(id));
-    if let Some(tenant_column) = E::tenant() {
-        delete = delete.filter(tenant_column.eq(tenant));
-    }
-    delete.exec(db).await.map_err(write_error::<E>)?;
+/// Deletes the row `id`, if it exists. `id` must come from a row read within the caller's tenant
+/// (the statement names the primary key alone; see the module docs).
+pub async fn delete_id<E: Resource>(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
+    E::delete_many().filter(E::pk().eq(id)).exec(db).await.map_err(write_error::<E>)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use sea_orm::QueryFilter;
+use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
@@ -15,6 +15,11 @@ use crate::state::Runtime;
 
 /// How often `keygate serve` prunes.
 pub const INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Rows one delete statement removes at most. Each batch is a statement of its own (its own
+/// transaction, and its own turn at SQLite's write gate), so a backlog of expired rows never
+/// holds the write lock for longer than one batch: other writers go between batches.
+pub const BATCH: u64 = 2_000;
 
 /// How many rows of each kind were deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,21 +30,51 @@ pub struct Pruned {
     pub sessions: u64,
     /// Refresh tokens.
     pub refresh_tokens: u64,
+    /// Delete statements run (one per batch, at least one per kind).
+    pub batches: u64,
 }
 
-/// Deletes every expired row of the kinds above, in all tenants.
+/// Deletes every expired row of the kinds above, in all tenants, [`BATCH`] rows at a time.
 pub async fn prune<R: Roles>(rt: &Runtime) -> Result<Pruned, ApiError> {
-    let now = crate::now();
-    Ok(Pruned {
-        revoked_tokens: expired::<R::RevokedToken>(rt, R::RevokedToken::EXPIRES_AT.lt(now)).await?,
-        sessions: expired::<R::AuthSession>(rt, R::AuthSession::EXPIRES_AT.lt(now)).await?,
-        refresh_tokens: expired::<R::RefreshToken>(rt, R::RefreshToken::EXPIRES_AT.lt(now)).await?,
-    })
+    prune_in_batches::<R>(rt, BATCH).await
 }
 
-/// Deletes the rows of `E`, in every tenant, that `expired` (a condition on its expiry column) holds for.
-async fn expired<E: Resource>(rt: &Runtime, expired: sea_orm::sea_query::Expr) -> Result<u64, ApiError> {
-    let _turn = rt.write_turn().await;
-    let result = E::delete_many().filter(expired).exec(rt.db()).await.map_err(crud::write_error::<E>)?;
-    Ok(result.rows_affected)
+/// [`prune`] with batches of at most `batch` rows (at least 1). Rows are found through the
+/// `expires_at` index the generator emits for these entities.
+pub async fn prune_in_batches<R: Roles>(rt: &Runtime, batch: u64) -> Result<Pruned, ApiError> {
+    let batch = batch.max(1);
+    let now = crate::now();
+    let mut pruned = Pruned::default();
+    let revoked = R::RevokedToken::EXPIRES_AT.lt(now);
+    pruned.revoked_tokens = expired::<R::RevokedToken>(rt, revoked, batch, &mut pruned.batches).await?;
+    let sessions = R::AuthSession::EXPIRES_AT.lt(now);
+    pruned.sessions = expired::<R::AuthSession>(rt, sessions, batch, &mut pruned.batches).await?;
+    let refresh = R::RefreshToken::EXPIRES_AT.lt(now);
+    pruned.refresh_tokens = expired::<R::RefreshToken>(rt, refresh, batch, &mut pruned.batches).await?;
+    Ok(pruned)
+}
+
+/// Deletes the rows of `E`, in every tenant, that `expired` (a condition on its expiry column)
+/// holds for, `batch` primary keys per statement.
+async fn expired<E: Resource>(
+    rt: &Runtime,
+    expired: sea_orm::sea_query::Expr,
+    batch: u64,
+    batches: &mut u64,
+) -> Result<u64, ApiError> {
+    let mut deleted = 0;
+    loop {
+        let due = E::find().select_only().column(E::pk()).filter(expired.clone()).limit(batch).into_query();
+        let statement = E::delete_many().filter(E::pk().in_subquery(due));
+        let turn = rt.write_turn().await;
+        let rows = statement.exec(rt.db()).await.map_err(crud::write_error::<E>)?.rows_affected;
+        drop(turn);
+        *batches += 1;
+        deleted += rows;
+        if rows < batch {
+            return Ok(deleted);
+        }
+        // Let the writers that queued behind this batch go first.
+        tokio::task::yield_now().await;
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! For each entity (in foreign-key order): a missing table is created from the entity with its
 //! foreign keys; an existing table gains each missing column with `ALTER TABLE ... ADD COLUMN`.
-//! Indexes (including per-tenant uniqueness) are created by name with `IF NOT EXISTS`. Nothing is
+//! Indexes (including per-tenant uniqueness) missing by name are created. Nothing is
 //! ever dropped or altered, so re-running is a no-op and old rows survive every upgrade.
 //!
 //! A column added to a table that already has rows must be nullable or have a literal default;
@@ -11,10 +11,20 @@
 //! Replicas may start at the same moment on an empty PostgreSQL database: a run holds a
 //! session-level advisory lock from [`Migration::start`] until it is dropped, so concurrent runs
 //! take turns (the second finds everything in place) instead of racing on the catalogue.
+//!
+//! A run ends by refreshing planner statistics ([`Migration::analyze`]), so a database whose
+//! autovacuum is late or off does not plan from stale ones. On PostgreSQL that is `ANALYZE` of
+//! each migrated table of 10 pages or more that was never analysed or has changed by more than
+//! 10% (plus 50 rows) since. Smaller tables are left alone on purpose: PostgreSQL plans a table
+//! that was never analysed as at least 10 pages, which makes every keyed lookup an index scan,
+//! whereas statistics of a nearly empty table make sequential scans look free, and a pooled
+//! connection keeps that generic plan after the table has grown. On SQLite it is
+//! `PRAGMA optimize`, which analyses tables lacking statistics within a bounded row budget.
 
 use sea_orm::sea_query::{Alias, Index, Table};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, Schema, Statement,
+    TransactionTrait,
 };
 
 use crate::admin_credential::credential;
@@ -69,6 +79,10 @@ pub enum MigrateError {
         #[source]
         source: DbErr,
     },
+    /// The existing indexes could not be listed, or the transaction creating the missing ones
+    /// could not begin or commit.
+    #[error("could not create the missing indexes: {0}")]
+    Indexes(#[source] DbErr),
     /// An index could not be created (for a unique one: existing rows hold duplicates).
     #[error("could not create index `{name}` on `{table}`: {source}")]
     Index {
@@ -86,6 +100,10 @@ pub enum MigrateError {
 pub struct Migration<'a> {
     db: &'a DatabaseConnection,
     schema: Schema,
+    /// The tables [`Migration::ensure`] has seen, for [`Migration::analyze`].
+    tables: std::sync::Mutex<Vec<String>>,
+    /// The tables this run created, whose indexes [`Migration::indexes`] builds together.
+    created: std::sync::Mutex<Vec<String>>,
     /// On PostgreSQL, the connection holding the advisory lock; closing it (on drop, or when
     /// the process dies) releases the lock.
     _lock: Option<sea_orm::sqlx::PgConnection>,
@@ -110,12 +128,36 @@ async fn migration_lock(db: &DatabaseConnection) -> Result<Option<sea_orm::sqlx:
     Ok(Some(connection))
 }
 
+/// `CREATE INDEX IF NOT EXISTS` for `spec`.
+async fn create_index(db: &impl ConnectionTrait, spec: &IndexSpec) -> Result<(), MigrateError> {
+    let mut statement = Index::create();
+    statement.if_not_exists().name(spec.name).table(Alias::new(spec.table));
+    for column in spec.columns {
+        statement.col(Alias::new(*column));
+    }
+    if spec.unique {
+        statement.unique();
+    }
+    db.execute(&statement).await.map_err(|source| MigrateError::Index {
+        name: spec.name,
+        table: spec.table,
+        source,
+    })?;
+    Ok(())
+}
+
 impl<'a> Migration<'a> {
     /// Starts a run (waiting for any other run on the same database to finish); Keygate's own
     /// bookkeeping tables are ensured first.
     pub async fn start(db: &'a DatabaseConnection) -> Result<Self, MigrateError> {
         let lock = migration_lock(db).await?;
-        let migration = Self { db, schema: Schema::new(db.get_database_backend()), _lock: lock };
+        let migration = Self {
+            db,
+            schema: Schema::new(db.get_database_backend()),
+            tables: Default::default(),
+            created: Default::default(),
+            _lock: lock,
+        };
         migration.ensure(credential::Entity).await?;
         migration.ensure(crate::keys::signing_key::Entity).await?;
         crate::keys::ensure_one_active_key(db).await.map_err(|source| MigrateError::Index {
@@ -129,6 +171,7 @@ impl<'a> Migration<'a> {
     /// Creates `entity`'s table, or adds the columns it lacks.
     pub async fn ensure<E: EntityTrait>(&self, entity: E) -> Result<(), MigrateError> {
         let table = entity.table_name().to_owned();
+        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(table.clone());
         let existing =
             self.columns(&table).await.map_err(|source| MigrateError::Inspect { table: table.clone(), source })?;
         if existing.is_empty() {
@@ -139,6 +182,7 @@ impl<'a> Migration<'a> {
                 .await
                 .map_err(|source| MigrateError::CreateTable { table: table.clone(), source })?;
             tracing::info!(%table, "created table");
+            self.created.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(table);
             return Ok(());
         }
         for column in E::Column::iter() {
@@ -158,23 +202,79 @@ impl<'a> Migration<'a> {
         Ok(())
     }
 
-    /// Creates every index in `specs` that does not exist yet.
+    /// Creates every index in `specs` that does not exist yet. Those that cannot keep a table
+    /// locked for long are created in one transaction, one commit instead of one per index (a
+    /// fresh database has over a hundred): all of them on SQLite, and on PostgreSQL those of the
+    /// tables this run created (still empty). An index on an existing PostgreSQL table is built
+    /// in a transaction of its own, so an upgrade that indexes large tables does not keep each of
+    /// them locked until the last index is built.
     pub async fn indexes(&self, specs: &[IndexSpec]) -> Result<(), MigrateError> {
-        for spec in specs {
-            let mut statement = Index::create();
-            statement.if_not_exists().name(spec.name).table(Alias::new(spec.table));
-            for column in spec.columns {
-                statement.col(Alias::new(*column));
+        let existing = self.index_names().await.map_err(MigrateError::Indexes)?;
+        let created = self.created.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let sqlite = self.db.get_database_backend() == DbBackend::Sqlite;
+        let (batched, single): (Vec<&IndexSpec>, Vec<&IndexSpec>) = specs
+            .iter()
+            .filter(|spec| !existing.iter().any(|name| name == spec.name))
+            .partition(|spec| sqlite || created.iter().any(|table| table == spec.table));
+        if !batched.is_empty() {
+            let tx = self.db.begin().await.map_err(MigrateError::Indexes)?;
+            for spec in batched {
+                create_index(&tx, spec).await?;
             }
-            if spec.unique {
-                statement.unique();
-            }
-            self.db.execute(&statement).await.map_err(|source| MigrateError::Index {
-                name: spec.name,
-                table: spec.table,
-                source,
-            })?;
+            tx.commit().await.map_err(MigrateError::Indexes)?;
         }
+        for spec in single {
+            create_index(self.db, spec).await?;
+        }
+        Ok(())
+    }
+
+    /// Names of the indexes that exist (in the current schema, on PostgreSQL).
+    async fn index_names(&self) -> Result<Vec<String>, DbErr> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index'",
+            _ => "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema()",
+        };
+        let rows = self.db.query_all_raw(Statement::from_string(backend, sql)).await?;
+        rows.iter().map(|row| row.try_get_by_index::<String>(0)).collect()
+    }
+
+    /// Refreshes the planner statistics of the tables this run ensured that need it (see the
+    /// module docs). Statistics only speed queries up, so a failure is logged, not returned.
+    pub async fn analyze(&self) {
+        let tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let outcome = match self.db.get_database_backend() {
+            DbBackend::Postgres => self.analyze_postgres(&tables).await,
+            _ => self.db.execute_unprepared("PRAGMA optimize").await.map(drop),
+        };
+        if let Err(error) = outcome {
+            tracing::warn!(%error, "could not refresh the planner statistics after migrating");
+        }
+    }
+
+    /// `ANALYZE` of the tables in `ours` that have 10 pages or more and no current statistics.
+    async fn analyze_postgres(&self, ours: &[String]) -> Result<(), DbErr> {
+        const STALE: &str = "SELECT c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+             AND pg_relation_size(c.oid) >= 10 * current_setting('block_size')::bigint \
+             AND (COALESCE(s.last_analyze, s.last_autoanalyze) IS NULL \
+                  OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0))";
+        let rows = self.db.query_all_raw(Statement::from_string(DbBackend::Postgres, STALE)).await?;
+        let mut stale = Vec::new();
+        for row in rows {
+            let table: String = row.try_get_by_index(0)?;
+            if ours.contains(&table) {
+                stale.push(format!("\"{}\"", table.replace('"', "\"\"")));
+            }
+        }
+        if stale.is_empty() {
+            return Ok(());
+        }
+        self.db.execute_unprepared(&format!("ANALYZE {}", stale.join(", "))).await?;
+        tracing::info!(tables = %stale.join(", "), "analysed");
         Ok(())
     }
 

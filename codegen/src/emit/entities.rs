@@ -16,22 +16,25 @@ pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
         let module = ident(&e.name);
         quote!(migration.ensure(#module::Entity).await?;)
     });
-    let indexes = ir.entities.iter().flat_map(index_specs);
+    let indexes = ir.entities.iter().flat_map(|entity| index_specs(entity, ir));
     let roles = emit_roles(ir);
     quote! {
         #(#modules)*
 
         #roles
 
-        /// Indexes beyond primary keys: uniqueness (global or per tenant) and lookups.
+        /// Indexes beyond primary keys: uniqueness (global or per tenant), lookups, housekeeping's
+        /// `expires_at`, and one per declared list sort key and filter (docs/schema.md, "Indexes").
         pub const INDEXES: &[::keygate_runtime::migrate::IndexSpec] = &[#(#indexes),*];
 
-        /// Creates missing tables (referenced tables first), adds missing columns and indexes.
-        /// Never drops or alters anything.
+        /// Creates missing tables (referenced tables first), adds missing columns and indexes,
+        /// then refreshes stale planner statistics. Never drops or alters anything.
         pub async fn migrate(db: &::sea_orm::DatabaseConnection) -> ::std::result::Result<(), ::keygate_runtime::migrate::MigrateError> {
             let migration = ::keygate_runtime::migrate::Migration::start(db).await?;
             #(#ensure)*
-            migration.indexes(INDEXES).await
+            migration.indexes(INDEXES).await?;
+            migration.analyze().await;
+            ::std::result::Result::Ok(())
         }
     }
 }
@@ -71,6 +74,14 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
         quote!((#index, #field))
     });
     let _ = ir;
+    // Fields unique across all tenants: a tenant-scoped row is found by one of them alone.
+    let global: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| entity.tenant_scoped && f.unique == Unique::Global)
+        .map(|f| f.name.as_str())
+        .collect();
+    let keys = (!global.is_empty()).then(|| quote!(const KEYS: &'static [&'static str] = &[#(#global),*];));
     let unique_across = (!entity.unique_across.is_empty()).then(|| {
         let fields = &entity.unique_across;
         quote!(const UNIQUE_ACROSS: &'static [&'static str] = &[#(#fields),*];)
@@ -101,6 +112,7 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
                 const NAME: &'static str = #name;
                 const UNIQUE: &'static [(&'static str, &'static str)] = &[#(#unique),*];
                 #unique_across
+                #keys
                 fn pk() -> Column {
                     Column::#pk
                 }
@@ -189,9 +201,47 @@ pub(crate) fn unique_index_name(entity: &Entity, field: &Field) -> String {
     }
 }
 
-fn index_specs(entity: &Entity) -> Vec<TokenStream> {
+/// Roles whose rows housekeeping (`runtime/src/maintenance.rs`) deletes by `expires_at < now`,
+/// in every tenant at once: their entity gets an index on `expires_at`.
+const PRUNED_ROLES: [&str; 3] = ["RevokedToken", "AuthSession", "RefreshToken"];
+
+/// PostgreSQL's identifier limit, in bytes; longer index names are shortened with a hash.
+const MAX_INDEX_NAME: usize = 63;
+
+/// An index migrations create (by name, if missing).
+struct IndexPlan {
+    name: String,
+    columns: Vec<String>,
+    unique: bool,
+}
+
+fn index_specs(entity: &Entity, ir: &Ir) -> Vec<TokenStream> {
     let table = &entity.table;
-    let mut specs = Vec::new();
+    let mut plans = field_indexes(entity);
+    let primary_key = [entity.pk().name.clone()];
+    for wanted in expiry_index(entity, ir).into_iter().chain(list_indexes(entity)) {
+        // An index whose leading columns are the wanted ones (the primary key's included)
+        // already serves its queries.
+        let covered = primary_key.starts_with(&wanted.columns)
+            || plans.iter().any(|plan| plan.columns.starts_with(&wanted.columns));
+        if !covered {
+            plans.push(wanted);
+        }
+    }
+    plans
+        .into_iter()
+        .map(|IndexPlan { name, columns, unique }| {
+            quote! {
+                ::keygate_runtime::migrate::IndexSpec { name: #name, table: #table, columns: &[#(#columns),*], unique: #unique }
+            }
+        })
+        .collect()
+}
+
+/// Per field: uniqueness (global, or per tenant), `index: true`, and references.
+fn field_indexes(entity: &Entity) -> Vec<IndexPlan> {
+    let table = &entity.table;
+    let mut plans = Vec::new();
     for field in &entity.fields {
         let (name, columns, unique): (String, Vec<&str>, bool) = match field.unique {
             Unique::Global => (unique_index_name(entity, field), vec![&field.name], true),
@@ -201,11 +251,80 @@ fn index_specs(entity: &Entity) -> Vec<TokenStream> {
             }
             Unique::No => continue,
         };
-        specs.push(quote! {
-            ::keygate_runtime::migrate::IndexSpec { name: #name, table: #table, columns: &[#(#columns),*], unique: #unique }
-        });
+        plans.push(IndexPlan { name, columns: columns.into_iter().map(str::to_owned).collect(), unique });
     }
-    specs
+    plans
+}
+
+/// `expires_at` of an entity housekeeping prunes, so pruning is a range scan.
+fn expiry_index(entity: &Entity, ir: &Ir) -> Option<IndexPlan> {
+    let pruned = ir.roles.iter().any(|r| r.entity == entity.name && PRUNED_ROLES.contains(&r.trait_name.as_str()));
+    (pruned && entity.field("expires_at").is_some()).then(|| IndexPlan {
+        name: format!("ix_{}_expires_at", entity.table),
+        columns: vec!["expires_at".into()],
+        unique: false,
+    })
+}
+
+/// For each list op: per sort key, `(tenant_id, key, primary key)`; per filter that is not
+/// unique, `(tenant_id, filter, default sort key, primary key)`. A key unique within the tenant
+/// needs no primary key after it. So every listing's first page and every later page (a
+/// row-value comparison from the cursor, see `runtime/src/crud.rs`) are one index range scan.
+fn list_indexes(entity: &Entity) -> Vec<IndexPlan> {
+    let scope: Vec<&str> = if entity.tenant_scoped { vec!["tenant_id"] } else { Vec::new() };
+    let pk = entity.pk().name.as_str();
+    // Whether the rows of one tenant (of the table, when unscoped) never share `field`'s value.
+    let unique_in_scope = |field: &str| {
+        field == pk
+            || entity
+                .field(field)
+                .is_some_and(|f| f.unique == Unique::Tenant || (f.unique == Unique::Global && !entity.tenant_scoped))
+    };
+    // `leading` then the sort key, then the primary key unless the key is unique in scope.
+    let ordered = |leading: Vec<&str>, sort: &str| {
+        let mut columns: Vec<String> = Vec::new();
+        let tail = if unique_in_scope(sort) { vec![sort] } else { vec![sort, pk] };
+        for column in scope.iter().copied().chain(leading).chain(tail) {
+            if !columns.iter().any(|c| c == column) {
+                columns.push(column.to_owned());
+            }
+        }
+        columns
+    };
+    let mut plans: Vec<IndexPlan> = Vec::new();
+    let mut want = |parts: &[&str], columns: Vec<String>| {
+        if !plans.iter().any(|plan| plan.columns.starts_with(&columns)) {
+            plans.push(IndexPlan { name: list_index_name(&entity.table, parts), columns, unique: false });
+        }
+    };
+    for list in entity.ops.iter().filter_map(|op| op.list.as_ref()) {
+        let default_sort = list.sort.first().map_or(pk, String::as_str);
+        for sort in &list.sort {
+            want(&[sort], ordered(Vec::new(), sort));
+        }
+        // A unique filter finds at most one row through its unique index.
+        let repeated =
+            |filter: &&String| entity.field(filter).is_some_and(|f| !f.primary_key && f.unique == Unique::No);
+        for filter in list.filters.iter().filter(repeated) {
+            want(&[filter, default_sort], ordered(vec![filter], default_sort));
+        }
+    }
+    plans
+}
+
+/// `lx_{table}_{parts}` (a listing's index), shortened with a stable hash past PostgreSQL's limit.
+fn list_index_name(table: &str, parts: &[&str]) -> String {
+    let name = format!("lx_{table}_{}", parts.join("_"));
+    if name.len() <= MAX_INDEX_NAME {
+        return name;
+    }
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let mut cut = MAX_INDEX_NAME - 9;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{:08x}", &name[..cut], hash as u32)
 }
 
 /// Entities ordered so every referenced entity comes before the ones referencing it.

@@ -2,7 +2,7 @@
 //! brute-force throttling, the same bcrypt work for unknown users, and re-hashing at the
 //! configured cost or of the prepared form (see [`crate::password`]).
 
-use sea_orm::{Condition, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 
 use super::normalize::login_name;
 use crate::crud;
@@ -66,10 +66,17 @@ async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Op
     if name.is_empty() || crate::check::has_control(name) {
         return Ok(None);
     }
-    Ok(crud::scoped_find::<R::Account>(Some(ctx.tenant()?))
-        .filter(Condition::any().add(R::Account::USERNAME.eq(name)).add(R::Account::EMAIL.eq(name)))
-        .one(ctx.runtime().db())
-        .await?)
+    // One lookup per login field, each on its own per-tenant unique index, rather than one OR
+    // over both, which a cached generic plan may serve from any index led by `tenant_id`,
+    // reading the whole tenant. A string names at most one account across both fields
+    // (`unique_across`), so the first match is the only one.
+    let tenant = ctx.tenant()?;
+    for column in [R::Account::USERNAME, R::Account::EMAIL] {
+        if let Some(account) = crud::find_where(ctx.runtime().db(), tenant, column, name).await? {
+            return Ok(Some(account));
+        }
+    }
+    Ok(None)
 }
 
 /// Checks `password` against the account's hash, or against a dummy hash when there is no

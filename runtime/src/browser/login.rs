@@ -78,7 +78,7 @@ pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
         .one(&*tx)
         .await?;
     if let Some(existing) = existing {
-        crud::delete_id::<R::Consent>(&*tx, tenant, existing.id()).await?;
+        crud::delete_id::<R::Consent>(&*tx, existing.id()).await?;
     }
     let row = NewConsent {
         tenant_id: tenant,

@@ -73,7 +73,7 @@ pub async fn end<R: Roles>(
     db: &impl sea_orm::ConnectionTrait,
     id: Uuid,
 ) -> Result<Cookie<'static>, ApiError> {
-    crud::delete_id::<R::AuthSession>(db, ctx.tenant()?, id).await?;
+    crud::delete_id::<R::AuthSession>(db, id).await?;
     let mut cookie = tenant_cookie(ctx, COOKIE, String::new(), SameSite::Lax);
     cookie.make_removal();
     Ok(cookie)

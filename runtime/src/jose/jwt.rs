@@ -1,9 +1,9 @@
 //! Compact JWS / JWT (RFC 7515 §7.1, RFC 7519): signing with a `SigningKey`, verification
 //! against public JWKs exactly as a relying party does with the JWKS.
 
+use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::jwk::Jwk;

@@ -1,9 +1,11 @@
 //! Signing keys: generation, PKCS#8 import/export, signatures, public JWKs.
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 
 use super::jwk::Jwk;
 
@@ -51,10 +53,11 @@ impl SigningKey {
         let rng = SystemRandom::new();
         let pkcs8 = match algorithm {
             Algorithm::RS256 => {
-                use rsa::pkcs8::EncodePrivateKey;
-                let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-                    .map_err(|_| KeyError::Generate(algorithm))?;
-                key.to_pkcs8_der().map_err(|_| KeyError::Generate(algorithm))?.as_bytes().to_vec()
+                let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate(algorithm))?;
+                AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key)
+                    .map_err(|_| KeyError::Generate(algorithm))?
+                    .as_ref()
+                    .to_vec()
             }
             Algorithm::ES256 => EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                 .map_err(|_| KeyError::Generate(algorithm))?
@@ -69,17 +72,15 @@ impl SigningKey {
 
     /// A key from its PKCS#8 DER encoding.
     pub fn from_pkcs8(algorithm: Algorithm, pkcs8: Vec<u8>) -> Result<Self, KeyError> {
-        let rng = SystemRandom::new();
         let rejected = |_| KeyError::Rejected(algorithm);
         let pair = match algorithm {
             Algorithm::RS256 => Pair::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(rejected)?),
             Algorithm::ES256 => Pair::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-                    .map_err(rejected)?,
+                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).map_err(rejected)?,
             ),
             Algorithm::EdDSA => Pair::Ed25519(Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(rejected)?),
         };
-        let mut key = SigningKey { algorithm, kid: String::new(), pkcs8, pair, rng };
+        let mut key = SigningKey { algorithm, kid: String::new(), pkcs8, pair, rng: SystemRandom::new() };
         key.kid = key.public_jwk().thumbprint();
         Ok(key)
     }
@@ -105,7 +106,7 @@ impl SigningKey {
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
         let mut jwk = match &self.pair {
             Pair::Rsa(pair) => {
-                let components = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+                let components = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
                 Jwk::rsa(b64(&components.n), b64(&components.e))
             }
             Pair::Ecdsa(pair) => {
@@ -127,7 +128,7 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match &self.pair {
             Pair::Rsa(pair) => {
-                let mut signature = vec![0; pair.public().modulus_len()];
+                let mut signature = vec![0; pair.public_modulus_len()];
                 pair.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
                     .map_err(|_| KeyError::Sign)?;
                 Ok(signature)

@@ -108,7 +108,6 @@ pub async fn redeem<R: Roles>(
     crud::insert_new::<R::Grant>(&*tx, row).await?;
     let claimed = crud::claim(
         &*tx,
-        tenant,
         code.id(),
         R::AuthCode::USED_AT,
         [R::AuthCode::USED_AT.set(now), R::AuthCode::GRANT_ID.set(grant_id), R::AuthCode::UPDATED_AT.set(now)],

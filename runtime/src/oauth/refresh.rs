@@ -68,11 +68,11 @@ pub async fn rotate<R: Roles>(
     // retires the successor too; had it come first, the grant is no longer live here. Of two
     // concurrent refreshes exactly one claims the token. On SQLite the write gate orders them.
     let tx = rt.begin_write().await?;
-    if !grants::lock_live::<R>(&*tx, tenant, token.grant_id()).await? {
+    if !grants::lock_live::<R>(&*tx, token.grant_id()).await? {
         return invalid("the refresh token's grant is revoked");
     }
     let now = crate::now();
-    if !crud::claim(&*tx, tenant, token.id(), R::RefreshToken::USED_AT, [R::RefreshToken::USED_AT.set(now)]).await? {
+    if !crud::claim(&*tx, token.id(), R::RefreshToken::USED_AT, [R::RefreshToken::USED_AT.set(now)]).await? {
         drop(tx);
         // Used concurrently: treat it as the reuse it is.
         let tx = rt.begin_write().await?;

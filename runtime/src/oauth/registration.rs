@@ -126,7 +126,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let method = ctx.request().method().clone();
     if method == Method::DELETE {
         let tx = rt.begin_write().await?;
-        crud::delete_id::<R::OauthClient>(&*tx, tenant, id).await?;
+        crud::delete_id::<R::OauthClient>(&*tx, id).await?;
         tx.commit().await?;
         rt.role_changed("oauth_client");
         return Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish());
