@@ -120,14 +120,14 @@ catalogue! {
         fix: "Add `tenancy: { entity: tenant, key: slug }`, or `scope: service` on the endpoint.",
     }
     ImplicitField = "implicit-field" {
-        summary: "Declaring `tenant_id` on a scoped entity.",
+        summary: "Declaring `tenant_id` on a scoped entity, or a field `primary_key:` or `timestamps:` declares.",
         fix: "Remove it.",
         hint: "remove this field",
     }
     NoPrimaryKey = "no-primary-key" {
-        summary: "No field with `primary_key: true`.",
-        fix: "Add `id: { type: uuid, primary_key: true, default: uuid_v4 }`.",
-        hint: "add `id: { type: uuid, primary_key: true, default: uuid_v4 }` under `fields:`",
+        summary: "No field with `primary_key: true`, and no `primary_key:` on the entity.",
+        fix: "Add `primary_key: id` to the entity.",
+        hint: "add `primary_key: id` to the entity (the field `id: { type: uuid, primary_key: true, default: uuid_v4 }`)",
     }
     ManyPrimaryKeys = "many-primary-keys" {
         summary: "Several fields with `primary_key: true`.",

@@ -135,6 +135,12 @@ pub struct EntityDef {
     pub owner: Option<Name>,
     /// The rule of this entity's ops that name none (before `access.default`).
     pub auth: Option<Spanned<AuthSpec>>,
+    /// `primary_key: id`: declares the server-assigned key `id: { type: uuid, primary_key: true,
+    /// default: uuid_v4 }` as the first field (after `tenant_id`).
+    pub primary_key: Option<Name>,
+    /// `timestamps: true` declares `created_at` and `updated_at` after the other fields,
+    /// `timestamps: created_at` only `created_at` (`false`: neither).
+    pub timestamps: Option<Spanned<Literal>>,
     /// Unique fields that share one space of values: no row may hold, in one of them, a value
     /// another row holds in any of them (e.g. a username that is another user's email).
     #[serde(default)]
