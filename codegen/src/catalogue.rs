@@ -209,6 +209,11 @@ catalogue! {
         summary: "A custom op without `action`, or written as `true`/`false`.",
         fix: "`name: { action: create, http: POST /path }`.",
     }
+    RedundantOp = "redundant-op" {
+        summary: "A standard op switched off (`create: false`) on an `internal: true` entity, whose ops are off unless listed.",
+        fix: "Remove it.",
+        hint: "remove it; an internal entity has only the ops listed under `ops:`",
+    }
     UnknownAction = "unknown-action" {
         summary: "`action` not one of the five, or `action` on a standard op.",
         fix: "`create`, `read`, `update`, `delete`, `list`; on a standard op, remove it or rename the op.",

@@ -154,7 +154,11 @@ pub struct EntityDef {
     /// Named relationships, usable as `?include=`.
     #[serde(default)]
     pub relations: IndexMap<Name, RelationDef>,
-    /// Operations; the five standard ones exist unless switched off.
+    /// `internal: true`: the rows are protocol state written by hand-written code; the entity
+    /// has only the ops listed under `ops:` (none by default).
+    pub internal: Option<Spanned<bool>>,
+    /// Operations; the five standard ones exist unless switched off (or, on an internal entity,
+    /// unless listed).
     #[serde(default)]
     pub ops: IndexMap<Name, Spanned<OpEntry>>,
 }

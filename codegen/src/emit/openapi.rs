@@ -10,7 +10,9 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
     schemas.insert("Problem".into(), problem_schema());
     let mut paths: Map<String, Value> = Map::new();
     for entity in &ir.entities {
-        schemas.insert(view_type_name(entity), view_schema(entity, ir));
+        if published(entity, ir) {
+            schemas.insert(view_type_name(entity), view_schema(entity, ir));
+        }
         for op in &entity.ops {
             if op.action.has_body() {
                 schemas.insert(input_type_name(entity, op), input_schema(entity, op));
@@ -86,6 +88,27 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         }
     });
     serde_json::to_string_pretty(&document).expect("JSON values serialise") + "\n"
+}
+
+/// Whether a response can show the entity's rows: it has an op, or a published entity embeds
+/// them (`?include=`). Internal tables without ops are left out of the document.
+fn published(entity: &Entity, ir: &Ir) -> bool {
+    let mut seen = vec![entity.name.as_str()];
+    let mut pending = vec![entity.name.as_str()];
+    while let Some(name) = pending.pop() {
+        let Some(current) = ir.entities.iter().find(|e| e.name == name) else { continue };
+        if !current.ops.is_empty() {
+            return true;
+        }
+        let parents = ir.entities.iter().filter(|e| e.relations.iter().any(|r| r.entity == name));
+        for parent in parents {
+            if !seen.contains(&parent.name.as_str()) {
+                seen.push(&parent.name);
+                pending.push(&parent.name);
+            }
+        }
+    }
+    false
 }
 
 fn type_schema(ty: &FieldType, nullable: bool) -> Value {
