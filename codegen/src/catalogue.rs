@@ -239,8 +239,8 @@ catalogue! {
         fix: "A 2xx code.",
     }
     BadAuth = "bad-auth" {
-        summary: "An `auth:` word that is neither a caller class nor a role in `access.roles`, `public` combined with others, or `owner` on an entity without `owner:`.",
-        fix: "Fix the word (a suggestion is given), declare the role, or add `owner:`.",
+        summary: "An `auth:` word that is neither a caller class nor a role in `access.roles`, `public` combined with others, or `owner` on an entity without `owner:`; on an endpoint, a word other than `public`/`admin`/`client`, `auth: client` whose handler takes no `client` (or the reverse), or `auth: client` with `scope: service`.",
+        fix: "Fix the word (a suggestion is given), declare the role, add `owner:`, or make `auth: client` and the handler's `client` parameter agree.",
     }
     BadOwner = "bad-owner" {
         summary: "`owner:` naming a field that is not a non-null `uuid`.",

@@ -84,7 +84,8 @@ pub struct EndpointDef {
     pub http: Name,
     /// `tenant` (default when the schema has tenancy) or `service`.
     pub scope: Option<Name>,
-    /// Who may call it: `public` (default), `admin` or `client`.
+    /// Who may call it: `public` (default), `admin` (the admin credential or a superadmin, as on
+    /// ops) or `client` (an OAuth client the route authenticates for the handler).
     pub auth: Option<Name>,
     /// Body encoding documented for POST endpoints: `json` (default) or `form`.
     pub encoding: Option<Name>,

@@ -82,8 +82,8 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN." },
-                "client": { "type": "http", "scheme": "basic", "description": "OAuth client credentials (client_secret_basic); client_secret_post in the form also works." }
+                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN, or a superadmin's access token or API key; where an op's rule admits other users or services, theirs." },
+                "client": { "type": "http", "scheme": "basic", "description": "OAuth client authentication (RFC 6749 section 2.3), checked before the endpoint runs: client_secret_basic; client_secret_post or private_key_jwt in the form also work, and a public client sends only client_id." }
             }
         }
     });

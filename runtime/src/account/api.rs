@@ -374,7 +374,7 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
     // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.
     let id = Uuid::new_v5(&tenant, b"keygate:first-party-client");
     if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
-        return Ok(AuthenticatedClient { id, model });
+        return Ok(AuthenticatedClient { id, model, public: false });
     }
     let row = NewOauthClient {
         tenant_id: tenant,
@@ -401,5 +401,5 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
         return Err(error);
     }
     let model = crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await?;
-    Ok(AuthenticatedClient { id, model })
+    Ok(AuthenticatedClient { id, model, public: false })
 }
