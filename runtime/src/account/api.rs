@@ -295,8 +295,8 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
         checks.finish()?;
         let tx = rt.begin_write().await?;
         crud::set(&*tx, tenant, caller.user_id, values).await?;
+        tx.wrote::<R::Account>();
         tx.commit().await?;
-        rt.role_changed("account");
     }
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     Ok(crate::http::respond(200, &profile::<R>(&account)))
@@ -350,8 +350,8 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
         }
     }
     crud::delete_where(&*tx, tenant, R::AuthSession::USER_ID, caller.user_id).await?;
+    tx.wrote::<R::Account>();
     tx.commit().await?;
-    rt.role_changed("account");
     Ok(crate::http::respond_empty(204))
 }
 
