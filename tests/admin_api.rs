@@ -266,6 +266,61 @@ async fn the_openapi_document_describes_every_route() {
     .await;
 }
 
+/// Internal protocol tables have only the admin routes the schema lists: nothing mints or edits
+/// authorization codes, device codes, pushed requests or consents, nor un-revokes a token, and
+/// the OpenAPI document does not offer those routes.
+#[actix_web::test]
+async fn protocol_state_cannot_be_minted_or_edited_through_the_admin_api() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let ann = user(client, "acme", "ann").await;
+        let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "web" })).await;
+        let (user_id, client_id) = (ann.str("id"), app.str("id"));
+        let id = uuid::Uuid::new_v4();
+        let minted = json!({ "user_id": user_id, "client_id": client_id, "redirect_uri": "https://app.example/cb",
+            "expires_at": "2030-01-01T00:00:00Z", "scope": "openid", "params": {}, "scopes": ["openid"] });
+        // (method, path, status): 404 where no route is left on the path, 405 where other
+        // methods of it remain.
+        let removed = [
+            (Method::POST, "/admin/tenants/acme/auth_codes".to_owned(), StatusCode::NOT_FOUND),
+            (Method::GET, "/admin/tenants/acme/auth_codes".to_owned(), StatusCode::NOT_FOUND),
+            (Method::PATCH, format!("/admin/tenants/acme/auth_codes/{id}"), StatusCode::NOT_FOUND),
+            (Method::POST, "/admin/tenants/acme/device_codes".to_owned(), StatusCode::NOT_FOUND),
+            (Method::PATCH, format!("/admin/tenants/acme/device_codes/{id}"), StatusCode::NOT_FOUND),
+            (Method::POST, "/admin/tenants/acme/pushed_authorization_requests".to_owned(), StatusCode::NOT_FOUND),
+            (Method::GET, "/admin/tenants/acme/pushed_authorization_requests".to_owned(), StatusCode::NOT_FOUND),
+            (Method::POST, "/admin/tenants/acme/consents".to_owned(), StatusCode::METHOD_NOT_ALLOWED),
+            (Method::PATCH, format!("/admin/tenants/acme/consents/{id}"), StatusCode::METHOD_NOT_ALLOWED),
+            (Method::POST, "/admin/tenants/acme/grants".to_owned(), StatusCode::METHOD_NOT_ALLOWED),
+            (Method::POST, "/admin/tenants/acme/refresh_tokens".to_owned(), StatusCode::METHOD_NOT_ALLOWED),
+            (Method::DELETE, format!("/admin/tenants/acme/revoked_tokens/{id}"), StatusCode::METHOD_NOT_ALLOWED),
+        ];
+        let document = client.json(Method::GET, "/openapi.json", None, Auth::None).await.json;
+        for (method, path, status) in removed {
+            let body = (method != Method::GET).then_some(&minted);
+            let reply = client.json(method.clone(), &path, body, Auth::Admin).await;
+            assert_eq!(reply.status, status, "[{}] {method} {path}: {}", client.backend, reply.json);
+            let template = path.replace(&id.to_string(), "{id}").replace("/acme/", "/{tenant}/");
+            let documented = &document["paths"][&template][method.as_str().to_ascii_lowercase()];
+            assert!(documented.is_null(), "{method} {template} is not in /openapi.json");
+        }
+        for schema in ["AuthCodeView", "CreateAuthCode", "DeviceCodeView", "PushedAuthorizationRequestView"] {
+            assert!(document["components"]["schemas"][schema].is_null(), "{schema} is not in /openapi.json");
+        }
+        for table in ["auth_codes", "device_codes", "pushed_authorization_requests", "consents"] {
+            let count = client.scalar(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}")).await;
+            assert_eq!(count.as_deref(), Some("0"), "nothing written to {table}");
+        }
+        // What operators do need stays: seeing and ending grants and sessions, revoking tokens.
+        for kept in ["grants", "refresh_tokens", "auth_sessions", "consents", "revoked_tokens"] {
+            let template = format!("/admin/tenants/{{tenant}}/{kept}");
+            assert!(document["paths"][&template]["get"].is_object(), "GET {template} is documented");
+            assert_eq!(client.get(&format!("/admin/tenants/acme/{kept}")).await.status, StatusCode::OK);
+        }
+    })
+    .await;
+}
+
 #[actix_web::test]
 async fn renamed_and_deleted_tenants_stop_resolving_at_once() {
     each_backend(async |client: &Client<'_>| {

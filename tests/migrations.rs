@@ -28,7 +28,7 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
         // uniqueness index that the current schema declares are missing.
         let db = client.rt.db();
         db.execute_unprepared("ALTER TABLE api_keys DROP COLUMN last_used_at").await.unwrap();
-        db.execute_unprepared("DROP TABLE pushed_authorization_requests").await.unwrap();
+        db.execute_unprepared("DROP TABLE initial_access_tokens").await.unwrap();
         db.execute_unprepared("DROP INDEX ux_users_tenant_id_username").await.unwrap();
         // A NOT NULL column with a literal default, on a table with rows (and, older still, without
         // the listing index on it, which SQLite would not drop the column from under).
@@ -63,15 +63,9 @@ async fn an_older_database_is_upgraded_without_losing_rows() {
         );
         let legacy = client.get(&format!("/admin/tenants/acme/clients/{}", old_app.str("id"))).await;
         assert_eq!(legacy.json["is_active"], true, "an added NOT NULL column takes its default on old rows");
-        let app = client.post("/admin/tenants/acme/clients", &json!({ "name": "web" })).await;
-        let par = client
-            .post(
-                "/admin/tenants/acme/pushed_authorization_requests",
-                &json!({ "client_id": app.str("id"), "params": { "scope": "openid" } }),
-            )
-            .await;
-        assert_eq!(par.status, StatusCode::CREATED, "recreated table works: {}", par.json);
-        assert!(par.str("request_uri").starts_with("urn:ietf:params:oauth:request_uri:"));
+        let token = client.post("/admin/tenants/acme/initial_access_tokens", &json!({ "label": "ci" })).await;
+        assert_eq!(token.status, StatusCode::CREATED, "recreated table works: {}", token.json);
+        assert_eq!(client.list_all("/admin/tenants/acme/initial_access_tokens").await.len(), 1);
     })
     .await;
 }

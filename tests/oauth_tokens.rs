@@ -636,3 +636,33 @@ async fn each_tenant_sets_its_default_algorithm_and_token_lifetime() {
     })
     .await;
 }
+
+/// `auth: client` endpoints authenticate the client in the route, before the handler reads the
+/// request: without a client every one of them is `invalid_client`, whatever else is missing,
+/// and a public client (identified by `client_id` alone) may use the token and revocation
+/// endpoints but not introspection, which serves confidential clients only.
+#[actix_web::test]
+async fn client_endpoints_authenticate_the_client_before_anything_else() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let spa = json!({ "name": "spa", "token_endpoint_auth_method": "none", "grant_types": ["authorization_code"] });
+        let public = client.post("/admin/tenants/acme/clients", &spa).await;
+        assert_eq!(public.status, StatusCode::CREATED, "{}", public.json);
+        for endpoint in ["token", "introspect", "revoke"] {
+            let path = format!("/acme/oauth2/{endpoint}");
+            // No grant_type or token either: the missing client is what is reported.
+            assert_oauth_error(&form(client, &path, "", None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+            let unknown = format!("client_id={}", uuid::Uuid::new_v4());
+            assert_oauth_error(&form(client, &path, &unknown, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+        }
+        let named = |rest: &str| format!("client_id={}&{rest}", public.str("id"));
+        let introspect = form(client, "/acme/oauth2/introspect", &named("token=x"), None).await;
+        assert_oauth_error(&introspect, StatusCode::UNAUTHORIZED, "invalid_client");
+        let revoke = form(client, "/acme/oauth2/revoke", &named("token=x"), None).await;
+        assert_eq!(revoke.status, StatusCode::OK, "a public client revokes its tokens: {}", revoke.json);
+        // Past client authentication, the grant's own checks answer.
+        let token = form(client, "/acme/oauth2/token", &named("grant_type=password"), None).await;
+        assert_oauth_error(&token, StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    })
+    .await;
+}

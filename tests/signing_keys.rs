@@ -170,3 +170,35 @@ async fn rotating_one_algorithm_keeps_a_key_for_every_other() {
     })
     .await;
 }
+
+/// `auth: admin` means on endpoints what it means on ops: the admin credential or a superadmin
+/// (a `superadmin` of the `default` tenant), nobody else, whatever their roles in the tenant.
+#[actix_web::test]
+async fn key_rotation_admits_the_admin_credential_and_superadmins_only() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("default").await;
+        client.tenant("acme").await;
+        let (_, superadmin) = client.signed_in_user("default", "root", &["superadmin"]).await;
+        let (_, org_admin) = client.signed_in_user("acme", "olga", &["org_admin"]).await;
+        let (_, impostor) = client.signed_in_user("acme", "mallory", &["superadmin"]).await;
+        let path = "/admin/tenants/acme/signing-keys/rotate";
+        let body = json!({ "alg": "ES256" });
+        let rotate = async |auth: Auth<'_>| client.json(Method::POST, path, Some(&body), auth).await;
+
+        let by_superadmin = rotate(Auth::Bearer(&superadmin)).await;
+        assert_eq!(by_superadmin.status, StatusCode::OK, "[{}] superadmin: {}", client.backend, by_superadmin.json);
+        assert!(jwks(client, "acme").await.iter().any(|k| k.kid.as_deref() == by_superadmin.json["kid"].as_str()));
+        assert_eq!(rotate(Auth::Admin).await.status, StatusCode::OK, "the admin credential");
+        for (who, token) in [("an org_admin of the tenant", &org_admin), ("a superadmin of another tenant", &impostor)]
+        {
+            let refused = rotate(Auth::Bearer(token)).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "[{}] {who}: {}", client.backend, refused.json);
+            assert_eq!(refused.headers.get("content-type").unwrap(), "application/problem+json");
+        }
+        let anonymous = rotate(Auth::None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        assert!(anonymous.headers.get("www-authenticate").is_some(), "a 401 carries a challenge");
+        assert_eq!(rotate(Auth::Bearer("kga_wrong")).await.status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}

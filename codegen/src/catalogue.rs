@@ -120,14 +120,14 @@ catalogue! {
         fix: "Add `tenancy: { entity: tenant, key: slug }`, or `scope: service` on the endpoint.",
     }
     ImplicitField = "implicit-field" {
-        summary: "Declaring `tenant_id` on a scoped entity.",
+        summary: "Declaring `tenant_id` on a scoped entity, or a field `primary_key:` or `timestamps:` declares.",
         fix: "Remove it.",
         hint: "remove this field",
     }
     NoPrimaryKey = "no-primary-key" {
-        summary: "No field with `primary_key: true`.",
-        fix: "Add `id: { type: uuid, primary_key: true, default: uuid_v4 }`.",
-        hint: "add `id: { type: uuid, primary_key: true, default: uuid_v4 }` under `fields:`",
+        summary: "No field with `primary_key: true`, and no `primary_key:` on the entity.",
+        fix: "Add `primary_key: id` to the entity.",
+        hint: "add `primary_key: id` to the entity (the field `id: { type: uuid, primary_key: true, default: uuid_v4 }`)",
     }
     ManyPrimaryKeys = "many-primary-keys" {
         summary: "Several fields with `primary_key: true`.",
@@ -213,6 +213,11 @@ catalogue! {
         summary: "A custom op without `action`, or written as `true`/`false`.",
         fix: "`name: { action: create, http: POST /path }`.",
     }
+    RedundantOp = "redundant-op" {
+        summary: "A standard op switched off (`create: false`) on an `internal: true` entity, whose ops are off unless listed.",
+        fix: "Remove it.",
+        hint: "remove it; an internal entity has only the ops listed under `ops:`",
+    }
     UnknownAction = "unknown-action" {
         summary: "`action` not one of the five, or `action` on a standard op.",
         fix: "`create`, `read`, `update`, `delete`, `list`; on a standard op, remove it or rename the op.",
@@ -238,8 +243,8 @@ catalogue! {
         fix: "A 2xx code.",
     }
     BadAuth = "bad-auth" {
-        summary: "An `auth:` word that is neither a caller class nor a role in `access.roles`, `public` combined with others, or `owner` on an entity without `owner:`.",
-        fix: "Fix the word (a suggestion is given), declare the role, or add `owner:`.",
+        summary: "An `auth:` word that is neither a caller class nor a role in `access.roles`, `public` combined with others, or `owner` on an entity without `owner:`; on an endpoint, a word other than `public`/`admin`/`client`, `auth: client` whose handler takes no `client` (or the reverse), or `auth: client` with `scope: service`.",
+        fix: "Fix the word (a suggestion is given), declare the role, add `owner:`, or make `auth: client` and the handler's `client` parameter agree.",
     }
     BadOwner = "bad-owner" {
         summary: "`owner:` naming a field that is not a non-null `uuid`.",

@@ -121,7 +121,8 @@ pub struct HookSig {
     pub doc: String,
 }
 
-/// An endpoint handler: `pub async fn name(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`.
+/// An endpoint handler: `pub async fn name(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`,
+/// or, for an `auth: client` endpoint, `name<R: Roles>(ctx: EndpointCtx<'_>, client: Client<R>)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HandlerSig {
     /// Function name, as written in `schema.yaml`.
@@ -130,6 +131,8 @@ pub struct HandlerSig {
     pub path: String,
     /// Whether it is generic over the schema's roles (`<R: Roles>`).
     pub needs_roles: bool,
+    /// Whether it takes the OAuth client its route authenticated (`client: Client<R>`).
+    pub takes_client: bool,
     /// First line of its doc comment.
     pub doc: String,
 }
@@ -296,13 +299,24 @@ impl HookCatalog {
             }
             let mut inputs = function.sig.inputs.iter();
             let first = inputs.next();
-            if first.is_some_and(is_endpoint_ctx) && function.sig.inputs.len() == 1 {
+            if first.is_some_and(is_endpoint_ctx) {
                 let name = function.sig.ident.to_string();
+                let rest: Vec<&FnArg> = inputs.collect();
+                let takes_client = match rest.as_slice() {
+                    [] => false,
+                    [client] if is_client(client) => true,
+                    _ => {
+                        return Err(error(format!(
+                            "endpoint handler `{name}` takes `ctx: EndpointCtx<'_>` and at most `client: Client<R>`"
+                        )));
+                    }
+                };
                 let needs_roles = !function.sig.generics.params.is_empty();
                 self.handlers.push(HandlerSig {
                     path: format!("{module}::{name}"),
                     name,
                     needs_roles,
+                    takes_client,
                     doc: first_doc_line(&function.attrs),
                 });
                 continue;
@@ -498,6 +512,12 @@ fn is_endpoint_ctx(arg: &FnArg) -> bool {
     last_segment_name(&typed.ty).as_deref() == Some("EndpointCtx")
 }
 
+/// `client: Client<R>`, by value: the client an `auth: client` route authenticated.
+fn is_client(arg: &FnArg) -> bool {
+    let FnArg::Typed(typed) = arg else { return false };
+    last_segment_name(&typed.ty).as_deref() == Some("Client")
+}
+
 /// `&mut PreCtx<'_>` → pre, `&mut PostCtx<'_>` → post; anything else is not a hook.
 fn context_phase(arg: &FnArg) -> Option<Phase> {
     let FnArg::Typed(typed) = arg else { return None };
@@ -635,6 +655,22 @@ pub async fn look<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>)
         assert_eq!(give.path, "crate::hooks::give");
         assert!(!give.needs_roles);
         assert!(catalog.get("look").unwrap().needs_roles, "a generic hook is called with the schema's roles");
+    }
+
+    #[test]
+    fn an_endpoint_handler_may_take_the_client_its_route_authenticated() {
+        let source = r#"
+pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> { todo!() }
+pub async fn token<R: Roles>(ctx: EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError> { todo!() }
+"#;
+        let mut catalog = HookCatalog::default();
+        catalog.add_module("crate::endpoints", source).unwrap();
+        assert!(!catalog.handler("jwks").unwrap().takes_client);
+        assert!(catalog.handler("token").unwrap().takes_client);
+        let extra =
+            "pub async fn token(ctx: EndpointCtx<'_>, form: Form) -> Result<HttpResponse, ApiError> { todo!() }";
+        let error = HookCatalog::default().add_module("crate::endpoints", extra).unwrap_err();
+        assert!(error.message.contains("at most `client: Client<R>`"), "{}", error.message);
     }
 
     #[test]

@@ -526,11 +526,12 @@ pub struct Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Auth {
-    /// The admin credential.
+    /// The admin credential, or a superadmin when the schema identifies users (ops with rules).
     Admin,
     /// Anyone.
     Public,
-    /// An OAuth client, authenticated by the endpoint's handler (RFC 6749 §2.3).
+    /// Endpoints only: an OAuth client, authenticated by the generated route before the handler,
+    /// which receives it (RFC 6749 §2.3).
     Client,
     /// The admin credential, and the users the op's [`Rule`] admits.
     Rule,

@@ -66,7 +66,7 @@ impl Generator {
     /// Checks the schema and resolves it, without emitting code.
     pub fn check(&self, source: &str) -> Result<ir::Ir, Diagnostics> {
         let file = parse(source)?;
-        validate::validate(&file, &self.catalog)
+        validate::validate(file, &self.catalog)
     }
 
     /// Generates every file for the schema in `source`.

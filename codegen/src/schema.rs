@@ -81,7 +81,8 @@ pub struct EndpointDef {
     pub http: Name,
     /// `tenant` (default when the schema has tenancy) or `service`.
     pub scope: Option<Name>,
-    /// Who may call it: `public` (default), `admin` or `client`.
+    /// Who may call it: `public` (default), `admin` (the admin credential or a superadmin, as on
+    /// ops) or `client` (an OAuth client the route authenticates for the handler).
     pub auth: Option<Name>,
     /// Body encoding documented for POST endpoints: `json` (default) or `form`.
     pub encoding: Option<Name>,
@@ -136,6 +137,12 @@ pub struct EntityDef {
     /// not the role's own: `plays: oauth_client` on `client`. An entity named like a role plays
     /// it without saying so.
     pub plays: Option<Name>,
+    /// `primary_key: id`: declares the server-assigned key `id: { type: uuid, primary_key: true,
+    /// default: uuid_v4 }` as the first field (after `tenant_id`).
+    pub primary_key: Option<Name>,
+    /// `timestamps: true` declares `created_at` and `updated_at` after the other fields,
+    /// `timestamps: created_at` only `created_at` (`false`: neither).
+    pub timestamps: Option<Spanned<Literal>>,
     /// Unique fields that share one space of values: no row may hold, in one of them, a value
     /// another row holds in any of them (e.g. a username that is another user's email).
     #[serde(default)]
@@ -149,7 +156,11 @@ pub struct EntityDef {
     /// Named relationships, usable as `?include=`.
     #[serde(default)]
     pub relations: IndexMap<Name, RelationDef>,
-    /// Operations; the five standard ones exist unless switched off.
+    /// `internal: true`: the rows are protocol state written by hand-written code; the entity
+    /// has only the ops listed under `ops:` (none by default).
+    pub internal: Option<Spanned<bool>>,
+    /// Operations; the five standard ones exist unless switched off (or, on an internal entity,
+    /// unless listed).
     #[serde(default)]
     pub ops: IndexMap<Name, Spanned<OpEntry>>,
 }

@@ -182,6 +182,22 @@ pub async fn identify<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<Calle
     Ok(Caller::User { tenant, id: user, roles })
 }
 
+/// What `auth: admin` admits, on entity ops and endpoints alike: the admin credential or a
+/// superadmin. No credential is a 401 with a challenge (as is a wrong one, from [`identify`]),
+/// anyone else a 403.
+pub async fn require_admin<R: Roles>(rt: &Runtime, req: &HttpRequest) -> Result<(), ApiError> {
+    match identify::<R>(rt, req).await? {
+        Caller::Admin => Ok(()),
+        Caller::Anonymous => Err(ApiError::credentials_required(
+            "send the admin credential or a superadmin's access token as `Authorization: Bearer ...`",
+            CHALLENGE,
+        )),
+        Caller::User { .. } | Caller::Service { .. } => {
+            Err(ApiError::forbidden("this needs the admin credential or a superadmin"))
+        }
+    }
+}
+
 /// The credential a request presents: `Authorization: Bearer …` (RFC 6750 §2.1) or
 /// `X-API-Key: …`, at most one of them. Another `Authorization` scheme presents nothing; a
 /// malformed header is a 400 (RFC 6750 §3.1 `invalid_request`).

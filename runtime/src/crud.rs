@@ -35,6 +35,12 @@ pub trait Resource: EntityTrait + crate::check::FieldChecks {
     /// Fields unique across all tenants (schema `unique: true`): [`find_where`] finds a row by
     /// one of these alone and checks its tenant on the row.
     const KEYS: &'static [&'static str] = &[];
+    /// The runtime roles this entity plays (`oauth_client`, `tenant_settings`, …): a committed
+    /// write to it through [`crate::WriteTx`] drops what the runtime caches for each role, here
+    /// and on every replica ([`crate::invalidation`]).
+    const ROLES: &'static [&'static str] = &[];
+    /// Whether its rows are the tenants, whose keys the runtime resolves from URLs and caches.
+    const TENANCY: bool = false;
     /// The primary-key column.
     fn pk() -> Self::Column;
     /// The `tenant_id` column of tenant-scoped entities.

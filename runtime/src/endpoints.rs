@@ -1,5 +1,7 @@
 //! Every endpoint handler `schema.yaml` may name, one function each. keygate-codegen reads this
-//! file: a handler is a `pub async fn NAME(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`.
+//! file: a handler is a `pub async fn NAME(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>`,
+//! and the handler of an `auth: client` endpoint takes the client the route authenticated
+//! (RFC 6749 §2.3) as well: `NAME<R: Roles>(ctx: EndpointCtx<'_>, client: Client<R>)`.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -8,6 +10,7 @@ use serde::Deserialize;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
+use crate::oauth::client_auth::Client;
 
 /// The tenant's public signing keys (RFC 7517 §5), for verifying its tokens offline.
 pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
@@ -60,22 +63,25 @@ pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, A
 }
 
 /// The token endpoint (RFC 6749 §3.2): form-encoded grants, `Cache-Control: no-store`.
-pub async fn token<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::oauth::token::token::<R>(&ctx).await
+pub async fn token<R: crate::roles::Roles>(ctx: EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError> {
+    crate::oauth::token::token::<R>(&ctx, client).await
 }
 
-/// Token introspection (RFC 7662) for authenticated clients.
-pub async fn introspect<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::oauth::introspect::introspect::<R>(&ctx).await
+/// Token introspection (RFC 7662) for authenticated confidential clients.
+pub async fn introspect<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+    client: Client<R>,
+) -> Result<HttpResponse, ApiError> {
+    crate::oauth::introspect::introspect::<R>(&ctx, client).await
 }
 
 /// Token revocation (RFC 7009) for authenticated clients, of tokens issued to them.
-pub async fn revoke<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError>
+pub async fn revoke<R: crate::roles::Roles>(ctx: EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError>
 where
     <R::RevokedToken as sea_orm::EntityTrait>::Model:
         sea_orm::IntoActiveModel<<R::RevokedToken as sea_orm::EntityTrait>::ActiveModel>,
 {
-    crate::oauth::revoke::revoke::<R>(&ctx).await
+    crate::oauth::revoke::revoke::<R>(&ctx, client).await
 }
 
 /// OAuth 2.0 authorization server metadata (RFC 8414), served at the §3 well-known URL for the

@@ -2,9 +2,13 @@
 //! `LISTEN`/`NOTIFY`, the mechanism a deployment of several replicas already has.
 //!
 //! Each process caches rows the hot paths read ([`Caches`]). A write that changes cached data
-//! drops the affected cache here at once ([`crate::Runtime::role_changed`],
-//! [`crate::Runtime::keys_changed`], called after the write commits) and publishes a small
-//! [`Change`] with `pg_notify('keygate_invalidate', payload)`. A background task per process
+//! drops the affected cache here at once and publishes a small [`Change`] with
+//! `pg_notify('keygate_invalidate', payload)`. Which caches a write makes stale is decided here,
+//! from the entity written ([`Change::of`]: the roles it plays, whether it is the tenants'):
+//! a [`crate::WriteTx`] records every entity written through it and reports them when it
+//! commits, so neither generated handlers nor protocol code name a cache. (Writes outside a
+//! transaction, and key rotations, call [`crate::Runtime::role_changed`] and
+//! [`crate::Runtime::keys_changed`] after they are done.) A background task per process
 //! `LISTEN`s on that channel and applies the changes other processes published (its own carry
 //! its process id and are skipped), so every replica drops the stale entries within the
 //! notification's delivery time, well under a second.
@@ -50,8 +54,19 @@ pub enum Change {
     /// Rows of the entity playing this role (`oauth_client`, `account`, `group`, `group_member`,
     /// `tenant_settings`) were written.
     Role(String),
+    /// Rows of the tenant entity were written (a tenant key may name another tenant, or none).
+    Tenants {},
     /// The signing keys of this tenant changed (a rotation).
     Keys(Uuid),
+}
+
+impl Change {
+    /// What a committed write to `E` may have made stale: each role it plays, and the tenants
+    /// when its rows are the tenants.
+    pub fn of<E: crate::crud::Resource>() -> impl Iterator<Item = Change> {
+        let tenants = E::TENANCY.then_some(Change::Tenants {});
+        E::ROLES.iter().map(|role| Change::Role((*role).to_owned())).chain(tenants)
+    }
 }
 
 /// A notification's payload: the change, and the id of the process that made it (a process
@@ -105,17 +120,21 @@ impl Caches {
                     self.memberships.clear();
                 }
                 "group" | "group_member" => self.memberships.clear(),
-                "tenant_settings" => {
-                    self.tenants.clear();
-                    if let Ok(mut documents) = self.documents.write() {
-                        documents.clear();
-                    }
-                }
+                "tenant_settings" => self.forget_tenants(),
                 _ => return false,
             },
+            Change::Tenants {} => self.forget_tenants(),
             Change::Keys(tenant) => self.keys.forget_tenant(*tenant),
         }
         true
+    }
+
+    /// Resolved tenant keys, tenant settings and the discovery documents built from them.
+    fn forget_tenants(&self) {
+        self.tenants.clear();
+        if let Ok(mut documents) = self.documents.write() {
+            documents.clear();
+        }
     }
 
     /// Drops everything (when notifications may have been missed).
@@ -124,6 +143,31 @@ impl Caches {
             self.apply(&Change::Role(role.to_owned()));
         }
         self.keys.clear_cache();
+    }
+}
+
+/// Where this process's committed changes go: its own caches at once, then (on PostgreSQL) the
+/// bus to the other replicas. Cheap to clone; every write transaction holds one.
+#[derive(Clone)]
+pub(crate) struct Invalidator {
+    caches: Arc<Caches>,
+    outbox: Option<mpsc::UnboundedSender<Change>>,
+}
+
+impl Invalidator {
+    pub(crate) fn new(caches: Arc<Caches>, bus: Option<&Bus>) -> Self {
+        Self { caches, outbox: bus.map(|bus| bus.outbox.clone()) }
+    }
+
+    /// Drops what `change` made stale here, and tells the other processes when any cache held
+    /// data it affects. Call it once the write that made it has committed.
+    pub(crate) fn changed(&self, change: Change) {
+        if self.caches.apply(&change)
+            && let Some(outbox) = &self.outbox
+        {
+            // Fails only once the publisher stopped, when the runtime is going away.
+            let _ = outbox.send(change);
+        }
     }
 }
 
@@ -159,12 +203,6 @@ impl Bus {
             .connect_lazy_with(options);
         let listener = runtime.spawn(listen(pool, me, caches.clone())).abort_handle();
         Some(Self { outbox, tasks: [publisher, listener] })
-    }
-
-    /// Tells the other processes, after the write that made `change` committed.
-    pub(crate) fn publish(&self, change: Change) {
-        // Fails only once the publisher stopped, when the runtime is going away.
-        let _ = self.outbox.send(change);
     }
 }
 
@@ -273,5 +311,8 @@ mod tests {
         assert_eq!(back.change, Change::Role("account".into()));
         let keys: Message = serde_json::from_str(&format!(r#"{{"from":"{from}","keys":"{from}"}}"#)).unwrap();
         assert_eq!(keys.change, Change::Keys(from));
+        let tenants = serde_json::to_string(&Message { from, change: Change::Tenants {} }).unwrap();
+        assert_eq!(tenants, r#"{"from":"00000000-0000-0000-0000-000000000000","tenants":{}}"#);
+        assert_eq!(serde_json::from_str::<Message>(&tenants).unwrap().change, Change::Tenants {});
     }
 }

@@ -2,8 +2,9 @@
 //! token endpoint, accounts at refresh), so those paths do not read the database each time.
 //!
 //! Writes through the API drop a role's cache at once, on this process and (PostgreSQL) on every
-//! other replica (the generated handlers call [`crate::Runtime::role_changed`], which publishes
-//! on [`crate::invalidation`]); [`TTL`] bounds the staleness if a notification is lost.
+//! other replica (the write transaction reports the entity it wrote when it commits, and
+//! [`crate::invalidation`] drops and publishes); [`TTL`] bounds the staleness if a notification
+//! is lost.
 //! Only rows that exist are cached, so a new row is seen immediately everywhere.
 
 use std::any::Any;

@@ -11,7 +11,7 @@ use crate::account::user_roles::MembershipCache;
 use crate::admin_credential::AdminCredentials;
 use crate::cors::OriginCache;
 use crate::error::ApiError;
-use crate::invalidation::{Bus, Caches, Change, Documents};
+use crate::invalidation::{Bus, Caches, Change, Documents, Invalidator};
 use crate::jose::MasterKey;
 use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
@@ -76,7 +76,10 @@ pub struct Runtime {
     admin: AdminCredentials,
     caches: Arc<Caches>,
     /// Tells other replicas what this one changed, and applies what they changed (PostgreSQL).
-    bus: Option<Bus>,
+    /// Held for its background tasks, which stop when it is dropped.
+    _bus: Option<Bus>,
+    /// Drops what a committed change made stale, here and (through the bus) elsewhere.
+    invalidator: Invalidator,
     throttle: Throttle,
     endpoints: &'static [(&'static str, &'static str)],
 }
@@ -87,9 +90,11 @@ impl Runtime {
     /// the current Tokio runtime; it stops when the `Runtime` is dropped.
     pub fn new(db: DatabaseConnection, config: RuntimeConfig, admin: AdminCredentials, master: MasterKey) -> Self {
         let caches = Arc::new(Caches::new(master));
+        let bus = Bus::start(&db, &caches);
         Self {
             writer: Writer::new(&db),
-            bus: Bus::start(&db, &caches),
+            invalidator: Invalidator::new(caches.clone(), bus.as_ref()),
+            _bus: bus,
             caches,
             db,
             config,
@@ -136,24 +141,17 @@ impl Runtime {
         &self.caches.accounts
     }
 
-    /// A row of the entity playing `role` was written (and committed) through the API: drop what
-    /// is cached for that role, here at once and on every other replica through the
-    /// invalidation bus, so no process serves a stale copy.
+    /// A row of the entity playing `role` was written (and committed) outside a [`WriteTx`],
+    /// which reports its own writes (e.g. by SQL of its own): drop what is cached for that role,
+    /// here at once and on every other replica through the invalidation bus, so no process
+    /// serves a stale copy.
     pub fn role_changed(&self, role: &str) {
-        self.changed(Change::Role(role.to_owned()));
+        self.invalidator.changed(Change::Role(role.to_owned()));
     }
 
     /// The signing keys of `tenant` changed (a rotation, committed): every process re-reads them.
     pub fn keys_changed(&self, tenant: Uuid) {
-        self.changed(Change::Keys(tenant));
-    }
-
-    fn changed(&self, change: Change) {
-        if self.caches.apply(&change)
-            && let Some(bus) = &self.bus
-        {
-            bus.publish(change);
-        }
+        self.invalidator.changed(Change::Keys(tenant));
     }
 
     /// Origins the tenants' clients registered for CORS.
@@ -192,9 +190,10 @@ impl Runtime {
         &self.admin
     }
 
-    /// Starts a write transaction (after any writer ahead of it on SQLite).
+    /// Starts a write transaction (after any writer ahead of it on SQLite); its commit drops
+    /// what the writes it recorded made stale ([`WriteTx::wrote`]).
     pub async fn begin_write(&self) -> Result<WriteTx, ApiError> {
-        self.writer.begin().await
+        self.writer.begin(&self.invalidator).await
     }
 
     /// This process's turn to write without a transaction, for a sequence of single statements

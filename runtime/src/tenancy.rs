@@ -1,10 +1,11 @@
 //! Resolving the `{tenant}` of a URL to the tenant's id, with a short-lived cache: every
 //! tenant-scoped request needs it, and slugs almost never change.
 //!
-//! The generated write handlers of the tenant entity clear the cache, here and on every other
-//! replica ([`crate::invalidation`]), so no process serves a renamed or deleted slug; [`TTL`]
-//! bounds the staleness if a notification is lost. Writes that race a deletion on another
-//! replica are still refused by the `tenant_id` foreign key.
+//! A committed write to the tenant entity clears the cache, here and on every other replica
+//! ([`crate::invalidation`]: the write transaction reports the entity it wrote), so no process
+//! serves a renamed or deleted slug; [`TTL`] bounds the staleness if a notification is lost.
+//! Writes that race a deletion on another replica are still refused by the `tenant_id` foreign
+//! key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -10,16 +10,22 @@
 //! it: the next writer opens a fresh connection (closing the old one rolls back whatever it
 //! held). PostgreSQL needs neither the gate nor the replacement: a failed transaction is rolled
 //! back on its own connection by the server.
+//!
+//! A write transaction also remembers which entities it wrote ([`WriteTx::insert`],
+//! [`WriteTx::update`], [`WriteTx::delete`], [`WriteTx::wrote`]); once it commits, it tells the
+//! runtime's invalidation, which drops what those writes made stale ([`crate::invalidation`]).
 
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
 
 use sea_orm::sqlx::sqlite::SqlitePoolOptions;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, SqlxSqliteConnector, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
+use crate::invalidation::{Change, Invalidator};
 
 /// Who writes next, and on which connection.
 pub(crate) struct Writer {
@@ -43,16 +49,18 @@ impl Writer {
         Self { db: db.clone(), sqlite }
     }
 
-    /// A write transaction, once the writers ahead of it are done.
-    pub(crate) async fn begin(&self) -> Result<WriteTx, ApiError> {
+    /// A write transaction, once the writers ahead of it are done; its commit reports what it
+    /// wrote to `invalidator`.
+    pub(crate) async fn begin(&self, invalidator: &Invalidator) -> Result<WriteTx, ApiError> {
+        let written = Written { changes: StdMutex::default(), invalidator: invalidator.clone() };
         let Some(sqlite) = &self.sqlite else {
-            return Ok(WriteTx { tx: Some(self.db.begin().await?), retire: None, _turn: None });
+            return Ok(WriteTx { tx: Some(self.db.begin().await?), retire: None, _turn: None, written });
         };
         let mut turn = sqlite.clone().lock_owned().await;
         let connection = turn.connection(&self.db).await?;
         let tx = connection.begin().await?;
         let retire = turn.retire.clone();
-        Ok(WriteTx { tx: Some(tx), retire: Some(retire), _turn: Some(turn) })
+        Ok(WriteTx { tx: Some(tx), retire: Some(retire), _turn: Some(turn), written })
     }
 
     /// A turn at writing single, self-contained statements through the shared pool (each
@@ -100,18 +108,81 @@ pub struct WriteTx {
     tx: Option<DatabaseTransaction>,
     retire: Option<Arc<AtomicBool>>,
     _turn: Option<OwnedMutexGuard<SqliteWriter>>,
+    written: Written,
+}
+
+/// What a transaction wrote that the runtime may cache, and where to report it on commit.
+struct Written {
+    changes: StdMutex<Vec<Change>>,
+    invalidator: Invalidator,
 }
 
 impl WriteTx {
-    /// Commits, then lets the next writer in. `Ok` means the rows are committed.
+    /// Commits, then drops what the transaction's writes made stale (here and on every replica),
+    /// then lets the next writer in. `Ok` means the rows are committed.
     pub async fn commit(mut self) -> Result<(), ApiError> {
         let tx = self.tx.take().ok_or_else(|| ApiError::internal("write transaction used after its end"))?;
         match tx.commit().await {
             Ok(()) => {
                 self.retire = None;
+                let changes = std::mem::take(&mut *self.written.changes.lock().unwrap_or_else(|e| e.into_inner()));
+                for change in changes {
+                    self.written.invalidator.changed(change);
+                }
                 Ok(())
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Inserts `row` ([`crud::insert`]) and records that `E` changed.
+    pub async fn insert<E>(&self, row: E::ActiveModel) -> Result<E::Model, ApiError>
+    where
+        E: Resource,
+        E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+        E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    {
+        let model = crud::insert::<E>(&**self, row).await?;
+        self.wrote::<E>();
+        Ok(model)
+    }
+
+    /// Updates `row` ([`crud::update`]) and records that `E` changed.
+    pub async fn update<E>(&self, row: E::ActiveModel) -> Result<E::Model, ApiError>
+    where
+        E: Resource,
+        E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+        E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    {
+        let model = crud::update::<E>(&**self, row).await?;
+        self.wrote::<E>();
+        Ok(model)
+    }
+
+    /// Deletes `model`'s row ([`crud::delete`]) and records that `E` changed.
+    pub async fn delete<E>(&self, model: E::Model) -> Result<(), ApiError>
+    where
+        E: Resource,
+        E::Model: sea_orm::ModelTrait<Entity = E> + sea_orm::IntoActiveModel<E::ActiveModel>,
+        E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    {
+        crud::delete::<E>(&**self, model).await?;
+        self.wrote::<E>();
+        Ok(())
+    }
+
+    /// Records that rows of `E` were written in this transaction by other statements (e.g.
+    /// [`crud::set`]), so its commit drops what the runtime caches about `E` ([`Change::of`]).
+    pub fn wrote<E: Resource>(&self) {
+        let mut changes = Change::of::<E>().peekable();
+        if changes.peek().is_none() {
+            return;
+        }
+        let mut recorded = self.written.changes.lock().unwrap_or_else(|e| e.into_inner());
+        for change in changes {
+            if !recorded.contains(&change) {
+                recorded.push(change);
+            }
         }
     }
 }

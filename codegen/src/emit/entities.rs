@@ -1,7 +1,7 @@
 //! sea-orm entities (one module per entity), the `Resource` glue the runtime needs, and the
 //! database schema description used by migrations.
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -73,7 +73,6 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
         let field = &f.name;
         quote!((#index, #field))
     });
-    let _ = ir;
     // Fields unique across all tenants: a tenant-scoped row is found by one of them alone.
     let global: Vec<&str> = entity
         .fields
@@ -82,6 +81,7 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
         .map(|f| f.name.as_str())
         .collect();
     let keys = (!global.is_empty()).then(|| quote!(const KEYS: &'static [&'static str] = &[#(#global),*];));
+    let invalidates = invalidates(entity, ir);
     let unique_across = (!entity.unique_across.is_empty()).then(|| {
         let fields = &entity.unique_across;
         quote!(const UNIQUE_ACROSS: &'static [&'static str] = &[#(#fields),*];)
@@ -113,6 +113,7 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
                 const UNIQUE: &'static [(&'static str, &'static str)] = &[#(#unique),*];
                 #unique_across
                 #keys
+                #invalidates
                 fn pk() -> Column {
                     Column::#pk
                 }
@@ -152,6 +153,24 @@ fn emit_enum_type(entity: &Entity, field: &Field) -> Option<TokenStream> {
 
         ::keygate_runtime::wire_enum!(impl #name { #(#variants = #values),* });
     })
+}
+
+/// `ROLES` and `TENANCY` of the entity's `Resource` impl: what a committed write to it makes
+/// stale in the runtime's caches (the runtime decides which caches those are).
+fn invalidates(entity: &Entity, ir: &Ir) -> TokenStream {
+    let roles: Vec<String> = ir
+        .roles
+        .iter()
+        .filter(|binding| binding.entity == entity.name)
+        .map(|binding| binding.trait_name.to_snake_case())
+        .collect();
+    let roles = (!roles.is_empty()).then(|| quote!(const ROLES: &'static [&'static str] = &[#(#roles),*];));
+    let tenancy = ir.tenancy.as_ref().is_some_and(|t| t.entity == entity.name).then(|| {
+        quote!(
+            const TENANCY: bool = true;
+        )
+    });
+    quote!(#roles #tenancy)
 }
 
 fn emit_model_field(field: &Field) -> TokenStream {

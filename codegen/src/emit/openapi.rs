@@ -10,7 +10,9 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
     schemas.insert("Problem".into(), problem_schema());
     let mut paths: Map<String, Value> = Map::new();
     for entity in &ir.entities {
-        schemas.insert(view_type_name(entity), view_schema(entity, ir));
+        if published(entity, ir) {
+            schemas.insert(view_type_name(entity), view_schema(entity, ir));
+        }
         for op in &entity.ops {
             if op.action.has_body() {
                 schemas.insert(input_type_name(entity, op), input_schema(entity, op));
@@ -80,12 +82,33 @@ pub(super) fn emit_openapi(ir: &Ir) -> String {
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN." },
-                "client": { "type": "http", "scheme": "basic", "description": "OAuth client credentials (client_secret_basic); client_secret_post in the form also works." }
+                "admin": { "type": "http", "scheme": "bearer", "description": "The admin credential printed on first start or set with KEYGATE_ADMIN_TOKEN, or a superadmin's access token or API key; where an op's rule admits other users or services, theirs." },
+                "client": { "type": "http", "scheme": "basic", "description": "OAuth client authentication (RFC 6749 section 2.3), checked before the endpoint runs: client_secret_basic; client_secret_post or private_key_jwt in the form also work, and a public client sends only client_id." }
             }
         }
     });
     serde_json::to_string_pretty(&document).expect("JSON values serialise") + "\n"
+}
+
+/// Whether a response can show the entity's rows: it has an op, or a published entity embeds
+/// them (`?include=`). Internal tables without ops are left out of the document.
+fn published(entity: &Entity, ir: &Ir) -> bool {
+    let mut seen = vec![entity.name.as_str()];
+    let mut pending = vec![entity.name.as_str()];
+    while let Some(name) = pending.pop() {
+        let Some(current) = ir.entities.iter().find(|e| e.name == name) else { continue };
+        if !current.ops.is_empty() {
+            return true;
+        }
+        let parents = ir.entities.iter().filter(|e| e.relations.iter().any(|r| r.entity == name));
+        for parent in parents {
+            if !seen.contains(&parent.name.as_str()) {
+                seen.push(&parent.name);
+                pending.push(&parent.name);
+            }
+        }
+    }
+    false
 }
 
 fn type_schema(ty: &FieldType, nullable: bool) -> Value {

@@ -53,6 +53,7 @@ impl<'a> Cx<'a> {
             ],
         );
         let handler = self.endpoint_handler(&cx)?;
+        self.check_client_auth(&cx, auth, handler, tenant_scoped);
         Some(Endpoint {
             name: name.to_string(),
             method,
@@ -167,6 +168,33 @@ impl<'a> Cx<'a> {
             );
         }
         cors
+    }
+
+    /// `auth: client` is what hands the handler its client: the route authenticates one exactly
+    /// when the handler takes one, and clients belong to a tenant.
+    fn check_client_auth(&mut self, cx: &EndpointCx<'_>, auth: Auth, handler: &HandlerSig, tenant_scoped: bool) {
+        let at = cx.def.auth.as_ref().map(Pos::of).unwrap_or(cx.pos);
+        let problem = match (auth == Auth::Client, handler.takes_client) {
+            (true, false) => Some((
+                format!("`auth: client` authenticates a client for handler `{}`, which takes none", handler.name),
+                "nothing would use the client".to_owned(),
+                format!("add `client: Client<R>` to `{}`, or remove `auth: client`", handler.name),
+            )),
+            (false, true) => Some((
+                format!("handler `{}` takes the client its route authenticates", handler.name),
+                "no client is authenticated here".to_owned(),
+                "write `auth: client` (RFC 6749 section 2.3 client authentication before the handler)".to_owned(),
+            )),
+            (true, true) if !tenant_scoped => Some((
+                "`auth: client` needs a tenant-scoped endpoint".to_owned(),
+                "clients are registered per tenant".to_owned(),
+                "drop `scope: service`".to_owned(),
+            )),
+            _ => None,
+        };
+        if let Some((message, label, help)) = problem {
+            self.error(Diagnostic::error(Code::BadAuth, at, message).label(label).help(help));
+        }
     }
 
     /// The handler function: `handler:`, or the endpoint's own name.

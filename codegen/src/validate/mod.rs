@@ -5,6 +5,7 @@
 //!
 //! One module per concern, in the order a schema is read:
 //!
+//! - [`shorthand`]: `primary_key:` and `timestamps:` expanded into the fields they declare;
 //! - [`service`]: `version`, `service.prefix` and `tenancy`;
 //! - [`entity`]: an entity's name, implicit tenant column, primary key, virtuals, owner and
 //!   `unique_across`; [`relations`] checks `relations:` once every entity is known;
@@ -36,6 +37,7 @@ mod relations;
 mod roles;
 mod routes;
 mod service;
+mod shorthand;
 mod virtuals;
 
 use marked_yaml::Spanned;
@@ -51,7 +53,7 @@ pub(crate) use hints::suggest;
 use hints::{backticked, did_you_mean};
 
 /// Checks `file` against the hooks in `catalog` and resolves it.
-pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnostics> {
+pub fn validate(mut file: SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnostics> {
     let mut cx = Cx {
         diags: Diagnostics::default(),
         catalog,
@@ -61,9 +63,11 @@ pub fn validate(file: &SchemaFile, catalog: &HookCatalog) -> Result<Ir, Diagnost
         rules_used: false,
         first_rule: None,
         offered_roles: Vec::new(),
-        role_enums: enums::role_enums(file, catalog),
+        role_enums: Default::default(),
     };
-    let ir = cx.schema(file);
+    cx.expand_shorthands(&mut file);
+    cx.role_enums = enums::role_enums(&file, catalog);
+    let ir = cx.schema(&file);
     if cx.diags.is_empty() { Ok(ir) } else { Err(cx.diags.sorted()) }
 }
 

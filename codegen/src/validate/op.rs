@@ -3,10 +3,10 @@
 
 use marked_yaml::Spanned;
 
-use super::Cx;
 use super::hints::{backticked, did_you_mean, is_snake_identifier, suggest};
 use super::hook_calls::HookSite;
 use super::routes::parse_http;
+use super::{Cx, flag};
 use crate::catalogue::Code;
 use crate::diagnostics::Diagnostic;
 use crate::hooks::{ParamKind, Phase};
@@ -51,18 +51,25 @@ impl Cx<'_> {
         ops
     }
 
-    /// Standard ops exist unless switched off; they keep their canonical order.
+    /// Standard ops exist unless switched off, or on an internal entity only when listed; they
+    /// keep their canonical order.
     fn standard_ops(&mut self, entity: &Entity, entity_pos: Pos, def: &EntityDef, base: &RouteBase<'_>) -> Vec<Op> {
         let empty = OpDef::default();
+        let internal = flag(&def.internal);
         let mut ops = Vec::new();
         for action in Action::ALL {
             let entry = def.ops.iter().find(|(k, _)| k.as_str() == action.as_str());
             let (op_def, pos) = match entry {
-                Some((_, entry)) => match &**entry {
+                Some((name, entry)) => match &**entry {
+                    OpEntry::Enabled(false) if internal => {
+                        self.redundant_op(name, entity);
+                        continue;
+                    }
                     OpEntry::Enabled(false) => continue,
                     OpEntry::Enabled(true) => (&empty, Pos::of(entry)),
                     OpEntry::Def(op_def) => (&**op_def, Pos::of(entry)),
                 },
+                None if internal => continue,
                 None => (&empty, entity_pos),
             };
             let site = OpSite { entity, name: action.as_str(), action, def: op_def, pos };
@@ -71,6 +78,18 @@ impl Cx<'_> {
             }
         }
         ops
+    }
+
+    /// `OP: false` on an internal entity, where it is off already.
+    fn redundant_op(&mut self, name: &Spanned<String>, entity: &Entity) {
+        self.error(
+            Diagnostic::error(
+                Code::RedundantOp,
+                Pos::of(name),
+                format!("`{}: false` changes nothing: `{}` is internal", name.as_str(), entity.name),
+            )
+            .label("already off"),
+        );
     }
 
     /// A custom op's settings and action; it needs both, and its own route.

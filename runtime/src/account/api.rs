@@ -296,8 +296,8 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
         checks.finish()?;
         let tx = rt.begin_write().await?;
         crud::set(&*tx, tenant, caller.user_id, values).await?;
+        tx.wrote::<R::Account>();
         tx.commit().await?;
-        rt.role_changed("account");
     }
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     Ok(crate::http::respond(200, &profile::<R>(&account)))
@@ -351,8 +351,8 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
         }
     }
     crud::delete_where(&*tx, tenant, R::AuthSession::USER_ID, caller.user_id).await?;
+    tx.wrote::<R::Account>();
     tx.commit().await?;
-    rt.role_changed("account");
     Ok(crate::http::respond_empty(204))
 }
 
@@ -375,7 +375,7 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
     // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.
     let id = Uuid::new_v5(&tenant, b"keygate:first-party-client");
     if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
-        return Ok(AuthenticatedClient { id, model });
+        return Ok(AuthenticatedClient { id, model, public: false });
     }
     let row = NewOauthClient {
         tenant_id: tenant,
@@ -402,5 +402,5 @@ async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Authentic
         return Err(error);
     }
     let model = crud::find::<R::OauthClient>(rt.db(), Some(tenant), id).await?;
-    Ok(AuthenticatedClient { id, model })
+    Ok(AuthenticatedClient { id, model, public: false })
 }

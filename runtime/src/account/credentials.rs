@@ -130,7 +130,7 @@ async fn rehash_if_needed<R: Roles>(
     };
     let tx = rt.begin_write().await?;
     crud::set(&*tx, ctx.tenant()?, account.id(), [R::Account::PASSWORD_HASH.set(hash)]).await?;
+    tx.wrote::<R::Account>();
     tx.commit().await?;
-    rt.role_changed("account");
     Ok(())
 }

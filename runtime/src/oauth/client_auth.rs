@@ -1,6 +1,9 @@
 //! Client authentication at the token, introspection and revocation endpoints
 //! (RFC 6749 §2.3.1 `client_secret_basic` and `client_secret_post`, RFC 7523 `private_key_jwt`,
 //! and public clients identified by `client_id` alone).
+//!
+//! The generated route of every `auth: client` endpoint calls [`authenticate`] before its
+//! handler and hands the handler the [`Client`]; a handler cannot be reached without one.
 
 use base64::Engine;
 use uuid::Uuid;
@@ -15,22 +18,19 @@ use crate::roles::{NewRevokedToken, OauthClient, RevokedTokenColumns, Roles};
 use crate::secret;
 use crate::vocab::ClientAuthMethod;
 
-/// A client that proved who it is.
+/// A client that proved who it is, or a public client that named itself.
 pub struct AuthenticatedClient<M> {
     /// Its `client_id`.
     pub id: Uuid,
     /// The stored client.
     pub model: M,
+    /// A public client (RFC 7591 `none`) identified by `client_id` alone, which proved nothing;
+    /// endpoints that serve confidential clients only (introspection) refuse it.
+    pub public: bool,
 }
 
-/// Which clients an endpoint serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accept {
-    /// Confidential clients only (introspection).
-    Confidential,
-    /// Public clients too, identified by `client_id` alone (token endpoint, revocation).
-    Public,
-}
+/// The client calling an endpoint of the schema's roles `R`.
+pub type Client<R> = AuthenticatedClient<Model<R>>;
 
 /// RFC 7523 §2.2: the only client assertion type.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -47,14 +47,13 @@ enum Credentials {
 
 type Model<R> = <<R as Roles>::OauthClient as sea_orm::EntityTrait>::Model;
 
-/// Authenticates the calling client. Every failure is `invalid_client` with the same message, so
-/// responses do not reveal which client ids exist; the digest is computed either way. A database
-/// failure is that error (503 when the database is unavailable), never a verdict on the client.
-pub async fn authenticate<R: Roles>(
-    ctx: &EndpointCtx<'_>,
-    form: &Form,
-    accept: Accept,
-) -> Result<AuthenticatedClient<Model<R>>, ApiError> {
+/// Authenticates the client calling an `auth: client` endpoint, from its form-encoded request:
+/// an unreadable form is `invalid_request`, and every failure to authenticate is
+/// `invalid_client` with the same message, so responses do not reveal which client ids exist;
+/// the digest is computed either way. A database failure is that error (503 when the database
+/// is unavailable), never a verdict on the client.
+pub async fn authenticate<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Client<R>, ApiError> {
+    let form = Form::parse(ctx)?;
     let failed = || ApiError::invalid_client("client authentication failed");
     let tenant = ctx.tenant()?;
     let find = |id: Option<Uuid>| async move {
@@ -63,13 +62,13 @@ pub async fn authenticate<R: Roles>(
             None => Ok(None),
         }
     };
-    let (id, model, authenticated) = match credentials(ctx, form)? {
+    let (id, model, authenticated, public) = match credentials(ctx, &form)? {
         Credentials::Secret { client_id, secret } => {
             let id: Option<Uuid> = client_id.parse().ok();
             let model = find(id).await?;
             let stored = model.as_ref().map(|m| m.client_secret_hash().to_owned()).unwrap_or_else(|| "0".repeat(64));
             let matches = secret::digest_matches(&secret, &stored);
-            (id, model, matches)
+            (id, model, matches, false)
         }
         Credentials::Assertion { client_id, assertion } => {
             let id = assertion_subject(&assertion, client_id.as_deref())?;
@@ -78,20 +77,19 @@ pub async fn authenticate<R: Roles>(
                 Some(model) => verify_assertion::<R>(ctx, id, model, &assertion).await?,
                 None => false,
             };
-            (Some(id), model, verified)
+            (Some(id), model, verified, false)
         }
         // RFC 7591 §2 `none`: a public client proves nothing; it is only identified, and the
         // grants it may use (a PKCE-bound code, its refresh token) carry the proof instead.
         Credentials::Public { client_id } => {
             let id: Option<Uuid> = client_id.parse().ok();
             let model = find(id).await?;
-            let public =
-                model.as_ref().is_some_and(|m| accept == Accept::Public && m.token_endpoint_auth_method().is_public());
-            (id, model, public)
+            let public = model.as_ref().is_some_and(|m| m.token_endpoint_auth_method().is_public());
+            (id, model, public, true)
         }
     };
     match (id, model) {
-        (Some(id), Some(model)) if authenticated && model.is_active() => Ok(AuthenticatedClient { id, model }),
+        (Some(id), Some(model)) if authenticated && model.is_active() => Ok(AuthenticatedClient { id, model, public }),
         _ => Err(failed()),
     }
 }

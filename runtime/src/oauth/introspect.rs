@@ -5,7 +5,7 @@ use actix_web::http::header;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::client_auth::{Accept, authenticate};
+use super::client_auth::Client;
 use super::form::Form;
 use super::{access_token, issuer};
 use crate::crud;
@@ -16,11 +16,13 @@ use crate::secret;
 
 /// Handles `POST /introspect`. Any token this tenant did not issue, or that is expired,
 /// revoked or malformed, is `{"active": false}` (RFC 7662 §2.2), never an error.
-pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+/// `client` was authenticated by the route; a public client, which proved nothing, is refused
+/// like a failed authentication.
+pub async fn introspect<R: Roles>(ctx: &EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError> {
+    if client.public {
+        return Err(ApiError::invalid_client("client authentication failed"));
+    }
     let form = Form::parse(ctx)?;
-    // An authentication failure is `invalid_client`; a database failure is a 503, not a
-    // verdict on the client.
-    let client = authenticate::<R>(ctx, &form, Accept::Confidential).await?;
     let token = form.require("token")?;
     // `token_type_hint` only orders the search (§2.1); both kinds are looked up regardless.
     let db = ctx.runtime().db();

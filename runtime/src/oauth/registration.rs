@@ -127,8 +127,8 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     if method == Method::DELETE {
         let tx = rt.begin_write().await?;
         crud::delete_id::<R::OauthClient>(&*tx, id).await?;
+        tx.wrote::<R::OauthClient>();
         tx.commit().await?;
-        rt.role_changed("oauth_client");
         return Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish());
     }
     let metadata = if method == Method::PUT {
@@ -157,8 +157,8 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             R::OauthClient::UPDATED_AT.set(crate::now()),
         ];
         crud::set::<R::OauthClient>(&*tx, tenant, id, values).await?;
+        tx.wrote::<R::OauthClient>();
         tx.commit().await?;
-        rt.role_changed("oauth_client");
         metadata
     } else {
         Metadata {

@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use sea_orm::{EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 
-use super::client_auth::{Accept, authenticate};
+use super::client_auth::Client;
 use super::form::Form;
 use super::grants;
 use super::issuer;
@@ -16,17 +16,15 @@ use crate::jose::verify_jwt;
 use crate::roles::{NewRevokedToken, RefreshToken, RefreshTokenColumns, RevokedTokenColumns, Roles};
 use crate::secret;
 
-/// Handles `POST /revoke`. The client must authenticate; it may revoke only tokens issued to it.
+/// Handles `POST /revoke` for `client`, authenticated by the route; it may revoke only tokens
+/// issued to it.
 /// Unknown, malformed, expired or already revoked tokens are a 200 (RFC 7009 §2.2), and a
 /// revoked token is inactive at introspection from the next request on.
-pub async fn revoke<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError>
+pub async fn revoke<R: Roles>(ctx: &EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError>
 where
     <R::RevokedToken as EntityTrait>::Model: IntoActiveModel<<R::RevokedToken as EntityTrait>::ActiveModel>,
 {
     let form = Form::parse(ctx)?;
-    // An authentication failure is `invalid_client`; a database failure is a 503, not a
-    // verdict on the client.
-    let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
     let token = form.require("token")?.to_owned();
     // `token_type_hint` only speeds up the search (§2.1); every kind is looked up regardless.
     let rt = ctx.runtime();

@@ -2,9 +2,8 @@
 //! JWTs per RFC 9068, verifiable offline with the tenant's JWKS.
 
 use actix_web::HttpResponse;
-use sea_orm::EntityTrait;
 
-use super::client_auth::{Accept, AuthenticatedClient, authenticate};
+pub use super::client_auth::Client;
 use super::form::Form;
 use super::issue::{AccessToken, access_token_algorithm, client_token};
 use super::{issuer, scope};
@@ -13,16 +12,11 @@ use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
 use crate::vocab::GrantType;
 
-/// An authenticated client at the token endpoint.
-pub type Client<R> = AuthenticatedClient<<<R as Roles>::OauthClient as EntityTrait>::Model>;
-
-/// Handles `POST /token`: the tokens, or an RFC 6749 §5.2 error the OAuth family writes.
-pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+/// Handles `POST /token` for `client`, authenticated by the route: the tokens, or an RFC 6749
+/// §5.2 error the OAuth family writes.
+pub async fn token<R: Roles>(ctx: &EndpointCtx<'_>, client: Client<R>) -> Result<HttpResponse, ApiError> {
     let form = Form::parse(ctx)?;
     let grant_type = form.require("grant_type")?;
-    // An authentication failure is `invalid_client`; a database failure is a 503, not a
-    // verdict on the client.
-    let client = authenticate::<R>(ctx, &form, Accept::Public).await?;
     let Some(grant) = GrantType::from_wire(grant_type) else {
         return Err(ApiError::unsupported_grant_type(format!("grant type `{grant_type}` is not supported")));
     };

@@ -30,7 +30,7 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
         let #row_mut row = #row;
         #check_new
         #pre_hooks
-        #bind_model ::keygate_runtime::crud::insert::<#entity_path>(&*tx, row).await?;
+        #bind_model tx.insert::<#entity_path>(row).await?;
         #post_hooks
         #build_view
         #commit

@@ -16,7 +16,7 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
         let model = ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant, id).await?;
         #check_found
         #pre_hooks
-        ::keygate_runtime::crud::delete::<#entity_path>(&*tx, model).await?;
+        tx.delete::<#entity_path>(model).await?;
         #post_hooks
         #commit
         ::std::result::Result::Ok(::keygate_runtime::http::respond_empty(#status))

@@ -6,18 +6,30 @@ use quote::quote;
 
 use super::super::{doc_lines, ident};
 use super::family_expr;
-use crate::ir::{Auth, Cors, Encoding, Endpoint};
+use crate::ir::{Auth, Cors, Encoding, Endpoint, Ir};
 
-pub(super) fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
+/// The route of `endpoint`; `ir.rules` says whether the schema identifies users, so that
+/// superadmins pass `auth: admin` here as they do on ops.
+pub(super) fn emit_endpoint(endpoint: &Endpoint, ir: &Ir) -> TokenStream {
     let name = ident(&endpoint.route_fn);
     let doc = endpoint_doc(endpoint);
     let family = family_expr(endpoint.errors);
     let caller = match endpoint.auth {
+        // The same callers as an `auth: admin` op: with users, the admin credential or a
+        // superadmin; without, the admin credential.
+        Auth::Admin if ir.rules => quote! {
+            if let ::std::result::Result::Err(error) =
+                ::keygate_runtime::access::require_admin::<crate::entities::Roles>(&rt, &req).await
+            {
+                return errors.render(&req, &error);
+            }
+        },
         Auth::Admin => quote! {
             if let ::std::result::Result::Err(error) = ::keygate_runtime::admin_credential::Admin::check(&req) {
                 return errors.render(&req, &error);
             }
         },
+        // A client is authenticated with the request's body, once it is read (`call_handler`).
         Auth::Public | Auth::Client | Auth::Rule => quote!(),
     };
     let (resolve, tenant) = resolve_tenant(endpoint);
@@ -41,9 +53,9 @@ pub(super) fn emit_endpoint(endpoint: &Endpoint) -> TokenStream {
 
 fn endpoint_doc(endpoint: &Endpoint) -> TokenStream {
     let auth = match endpoint.auth {
-        Auth::Admin => "the admin credential",
+        Auth::Admin => "the admin credential or a superadmin",
         Auth::Public | Auth::Rule => "anyone",
-        Auth::Client => "an OAuth client, authenticated by the handler",
+        Auth::Client => "an OAuth client, authenticated before the handler runs (RFC 6749 section 2.3)",
     };
     doc_lines(&format!(
         "`{} {}`: endpoint `{}` (schema line {}), handled by `{}`.\n\n{}\n\n**Permissions**: {auth}.",
@@ -72,8 +84,18 @@ fn resolve_tenant(endpoint: &Endpoint) -> (TokenStream, TokenStream) {
 fn call_handler(endpoint: &Endpoint, tenant: &TokenStream) -> (TokenStream, TokenStream) {
     let handler: syn::Path = syn::parse_str(&endpoint.handler).expect("handler paths come from parsed Rust");
     let roles = endpoint.needs_roles.then(|| quote!(::<crate::entities::Roles>));
-    let call =
-        quote!(#handler #roles (::keygate_runtime::endpoint_context::EndpointCtx::new(&rt, &req, #tenant, body)).await);
+    let ctx = quote!(::keygate_runtime::endpoint_context::EndpointCtx::new(&rt, &req, #tenant, body));
+    let call = match endpoint.auth {
+        // The handler is reached only with the client authenticated from this request.
+        Auth::Client => quote! {{
+            let ctx = #ctx;
+            match ::keygate_runtime::oauth::client_auth::authenticate::<crate::entities::Roles>(&ctx).await {
+                ::std::result::Result::Ok(client) => #handler #roles (ctx, client).await,
+                ::std::result::Result::Err(error) => ::std::result::Result::Err(error),
+            }
+        }},
+        _ => quote!(#handler #roles (#ctx).await),
+    };
     // Only methods with a request body read one (RFC 9110 §9.3: GET and DELETE content has no
     // defined meaning).
     if !matches!(endpoint.method.as_str(), "POST" | "PUT" | "PATCH") {

@@ -159,7 +159,7 @@ fn handler_doc(entity: &Entity, op: &Op) -> String {
     let auth = match op.auth {
         Auth::Admin => "the admin credential (`Authorization: Bearer ...`) or a superadmin".to_owned(),
         Auth::Public => "anyone".to_owned(),
-        Auth::Client => "an OAuth client, authenticated by the handler".to_owned(),
+        Auth::Client => "an OAuth client, authenticated before the handler runs (RFC 6749 section 2.3)".to_owned(),
         Auth::Rule => {
             let mut who = vec!["the admin credential or a superadmin".to_owned()];
             if op.rule.user {

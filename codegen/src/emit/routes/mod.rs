@@ -39,7 +39,7 @@ pub(super) fn emit_routes(ir: &Ir) -> TokenStream {
         }
     }
     for endpoint in &ir.endpoints {
-        table.add_endpoint(endpoint);
+        table.add_endpoint(endpoint, ir);
     }
     table.add_preflights(ir);
     let resources = table.resources();
@@ -123,8 +123,8 @@ impl RouteTable {
         self.answer(&op.path, ErrorFamily::Problem);
     }
 
-    fn add_endpoint(&mut self, endpoint: &Endpoint) {
-        self.handlers.push(endpoint::emit_endpoint(endpoint));
+    fn add_endpoint(&mut self, endpoint: &Endpoint, ir: &Ir) {
+        self.handlers.push(endpoint::emit_endpoint(endpoint, ir));
         self.routes
             .entry(endpoint.path.clone())
             .or_default()

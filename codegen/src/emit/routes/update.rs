@@ -28,7 +28,7 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
         let #row_mut row: crate::entities::#module::ActiveModel = model.into();
         #(#assignments)*
         #pre_hooks
-        #bind_model ::keygate_runtime::crud::update::<#entity_path>(&*tx, row).await?;
+        #bind_model tx.update::<#entity_path>(row).await?;
         #post_hooks
         #build_view
         #commit

@@ -1,15 +1,14 @@
 //! The plumbing the writing actions (create, update, delete) share: the body, the write
 //! transaction, hooks in schema order with their context and outputs, the view of the written
-//! row, and what a commit tells the runtime's caches.
+//! row, and the commit.
 
-use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::super::ident;
 use super::handler::Handler;
 use crate::hooks::ParamKind;
-use crate::ir::{Action, Auth, FieldType, HookCall, ResponseShape, Virtual};
+use crate::ir::{Auth, FieldType, HookCall, ResponseShape, Virtual};
 
 impl Handler<'_> {
     /// Moves the body out of its extractor and checks its values.
@@ -134,24 +133,10 @@ impl Handler<'_> {
         })
     }
 
-    /// Commits, then tells the runtime which cached state the write made stale.
+    /// Commits; the transaction reports what it wrote to the runtime, which drops what that
+    /// made stale in its caches.
     pub(super) fn commit(&self) -> TokenStream {
-        let (entity, op, ir) = (self.entity, self.op, self.ir);
-        // Renaming or deleting a tenant forgets resolved tenant keys at once.
-        let is_tenant_entity = ir.tenancy.as_ref().is_some_and(|t| t.entity == entity.name);
-        let forget_tenants = (is_tenant_entity && matches!(op.action, Action::Update | Action::Delete))
-            .then(|| quote!(rt.tenants().clear();));
-        // A write to an entity that plays a role lets the runtime drop what it cached for the role.
-        let roles_played = ir
-            .roles
-            .iter()
-            .filter(|binding| binding.entity == entity.name)
-            .map(|binding| binding.trait_name.to_snake_case());
-        quote! {
-            tx.commit().await?;
-            #forget_tenants
-            #(rt.role_changed(#roles_played);)*
-        }
+        quote!(tx.commit().await?;)
     }
 }
 
