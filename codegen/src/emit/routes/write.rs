@@ -99,7 +99,7 @@ impl Handler<'_> {
             value if self.identifies => quote!(#value.clone()),
             value => value,
         };
-        let calls = self.listed(Phase::Prepare).map(|call| hook_call(call));
+        let calls = self.listed(Phase::Prepare).map(hook_call);
         Some(quote! {
             #declare_outputs
             #(#staged)*
