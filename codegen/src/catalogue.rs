@@ -285,7 +285,7 @@ catalogue! {
         fix: "Fix the name or write the function.",
     }
     HookPhase = "hook-phase" {
-        summary: "A pre hook under `post:` or the reverse.",
+        summary: "A prepare or pre hook under `post:`, or a post hook under `pre:`.",
         fix: "Move it.",
     }
     UnknownHookParam = "unknown-hook-param" {

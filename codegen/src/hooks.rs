@@ -1,11 +1,12 @@
 //! The hooks that exist, read from the signatures of the hand-written hook functions.
 //!
-//! A hook is any `pub async fn` in a hook module whose first parameter is `&mut PreCtx<'_>` (runs
-//! before the row is written) or `&mut PostCtx<'_>` (runs after). Every further parameter binds a
-//! field of the entity, by name:
+//! A hook is any `pub async fn` in a hook module whose first parameter is `&mut PrepareCtx<'_>`
+//! (runs before the write transaction opens: CPU-bound work such as bcrypt), `&mut PreCtx<'_>`
+//! (runs in the transaction, before the row is written) or `&mut PostCtx<'_>` (runs after).
+//! Every further parameter binds a field of the entity, by name:
 //!
 //! - `name: Input<T>`: the value of a virtual input field (`T` is its type),
-//! - `name: Column<'_, T>`: a stored column the hook may set (pre hooks only),
+//! - `name: Column<'_, T>`: a stored column the hook may set (prepare and pre hooks only),
 //! - `name: Output<'_, T>`: a virtual output field the hook may fill.
 //!
 //! The signature is the registry: there is no second list to keep in step with the code.
@@ -22,6 +23,9 @@ use syn::{FnArg, GenericArgument, Item, Pat, PathArguments, Type};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Before the write transaction opens, with no database handle: CPU-bound work (bcrypt)
+    /// that must not hold the write gate. Listed under `pre:`.
+    Prepare,
     /// Before the write, inside the transaction.
     Pre,
     /// After the write, inside the transaction.
@@ -29,11 +33,30 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// `pre` or `post`.
+    /// `prepare`, `pre` or `post`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::Prepare => "prepare",
             Phase::Pre => "pre",
             Phase::Post => "post",
+        }
+    }
+
+    /// The op's hook list it is named under in `schema.yaml`: `pre` (prepare and pre hooks) or
+    /// `post`.
+    pub fn list(self) -> &'static str {
+        match self {
+            Phase::Prepare | Phase::Pre => "pre",
+            Phase::Post => "post",
+        }
+    }
+
+    /// The context type its first parameter takes: `PrepareCtx`, `PreCtx` or `PostCtx`.
+    pub fn context(self) -> &'static str {
+        match self {
+            Phase::Prepare => "PrepareCtx",
+            Phase::Pre => "PreCtx",
+            Phase::Post => "PostCtx",
         }
     }
 }
@@ -518,12 +541,14 @@ fn is_client(arg: &FnArg) -> bool {
     last_segment_name(&typed.ty).as_deref() == Some("Client")
 }
 
-/// `&mut PreCtx<'_>` → pre, `&mut PostCtx<'_>` → post; anything else is not a hook.
+/// `&mut PrepareCtx<'_>` → prepare, `&mut PreCtx<'_>` → pre, `&mut PostCtx<'_>` → post;
+/// anything else is not a hook.
 fn context_phase(arg: &FnArg) -> Option<Phase> {
     let FnArg::Typed(typed) = arg else { return None };
     let Type::Reference(reference) = &*typed.ty else { return None };
     reference.mutability?;
     match last_segment_name(&reference.elem)?.as_str() {
+        "PrepareCtx" => Some(Phase::Prepare),
         "PreCtx" => Some(Phase::Pre),
         "PostCtx" => Some(Phase::Post),
         _ => None,
@@ -639,11 +664,13 @@ pub async fn not_a_hook(x: u32) {}
 fn private(ctx: &mut PreCtx<'_>) {}
 pub async fn give(ctx: &mut PostCtx<'_>, key: Output<'_, Option<String>>) -> HookResult { Ok(()) }
 pub async fn look<R: Roles>(ctx: &mut PreCtx<'_>, roles: Column<'_, StringList>) -> HookResult { Ok(()) }
+pub async fn slow(ctx: &mut PrepareCtx<'_>, password_hash: Column<'_, String>) -> HookResult { Ok(()) }
 "#;
         let mut catalog = HookCatalog::default();
         catalog.add_module("crate::hooks", source).unwrap();
         let names: Vec<_> = catalog.hooks.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["hash_pw", "give", "look"]);
+        assert_eq!(names, ["hash_pw", "give", "look", "slow"]);
+        assert_eq!(catalog.get("slow").unwrap().phase, Phase::Prepare);
         let hash = catalog.get("hash_pw").unwrap();
         assert_eq!(hash.phase, Phase::Pre);
         assert_eq!(hash.doc, "Hashes a password.");

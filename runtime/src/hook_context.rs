@@ -1,9 +1,11 @@
 //! What a hook receives: its context and typed handles on the fields it is bound to.
 //!
 //! Hooks are `pub async fn`s in [`crate::hooks`]; the generator reads their signatures. The first
-//! parameter says when a hook runs ([`PreCtx`]: before the write, [`PostCtx`]: after it, both
-//! inside the op's transaction). Every other parameter is bound by name to a field of the entity:
-//! [`Input`] (a virtual input), [`Column`] (a stored column) or [`Output`] (a virtual output).
+//! parameter says when a hook runs ([`PrepareCtx`]: before the op's write transaction opens, so
+//! CPU-bound work such as bcrypt does not hold the write gate; [`PreCtx`]: before the write and
+//! [`PostCtx`]: after it, both inside the transaction). Every other parameter is bound by name to
+//! a field of the entity: [`Input`] (a virtual input), [`Column`] (a stored column) or [`Output`]
+//! (a virtual output).
 
 use std::collections::HashMap;
 
@@ -18,7 +20,45 @@ use crate::state::{Runtime, RuntimeConfig};
 #[derive(Default)]
 struct Stash(HashMap<&'static str, String>);
 
-/// Context of a hook that runs before the row is written.
+/// Context of a hook that runs before the op's write transaction opens (after the caller is
+/// admitted and the body parsed). It has no database handle: a prepare hook does work that needs
+/// none, such as hashing, and its [`Column`]s start unset (the row is built, or loaded, only in
+/// the transaction); what it sets is applied to the row before the pre hooks run.
+pub struct PrepareCtx<'a> {
+    rt: &'a Runtime,
+    tenant: Option<Uuid>,
+    op: &'static str,
+    caller: Caller,
+}
+
+impl<'a> PrepareCtx<'a> {
+    /// Context for op `op` (e.g. `user.create`) in `tenant`, called by `caller`.
+    pub fn new(rt: &'a Runtime, tenant: Option<Uuid>, op: &'static str, caller: Caller) -> Self {
+        Self { rt, tenant, op, caller }
+    }
+
+    /// Service configuration.
+    pub fn config(&self) -> &RuntimeConfig {
+        self.rt.config()
+    }
+
+    /// The tenant the request is scoped to, for tenant-scoped entities.
+    pub fn tenant(&self) -> Option<Uuid> {
+        self.tenant
+    }
+
+    /// The op, as `entity.op`.
+    pub fn op(&self) -> &'static str {
+        self.op
+    }
+
+    /// Who called the op (already admitted by its access rule).
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+/// Context of a hook that runs before the row is written, inside the transaction.
 pub struct PreCtx<'a> {
     rt: &'a Runtime,
     tx: &'a DatabaseTransaction,

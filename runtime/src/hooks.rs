@@ -1,7 +1,8 @@
 //! Every hook `schema.yaml` may name, one short function each; the bodies live in domain modules.
 //!
 //! keygate-codegen reads this file: a hook's signature is its registration. The first parameter
-//! says when it runs (`PreCtx`: before the write, `PostCtx`: after), and each further parameter
+//! says when it runs (`PrepareCtx`: before the write transaction opens, `PreCtx`: before the
+//! write, `PostCtx`: after), and each further parameter
 //! binds the entity field of the same name (or the one `args:` names) as an `Input` (virtual
 //! input), `Column` (stored column) or `Output` (virtual output).
 
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::account::grants;
-use crate::hook_context::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx};
+use crate::hook_context::{Column, HookError, HookResult, Input, Output, PostCtx, PreCtx, PrepareCtx};
 use crate::roles::Roles;
 use crate::string_list::StringList;
 use crate::vocab::{ApplicationType, ClientAuthMethod};
@@ -18,8 +19,13 @@ use crate::{password, secret, uri};
 
 /// Hashes the plaintext `password` with bcrypt into `password_hash`, prepared by the OpaqueString
 /// profile (RFC 8265 §4.2; a password it refuses is a 422); without a password (a partial
-/// update) the stored hash is kept.
-pub async fn hash_pw(ctx: &mut PreCtx<'_>, password: Input<String>, password_hash: Column<'_, String>) -> HookResult {
+/// update) the stored hash is kept. A prepare hook: bcrypt runs on the blocking pool before the
+/// write transaction opens, so other writers never wait behind it.
+pub async fn hash_pw(
+    ctx: &mut PrepareCtx<'_>,
+    password: Input<String>,
+    password_hash: Column<'_, String>,
+) -> HookResult {
     let Some(plain) = password.into_inner() else { return Ok(()) };
     let hash = password::hash(plain, ctx.config().bcrypt_cost).await.map_err(|error| match error {
         password::PasswordError::TooLong(_) | password::PasswordError::Disallowed => {

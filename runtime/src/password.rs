@@ -53,17 +53,21 @@ pub fn prepare(password: &str) -> Result<String, PasswordError> {
     Ok(prepared.into_owned())
 }
 
-/// Hashes `password`, [prepared](prepare), at `cost` on the blocking pool.
+/// Hashes `password`, [prepared](prepare), at `cost` on the blocking pool, inside a
+/// `bcrypt_hash` debug span (with its `cost`) that measures the computation.
 pub async fn hash(password: String, cost: u32) -> Result<String, PasswordError> {
     let password = prepare(&password)?;
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong(password.len()));
     }
     let _slot = hashing_slots().acquire().await.map_err(|_| PasswordError::Pool)?;
-    tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
-        .await
-        .map_err(|_| PasswordError::Pool)?
-        .map_err(PasswordError::from)
+    tokio::task::spawn_blocking(move || {
+        let _span = tracing::debug_span!("bcrypt_hash", cost).entered();
+        bcrypt::hash(password, cost)
+    })
+    .await
+    .map_err(|_| PasswordError::Pool)?
+    .map_err(PasswordError::from)
 }
 
 /// The cost a bcrypt hash (`$2b$12$…`) was made with.

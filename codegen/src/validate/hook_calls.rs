@@ -1,5 +1,6 @@
-//! An op's `pre:` and `post:` hooks: each names a hook function of the right phase, and each of
-//! its parameters binds a field of the entity (by its own name, or through `args:`).
+//! An op's `pre:` and `post:` hooks: each names a hook function of the right phase (`pre:` takes
+//! prepare and pre hooks, `post:` post hooks), and each of its parameters binds a field of the
+//! entity (by its own name, or through `args:`).
 
 use marked_yaml::Spanned;
 
@@ -79,19 +80,22 @@ impl<'a> Cx<'a> {
             );
             return None;
         };
-        if sig.phase != phase {
+        // `pre:` lists prepare and pre hooks alike: the signature says which runs before the
+        // transaction opens.
+        if sig.phase.list() != phase.list() {
+            let when = match sig.phase {
+                Phase::Prepare => "before the write transaction opens",
+                Phase::Pre => "before the write",
+                Phase::Post => "after the write",
+            };
             self.error(
                 Diagnostic::error(
                     Code::HookPhase,
                     pos,
-                    format!(
-                        "hook `{name}` runs {} the write, so it cannot be a `{}` hook",
-                        if sig.phase == Phase::Pre { "before" } else { "after" },
-                        phase.as_str()
-                    ),
+                    format!("hook `{name}` runs {when}, so it cannot be a `{}` hook", phase.list()),
                 )
-                .label(format!("listed under `{}:`", phase.as_str()))
-                .help(format!("move it to `{}:` of `{}`", sig.phase.as_str(), site.op)),
+                .label(format!("listed under `{}:`", phase.list()))
+                .help(format!("move it to `{}:` of `{}`", sig.phase.list(), site.op)),
             );
             return None;
         }
@@ -203,7 +207,8 @@ fn output_problem(site: &HookSite<'_>, p: &ParamSite<'_>) -> Option<String> {
     }
 }
 
-/// A `Column<T>` sets a stored, client-assignable column of the row a pre hook is about to write.
+/// A `Column<T>` sets a stored, client-assignable column of the row a prepare or pre hook is
+/// about to write.
 fn column_problem(site: &HookSite<'_>, p: &ParamSite<'_>) -> Option<String> {
     let (op, field, param) = (site.op, p.field, p.param);
     match site.entity.field(field) {

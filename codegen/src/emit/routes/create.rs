@@ -1,5 +1,6 @@
-//! `create`: read the body, check its references, build the row (body, defaults, the tenant),
-//! run the hooks, insert, respond `201` with the row.
+//! `create`: read the body, run the prepare hooks, open the transaction, check the body's
+//! references, build the row (body, defaults, the tenant, what prepare hooks set), run the
+//! hooks, insert, respond `201` with the row.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,13 +22,16 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
     let row_mut = h.column_hooks().then(|| quote!(mut));
     let check_new = h.owner_field.as_ref().map(|field| quote!(permit.check_new_owner(row.#field.clone().take())?;));
     let (read_body, begin, pre_hooks, bind_model) = (h.read_body(), h.begin(), h.pre_hooks(), h.bind_model());
+    let (prepare_hooks, apply_prepared) = (h.prepare_hooks(), h.apply_prepared());
     let (post_hooks, build_view, commit, respond) = (h.post_hooks(), h.build_view(), h.commit(), &h.respond);
     quote! {
         #read_body
+        #prepare_hooks
         #begin
         #(#refs)*
         #now
         let #row_mut row = #row;
+        #apply_prepared
         #check_new
         #pre_hooks
         #bind_model tx.insert::<#entity_path>(row).await?;

@@ -1,4 +1,4 @@
-//! `delete`: load the row (the caller's own, under owner rules), run the hooks, delete, respond
+//! `delete`: run the prepare hooks, load the row (the caller's own, under owner rules), run the hooks, delete, respond
 //! with an empty body.
 
 use proc_macro2::TokenStream;
@@ -10,7 +10,9 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
     let (entity_path, tenant, id, status) = (&h.entity_path, &h.tenant, &h.id, h.op.status);
     let (begin, check_found, pre_hooks, post_hooks, commit) =
         (h.begin(), h.check_found(), h.pre_hooks(), h.post_hooks(), h.commit());
+    let prepare_hooks = h.prepare_hooks();
     quote! {
+        #prepare_hooks
         #begin
         #id
         let model = ::keygate_runtime::crud::find::<#entity_path>(&*tx, #tenant, id).await?;

@@ -1,5 +1,6 @@
-//! `update`: read the body, check its references, load the row (the caller's own, under owner
-//! rules), apply the fields the body carries and `on_update: now`, run the hooks, write, respond.
+//! `update`: read the body, run the prepare hooks, open the transaction, check the body's
+//! references, load the row (the caller's own, under owner rules), apply the fields the body
+//! carries, `on_update: now` and what prepare hooks set, run the hooks, write, respond.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,8 +18,10 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
     let (read_body, begin, check_found, pre_hooks) = (h.read_body(), h.begin(), h.check_found(), h.pre_hooks());
     let (bind_model, post_hooks, build_view) = (h.bind_model(), h.post_hooks(), h.build_view());
     let (commit, respond) = (h.commit(), &h.respond);
+    let (prepare_hooks, apply_prepared) = (h.prepare_hooks(), h.apply_prepared());
     quote! {
         #read_body
+        #prepare_hooks
         #begin
         #id
         #(#refs)*
@@ -27,6 +30,7 @@ pub(super) fn body(h: &Handler<'_>) -> TokenStream {
         #check_found
         let #row_mut row: crate::entities::#module::ActiveModel = model.into();
         #(#assignments)*
+        #apply_prepared
         #pre_hooks
         #bind_model tx.update::<#entity_path>(row).await?;
         #post_hooks
