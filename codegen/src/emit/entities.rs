@@ -247,8 +247,20 @@ fn index_specs(entity: &Entity, ir: &Ir) -> Vec<TokenStream> {
             plans.push(wanted);
         }
     }
+    // A plain index whose columns lead a longer one is redundant: the longer one serves its
+    // lookups, and every insert would maintain both (`tenant_id` alone, once a listing index
+    // starts with it).
+    let redundant = |plan: &IndexPlan| {
+        !plan.unique
+            && plans
+                .iter()
+                .any(|other| other.columns.len() > plan.columns.len() && other.columns.starts_with(&plan.columns))
+    };
+    let kept: Vec<bool> = plans.iter().map(|plan| !redundant(plan)).collect();
     plans
         .into_iter()
+        .zip(kept)
+        .filter_map(|(plan, keep)| keep.then_some(plan))
         .map(|IndexPlan { name, columns, unique }| {
             quote! {
                 ::keygate_runtime::migrate::IndexSpec { name: #name, table: #table, columns: &[#(#columns),*], unique: #unique }
