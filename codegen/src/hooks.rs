@@ -164,7 +164,7 @@ pub struct HandlerSig {
 /// have to play it (e.g. `OauthClient` needs `client_secret_hash: string`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleSig {
-    /// snake_case name used in `roles:`, e.g. `oauth_client`.
+    /// snake_case name used in `plays:`, e.g. `oauth_client`.
     pub name: String,
     /// Trait name, e.g. `OauthClient`.
     pub trait_name: String,

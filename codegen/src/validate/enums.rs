@@ -5,7 +5,7 @@
 //! one type; every value the schema allows must be one of its wire values (`role-enum-values`,
 //! at the value). Any other `enum` field gets an enum generated in its entity's module, one
 //! variant per value (`book::Condition::Good`). Which fields roles read this way is known from
-//! `roles:` and the role signatures alone, so it is settled before entities are read, and hook
+//! the entities' `plays:` (or names) and the role signatures alone, so it is settled before entities are read, and hook
 //! bindings are checked against the final types.
 
 use std::collections::HashMap;

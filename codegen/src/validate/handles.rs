@@ -12,7 +12,7 @@ use crate::hooks::{ColumnsSig, HookCatalog, RoleSig};
 use crate::ir::{ColumnsBinding, Entity};
 use crate::span::Pos;
 
-/// The column handles of `role` (if it has any) bound to `entity`, which `roles:` names at `at`;
+/// The column handles of `role` (if it has any) bound to `entity`, offered at `at` (its `plays:`, or its name);
 /// or one diagnostic per handle the entity cannot back.
 pub(crate) fn bind(
     catalog: &HookCatalog,

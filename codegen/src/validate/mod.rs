@@ -11,13 +11,13 @@
 //!   `unique_across`; [`relations`] checks `relations:` once every entity is known;
 //! - [`field`]: one stored field (type, default, `unique`, foreign key, visibility, value checks),
 //!   and [`virtuals`] one virtual field; [`enums`] the Rust enum of an `enum` field (a runtime
-//!   vocabulary enum a role reads it as, settled from `roles:` before entities, or a generated one);
+//!   vocabulary enum a role reads it as, settled from `plays:` before entities, or a generated one);
 //! - [`op`]: an entity's ops and their routes, status and bodies; [`list`] a list op's filters,
 //!   sort keys and page sizes;
 //! - [`hook_calls`]: an op's `pre`/`post` hooks and the fields their parameters bind;
 //! - [`access`]: `auth:` rules (`admin`, `public`, `user`, `owner`, roles);
 //! - [`endpoint`]: hand-written endpoints;
-//! - [`roles`]: `roles:` (an entity playing a runtime role) and the roles that must be bound;
+//! - [`roles`]: `plays:` (an entity playing a runtime role, or named like one) and the roles that must be bound;
 //! - [`routes`]: route syntax and no two routes alike.
 //!
 //! Every check reports in source order after sorting, so the order in which checks run only
