@@ -8,6 +8,7 @@ mod support;
 
 use actix_web::http::StatusCode;
 use actix_web::{test, web};
+use futures_util::future::join_all;
 use keygate_runtime::Runtime;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::json;
@@ -41,8 +42,9 @@ async fn stored(db: &DatabaseConnection, id: &str) -> bool {
     row.try_get_by_index::<i64>(0).unwrap() == 1
 }
 
-#[actix_web::test]
-async fn a_full_disk_never_acknowledges_a_lost_write() {
+/// A capped database's app (see [`capped`]), its admin client and a connection to check what
+/// was stored; `concurrency` creations at a time until the database fills up.
+async fn fill_up(concurrency: usize) {
     let db = support::databases().await.into_iter().find(|db| db.backend == "sqlite").unwrap();
     // Migrate with room to spare, then cap the file a little above its size.
     let setup = support::runtime(&db).await;
@@ -70,17 +72,21 @@ async fn a_full_disk_never_acknowledges_a_lost_write() {
     };
     let mut acknowledged = Vec::new();
     let mut first_failure = None;
-    let mut after_failure = 0;
-    for i in 0..400 {
-        let reply = create(i).await;
-        if reply.status == StatusCode::CREATED {
-            acknowledged.push(reply.str("id"));
-        } else if first_failure.is_none() {
-            first_failure = Some(reply);
+    let mut rounds_after_failure = 0;
+    for round in 0..400 / concurrency {
+        // With several at once, the writers of a round share commits (group commit): the
+        // database fills up inside a batch of several writers.
+        let replies = join_all((0..concurrency).map(|k| create(round * concurrency + k))).await;
+        for reply in replies {
+            if reply.status == StatusCode::CREATED {
+                acknowledged.push(reply.str("id"));
+            } else if first_failure.is_none() {
+                first_failure = Some(reply);
+            }
         }
         if first_failure.is_some() {
-            after_failure += 1;
-            if after_failure > 20 {
+            rounds_after_failure += 1;
+            if rounds_after_failure * concurrency > 20 {
                 break;
             }
         }
@@ -97,4 +103,14 @@ async fn a_full_disk_never_acknowledges_a_lost_write() {
     let again = create(1000).await;
     assert_eq!(again.status, StatusCode::CREATED, "writes succeed once there is room: {}", again.json);
     assert!(stored(&verify, &again.str("id")).await, "and what is acknowledged is stored");
+}
+
+#[actix_web::test]
+async fn a_full_disk_never_acknowledges_a_lost_write() {
+    fill_up(1).await;
+}
+
+#[actix_web::test]
+async fn a_full_disk_never_acknowledges_a_lost_write_of_a_shared_commit() {
+    fill_up(8).await;
 }

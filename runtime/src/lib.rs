@@ -55,7 +55,7 @@ pub mod __private {
     pub use {sea_orm, serde};
 }
 pub use family::ErrorFamily;
-pub use state::{Runtime, RuntimeConfig, WriteTurn, WriteTx};
+pub use state::{CommitStats, Runtime, RuntimeConfig, WriteTurn, WriteTx};
 
 /// The current time at microsecond precision, the finest both SQLite and PostgreSQL keep, so a
 /// value reads back exactly as it was written.

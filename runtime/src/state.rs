@@ -17,7 +17,7 @@ use crate::keys::KeyStore;
 use crate::row_cache::RowCache;
 use crate::tenancy::TenantCache;
 use crate::writer::Writer;
-pub use crate::writer::{WriteTurn, WriteTx};
+pub use crate::writer::{CommitStats, WriteTurn, WriteTx};
 
 /// Settings hooks and handlers read.
 #[derive(Debug, Clone)]
@@ -194,6 +194,12 @@ impl Runtime {
     /// what the writes it recorded made stale ([`WriteTx::wrote`]).
     pub async fn begin_write(&self) -> Result<WriteTx, ApiError> {
         self.writer.begin(&self.invalidator).await
+    }
+
+    /// SQLite only: how many commits this runtime's writes took (group commit, see
+    /// [`crate::writer`]); `None` on PostgreSQL, where each transaction commits on its own.
+    pub fn commit_stats(&self) -> Option<CommitStats> {
+        self.writer.commit_stats()
     }
 
     /// This process's turn to write without a transaction, for a sequence of single statements

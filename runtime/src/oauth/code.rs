@@ -116,9 +116,10 @@ pub async fn redeem<R: Roles>(
     if !claimed {
         // Redeemed concurrently by another request: this one is a replay like any other. Its own
         // grant goes with the transaction, dropped uncommitted; the winner's grant is revoked
-        // (RFC 6749 §4.1.2). The claim waited for the winner's commit (PostgreSQL's row lock,
-        // SQLite's write gate), so the code now names the winner's grant.
-        drop(tx);
+        // (RFC 6749 §4.1.2). The claim waited for the winner's commit (PostgreSQL's row lock;
+        // on SQLite the rollback waits for the batch holding the winner's claim to commit), so
+        // the code now names the winner's grant.
+        tx.rollback().await?;
         if let Some(winner) = crud::find_optional::<R::AuthCode>(rt.db(), Some(tenant), code.id()).await?
             && let Some(grant) = winner.grant_id()
         {

@@ -69,11 +69,12 @@ pub async fn rotate<R: Roles>(
     // concurrent refreshes exactly one claims the token. On SQLite the write gate orders them.
     let tx = rt.begin_write().await?;
     if !grants::lock_live::<R>(&*tx, token.grant_id()).await? {
+        tx.rollback().await?;
         return invalid("the refresh token's grant is revoked");
     }
     let now = crate::now();
     if !crud::claim(&*tx, token.id(), R::RefreshToken::USED_AT, [R::RefreshToken::USED_AT.set(now)]).await? {
-        drop(tx);
+        tx.rollback().await?;
         // Used concurrently: treat it as the reuse it is.
         let tx = rt.begin_write().await?;
         grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
