@@ -45,7 +45,7 @@ struct Args {
     /// Request header, `Name: value` (`fixed`; repeatable).
     #[arg(long = "header", short = 'H', allow_hyphen_values = true)]
     headers: Vec<String>,
-    /// Request body (`fixed`).
+    /// Request body (`fixed`); each `{n}` in it becomes a number unique to the request.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     body: String,
     /// Value of the `kg_session` cookie of a signed-in user who has consented to `openid`. Values
@@ -296,13 +296,21 @@ impl FixedRequest {
         }
     }
 
-    /// Sends the request; a 2xx answer succeeds.
+    /// Sends the request; a 2xx answer succeeds. Each `{n}` in the body becomes a number unique
+    /// to this request (so each of a series of creations names a new row).
     async fn send(&self, client: &awc::Client) -> Result<(), Failure> {
+        static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let mut request = client.request(self.method.clone(), &self.url);
         for (name, value) in &self.headers {
             request = request.insert_header((name.as_str(), value.as_str()));
         }
-        let reply = read(request.send_body(self.body.clone()), &self.what).await?;
+        let body = if self.body.contains("{n}") {
+            let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.body.replace("{n}", &format!("{}-{n}", std::process::id()))
+        } else {
+            self.body.clone()
+        };
+        let reply = read(request.send_body(body), &self.what).await?;
         if reply.status.is_success() { Ok(()) } else { Err(unexpected(&self.what, &reply)) }
     }
 }
