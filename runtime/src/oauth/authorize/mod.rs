@@ -136,6 +136,8 @@ pub async fn issue_code<R: Roles>(
         nonce: request.nonce.clone(),
         scope: request.scopes.join(" "),
         auth_time: session.auth_time,
+        // The sign-in page asks for a password only; null stands for `["pwd"]`.
+        amr: None,
         session_id: Some(session.id),
         expires_at: crate::now() + rt.config().auth_code_lifetime,
     };
