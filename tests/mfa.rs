@@ -40,7 +40,11 @@ fn app_of(enrolment: &Reply) -> Totp {
     let uri = enrolment.str("otpauth_uri");
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
     let svg = enrolment.str("qr_svg");
-    assert!(svg.contains("<svg") && !svg.contains("href") && !svg.contains("<script"), "a self-contained SVG: {}", &svg[..80.min(svg.len())]);
+    assert!(
+        svg.contains("<svg") && !svg.contains("href") && !svg.contains("<script"),
+        "a self-contained SVG: {}",
+        &svg[..80.min(svg.len())]
+    );
     Totp::from_url(&uri).expect("an otpauth URI authenticator apps read")
 }
 
@@ -93,7 +97,8 @@ async fn totp_enrolment_sign_in_replay_and_tokens_that_say_so() {
         let app = app_of(&pending);
         assert!(login(client, "acme", "ann").await.json["access_token"].is_string(), "unconfirmed: no challenge");
         let confirm = format!("/acme/auth/me/mfa/totp/{}/confirm", pending.str("id"));
-        let wrong = call(client, Method::POST, &confirm, Some(json!({ "code": "000000" })), Auth::Bearer(&access)).await;
+        let wrong =
+            call(client, Method::POST, &confirm, Some(json!({ "code": "000000" })), Auth::Bearer(&access)).await;
         assert_eq!((wrong.status, wrong.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["code".to_owned()]));
         let listed = call(client, Method::GET, "/acme/auth/me/mfa/factors", None, Auth::Bearer(&access)).await;
         assert_eq!(listed.json["factors"][0]["confirmed"], false, "{}", listed.json);
@@ -150,12 +155,14 @@ async fn totp_enrolment_sign_in_replay_and_tokens_that_say_so() {
 
         // Removing the factor ends the challenge.
         let path = format!("/acme/auth/me/mfa/factors/{factor}");
-        assert_eq!(call(client, Method::DELETE, &path, None, Auth::Bearer(&access)).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            call(client, Method::DELETE, &path, None, Auth::Bearer(&access)).await.status,
+            StatusCode::NO_CONTENT
+        );
         assert!(login(client, "acme", "ann").await.json["access_token"].is_string());
     })
     .await;
 }
-
 
 #[actix_web::test]
 async fn wrong_codes_are_throttled_like_passwords() {
@@ -166,7 +173,8 @@ async fn wrong_codes_are_throttled_like_passwords() {
         let challenge = login(client, "acme", "ann").await.str("mfa_challenge");
         let mut statuses = Vec::new();
         for _ in 0..6 {
-            statuses.push(complete(client, "acme", json!({ "mfa_challenge": challenge, "code": "999999" })).await.status);
+            statuses
+                .push(complete(client, "acme", json!({ "mfa_challenge": challenge, "code": "999999" })).await.status);
         }
         assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5], "[{}]", client.backend);
         assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS, "[{}]", client.backend);
@@ -231,7 +239,10 @@ async fn policy_per_tenant_and_per_client_stricter_only() {
         let patched = client.patch(&format!("/admin/tenants/{tenant}"), &json!({ "mfa_policy": "required" })).await;
         assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
         let challenged = login(client, "acme", "bob").await;
-        assert_eq!((challenged.json["mfa_required"].as_bool(), challenged.json["enrol"].as_bool()), (Some(true), Some(true)));
+        assert_eq!(
+            (challenged.json["mfa_required"].as_bool(), challenged.json["enrol"].as_bool()),
+            (Some(true), Some(true))
+        );
         let challenge = challenged.str("mfa_challenge");
         let no_factor = complete(client, "acme", json!({ "mfa_challenge": challenge, "code": "123456" })).await;
         assert_eq!(no_factor.status, StatusCode::UNAUTHORIZED);
@@ -287,13 +298,18 @@ async fn admins_see_factors_without_secrets_and_reset_them() {
 
         let reset = client.post(&format!("/admin/tenants/acme/users/{ann}/mfa/reset"), &json!({})).await;
         assert_eq!(reset.status, StatusCode::OK, "{}", reset.json);
-        assert_eq!((reset.json["factors_removed"].as_u64(), reset.json["recovery_codes_removed"].as_u64()), (Some(1), Some(10)));
+        assert_eq!(
+            (reset.json["factors_removed"].as_u64(), reset.json["recovery_codes_removed"].as_u64()),
+            (Some(1), Some(10))
+        );
         assert!(login(client, "acme", "ann").await.json["access_token"].is_string(), "a password signs in again");
-        let anonymous = client.json(Method::POST, &format!("/admin/tenants/acme/users/{ann}/mfa/reset"), None, Auth::None).await;
+        let anonymous =
+            client.json(Method::POST, &format!("/admin/tenants/acme/users/{ann}/mfa/reset"), None, Auth::None).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         let (_, user) = client.signed_in_user("acme", "olga", &["org_admin"]).await;
-        let not_admin =
-            client.json(Method::POST, &format!("/admin/tenants/acme/users/{ann}/mfa/reset"), None, Auth::Bearer(&user)).await;
+        let not_admin = client
+            .json(Method::POST, &format!("/admin/tenants/acme/users/{ann}/mfa/reset"), None, Auth::Bearer(&user))
+            .await;
         assert_eq!(not_admin.status, StatusCode::FORBIDDEN, "the admin credential or a superadmin only");
     })
     .await;
@@ -312,19 +328,29 @@ async fn factors_stay_with_their_user_and_tenant() {
         // Another user of the tenant, and a user of another tenant: no such factor.
         for (tenant, token) in [("acme", &bob), ("beta", &carl)] {
             let path = format!("/{tenant}/auth/me/mfa/factors/{factor}");
-            assert_eq!(call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await.status, StatusCode::NOT_FOUND);
+            assert_eq!(
+                call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await.status,
+                StatusCode::NOT_FOUND
+            );
             let path = format!("/{tenant}/auth/me/mfa/totp/{factor}/confirm");
             let reply = call(client, Method::POST, &path, Some(json!({ "code": "123456" })), Auth::Bearer(token)).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.json);
-            let listed = call(client, Method::GET, &format!("/{tenant}/auth/me/mfa/factors"), None, Auth::Bearer(token)).await;
+            let listed =
+                call(client, Method::GET, &format!("/{tenant}/auth/me/mfa/factors"), None, Auth::Bearer(token)).await;
             assert_eq!(listed.json["factors"], json!([]));
         }
         // Ann's token is no credential at the other tenant.
         let elsewhere = call(client, Method::GET, "/beta/auth/me/mfa/factors", None, Auth::Bearer(&access)).await;
         assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED);
         // Admin routes of the other tenant do not find Ann or her factor.
-        assert_eq!(client.post(&format!("/admin/tenants/beta/users/{ann}/mfa/reset"), &json!({})).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(client.get(&format!("/admin/tenants/beta/mfa_factors/{factor}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            client.post(&format!("/admin/tenants/beta/users/{ann}/mfa/reset"), &json!({})).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            client.get(&format!("/admin/tenants/beta/mfa_factors/{factor}")).await.status,
+            StatusCode::NOT_FOUND
+        );
         // A challenge of one tenant is unknown at another.
         let challenge = login(client, "acme", "ann").await.str("mfa_challenge");
         let crossed = complete(client, "beta", json!({ "mfa_challenge": challenge, "code": "123456" })).await;

@@ -191,9 +191,7 @@ pub async fn account_mfa_factors<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -
 }
 
 /// Account API: removes one of the caller's factors.
-pub async fn account_mfa_factor_delete<R: crate::roles::Roles>(
-    ctx: EndpointCtx<'_>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn account_mfa_factor_delete<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::mfa::api::delete_factor::<R>(&ctx).await
 }
 
@@ -203,9 +201,7 @@ pub async fn account_mfa_totp<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> R
 }
 
 /// Account API: confirms a TOTP factor with its first code.
-pub async fn account_mfa_totp_confirm<R: crate::roles::Roles>(
-    ctx: EndpointCtx<'_>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn account_mfa_totp_confirm<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::mfa::api::confirm_totp::<R>(&ctx).await
 }
 

@@ -21,7 +21,7 @@ use crate::oauth::grants;
 use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
 use crate::password;
 use crate::roles::{
-    Account, AccountColumns, AuthSessionColumns, OauthClient as _, GrantColumns, NewAccount, NewGrant, NewOauthClient,
+    Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient, OauthClient as _,
     RefreshTokenColumns, Roles,
 };
 use crate::string_list::StringList;
