@@ -115,6 +115,11 @@ pub async fn login<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpR
     crate::browser::login::login::<R>(&ctx).await
 }
 
+/// The sign-in page's second-factor form post.
+pub async fn login_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::mfa::answer::<R>(&ctx).await
+}
+
 /// The consent form's post.
 pub async fn consent<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::browser::login::consent::<R>(&ctx).await

@@ -309,6 +309,8 @@ pub trait AuthSession {
     fn user_id(&self) -> Uuid;
     /// When the user last entered their password.
     fn auth_time(&self) -> DateTime<Utc>;
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    fn amr(&self) -> Option<&StringList>;
     /// When the session ends.
     fn expires_at(&self) -> DateTime<Utc>;
 }
@@ -337,6 +339,8 @@ pub struct NewAuthSession {
     pub session_digest: String,
     /// When the user entered their password.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values).
+    pub amr: Option<StringList>,
     /// When the session ends.
     pub expires_at: DateTime<Utc>,
 }

@@ -157,7 +157,7 @@ pub(crate) async fn signed_in<R: Roles>(
     amr: Vec<String>,
 ) -> Result<HttpResponse, ApiError> {
     if cookie_mode {
-        return cookie_session::<R>(ctx, account).await;
+        return cookie_session::<R>(ctx, account, amr).await;
     }
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
@@ -206,10 +206,15 @@ struct Refresh {
 /// Cookie mode: a browser session (the `kg_session` cookie, HttpOnly, SameSite=Lax, Secure on
 /// https) and a CSRF token, answered in the body and set as the `kg_csrf` cookie, which
 /// state-changing requests must repeat in `X-CSRF-Token`.
-async fn cookie_session<R: Roles>(ctx: &EndpointCtx<'_>, account: &AccountModel<R>) -> Result<HttpResponse, ApiError> {
+async fn cookie_session<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    account: &AccountModel<R>,
+    amr: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tx = rt.begin_write().await?;
-    let (_, session_cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    let (_, session_cookie) =
+        crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
     tx.commit().await?;
     let (csrf, csrf_cookie) = crate::browser::csrf::token(ctx);
     let mut response = HttpResponse::Ok();
@@ -232,9 +237,13 @@ pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
         };
         let rt = ctx.runtime();
         let account = crud::find::<R::Account>(rt.db(), Some(ctx.tenant()?), caller.user_id).await?;
+        // The renewed session keeps how the user signed in.
+        let amr = crate::browser::session::current::<R>(ctx)
+            .await?
+            .map_or_else(crate::mfa::amr::password, |current| current.amr);
         let tx = rt.begin_write().await?;
         crate::browser::session::end::<R>(ctx, &*tx, session).await?;
-        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
         tx.commit().await?;
         return Ok(HttpResponse::NoContent()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

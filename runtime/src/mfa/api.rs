@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::answer::{self, Answer, Outcome};
 use super::factors::{self, Verdict};
 use super::{amr, challenge, recovery, throttle, totp};
 use crate::account::api::{body, signed_in};
@@ -15,7 +16,7 @@ use crate::check::Checks;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
-use crate::roles::{Account, MfaChallenge, MfaFactor, MfaFactorColumns, RecoveryCode, RecoveryCodeColumns, Roles};
+use crate::roles::{Account, MfaChallenge, MfaFactor, MfaFactorColumns, RecoveryCodeColumns, Roles};
 use crate::vocab::MfaPolicy;
 
 const DEFAULT_LABEL: &str = "Authenticator app";
@@ -161,46 +162,20 @@ struct Completion {
 pub async fn complete<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: Completion = body(ctx)?;
     let challenge = challenge::find::<R>(ctx, &request.mfa_challenge).await?;
-    let user = challenge.user_id();
-    throttle::check(ctx, user).await?;
     let rt = ctx.runtime();
-    let tenant = ctx.tenant()?;
-    let Some(account) = rt.accounts().find::<R::Account>(rt, tenant, user).await?.filter(|a| a.is_active()) else {
+    let Some(account) =
+        rt.accounts().find::<R::Account>(rt, ctx.tenant()?, challenge.user_id()).await?.filter(|a| a.is_active())
+    else {
         return Err(ApiError::unauthorized("the account is disabled", CHALLENGE));
     };
-    // A challenge for enrolment completes with the first code of the new (unconfirmed) factor;
-    // any other with a confirmed factor's code.
-    let candidates: Vec<_> = factors::of_user::<R>(rt.db(), tenant, user)
-        .await?
-        .into_iter()
-        .filter(|f| f.confirmed_at().is_some() != challenge.enrol())
-        .collect();
-    let tx = rt.begin_write().await?;
-    let refusal = match (request.code, request.recovery_code) {
-        (Some(code), None) => match factors::accept_code::<R>(ctx, &*tx, &candidates, &code).await? {
-            Verdict::Accepted(_) => None,
-            Verdict::Wrong => Some("the code is incorrect"),
-            Verdict::Replayed => Some("the code was already used; wait for the next one"),
-        },
-        (None, Some(_)) if challenge.enrol() => {
-            return Err(ApiError::invalid_field("recovery_code", "this sign-in needs a new factor: enrol one first"));
-        }
-        (None, Some(code)) => match recovery::find::<R>(&*tx, tenant, user, &code).await? {
-            Some(row) if recovery::claim::<R>(&*tx, row.id()).await? => None,
-            _ => Some("the recovery code is incorrect or was already used"),
-        },
+    let answer = match (&request.code, &request.recovery_code) {
+        (Some(code), None) => Answer::Code(code),
+        (None, Some(code)) => Answer::RecoveryCode(code),
         _ => return Err(ApiError::bad_request("send exactly one of `code` and `recovery_code`")),
     };
-    if let Some(detail) = refusal {
-        drop(tx);
-        throttle::failed(ctx, user).await?;
+    if let Outcome::Refused(detail) = answer::check::<R>(ctx, &challenge, answer).await? {
         return Err(ApiError::unauthorized(detail, CHALLENGE));
     }
-    if !challenge::claim::<R>(&*tx, challenge.id()).await? {
-        return Err(ApiError::unauthorized("the MFA challenge was already used; sign in again", CHALLENGE));
-    }
-    tx.commit().await?;
-    throttle::succeeded(ctx, user).await?;
     signed_in::<R>(ctx, &account, challenge.cookie(), amr::password_and_otp()).await
 }
 

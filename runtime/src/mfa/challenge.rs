@@ -59,22 +59,8 @@ pub async fn issue<R: Roles>(
     need: Need,
     cookie: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = ctx.runtime();
-    let token = secret::random_token("kgm_", 32);
+    let token = store::<R>(ctx, user, client, need, cookie).await?;
     let enrol = need == Need::Enrolment;
-    let row = NewMfaChallenge {
-        tenant_id: ctx.tenant()?,
-        id: Uuid::new_v4(),
-        challenge_digest: secret::digest(&token),
-        user_id: user,
-        client_id: client,
-        enrol,
-        cookie,
-        expires_at: crate::now() + LIFETIME,
-    };
-    let tx = rt.begin_write().await?;
-    crud::insert_new::<R::MfaChallenge>(&*tx, row).await?;
-    tx.commit().await?;
     let methods = if enrol { json!(["totp"]) } else { json!(["totp", "recovery_code"]) };
     Ok(http::respond(
         200,
@@ -86,6 +72,33 @@ pub async fn issue<R: Roles>(
             "methods": methods,
         }),
     ))
+}
+
+/// Stores a challenge for `user` signing in to `client` (`cookie`: the sign-in ends in a
+/// cookie session); the raw token, whose digest alone is stored.
+pub async fn store<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    user: Uuid,
+    client: Uuid,
+    need: Need,
+    cookie: bool,
+) -> Result<String, ApiError> {
+    let rt = ctx.runtime();
+    let token = secret::random_token("kgm_", 32);
+    let row = NewMfaChallenge {
+        tenant_id: ctx.tenant()?,
+        id: Uuid::new_v4(),
+        challenge_digest: secret::digest(&token),
+        user_id: user,
+        client_id: client,
+        enrol: need == Need::Enrolment,
+        cookie,
+        expires_at: crate::now() + LIFETIME,
+    };
+    let tx = rt.begin_write().await?;
+    crud::insert_new::<R::MfaChallenge>(&*tx, row).await?;
+    tx.commit().await?;
+    Ok(token)
 }
 
 /// The live challenge `token` names; a 401 saying why otherwise (unknown, expired, used).

@@ -7,6 +7,7 @@
 //! beside `totp`, so listing, deleting, policy and challenges do not change when it comes.
 
 pub mod amr;
+pub mod answer;
 pub mod api;
 pub mod challenge;
 pub mod factors;
