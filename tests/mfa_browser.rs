@@ -156,6 +156,11 @@ async fn the_sign_in_page_asks_for_the_second_factor_and_steps_up() {
         assert_eq!(asked.status, 200, "{}", asked.body);
         assert!(asked.body.contains("Two-step verification"), "{}", asked.body);
         assert!(!fresh.has_cookie("kg_session"), "no session on a password alone");
+        // The page's challenge completes only there, not at the account API.
+        let body = json!({ "mfa_challenge": asked.input("mfa_challenge").unwrap(), "code": code(&app, 0) });
+        let url = format!("{}/acme/auth/login/mfa", server.base);
+        let elsewhere = awc::Client::default().post(url).send_json(&body).await.unwrap();
+        assert_eq!(elsewhere.status().as_u16(), 401);
         // A recovery code works on the page too.
         let back = second_factor(&fresh, &asked, &recovery[0]).await;
         let tokens = finish(server, &fresh, &back, &client).await;

@@ -402,7 +402,9 @@ fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
 }
 
 /// The tenant's first-party client, created on first use.
-async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
+pub(crate) async fn first_party_client<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::answer::{self, Answer, Outcome};
 use super::factors::{self, Verdict};
 use super::{amr, challenge, recovery, throttle, totp};
-use crate::account::api::{body, signed_in};
+use crate::account::api::{body, first_party_client, signed_in};
 use crate::account::principal::{self, CHALLENGE};
 use crate::check::Checks;
 use crate::crud;
@@ -58,6 +58,19 @@ fn enrolment_view(id: Uuid, label: &str, enrolment: &totp::Enrolment) -> Value {
         "otpauth_uri": enrolment.uri,
         "qr_svg": enrolment.qr_svg,
     })
+}
+
+/// The live challenge `token` names, if the account API made it (one of the sign-in page
+/// belongs to that page's client and completes there); a 401 otherwise.
+async fn account_challenge<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    token: &str,
+) -> Result<challenge::ChallengeModel<R>, ApiError> {
+    let challenge = challenge::find::<R>(ctx, token).await?;
+    if challenge.client_id() != first_party_client::<R>(ctx).await?.id {
+        return Err(ApiError::unauthorized("the MFA challenge is unknown; sign in again", CHALLENGE));
+    }
+    Ok(challenge)
 }
 
 /// `GET /auth/me/mfa/factors`: `{"factors": [...], "recovery_codes_left": n}`, never a secret.
@@ -161,7 +174,7 @@ struct Completion {
 /// throttle (429 after); an unknown, expired or used challenge is a 401 saying which.
 pub async fn complete<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: Completion = body(ctx)?;
-    let challenge = challenge::find::<R>(ctx, &request.mfa_challenge).await?;
+    let challenge = account_challenge::<R>(ctx, &request.mfa_challenge).await?;
     let rt = ctx.runtime();
     let Some(account) =
         rt.accounts().find::<R::Account>(rt, ctx.tenant()?, challenge.user_id()).await?.filter(|a| a.is_active())
@@ -193,7 +206,7 @@ struct EnrolAtSignIn {
 pub async fn enrol_at_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: EnrolAtSignIn = body(ctx)?;
     let label = label::<R>(request.label)?;
-    let challenge = challenge::find::<R>(ctx, &request.mfa_challenge).await?;
+    let challenge = account_challenge::<R>(ctx, &request.mfa_challenge).await?;
     if !challenge.enrol() {
         return Err(ApiError::forbidden(
             "this challenge completes with a code of an enrolled factor; add factors after signing in",
