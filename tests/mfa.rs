@@ -148,6 +148,10 @@ async fn totp_enrolment_sign_in_replay_and_tokens_that_say_so() {
         let expired = complete(client, "acme", json!({ "mfa_challenge": late, "code": code(&app, 1) })).await;
         assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
         assert!(expired.json["detail"].as_str().unwrap().contains("expired"), "{}", expired.json);
+        // Housekeeping deletes expired challenges.
+        let pruned = keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&client.rt).await.unwrap();
+        assert!(pruned.mfa_challenges >= 1, "{pruned:?}");
+        assert_eq!(client.scalar("SELECT challenge_digest FROM mfa_challenges").await, None);
 
         // Discovery says which `acr` values tokens carry.
         let discovery = call(client, Method::GET, "/acme/.well-known/openid-configuration", None, Auth::None).await;

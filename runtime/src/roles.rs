@@ -693,6 +693,8 @@ pub trait MfaChallenge {
 pub trait MfaChallengeColumns: Resource {
     /// Hex SHA-256 digest of the challenge token, unique across tenants.
     const CHALLENGE_DIGEST: Col<Self, String>;
+    /// Expiry; housekeeping deletes expired challenges.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
     /// When it completed a sign-in; claimed once.
     const USED_AT: Col<Self, Option<DateTime<Utc>>>;
 }
