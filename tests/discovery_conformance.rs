@@ -403,6 +403,10 @@ async fn scopes_and_claims_are_served(p: &Provider<'_>) {
     assert_eq!(response.status().as_u16(), 200);
     let userinfo: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
     seen.extend(userinfo.as_object().unwrap().keys().cloned());
+    // OIDC Core §2: the ID token's `acr` is one the document lists (a password-only sign-in: the
+    // first); `acr_values` in a request is a voluntary claim, which this server does not step up to.
+    let acr_values = p.list("acr_values_supported");
+    assert_eq!(id_token["acr"].as_str(), acr_values.first().map(String::as_str), "{id_token}");
     for claim in p.list("claims_supported") {
         assert!(seen.contains(&claim), "`{claim}` is advertised but in neither the ID token nor UserInfo: {seen:?}");
     }

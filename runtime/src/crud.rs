@@ -279,6 +279,24 @@ pub async fn claim<E: Resource, T>(
     Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
 }
 
+/// Sets columns on the row `id` only if the counter `column` is NULL or below `below`; whether
+/// it was. How a value that only moves forward is claimed (a TOTP factor's last used step): of
+/// two concurrent claims of one value exactly one sees `true`. `id` as for [`claim`].
+pub async fn claim_below<E: Resource>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    column: Col<E, Option<i64>>,
+    below: i64,
+    values: impl IntoIterator<Item = Assign<E>>,
+) -> Result<bool, ApiError> {
+    let unset_or_below = sea_orm::Condition::any().add(column.is_null()).add(column.lt(Some(below)));
+    let mut update = E::update_many().filter(E::pk().eq(id)).filter(unset_or_below);
+    for Assign { column, value } in values {
+        update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
+    }
+    Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
+}
+
 /// Like [`claim`], for every row of `tenant` whose column `by.0` equals `by.1`; how many changed.
 pub async fn claim_where<E: Resource, B: Into<sea_orm::Value>, T>(
     db: &impl ConnectionTrait,

@@ -115,6 +115,11 @@ pub async fn login<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpR
     crate::browser::login::login::<R>(&ctx).await
 }
 
+/// The sign-in page's second-factor form post.
+pub async fn login_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::mfa::answer::<R>(&ctx).await
+}
+
 /// The consent form's post.
 pub async fn consent<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::browser::login::consent::<R>(&ctx).await
@@ -173,4 +178,44 @@ pub async fn account_me<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<
 /// Account API: password change.
 pub async fn account_password<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::account::api::change_password::<R>(&ctx).await
+}
+
+/// Account API: the second step of a sign-in that answered `mfa_required`.
+pub async fn account_login_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::complete::<R>(&ctx).await
+}
+
+/// Account API: TOTP enrolment during a sign-in whose policy requires a factor.
+pub async fn account_login_mfa_enrol<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::enrol_at_sign_in::<R>(&ctx).await
+}
+
+/// Account API: the caller's second factors.
+pub async fn account_mfa_factors<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::list::<R>(&ctx).await
+}
+
+/// Account API: removes one of the caller's factors.
+pub async fn account_mfa_factor_delete<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::delete_factor::<R>(&ctx).await
+}
+
+/// Account API: starts TOTP enrolment.
+pub async fn account_mfa_totp<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::start_totp::<R>(&ctx).await
+}
+
+/// Account API: confirms a TOTP factor with its first code.
+pub async fn account_mfa_totp_confirm<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::confirm_totp::<R>(&ctx).await
+}
+
+/// Account API: a new set of recovery codes.
+pub async fn account_recovery_codes<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::regenerate_recovery_codes::<R>(&ctx).await
+}
+
+/// Admin: removes every second factor and recovery code of a user.
+pub async fn reset_user_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::reset::<R>(&ctx).await
 }

@@ -132,6 +132,17 @@ impl KeyStore {
         self.published.remove(&tenant);
     }
 
+    /// Seals another secret at rest (a TOTP factor's shared secret) under the master key, bound
+    /// to `context` (the row it belongs in): base64url(nonce || AES-256-GCM ciphertext || tag).
+    pub fn seal_secret(&self, context: &str, plaintext: &[u8]) -> Result<String, SealError> {
+        self.master.seal(context, plaintext)
+    }
+
+    /// Opens what [`KeyStore::seal_secret`] sealed for the same `context`.
+    pub fn open_secret(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
+        self.master.open(context, sealed)
+    }
+
     /// The tenant's JWKS if this process read it less than a minute ago.
     pub fn cached_jwks(&self, tenant: Uuid) -> Option<Arc<Jwks>> {
         self.published.get(&tenant)

@@ -29,6 +29,7 @@ pub mod jose;
 pub mod keys;
 pub mod list;
 pub mod maintenance;
+pub mod mfa;
 pub mod migrate;
 pub mod oauth;
 pub mod oidc;

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::crud::{Col, Resource};
 use crate::string_list::StringList;
-use crate::vocab::{Algorithm, ApplicationType, ClientAuthMethod, RegistrationMode};
+use crate::vocab::{Algorithm, ApplicationType, ClientAuthMethod, FactorKind, MfaPolicy, RegistrationMode};
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {
@@ -61,6 +61,9 @@ pub trait OauthClient {
     fn allowed_cors_origins(&self) -> &StringList;
     /// Digest of the RFC 7592 registration access token, for dynamically registered clients.
     fn registration_access_token_hash(&self) -> Option<&str>;
+    /// Second factors for sign-ins to this client; effective only when stricter than the
+    /// tenant's; `None` for the tenant's.
+    fn mfa_policy(&self) -> Option<MfaPolicy>;
 }
 
 /// The columns of OAuth clients that RFC 7592 client updates set.
@@ -136,6 +139,8 @@ pub trait TenantSettings {
     fn registration_auth_methods(&self) -> Option<&StringList>;
     /// Scopes a dynamically registered client may hold; `None` for `openid profile email`.
     fn registration_scopes(&self) -> Option<&StringList>;
+    /// Whether sign-in asks for a second factor.
+    fn mfa_policy(&self) -> MfaPolicy;
 }
 
 /// The columns tenants are found by.
@@ -304,6 +309,8 @@ pub trait AuthSession {
     fn user_id(&self) -> Uuid;
     /// When the user last entered their password.
     fn auth_time(&self) -> DateTime<Utc>;
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    fn amr(&self) -> Option<&StringList>;
     /// When the session ends.
     fn expires_at(&self) -> DateTime<Utc>;
 }
@@ -332,6 +339,8 @@ pub struct NewAuthSession {
     pub session_digest: String,
     /// When the user entered their password.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values).
+    pub amr: Option<StringList>,
     /// When the session ends.
     pub expires_at: DateTime<Utc>,
 }
@@ -358,6 +367,8 @@ pub trait AuthCode {
     fn scope(&self) -> &str;
     /// When the user authenticated.
     fn auth_time(&self) -> DateTime<Utc>;
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    fn amr(&self) -> Option<&StringList>;
     /// The browser session it came from.
     fn session_id(&self) -> Option<Uuid>;
     /// Expiry (60 seconds after issue).
@@ -402,6 +413,8 @@ pub struct NewAuthCode {
     pub scope: String,
     /// When the user authenticated.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    pub amr: Option<StringList>,
     /// The browser session it comes from.
     pub session_id: Option<Uuid>,
     /// Expiry.
@@ -420,6 +433,8 @@ pub trait Grant {
     fn scope(&self) -> &str;
     /// When the user authenticated.
     fn auth_time(&self) -> DateTime<Utc>;
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    fn amr(&self) -> Option<&StringList>;
     /// The browser session it came from.
     fn session_id(&self) -> Option<Uuid>;
     /// When it was revoked, if it was.
@@ -452,6 +467,8 @@ pub struct NewGrant {
     pub scope: String,
     /// When the user authenticated.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    pub amr: Option<StringList>,
     /// The browser session it comes from.
     pub session_id: Option<Uuid>,
 }
@@ -471,6 +488,8 @@ pub trait RefreshToken {
     fn scope(&self) -> &str;
     /// When the user authenticated.
     fn auth_time(&self) -> DateTime<Utc>;
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    fn amr(&self) -> Option<&StringList>;
     /// The browser session the grant came from.
     fn session_id(&self) -> Option<Uuid>;
     /// Expiry.
@@ -505,6 +524,8 @@ pub struct NewRefreshToken {
     pub scope: String,
     /// When the user authenticated.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values); `None` for a password alone.
+    pub amr: Option<StringList>,
     /// The browser session the grant came from.
     pub session_id: Option<Uuid>,
     /// Hex SHA-256 digest of the token (only the digest is stored).
@@ -568,6 +589,136 @@ pub struct NewRevokedToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A user's second factor (TOTP now; passkeys later, as another [`FactorKind`]).
+pub trait MfaFactor {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user it belongs to.
+    fn user_id(&self) -> Uuid;
+    /// Which kind of factor.
+    fn kind(&self) -> FactorKind;
+    /// The user's name for it.
+    fn label(&self) -> &str;
+    /// TOTP: the shared secret, sealed under the master key (bound to the row id).
+    fn secret_sealed(&self) -> Option<&str>;
+    /// When a first valid code confirmed it; unconfirmed factors do not count.
+    fn confirmed_at(&self) -> Option<DateTime<Utc>>;
+    /// TOTP: the last accepted time step.
+    fn last_used_step(&self) -> Option<i64>;
+    /// When it last signed the user in.
+    fn last_used_at(&self) -> Option<DateTime<Utc>>;
+    /// When it was enrolled.
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+/// The columns factors are found by, confirmed and used in.
+pub trait MfaFactorColumns: Resource {
+    /// The user it belongs to.
+    const USER_ID: Col<Self, Uuid>;
+    /// When it was confirmed.
+    const CONFIRMED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// TOTP: the last accepted time step; advanced only forward.
+    const LAST_USED_STEP: Col<Self, Option<i64>>;
+    /// When it last signed the user in.
+    const LAST_USED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// Last change.
+    const UPDATED_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How enrolment stores an unconfirmed factor.
+pub struct NewMfaFactor {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Row id (the sealing context of its secret).
+    pub id: Uuid,
+    /// The user it belongs to.
+    pub user_id: Uuid,
+    /// Which kind of factor.
+    pub kind: FactorKind,
+    /// The user's name for it.
+    pub label: String,
+    /// TOTP: the sealed shared secret.
+    pub secret_sealed: Option<String>,
+}
+
+/// One single-use recovery code of a user, found by its digest.
+pub trait RecoveryCode {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user it belongs to.
+    fn user_id(&self) -> Uuid;
+    /// When it was used.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns recovery codes are found by and used in.
+pub trait RecoveryCodeColumns: Resource {
+    /// Hex SHA-256 digest of the code, unique across tenants.
+    const CODE_DIGEST: Col<Self, String>;
+    /// The user it belongs to.
+    const USER_ID: Col<Self, Uuid>;
+    /// When it was used; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+
+/// How a new set of recovery codes is stored (digests only).
+pub struct NewRecoveryCode {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The user it belongs to.
+    pub user_id: Uuid,
+    /// Hex SHA-256 digest of the code.
+    pub code_digest: String,
+}
+
+/// A sign-in waiting for its second factor, found by the digest of its token.
+pub trait MfaChallenge {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user whose password was right.
+    fn user_id(&self) -> Uuid;
+    /// The client signed in to.
+    fn client_id(&self) -> Uuid;
+    /// Whether it allows enrolling a factor (policy requires one the user lacks).
+    fn enrol(&self) -> bool;
+    /// Whether the sign-in asked for a cookie session.
+    fn cookie(&self) -> bool;
+    /// Expiry.
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When it completed a sign-in.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns challenges are found by and completed in.
+pub trait MfaChallengeColumns: Resource {
+    /// Hex SHA-256 digest of the challenge token, unique across tenants.
+    const CHALLENGE_DIGEST: Col<Self, String>;
+    /// Expiry; housekeeping deletes expired challenges.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
+    /// When it completed a sign-in; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+
+/// How a sign-in that needs a second factor stores its challenge.
+pub struct NewMfaChallenge {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Row id.
+    pub id: Uuid,
+    /// Hex SHA-256 digest of the challenge token.
+    pub challenge_digest: String,
+    /// The user whose password was right.
+    pub user_id: Uuid,
+    /// The client signed in to.
+    pub client_id: Uuid,
+    /// Whether it allows enrolling a factor.
+    pub enrol: bool,
+    /// Whether the sign-in asked for a cookie session.
+    pub cookie: bool,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Which entity plays each role; generated from the schema (`plays:`, or the entity's name).
 pub trait Roles: 'static {
     /// Tenants, for their settings.
@@ -603,4 +754,10 @@ pub trait Roles: 'static {
     type RefreshToken: Resource<Model: RefreshToken, ActiveModel: From<NewRefreshToken> + Send> + RefreshTokenColumns;
     /// Remembered consent.
     type Consent: Resource<Model: Consent, ActiveModel: From<NewConsent> + Send> + ConsentColumns;
+    /// Second factors.
+    type MfaFactor: Resource<Model: MfaFactor, ActiveModel: From<NewMfaFactor> + Send> + MfaFactorColumns;
+    /// Recovery codes.
+    type RecoveryCode: Resource<Model: RecoveryCode, ActiveModel: From<NewRecoveryCode> + Send> + RecoveryCodeColumns;
+    /// Sign-ins waiting for a second factor.
+    type MfaChallenge: Resource<Model: MfaChallenge, ActiveModel: From<NewMfaChallenge> + Send> + MfaChallengeColumns;
 }

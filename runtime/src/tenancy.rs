@@ -39,6 +39,8 @@ pub struct Settings {
     pub registration: RegistrationMode,
     /// What dynamic registration may ask for.
     pub registration_policy: RegistrationPolicy,
+    /// Whether sign-in asks for a second factor (clients may only make it stricter).
+    pub mfa_policy: crate::vocab::MfaPolicy,
 }
 
 /// Tenant key → id, and tenant id → settings.
@@ -120,6 +122,7 @@ pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settin
             row.registration_auth_methods(),
             row.registration_scopes(),
         ),
+        mfa_policy: row.mfa_policy(),
     });
     if let Ok(mut map) = rt.tenants().settings.write() {
         map.insert(tenant, (Instant::now(), settings.clone()));

@@ -93,6 +93,42 @@ impl GrantType {
     }
 }
 
+crate::wire_enum! {
+    /// Whether sign-in asks for a second factor: a tenant's `mfa_policy`, and a client's, which
+    /// takes effect only when stricter ([`MfaPolicy::stricter`]).
+    pub enum MfaPolicy {
+        /// Never asked; enrolment is refused.
+        Off = "off",
+        /// Asked of users who enrolled a factor.
+        Optional = "optional",
+        /// Asked of every user; one without a factor enrols at sign-in.
+        Required = "required",
+    }
+}
+
+impl MfaPolicy {
+    /// The stricter of two policies (`off` < `optional` < `required`).
+    pub fn stricter(self, other: Option<MfaPolicy>) -> MfaPolicy {
+        let rank = |policy: MfaPolicy| match policy {
+            MfaPolicy::Off => 0,
+            MfaPolicy::Optional => 1,
+            MfaPolicy::Required => 2,
+        };
+        match other {
+            Some(other) if rank(other) > rank(self) => other,
+            _ => self,
+        }
+    }
+}
+
+crate::wire_enum! {
+    /// The kind of a second factor. Passkeys (WebAuthn) will be another kind beside TOTP.
+    pub enum FactorKind {
+        /// An RFC 6238 TOTP authenticator app.
+        Totp = "totp",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -100,12 +136,14 @@ mod tests {
     use super::*;
 
     /// Every vocabulary enum's name and wire values.
-    const VOCABULARIES: [(&str, &[&str]); 5] = [
+    const VOCABULARIES: [(&str, &[&str]); 7] = [
         ("ClientAuthMethod", ClientAuthMethod::VALUES),
         ("ApplicationType", ApplicationType::VALUES),
         ("Algorithm", Algorithm::VALUES),
         ("RegistrationMode", RegistrationMode::VALUES),
         ("GrantType", GrantType::VALUES),
+        ("MfaPolicy", MfaPolicy::VALUES),
+        ("FactorKind", FactorKind::VALUES),
     ];
 
     /// Whether `line` compares a vocabulary word as a string: a wire value beside `==`/`!=`, in
@@ -185,5 +223,8 @@ mod tests {
         assert!(ClientAuthMethod::None.is_public());
         let registered = ["refresh_token".to_owned()];
         assert!(GrantType::RefreshToken.is_in(&registered) && !GrantType::AuthorizationCode.is_in(&registered));
+        assert_eq!(MfaPolicy::Optional.stricter(Some(MfaPolicy::Required)), MfaPolicy::Required);
+        assert_eq!(MfaPolicy::Required.stricter(Some(MfaPolicy::Off)), MfaPolicy::Required, "never laxer");
+        assert_eq!(MfaPolicy::Off.stricter(None), MfaPolicy::Off);
     }
 }

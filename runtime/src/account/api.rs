@@ -15,12 +15,13 @@ use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::family::ErrorFamily;
+use crate::mfa::challenge::Need;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::grants;
 use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
 use crate::password;
 use crate::roles::{
-    Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient,
+    Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient, OauthClient as _,
     RefreshTokenColumns, Roles,
 };
 use crate::string_list::StringList;
@@ -33,7 +34,8 @@ const WRONG_CREDENTIALS: &str = "the username or password is incorrect";
 type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
 type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
 
-fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {
+/// The JSON body as `T`: 400 for malformed JSON, 422 naming the field for a wrong shape.
+pub(crate) fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {
     let value: Value =
         serde_json::from_slice(ctx.body()).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -136,15 +138,35 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
             return Err(ApiError::too_many_requests(format!("too many failed sign-ins; retry in {wait} s"), wait));
         }
     };
-    if cookie_mode {
-        return cookie_session::<R>(ctx, &account).await;
+    let client = first_party_client::<R>(ctx).await?;
+    let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
+    // The stricter of the tenant's policy and the client's.
+    let policy = settings.mfa_policy.stricter(client.model.mfa_policy());
+    match crate::mfa::challenge::need::<R>(rt.db(), tenant, account.id(), policy).await? {
+        Need::Nothing => signed_in::<R>(ctx, &account, cookie_mode, crate::mfa::amr::password()).await,
+        need => crate::mfa::challenge::issue::<R>(ctx, account.id(), client.id, need, cookie_mode).await,
     }
+}
+
+/// Ends a sign-in whose every step succeeded (`amr`: the methods used, RFC 8176): a cookie
+/// session, or tokens of a new grant of the first-party client.
+pub(crate) async fn signed_in<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    account: &AccountModel<R>,
+    cookie_mode: bool,
+    amr: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    if cookie_mode {
+        return cookie_session::<R>(ctx, account, amr).await;
+    }
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
     let client = first_party_client::<R>(ctx).await?;
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let grant_id = Uuid::new_v4();
     let now = crate::now();
-    let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
+    let membership = crate::account::user_roles::of::<R>(rt, tenant, account).await?;
     let grant = UserGrant {
         grant_id,
         user_id: account.id(),
@@ -153,6 +175,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         granted_scope: FIRST_PARTY_SCOPE,
         auth_time: now,
         session_id: None,
+        amr: &amr,
         nonce: None,
         membership: &membership,
     };
@@ -164,6 +187,7 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
         client_id: client.id,
         scope: FIRST_PARTY_SCOPE.to_owned(),
         auth_time: now,
+        amr: Some(StringList(amr.clone())),
         session_id: None,
     };
     let tx = rt.begin_write().await?;
@@ -182,10 +206,15 @@ struct Refresh {
 /// Cookie mode: a browser session (the `kg_session` cookie, HttpOnly, SameSite=Lax, Secure on
 /// https) and a CSRF token, answered in the body and set as the `kg_csrf` cookie, which
 /// state-changing requests must repeat in `X-CSRF-Token`.
-async fn cookie_session<R: Roles>(ctx: &EndpointCtx<'_>, account: &AccountModel<R>) -> Result<HttpResponse, ApiError> {
+async fn cookie_session<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    account: &AccountModel<R>,
+    amr: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tx = rt.begin_write().await?;
-    let (_, session_cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    let (_, session_cookie) =
+        crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
     tx.commit().await?;
     let (csrf, csrf_cookie) = crate::browser::csrf::token(ctx);
     let mut response = HttpResponse::Ok();
@@ -208,9 +237,13 @@ pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
         };
         let rt = ctx.runtime();
         let account = crud::find::<R::Account>(rt.db(), Some(ctx.tenant()?), caller.user_id).await?;
+        // The renewed session keeps how the user signed in.
+        let amr = crate::browser::session::current::<R>(ctx)
+            .await?
+            .map_or_else(crate::mfa::amr::password, |current| current.amr);
         let tx = rt.begin_write().await?;
         crate::browser::session::end::<R>(ctx, &*tx, session).await?;
-        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
         tx.commit().await?;
         return Ok(HttpResponse::NoContent()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -369,7 +402,9 @@ fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
 }
 
 /// The tenant's first-party client, created on first use.
-async fn first_party_client<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
+pub(crate) async fn first_party_client<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.

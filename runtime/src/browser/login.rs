@@ -39,10 +39,26 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
             return Ok(page);
         }
     };
+    // No session before a second factor the request needs: the page asks for it first.
+    let need = super::mfa::need::<R>(ctx, &loaded, account.id()).await?;
+    if need != crate::mfa::challenge::Need::Nothing {
+        return super::mfa::ask::<R>(ctx, &loaded, account.id(), account.username(), need).await;
+    }
     let tx = rt.begin_write().await?;
-    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    let (_, cookie) =
+        session::start::<R>(ctx, &*tx, account.id(), account.username(), crate::mfa::amr::password()).await?;
     tx.commit().await?;
-    let url = rt.endpoint_url("authorize", ctx.tenant_key()?).unwrap_or_default();
+    continue_after_sign_in(ctx, &loaded, cookie)
+}
+
+/// 303 back to the authorization endpoint with the request, its `prompt=login` and `max_age`
+/// now met, setting the new session's cookie.
+pub(super) fn continue_after_sign_in<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    loaded: &Loaded<R>,
+    cookie: actix_web::cookie::Cookie<'static>,
+) -> Result<HttpResponse, ApiError> {
+    let url = ctx.runtime().endpoint_url("authorize", ctx.tenant_key()?).unwrap_or_default();
     let continued = format!("{url}?{}", loaded.params.after_login());
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, continued))
@@ -93,7 +109,7 @@ pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
 
 /// The posted form with a valid CSRF token and a valid authorization request; a form that
 /// cannot be read is a 400 page, a failed CSRF check a 403 page.
-async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(Form, Loaded<R>), ApiError> {
+pub(super) async fn checked_form<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(Form, Loaded<R>), ApiError> {
     let form = Form::parse(ctx).map_err(|_| ApiError::bad_request("The form could not be read."))?;
     if !csrf::verify(ctx, form.get("csrf")) {
         return Err(ApiError::forbidden(csrf::EXPIRED));

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod login;
+pub mod mfa;
 pub mod pages;
 pub mod session;
 

@@ -27,6 +27,33 @@ pub struct LoginPage {
     pub error: Option<String>,
 }
 
+/// The sign-in's second step: a code from the authenticator app (or a recovery code), or
+/// setting up TOTP when policy requires a factor the user lacks.
+#[derive(Template, Clone)]
+#[template(path = "login_mfa.html")]
+pub struct MfaPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The application asking.
+    pub client_name: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The authorization request being served, carried through the form.
+    pub request: String,
+    /// The sign-in challenge the form answers.
+    pub challenge: String,
+    /// Whether the user is setting up their first factor.
+    pub enrol: bool,
+    /// Enrolment: the QR code of the `otpauth://` URI, an inline SVG element made by the server.
+    pub qr_svg: Option<String>,
+    /// Enrolment: the secret in base32, for typing it in.
+    pub secret: Option<String>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
 /// One scope on the consent page.
 pub struct ScopeView {
     /// The scope as requested.

@@ -15,7 +15,7 @@ use crate::secret;
 const COOKIE: &str = "kg_session";
 
 /// A signed-in session.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Session {
     /// Session id (the ID token's `sid`).
     pub id: Uuid,
@@ -23,6 +23,8 @@ pub struct Session {
     pub user_id: Uuid,
     /// When the user entered their password.
     pub auth_time: DateTime<Utc>,
+    /// How the user authenticated (RFC 8176 `amr` values, [`crate::mfa::amr`]).
+    pub amr: Vec<String>,
 }
 
 /// The live session the request's cookie names, if any.
@@ -36,16 +38,18 @@ pub async fn current<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Option<Session>,
         id: row.id(),
         user_id: row.user_id(),
         auth_time: row.auth_time(),
+        amr: crate::mfa::amr::methods(row.amr()),
     }))
 }
 
-/// Starts a session for a user who just entered their password; the cookie carries the only
-/// copy of its secret.
+/// Starts a session for a user who just authenticated with the methods `amr` (RFC 8176); the
+/// cookie carries the only copy of its secret.
 pub async fn start<R: Roles>(
     ctx: &EndpointCtx<'_>,
     db: &impl sea_orm::ConnectionTrait,
     user_id: Uuid,
     username: &str,
+    amr: Vec<String>,
 ) -> Result<(Session, Cookie<'static>), ApiError> {
     let raw = secret::random_token("", 32);
     let now = crate::now();
@@ -58,13 +62,14 @@ pub async fn start<R: Roles>(
         username: username.to_owned(),
         session_digest: secret::digest(&raw),
         auth_time: now,
+        amr: Some(crate::string_list::StringList(amr.clone())),
         expires_at: now + lifetime,
     };
     crud::insert_new::<R::AuthSession>(db, row).await?;
     // Lax, not Strict: the browser must send it when a client's site sends the user here.
     let mut cookie = tenant_cookie(ctx, COOKIE, raw, SameSite::Lax);
     cookie.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime.num_seconds()));
-    Ok((Session { id, user_id, auth_time: now }, cookie))
+    Ok((Session { id, user_id, auth_time: now, amr }, cookie))
 }
 
 /// Ends the session `id` and returns the cookie that clears it in the browser.

@@ -81,6 +81,7 @@ pub async fn redeem<R: Roles>(
     };
     let grant_id = Uuid::new_v4();
     let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
+    let amr = crate::mfa::amr::methods(code.amr());
     let grant = UserGrant {
         grant_id,
         user_id: code.user_id(),
@@ -89,6 +90,7 @@ pub async fn redeem<R: Roles>(
         granted_scope: code.scope(),
         auth_time: code.auth_time(),
         session_id: code.session_id(),
+        amr: &amr,
         nonce: code.nonce(),
         membership: &membership,
     };
@@ -103,6 +105,7 @@ pub async fn redeem<R: Roles>(
         client_id: client.id,
         scope: code.scope().to_owned(),
         auth_time: code.auth_time(),
+        amr: code.amr().cloned(),
         session_id: code.session_id(),
     };
     crud::insert_new::<R::Grant>(&*tx, row).await?;

@@ -130,6 +130,8 @@ pub struct UserGrant<'a> {
     pub auth_time: DateTime<Utc>,
     /// The browser session.
     pub session_id: Option<Uuid>,
+    /// How the user authenticated (RFC 8176 `amr` values, [`crate::mfa::amr`]).
+    pub amr: &'a [String],
     /// The authorization request's nonce (only when redeeming the code).
     pub nonce: Option<&'a str>,
     /// The user's roles and groups, carried as the `roles` and `groups` claims.
@@ -176,6 +178,9 @@ pub fn user_tokens<R: Roles>(
         lifetime: settings.access_token_lifetime,
         extra: &[
             ("auth_time", json!(grant.auth_time.timestamp())),
+            // RFC 9068 §2.2.1: `acr` and `amr` as in OIDC Core §2 (values of RFC 8176).
+            ("amr", json!(grant.amr)),
+            ("acr", json!(crate::mfa::amr::acr(grant.amr))),
             (GRANT_CLAIM, json!(grant.grant_id.to_string())),
             ("roles", json!(grant.membership.roles)),
             ("groups", json!(grant.membership.groups)),
@@ -191,6 +196,7 @@ pub fn user_tokens<R: Roles>(
             client_id: grant.client_id,
             scope: grant.granted_scope.to_owned(),
             auth_time: grant.auth_time,
+            amr: Some(crate::string_list::StringList(grant.amr.to_vec())),
             session_id: grant.session_id,
             token_digest: secret::digest(&raw),
             expires_at: crate::now() + settings.refresh_token_lifetime,

@@ -50,6 +50,7 @@ pub async fn rotate<R: Roles>(
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
     let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
+    let amr = crate::mfa::amr::methods(token.amr());
     let user_grant = UserGrant {
         grant_id: token.grant_id(),
         user_id: token.user_id(),
@@ -58,6 +59,7 @@ pub async fn rotate<R: Roles>(
         granted_scope: token.scope(),
         auth_time: token.auth_time(),
         session_id: token.session_id(),
+        amr: &amr,
         nonce: None,
         membership: &membership,
     };

@@ -99,6 +99,8 @@ pub fn document(ctx: &EndpointCtx<'_>, settings: &Settings) -> Result<Value, Api
         put("scopes_supported", json!(scopes));
         put("subject_types_supported", json!(["public"]));
         put("id_token_signing_alg_values_supported", signing.clone());
+        // OIDC Discovery §3: the `acr` values ID tokens carry (OIDC Core §2).
+        put("acr_values_supported", json!(crate::mfa::amr::ACR_VALUES_SUPPORTED));
         put(
             "claims_supported",
             json!([
@@ -112,6 +114,8 @@ pub fn document(ctx: &EndpointCtx<'_>, settings: &Settings) -> Result<Value, Api
                 "azp",
                 "at_hash",
                 "sid",
+                "amr",
+                "acr",
                 "name",
                 "preferred_username",
                 "updated_at",

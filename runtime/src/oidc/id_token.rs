@@ -29,6 +29,9 @@ pub fn sign(
         // §2: REQUIRED when max_age was requested; always sent, so clients can check freshness.
         "auth_time": grant.auth_time.timestamp(),
         "at_hash": at_hash(key.algorithm(), access_token),
+        // §2: how the user authenticated (RFC 8176 values) and the level that meets.
+        "amr": grant.amr,
+        "acr": crate::mfa::amr::acr(grant.amr),
     });
     if let Some(nonce) = grant.nonce {
         claims["nonce"] = json!(nonce);

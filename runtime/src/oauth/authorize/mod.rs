@@ -73,7 +73,7 @@ pub async fn proceed<R: Roles>(
     let request = &loaded.request;
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let account = match session {
+    let account = match &session {
         Some(session) => rt.accounts().find::<R::Account>(rt, tenant, session.user_id).await?.filter(|a| a.is_active()),
         None => None,
     };
@@ -90,6 +90,17 @@ pub async fn proceed<R: Roles>(
             return login_page::<R>(ctx, loaded, hint, None, StatusCode::OK);
         }
     };
+    // A session without a second factor, where this request needs one (the policy, or
+    // `acr_values` asking for two factors): step up, asking only for the missing factor.
+    if !session.amr.iter().any(|method| method == crate::mfa::amr::MFA) {
+        let need = crate::browser::mfa::need::<R>(ctx, loaded, account.id()).await?;
+        if need != crate::mfa::challenge::Need::Nothing {
+            if request.prompt.none {
+                return Err(request.refuse("interaction_required", "the user must enter a second factor"));
+            }
+            return crate::browser::mfa::ask::<R>(ctx, loaded, account.id(), account.username(), need).await;
+        }
+    }
     let consented = consented_scopes::<R>(rt.db(), tenant, account.id(), request.client_id).await?;
     let covered = request.scopes.iter().all(|scope| consented.contains(scope));
     if request.prompt.consent || !covered {
@@ -136,6 +147,7 @@ pub async fn issue_code<R: Roles>(
         nonce: request.nonce.clone(),
         scope: request.scopes.join(" "),
         auth_time: session.auth_time,
+        amr: Some(crate::string_list::StringList(session.amr.clone())),
         session_id: Some(session.id),
         expires_at: crate::now() + rt.config().auth_code_lifetime,
     };

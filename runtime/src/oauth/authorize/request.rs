@@ -35,6 +35,8 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// Prefill for the username field.
     pub login_hint: Option<String>,
+    /// Requested `acr` values, most preferred first (OIDC Core §3.1.2.1 `acr_values`).
+    pub acr_values: Vec<String>,
     /// The issuer answering it (RFC 9207 `iss` in every response).
     pub issuer: String,
 }
@@ -250,6 +252,13 @@ pub fn validate(
         prompt,
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),
+        acr_values: params
+            .get("acr_values")
+            .unwrap_or("")
+            .split(' ')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect(),
         issuer,
     })
 }

@@ -1,0 +1,235 @@
+//! Handlers of the second-factor endpoints: the account API's `/auth/me/mfa/...` (the signed-in
+//! user's factors and recovery codes), the sign-in's second step (`/auth/login/mfa`, and
+//! `/auth/login/mfa/totp` for enrolment a policy requires), and the admin reset.
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::answer::{self, Answer, Outcome};
+use super::factors::{self, Verdict};
+use super::{amr, challenge, recovery, throttle, totp};
+use crate::account::api::{body, first_party_client, signed_in};
+use crate::account::principal::{self, CHALLENGE};
+use crate::check::Checks;
+use crate::crud;
+use crate::endpoint_context::EndpointCtx;
+use crate::error::ApiError;
+use crate::roles::{Account, MfaChallenge, MfaFactor, MfaFactorColumns, RecoveryCodeColumns, Roles};
+use crate::vocab::MfaPolicy;
+
+const DEFAULT_LABEL: &str = "Authenticator app";
+
+/// The `{id}` path segment; a malformed one names nothing (404).
+fn path_id(ctx: &EndpointCtx<'_>, what: &str) -> Result<Uuid, ApiError> {
+    crate::http::path_param(ctx.request(), "id")?.parse().map_err(|_| ApiError::not_found(what))
+}
+
+/// A body that may be empty (then `T::default()`).
+fn optional_body<T: for<'de> Deserialize<'de> + Default>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {
+    if ctx.body().is_empty() { Ok(T::default()) } else { body(ctx) }
+}
+
+fn label<R: Roles>(label: Option<String>) -> Result<String, ApiError> {
+    let label = label.unwrap_or_else(|| DEFAULT_LABEL.to_owned());
+    let mut checks = Checks::default();
+    checks.field::<R::MfaFactor>("label", &label);
+    checks.finish()?;
+    Ok(label)
+}
+
+/// 403 when the tenant has turned second factors off.
+async fn enrolment_allowed<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(), ApiError> {
+    let settings = crate::tenancy::settings::<R>(ctx.runtime(), ctx.tenant()?).await?;
+    if settings.mfa_policy == MfaPolicy::Off {
+        return Err(ApiError::forbidden("second factors are turned off for this tenant (`mfa_policy: off`)"));
+    }
+    Ok(())
+}
+
+fn enrolment_view(id: Uuid, label: &str, enrolment: &totp::Enrolment) -> Value {
+    json!({
+        "id": id,
+        "kind": "totp",
+        "label": label,
+        "confirmed": false,
+        "secret": enrolment.secret,
+        "otpauth_uri": enrolment.uri,
+        "qr_svg": enrolment.qr_svg,
+    })
+}
+
+/// The live challenge `token` names, if the account API made it (one of the sign-in page
+/// belongs to that page's client and completes there); a 401 otherwise.
+async fn account_challenge<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    token: &str,
+) -> Result<challenge::ChallengeModel<R>, ApiError> {
+    let challenge = challenge::find::<R>(ctx, token).await?;
+    if challenge.client_id() != first_party_client::<R>(ctx).await?.id {
+        return Err(ApiError::unauthorized("the MFA challenge is unknown; sign in again", CHALLENGE));
+    }
+    Ok(challenge)
+}
+
+/// `GET /auth/me/mfa/factors`: `{"factors": [...], "recovery_codes_left": n}`, never a secret.
+pub async fn list<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let (db, tenant) = (ctx.runtime().db(), ctx.tenant()?);
+    let factors = factors::of_user::<R>(db, tenant, caller.user_id).await?;
+    let left = recovery::remaining::<R>(db, tenant, caller.user_id).await?;
+    let views: Vec<Value> = factors.iter().map(factors::view::<R>).collect();
+    Ok(crate::http::respond(200, &json!({ "factors": views, "recovery_codes_left": left })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TotpStart {
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// `POST /auth/me/mfa/totp` (`{"label"?}`): 201 with an unconfirmed factor's `id`, `secret`
+/// (base32), `otpauth_uri` and `qr_svg`; confirm it with its first code.
+pub async fn start_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let request: TotpStart = optional_body(ctx)?;
+    let label = label::<R>(request.label)?;
+    enrolment_allowed::<R>(ctx).await?;
+    let account = crud::find::<R::Account>(ctx.runtime().db(), Some(ctx.tenant()?), caller.user_id).await?;
+    let (id, enrolment) = factors::enrol_totp::<R>(ctx, caller.user_id, account.username(), label.clone()).await?;
+    Ok(crate::http::respond(201, &enrolment_view(id, &label, &enrolment)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+/// `POST /auth/me/mfa/totp/{id}/confirm` (`{"code"}`): the factor, now confirmed. A wrong or
+/// replayed code is a 422 on `code` and counts against the code throttle (429 after).
+pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let request: CodeBody = body(ctx)?;
+    if factor.confirmed_at().is_some() {
+        return Err(ApiError::conflict(None, "the factor is already confirmed"));
+    }
+    throttle::check(ctx, caller.user_id).await?;
+    let rt = ctx.runtime();
+    let tx = rt.begin_write().await?;
+    let verdict = factors::accept_code::<R>(ctx, &*tx, std::slice::from_ref(&factor), &request.code).await?;
+    let refusal = match verdict {
+        Verdict::Accepted(_) => None,
+        Verdict::Wrong => Some("is not the factor's current code"),
+        Verdict::Replayed => Some("was already used; wait for the next one"),
+    };
+    if let Some(detail) = refusal {
+        drop(tx);
+        throttle::failed(ctx, caller.user_id).await?;
+        return Err(ApiError::invalid_field("code", detail));
+    }
+    tx.commit().await?;
+    throttle::succeeded(ctx, caller.user_id).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, factor.id()).await?;
+    Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
+}
+
+/// `DELETE /auth/me/mfa/factors/{id}`: 204; 404 for a factor that is not the caller's.
+pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let tx = ctx.runtime().begin_write().await?;
+    crud::delete_id::<R::MfaFactor>(&*tx, factor.id()).await?;
+    tx.commit().await?;
+    Ok(crate::http::respond_empty(204))
+}
+
+/// `POST /auth/me/mfa/recovery-codes`: 201 `{"codes": [...]}`, a new set shown only now; the
+/// previous set stops working.
+pub async fn regenerate_recovery_codes<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    enrolment_allowed::<R>(ctx).await?;
+    let tx = ctx.runtime().begin_write().await?;
+    let codes = recovery::replace::<R>(&*tx, ctx.tenant()?, caller.user_id).await?;
+    tx.commit().await?;
+    Ok(crate::http::respond(201, &json!({ "codes": codes })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Completion {
+    mfa_challenge: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    recovery_code: Option<String>,
+}
+
+/// `POST /auth/login/mfa` (`{"mfa_challenge", "code" | "recovery_code"}`): the sign-in's
+/// tokens (or cookie session), with `amr` `["pwd", "otp", "mfa"]`. A wrong, replayed or used
+/// code is a 401 that leaves the challenge usable until it expires, and counts against the code
+/// throttle (429 after); an unknown, expired or used challenge is a 401 saying which.
+pub async fn complete<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: Completion = body(ctx)?;
+    let challenge = account_challenge::<R>(ctx, &request.mfa_challenge).await?;
+    let rt = ctx.runtime();
+    let Some(account) =
+        rt.accounts().find::<R::Account>(rt, ctx.tenant()?, challenge.user_id()).await?.filter(|a| a.is_active())
+    else {
+        return Err(ApiError::unauthorized("the account is disabled", CHALLENGE));
+    };
+    let answer = match (&request.code, &request.recovery_code) {
+        (Some(code), None) => Answer::Code(code),
+        (None, Some(code)) => Answer::RecoveryCode(code),
+        _ => return Err(ApiError::bad_request("send exactly one of `code` and `recovery_code`")),
+    };
+    if let Outcome::Refused(detail) = answer::check::<R>(ctx, &challenge, answer).await? {
+        return Err(ApiError::unauthorized(detail, CHALLENGE));
+    }
+    signed_in::<R>(ctx, &account, challenge.cookie(), amr::password_and_otp()).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolAtSignIn {
+    mfa_challenge: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// `POST /auth/login/mfa/totp` (`{"mfa_challenge", "label"?}`): enrolment during a sign-in whose
+/// challenge says `enrol` (policy requires a factor the user lacks); answers like
+/// `POST /auth/me/mfa/totp`. Completing the sign-in with the factor's first code confirms it.
+pub async fn enrol_at_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let request: EnrolAtSignIn = body(ctx)?;
+    let label = label::<R>(request.label)?;
+    let challenge = account_challenge::<R>(ctx, &request.mfa_challenge).await?;
+    if !challenge.enrol() {
+        return Err(ApiError::forbidden(
+            "this challenge completes with a code of an enrolled factor; add factors after signing in",
+        ));
+    }
+    let account = crud::find::<R::Account>(ctx.runtime().db(), Some(ctx.tenant()?), challenge.user_id()).await?;
+    let (id, enrolment) = factors::enrol_totp::<R>(ctx, account.id(), account.username(), label.clone()).await?;
+    Ok(crate::http::respond(201, &enrolment_view(id, &label, &enrolment)))
+}
+
+/// `POST /admin/tenants/{tenant}/users/{id}/mfa/reset`: removes every factor and recovery code
+/// of the user; `{"factors_removed", "recovery_codes_removed"}`. The user signs in with a
+/// password again (and enrols anew where policy requires it).
+pub async fn reset<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let id = path_id(ctx, "no such user")?;
+    if crud::find_optional::<R::Account>(rt.db(), Some(tenant), id).await?.is_none() {
+        return Err(ApiError::not_found("no such user"));
+    }
+    let tx = rt.begin_write().await?;
+    let factors = crud::delete_where(&*tx, tenant, R::MfaFactor::USER_ID, id).await?;
+    let codes = crud::delete_where(&*tx, tenant, R::RecoveryCode::USER_ID, id).await?;
+    tx.commit().await?;
+    Ok(crate::http::respond(200, &json!({ "factors_removed": factors, "recovery_codes_removed": codes })))
+}

@@ -1,0 +1,199 @@
+//! The sign-in page's second factor, over real loopback HTTP with a cookie-keeping browser:
+//! after the password the page asks for a TOTP or recovery code before any session exists; a
+//! session without a factor the request needs steps up (asking only for the factor); `acr_values`
+//! asking for two factors sends a user without one through TOTP set-up; `max_age` asks for both
+//! again; `prompt=none` cannot step up. Tokens from the code say how the user signed in.
+
+mod oidc;
+mod support;
+
+use keygate_runtime::jose::unverified_claims;
+use oidc::browser::{Browser, Page, consent};
+use serde_json::{Value, json};
+use support::LiveServer;
+use support::live::{Admin, PASSWORD, REDIRECT, each_live_backend};
+use totp_rs::Totp;
+
+const TWO_FACTOR: &str = "urn:keygate:loa:2fa";
+const VERIFIER: &str = "a-fixed-pkce-code-verifier-of-at-least-43-characters";
+
+fn code(app: &Totp, steps: i64) -> String {
+    let now = chrono::Utc::now().timestamp() + steps * 30;
+    app.generate(u64::try_from(now).unwrap()).to_string()
+}
+
+fn authorize_url(server: &LiveServer, client_id: &str, extra: &[(&str, &str)]) -> String {
+    let verifier = openidconnect::PkceCodeVerifier::new(VERIFIER.to_owned());
+    let challenge = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", client_id)
+        .append_pair("scope", "openid")
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("response_type", "code")
+        .append_pair("code_challenge", challenge.as_str())
+        .append_pair("code_challenge_method", "S256");
+    for (key, value) in extra {
+        query.append_pair(key, value);
+    }
+    format!("{}/acme/oauth2/authorize?{}", server.base, query.finish())
+}
+
+/// Posts the sign-in page's form with alice's password.
+async fn password(browser: &Browser, page: &Page) -> Page {
+    assert!(
+        page.body.contains("id=\"password\""),
+        "the sign-in page: {} {:?} {}",
+        page.status,
+        page.location,
+        page.body
+    );
+    let (csrf, request) = (page.input("csrf").unwrap(), page.input("request").unwrap());
+    let fields = [("csrf", csrf.as_str()), ("request", &request), ("username", "alice"), ("password", PASSWORD)];
+    browser.post(&page.form_action(), &fields).await
+}
+
+/// Posts the second-factor page's form with `code`.
+async fn second_factor(browser: &Browser, page: &Page, code: &str) -> Page {
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert!(page.headers["content-security-policy"].starts_with("default-src 'none'"));
+    let fields = [
+        ("csrf", page.input("csrf").unwrap()),
+        ("request", page.input("request").unwrap()),
+        ("mfa_challenge", page.input("mfa_challenge").expect("a challenge")),
+        ("code", code.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post(&page.form_action(), &fields).await
+}
+
+/// Follows a 303 back to the authorization endpoint, consents, and redeems the code: tokens.
+async fn finish(server: &LiveServer, browser: &Browser, back: &Page, client: &(String, String)) -> Value {
+    assert_eq!(back.status, 303, "{}", back.body);
+    let mut next = browser.get(back.location.as_deref().unwrap()).await;
+    if next.status == 200 {
+        next = consent(browser, &next, "allow").await;
+    }
+    assert_eq!(next.status, 303, "{}", next.body);
+    let code = next.redirect_params()["code"].clone();
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", &client.0),
+        ("client_secret", &client.1),
+    ];
+    let tokens = Browser::new().post(&format!("{}/acme/oauth2/token", server.base), &fields).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    serde_json::from_str(&tokens.body).unwrap()
+}
+
+fn amr_acr(tokens: &Value) -> (Value, Value) {
+    let claims = unverified_claims(tokens["id_token"].as_str().unwrap()).unwrap();
+    (claims["amr"].clone(), claims["acr"].clone())
+}
+
+/// Alice's access token from the account API.
+async fn account_token(server: &LiveServer) -> String {
+    let http = awc::Client::default();
+    let body = json!({ "username": "alice", "password": PASSWORD });
+    let mut reply = http.post(format!("{}/acme/auth/login", server.base)).send_json(&body).await.unwrap();
+    let json: Value = reply.json().await.unwrap();
+    json["access_token"].as_str().expect("tokens: alice has no factor yet").to_owned()
+}
+
+/// Enrols and confirms TOTP for alice through the account API; her app, and recovery codes.
+async fn enrol(server: &LiveServer) -> (Totp, Vec<String>) {
+    let (http, token) = (awc::Client::default(), account_token(server).await);
+    let post = |path: &str| {
+        http.post(format!("{}/acme/auth/me/mfa/{path}", server.base))
+            .insert_header(("authorization", format!("Bearer {token}")))
+    };
+    let enrolment: Value = post("totp").send().await.unwrap().json().await.unwrap();
+    let app = Totp::from_url(enrolment["otpauth_uri"].as_str().unwrap()).unwrap();
+    let id = enrolment["id"].as_str().unwrap();
+    let confirmed = post(&format!("totp/{id}/confirm")).send_json(&json!({ "code": code(&app, -1) })).await.unwrap();
+    assert_eq!(confirmed.status().as_u16(), 200);
+    let codes: Value = post("recovery-codes").send().await.unwrap().json().await.unwrap();
+    let codes = codes["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (app, codes)
+}
+
+#[actix_web::test]
+async fn the_sign_in_page_asks_for_the_second_factor_and_steps_up() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let client = (id.clone(), secret.unwrap());
+
+        // Without a factor: a password, one factor.
+        let browser = Browser::new();
+        let page = browser.get(&authorize_url(server, &id, &[])).await;
+        let signed_in = password(&browser, &page).await;
+        let tokens = finish(server, &browser, &signed_in, &client).await;
+        assert_eq!(amr_acr(&tokens), (json!(["pwd"]), json!("urn:keygate:loa:1fa")));
+
+        // Alice sets up TOTP. Her password-only session now steps up: the factor page, no password.
+        let (app, recovery) = enrol(server).await;
+        let step_up = browser.get(&authorize_url(server, &id, &[])).await;
+        assert_eq!(step_up.status, 200, "{}", step_up.body);
+        assert!(step_up.body.contains("Two-step verification") && !step_up.body.contains("id=\"password\""));
+        // prompt=none cannot show that page (OIDC Core §3.1.2.6).
+        let silent = browser.get(&authorize_url(server, &id, &[("prompt", "none")])).await;
+        assert_eq!(silent.redirect_params()["error"], "interaction_required", "{:?}", silent.location);
+        let wrong = second_factor(&browser, &step_up, "000000").await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("role=\"alert\"") && wrong.body.contains("incorrect"), "{}", wrong.body);
+        let back = second_factor(&browser, &wrong, &code(&app, 0)).await;
+        let tokens = finish(server, &browser, &back, &client).await;
+        assert_eq!(amr_acr(&tokens), (json!(["pwd", "otp", "mfa"]), json!(TWO_FACTOR)));
+
+        // A new browser: password first, then the factor; no session before it.
+        let fresh = Browser::new();
+        let page = fresh.get(&authorize_url(server, &id, &[])).await;
+        let asked = password(&fresh, &page).await;
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        assert!(asked.body.contains("Two-step verification"), "{}", asked.body);
+        assert!(!fresh.has_cookie("kg_session"), "no session on a password alone");
+        // The page's challenge completes only there, not at the account API.
+        let body = json!({ "mfa_challenge": asked.input("mfa_challenge").unwrap(), "code": code(&app, 0) });
+        let url = format!("{}/acme/auth/login/mfa", server.base);
+        let elsewhere = awc::Client::default().post(url).send_json(&body).await.unwrap();
+        assert_eq!(elsewhere.status().as_u16(), 401);
+        // A recovery code works on the page too.
+        let back = second_factor(&fresh, &asked, &recovery[0]).await;
+        let tokens = finish(server, &fresh, &back, &client).await;
+        assert_eq!(amr_acr(&tokens).1, json!(TWO_FACTOR));
+
+        // max_age=0, a second later: both factors again.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let page = fresh.get(&authorize_url(server, &id, &[("max_age", "0")])).await;
+        let asked = password(&fresh, &page).await;
+        let back = second_factor(&fresh, &asked, &code(&app, 1)).await;
+        let tokens = finish(server, &fresh, &back, &client).await;
+        assert_eq!(amr_acr(&tokens).1, json!(TWO_FACTOR));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn acr_values_asking_for_two_factors_sets_one_up() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let client = (id.clone(), secret.unwrap());
+        let browser = Browser::new();
+        let page = browser.get(&authorize_url(server, &id, &[("acr_values", TWO_FACTOR)])).await;
+        let setup = password(&browser, &page).await;
+        assert_eq!(setup.status, 200, "{}", setup.body);
+        assert!(setup.body.contains("Set up two-step verification") && setup.body.contains("<svg"), "{}", setup.body);
+        let start = setup.body.find("<code>").unwrap() + "<code>".len();
+        let key = &setup.body[start..start + setup.body[start..].find("</code>").unwrap()];
+        let app = Totp::from_url(format!("otpauth://totp/acme:alice?secret={key}&issuer=acme")).unwrap();
+        let back = second_factor(&browser, &setup, &code(&app, 0)).await;
+        let tokens = finish(server, &browser, &back, &client).await;
+        assert_eq!(amr_acr(&tokens), (json!(["pwd", "otp", "mfa"]), json!(TWO_FACTOR)));
+    })
+    .await;
+}
