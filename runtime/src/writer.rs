@@ -282,7 +282,7 @@ impl SqliteWriter {
     /// rolled back, its members get a 503 and the connection is retired. How many writers it
     /// committed, if it did.
     async fn flush(&mut self) -> Option<usize> {
-        let Some(batch) = self.batch.take() else { return None };
+        let batch = self.batch.take()?;
         let committed = if batch.failed {
             Err("a writer's savepoint failed".to_owned())
         } else {
