@@ -175,6 +175,11 @@ impl<'a, T: Into<sea_orm::Value>> Column<'a, T> {
         *self.0 = ActiveValue::Set(value);
     }
 
+    /// Whether the value is being written (given in the body or set by a hook), not only loaded.
+    pub fn is_set(&self) -> bool {
+        matches!(self.0, ActiveValue::Set(_))
+    }
+
     /// The current value (the stored one on updates), if known.
     pub fn get(&self) -> Option<&T> {
         match &*self.0 {

@@ -41,13 +41,16 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     };
     let tx = rt.begin_write().await?;
     let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username()).await?;
+    let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
     tx.commit().await?;
+    device.alert(ctx, &account)?;
     let url = rt.endpoint_url("authorize", ctx.tenant_key()?).unwrap_or_default();
     let continued = format!("{url}?{}", loaded.params.after_login());
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, continued))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .cookie(cookie)
+        .cookie(device.cookie)
         .finish())
 }
 
