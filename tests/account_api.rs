@@ -485,8 +485,9 @@ async fn housekeeping_deletes_a_backlog_in_batches() {
 
         let pruned = keygate_runtime::maintenance::prune_in_batches::<keygate_api::entities::Roles>(&client.rt, 3).await.unwrap();
         assert_eq!(pruned.revoked_tokens, 7, "[{}] {pruned:?}", client.backend);
-        // 3 + 3 + 1 revocation records, then one statement each for sessions and refresh tokens.
-        assert_eq!(pruned.batches, 5, "[{}] {pruned:?}", client.backend);
+        // 3 + 3 + 1 revocation records, then one statement each for sessions, refresh tokens and
+        // emailed links.
+        assert_eq!(pruned.batches, 6, "[{}] {pruned:?}", client.backend);
         let left = db
             .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM revoked_tokens"))
             .await
