@@ -170,12 +170,22 @@ async fn verification_links_work_once_until_they_expire_and_email_changes_unveri
             client.patch(&format!("/admin/tenants/acme/users/{ann}"), &json!({ "email": "ann3@example.com" })).await;
         assert_eq!(admin.status, StatusCode::OK, "{}", admin.json);
         assert_eq!(admin.json["email_verified"], false, "{}", admin.json);
+        let told = one_mail(sink, "ann2@example.com", 1, "Your email address was changed").await;
+        assert!(told.text().contains("ann3@example.com"), "the old address is told: {}", told.text());
+        // A refused update (a taken address) changes nothing and tells nobody.
+        register(client, "zed").await;
+        let taken =
+            client.patch(&format!("/admin/tenants/acme/users/{ann}"), &json!({ "email": "zed@example.com" })).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.json);
         // A link sent to a former address no longer verifies anything.
         call(client, Method::POST, "/acme/auth/me/verify-email", None, &token).await;
         let stale = one_mail(sink, "ann3@example.com", 1, "Verify your email address").await;
         client.patch(&format!("/admin/tenants/acme/users/{ann}"), &json!({ "email": "ann4@example.com" })).await;
         let refused = get_page(client, &path_of(&stale.link("token="))).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        one_mail(sink, "ann3@example.com", 1, "Your email address was changed").await;
+        let mentions_zed = sink.to("ann3@example.com").iter().any(|mail| mail.text().contains("zed@"));
+        assert!(!mentions_zed, "the refused change mailed nothing");
 
         let log = events(client, &token).await;
         assert_eq!(

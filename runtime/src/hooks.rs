@@ -266,7 +266,8 @@ pub async fn issue_device_code(
 }
 
 /// On an admin update that changes a user's `email`: the new address is unverified (unless the
-/// body sets `email_verified` itself) and an `email.changed` security event is recorded.
+/// body sets `email_verified` itself), an `email.changed` security event is recorded, and the
+/// old address is told once the update committed.
 pub async fn unverify_changed_email<R: Roles>(
     ctx: &mut PreCtx<'_>,
     email: Column<'_, String>,

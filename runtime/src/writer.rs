@@ -52,7 +52,8 @@ impl Writer {
     /// A write transaction, once the writers ahead of it are done; its commit reports what it
     /// wrote to `invalidator`.
     pub(crate) async fn begin(&self, invalidator: &Invalidator) -> Result<WriteTx, ApiError> {
-        let written = Written { changes: StdMutex::default(), invalidator: invalidator.clone() };
+        let written =
+            Written { changes: StdMutex::default(), invalidator: invalidator.clone(), after: StdMutex::default() };
         let Some(sqlite) = &self.sqlite else {
             return Ok(WriteTx { tx: Some(self.db.begin().await?), retire: None, _turn: None, written });
         };
@@ -115,7 +116,12 @@ pub struct WriteTx {
 struct Written {
     changes: StdMutex<Vec<Change>>,
     invalidator: Invalidator,
+    /// What to do once the transaction committed (e.g. send a mail about it).
+    after: StdMutex<Vec<AfterCommit>>,
 }
+
+/// Work to run once a transaction committed, and only then.
+type AfterCommit = Box<dyn FnOnce() + Send>;
 
 impl WriteTx {
     /// Commits, then drops what the transaction's writes made stale (here and on every replica),
@@ -129,10 +135,20 @@ impl WriteTx {
                 for change in changes {
                     self.written.invalidator.changed(change);
                 }
+                let after = std::mem::take(&mut *self.written.after.lock().unwrap_or_else(|e| e.into_inner()));
+                for work in after {
+                    work();
+                }
                 Ok(())
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Runs `work` right after this transaction commits, and never if it rolls back: how a write
+    /// announces itself (a mail about it) without holding the transaction or speaking too soon.
+    pub fn after_commit(&self, work: impl FnOnce() + Send + 'static) {
+        self.written.after.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(work));
     }
 
     /// Inserts `row` ([`crud::insert`]) and records that `E` changed.

@@ -15,7 +15,7 @@ use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::mail::notices;
-use crate::roles::{Account, AccountColumns, EmailToken, Roles};
+use crate::roles::{Account, AccountColumns, EmailToken, Roles, TenantSettings};
 use crate::security_events::{self, EventType, Origin};
 
 /// `POST /auth/me/verify-email`: emails the caller a verification link (202 `{sent_to}`); 409
@@ -135,5 +135,8 @@ pub async fn on_admin_email_change<R: Roles>(
     let data = json!({ "by": "admin" });
     security_events::record::<R>(ctx.tx(), tenant, before.id(), EventType::EmailChanged, &Origin::default(), data)
         .await?;
+    let slug = crud::find::<R::TenantSettings>(ctx.tx(), None, tenant).await?.slug().to_owned();
+    let (mailer, old, notice) = (ctx.mailer().clone(), before.email().to_owned(), notices::email_changed(&slug, new));
+    ctx.after_commit(move || mailer.send(&old, &notice));
     Ok(())
 }
