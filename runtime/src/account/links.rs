@@ -11,6 +11,10 @@ use crate::error::ApiError;
 use crate::roles::{EmailToken, EmailTokenColumns, NewEmailToken, Roles};
 use crate::secret;
 
+/// The name a link's token goes by: its URL query parameter, form field, JSON member, and the
+/// field its refusals name.
+pub const TOKEN_FIELD: &str = "token";
+
 /// How long a verification link works.
 pub const VERIFY_LIFETIME: Duration = Duration::hours(24);
 /// How long a password reset link works.
@@ -81,13 +85,13 @@ pub async fn find<R: Roles>(
         crud::find_where(db, tenant, R::EmailToken::TOKEN_DIGEST, secret::digest(token)).await?
     };
     let Some(row) = row.filter(|row| row.purpose() == purpose.as_str()) else {
-        return Err(ApiError::invalid_field("token", "this link is not valid; check that it was copied whole"));
+        return Err(ApiError::invalid_field(TOKEN_FIELD, "this link is not valid; check that it was copied whole"));
     };
     if row.used_at().is_some() {
         return Err(used());
     }
     if row.expires_at() <= crate::now() {
-        return Err(ApiError::invalid_field("token", "this link has expired; ask for a new one"));
+        return Err(ApiError::invalid_field(TOKEN_FIELD, "this link has expired; ask for a new one"));
     }
     Ok(row)
 }
@@ -104,5 +108,5 @@ pub async fn claim<R: Roles>(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Re
 }
 
 fn used() -> ApiError {
-    ApiError::invalid_field("token", "this link was already used; ask for a new one")
+    ApiError::invalid_field(TOKEN_FIELD, "this link was already used; ask for a new one")
 }

@@ -163,7 +163,7 @@ pub async fn page<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiEr
     if !csrf::verify(ctx, form.get("csrf")) {
         return Err(ApiError::forbidden(csrf::EXPIRED));
     }
-    let token = form.get("token").unwrap_or("").to_owned();
+    let token = form.get(links::TOKEN_FIELD).unwrap_or("").to_owned();
     let password = form.get("new_password").unwrap_or("").to_owned();
     match reset::<R>(ctx, &token, password, "new_password").await {
         Ok(()) => pages::message(
@@ -172,7 +172,7 @@ pub async fn page<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiEr
             "Password changed",
             "Your new password is set and every device was signed out. Sign in again from your application.",
         ),
-        Err(error) if error.field_errors().iter().any(|e| e.field == "token") => refused_link(&error),
+        Err(error) if error.field_errors().iter().any(|e| e.field == links::TOKEN_FIELD) => refused_link(&error),
         Err(error) if error.status().is_client_error() => {
             let status = error.status();
             form_page(ctx, token, Some(link_problem(&error)), status)

@@ -52,7 +52,10 @@ async fn redeem<R: Roles>(ctx: &EndpointCtx<'_>, token: &str) -> Result<String, 
     let link = links::find::<R>(rt.db(), tenant, token, Purpose::VerifyEmail).await?;
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), link.user_id()).await?;
     if account.email() != link.email() {
-        return Err(ApiError::invalid_field("token", "this link was sent to an address the account no longer has"));
+        return Err(ApiError::invalid_field(
+            links::TOKEN_FIELD,
+            "this link was sent to an address the account no longer has",
+        ));
     }
     let tx = rt.begin_write().await?;
     links::claim::<R>(&*tx, link.id()).await?;
@@ -101,7 +104,7 @@ pub async fn link_page<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, 
 /// The `token` query parameter, or empty.
 pub(crate) fn query_token(ctx: &EndpointCtx<'_>) -> String {
     form_urlencoded::parse(ctx.request().query_string().as_bytes())
-        .find(|(key, _)| key == "token")
+        .find(|(key, _)| key == links::TOKEN_FIELD)
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default()
 }
