@@ -16,7 +16,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The config file's keys and what each sets: the one list that `--config`'s help prints and
 /// that the README's configuration table is tested against.
-pub const FILE_KEYS: [(&str, &str); 12] = [
+pub const FILE_KEYS: [(&str, &str); 14] = [
     ("bind", "listen address, host:port (a name such as localhost:8080 or an IP literal)"),
     ("database_url", "sqlite://path/to/file.db?mode=rwc or postgres://user@host/db"),
     ("admin_token", "the bootstrap admin credential"),
@@ -29,6 +29,11 @@ pub const FILE_KEYS: [(&str, &str); 12] = [
     ("redis_url", "Redis shared by replicas for sign-in throttling, e.g. redis://127.0.0.1:6379"),
     ("trusted_proxies", "IP addresses of reverse proxies whose Forwarded / X-Forwarded-For give the client address"),
     ("shutdown_timeout", "seconds in-flight requests get to finish after SIGTERM or SIGINT"),
+    (
+        "smtp_url",
+        "SMTP server for outgoing mail, e.g. smtps://user:password@mail.example:465; without it mail is only logged",
+    ),
+    ("mail_from", "sender of outgoing mail, e.g. \"Acme <noreply@acme.example>\""),
 ];
 
 /// The long help of `--config`, listing [`FILE_KEYS`].
@@ -104,6 +109,10 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// How long in-flight requests may take to finish once a shutdown signal arrives.
     pub shutdown_timeout: Duration,
+    /// SMTP server for outgoing mail; `None` writes messages to the log instead.
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
 }
 
 /// Default location of the generated development master key.
@@ -141,6 +150,10 @@ pub struct FileSettings {
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// Shutdown grace period in seconds.
     pub shutdown_timeout: Option<u64>,
+    /// SMTP server URL.
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail.
+    pub mail_from: Option<String>,
 }
 
 impl FileSettings {
@@ -173,6 +186,10 @@ pub struct Overrides {
     pub redis_url: Option<String>,
     /// `--shutdown-timeout` / `KEYGATE_SHUTDOWN_TIMEOUT`, in seconds.
     pub shutdown_timeout: Option<u64>,
+    /// `--smtp-url` / `KEYGATE_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// `--mail-from` / `KEYGATE_MAIL_FROM`.
+    pub mail_from: Option<String>,
 }
 
 impl Settings {
@@ -196,6 +213,8 @@ impl Settings {
             "the public URL must be an http(s) URL, not `{public_url}`"
         );
         let public_url = public_url.trim_end_matches('/').to_owned();
+        let mail_from = overrides.mail_from.or(file.mail_from).filter(|m| !m.trim().is_empty());
+        let mail_from = mail_from.unwrap_or_else(|| format!("Keygate <noreply@{}>", host_of(&public_url)));
         Ok(Self {
             bind,
             database_url: overrides
@@ -217,8 +236,21 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(
                 overrides.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
             ),
+            smtp_url: overrides.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
+            mail_from,
         })
     }
+}
+
+/// The host of an http(s) URL, without port or path (`localhost` when there is none).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    if host.is_empty() { "localhost" } else { host }
 }
 
 /// Creates the directory of a `sqlite://` file database if it is missing.

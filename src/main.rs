@@ -92,6 +92,14 @@ struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT (default 25).
     #[arg(long, env = "KEYGATE_SHUTDOWN_TIMEOUT")]
     shutdown_timeout: Option<u64>,
+    /// SMTP server for outgoing mail: smtps://user:password@host:465 (TLS),
+    /// smtp://host:587?tls=required (STARTTLS) or smtp://host:25 (a local relay). Without it,
+    /// messages are written to the log and not sent.
+    #[arg(long, env = "KEYGATE_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of outgoing mail (default: Keygate <noreply@{public_url host}>).
+    #[arg(long, env = "KEYGATE_MAIL_FROM")]
+    mail_from: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -182,6 +190,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url: args.public_url.clone(),
                 redis_url: args.redis_url.clone(),
                 shutdown_timeout: args.shutdown_timeout,
+                smtp_url: args.smtp_url.clone(),
+                mail_from: args.mail_from.clone(),
                 ..Overrides::default()
             };
             let settings = args.database.settings(overrides)?;

@@ -5,6 +5,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, web};
 use keygate_runtime::account::throttle::Throttle;
 use keygate_runtime::jose::MasterKey;
+use keygate_runtime::mail::Mailer;
 use keygate_runtime::{Runtime, admin_credential, http};
 use sea_orm::DatabaseConnection;
 
@@ -36,11 +37,26 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let master = master_key(settings)?;
     let mut runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
         .with_endpoints(keygate_api::routes::ENDPOINT_PATHS);
+    runtime = runtime.with_mailer(mailer(settings)?);
     if let Some(url) = &settings.redis_url {
         let throttle = Throttle::redis(url, "keygate:").await.map_err(anyhow::Error::msg)?;
-        runtime = runtime.with_throttle(throttle);
+        let recovery = Throttle::redis(url, "keygate:recovery:").await.map_err(anyhow::Error::msg)?;
+        runtime = runtime.with_throttle(throttle).with_recovery_throttle(recovery);
     }
     Ok(Prepared { runtime: web::Data::new(runtime), new_admin_token: bootstrap.new_token })
+}
+
+/// Outgoing mail: through `smtp_url`, or (with a warning now) only to the log.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
+    match &settings.smtp_url {
+        Some(url) => Mailer::smtp(url, &settings.mail_from).map_err(anyhow::Error::msg),
+        None => {
+            tracing::warn!(
+                "no SMTP server configured (--smtp-url): verification, password reset and security mails are written to the log, not sent"
+            );
+            Mailer::log_only(&settings.mail_from).map_err(anyhow::Error::msg)
+        }
+    }
 }
 
 /// The master key sealing private signing keys: configured, or a development key file.

@@ -17,6 +17,7 @@
 
 use quote::ToTokens;
 use serde::Serialize;
+use syn::ext::IdentExt;
 use syn::{FnArg, GenericArgument, Item, Pat, PathArguments, Type};
 
 /// When a hook runs.
@@ -435,7 +436,7 @@ fn constructor_sig(module: &str, item: &syn::ItemStruct) -> Result<Option<Constr
     }
     let mut params = Vec::new();
     for field in &fields.named {
-        let name = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+        let name = field.ident.as_ref().map(|ident| ident.unraw().to_string()).unwrap_or_default();
         if !matches!(field.vis, syn::Visibility::Public(_)) {
             return Err(format!("`{struct_name}.{name}` must be `pub`: protocol code fills it"));
         }
@@ -500,7 +501,7 @@ fn role_sig(module: &str, item: &syn::ItemTrait) -> Result<Option<RoleSig>, Stri
         if !takes_self_only {
             return Ok(None);
         }
-        let name = method.sig.ident.to_string();
+        let name = method.sig.ident.unraw().to_string();
         let (access, value) = match &**returned {
             Type::Reference(reference) => (Access::Ref, &*reference.elem),
             other => match option_inner(other) {

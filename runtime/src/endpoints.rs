@@ -219,3 +219,43 @@ pub async fn account_recovery_codes<R: crate::roles::Roles>(ctx: EndpointCtx<'_>
 pub async fn reset_user_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::mfa::api::reset::<R>(&ctx).await
 }
+
+/// Account API: the caller's security events, newest first.
+pub async fn account_security_events<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::security_events::list_mine::<R>(&ctx).await
+}
+
+/// Account API: the caller's known devices.
+pub async fn account_devices<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::devices::list_mine::<R>(&ctx).await
+}
+
+/// Account API: emails the caller a verification link.
+pub async fn account_verify_email_send<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::verify::send::<R>(&ctx).await
+}
+
+/// Account API: verifies an email address with an emailed token.
+pub async fn account_verify_email<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::verify::redeem_json::<R>(&ctx).await
+}
+
+/// The emailed verification link.
+pub async fn verify_email_link<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::verify::link_page::<R>(&ctx).await
+}
+
+/// Account API: asks for a password reset link.
+pub async fn account_password_forgot<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::recovery::forgot::<R>(&ctx).await
+}
+
+/// Account API: sets a new password with an emailed token.
+pub async fn account_password_reset<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::recovery::reset_json::<R>(&ctx).await
+}
+
+/// The emailed reset link's page and its form post.
+pub async fn password_reset_page<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::recovery::page::<R>(&ctx).await
+}

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::access::Caller;
 use crate::error::ApiError;
-use crate::state::{Runtime, RuntimeConfig};
+use crate::state::{Runtime, RuntimeConfig, WriteTx};
 
 /// Values a pre hook leaves for a post hook of the same op (e.g. a raw key to return once).
 #[derive(Default)]
@@ -61,7 +61,7 @@ impl<'a> PrepareCtx<'a> {
 /// Context of a hook that runs before the row is written, inside the transaction.
 pub struct PreCtx<'a> {
     rt: &'a Runtime,
-    tx: &'a DatabaseTransaction,
+    tx: &'a WriteTx,
     tenant: Option<Uuid>,
     op: &'static str,
     caller: Caller,
@@ -72,7 +72,7 @@ pub struct PreCtx<'a> {
 /// Context of a hook that runs after the row is written (still inside the transaction).
 pub struct PostCtx<'a> {
     rt: &'a Runtime,
-    tx: &'a DatabaseTransaction,
+    tx: &'a WriteTx,
     tenant: Option<Uuid>,
     op: &'static str,
     caller: Caller,
@@ -85,7 +85,7 @@ impl<'a> PreCtx<'a> {
     /// primary key of the stored row an update or delete acts on (`None` on create).
     pub fn new(
         rt: &'a Runtime,
-        tx: &'a DatabaseTransaction,
+        tx: &'a WriteTx,
         tenant: Option<Uuid>,
         op: &'static str,
         caller: Caller,
@@ -122,7 +122,15 @@ macro_rules! common_accessors {
             }
             /// The op's transaction.
             pub fn tx(&self) -> &'a DatabaseTransaction {
-                self.tx
+                std::ops::Deref::deref(self.tx)
+            }
+            /// Runs `work` once the op's transaction committed (never if it rolls back).
+            pub fn after_commit(&self, work: impl FnOnce() + Send + 'static) {
+                self.tx.after_commit(work);
+            }
+            /// Outgoing mail.
+            pub fn mailer(&self) -> &crate::mail::Mailer {
+                self.rt.mailer()
             }
             /// The tenant the request is scoped to, for tenant-scoped entities.
             pub fn tenant(&self) -> Option<Uuid> {
@@ -173,6 +181,11 @@ impl<'a, T: Into<sea_orm::Value>> Column<'a, T> {
     /// Sets the value to write.
     pub fn set(self, value: T) {
         *self.0 = ActiveValue::Set(value);
+    }
+
+    /// Whether the value is being written (given in the body or set by a hook), not only loaded.
+    pub fn is_set(&self) -> bool {
+        matches!(self.0, ActiveValue::Set(_))
     }
 
     /// The current value (the stored one on updates), if known.

@@ -264,3 +264,14 @@ pub async fn issue_device_code(
     interval.set(ctx.config().device_poll_interval.num_seconds());
     Ok(())
 }
+
+/// On an admin update that changes a user's `email`: the new address is unverified (unless the
+/// body sets `email_verified` itself), an `email.changed` security event is recorded, and the
+/// old address is told once the update committed.
+pub async fn unverify_changed_email<R: Roles>(
+    ctx: &mut PreCtx<'_>,
+    email: Column<'_, String>,
+    email_verified: Column<'_, bool>,
+) -> HookResult {
+    crate::account::verify::on_admin_email_change::<R>(ctx, email, email_verified).await
+}

@@ -93,6 +93,16 @@ impl<T> Page<T> {
 }
 
 impl ListQuery {
+    /// Like [`ListQuery::parse`], but without a `sort=` the first sort key is descending (newest
+    /// first); the cursors of that order carry it, so later pages agree.
+    pub fn parse_newest_first(query: &str, spec: &ListSpec) -> Result<Self, ApiError> {
+        let sorted = form_urlencoded::parse(query.as_bytes()).any(|(key, value)| key == "sort" && !value.is_empty());
+        match spec.sort.first() {
+            Some((first, _)) if !sorted => Self::parse(&format!("{query}&sort=-{first}"), spec),
+            _ => Self::parse(query, spec),
+        }
+    }
+
     /// Parses `?field=value&sort=-field&limit=N&cursor=...`; anything else is a 400.
     pub fn parse(query: &str, spec: &ListSpec) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)

@@ -1,8 +1,9 @@
 //! Housekeeping: rows that can no longer matter are deleted, so tables of one-time things do not
 //! grow forever. Each kind is pruned only once it is past its own expiry, when it would be
 //! refused anyway: revoked-token records (and used client-assertion ids) whose token has
-//! expired, browser sessions that have ended, refresh tokens past their lifetime, and sign-in
-//! challenges (second factors) past theirs. Codes and
+//! expired, browser sessions that have ended, refresh tokens past their lifetime, sign-in
+//! challenges (second factors) and emailed links (verification, password reset) past theirs.
+//! Codes and
 //! grants stay: a replayed code must still find its grant to revoke it.
 
 use std::time::Duration;
@@ -11,7 +12,9 @@ use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::roles::{AuthSessionColumns, MfaChallengeColumns, RefreshTokenColumns, RevokedTokenColumns, Roles};
+use crate::roles::{
+    AuthSessionColumns, EmailTokenColumns, MfaChallengeColumns, RefreshTokenColumns, RevokedTokenColumns, Roles,
+};
 use crate::state::Runtime;
 
 /// How often `keygate serve` prunes.
@@ -33,6 +36,8 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     /// Sign-in challenges waiting for a second factor.
     pub mfa_challenges: u64,
+    /// Emailed links.
+    pub email_tokens: u64,
     /// Delete statements run (one per batch, at least one per kind).
     pub batches: u64,
 }
@@ -56,6 +61,8 @@ pub async fn prune_in_batches<R: Roles>(rt: &Runtime, batch: u64) -> Result<Prun
     pruned.refresh_tokens = expired::<R::RefreshToken>(rt, refresh, batch, &mut pruned.batches).await?;
     let challenges = R::MfaChallenge::EXPIRES_AT.lt(now);
     pruned.mfa_challenges = expired::<R::MfaChallenge>(rt, challenges, batch, &mut pruned.batches).await?;
+    let links = R::EmailToken::EXPIRES_AT.lt(now);
+    pruned.email_tokens = expired::<R::EmailToken>(rt, links, batch, &mut pruned.batches).await?;
     Ok(pruned)
 }
 

@@ -203,6 +203,8 @@ pub trait AccountColumns: Resource {
     const NAME: Col<Self, Option<String>>;
     /// bcrypt hash of the password.
     const PASSWORD_HASH: Col<Self, String>;
+    /// Whether `EMAIL` is verified.
+    const EMAIL_VERIFIED: Col<Self, bool>;
     /// Last change.
     const UPDATED_AT: Col<Self, DateTime<Utc>>;
 }
@@ -719,6 +721,136 @@ pub struct NewMfaChallenge {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A recorded security event of a user ([`crate::security_events`]).
+pub trait SecurityEvent {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user it concerns.
+    fn user_id(&self) -> Uuid;
+    /// Stable event name ([`crate::security_events::EventType`]).
+    fn r#type(&self) -> &str;
+    /// When it happened.
+    fn occurred_at(&self) -> DateTime<Utc>;
+    /// Client IP of the request that caused it.
+    fn ip(&self) -> Option<&str>;
+    /// `User-Agent` of that request.
+    fn user_agent(&self) -> Option<&str>;
+    /// The known device the request came from.
+    fn device_id(&self) -> Option<Uuid>;
+    /// Details of this event type.
+    fn data(&self) -> &serde_json::Value;
+}
+
+/// How protocol code records a security event, in the write that caused it.
+pub struct NewSecurityEvent {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Row id.
+    pub id: Uuid,
+    /// The user it concerns.
+    pub user_id: Uuid,
+    /// Stable event name.
+    pub r#type: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Client IP of the request that caused it.
+    pub ip: Option<String>,
+    /// `User-Agent` of that request, at most 512 characters.
+    pub user_agent: Option<String>,
+    /// The known device the request came from.
+    pub device_id: Option<Uuid>,
+    /// Details of this event type (an object).
+    pub data: serde_json::Value,
+}
+
+/// A single-use link sent by email ([`crate::account::links`]), found by its digest.
+pub trait EmailToken {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user it acts for.
+    fn user_id(&self) -> Uuid;
+    /// What it does: `verify_email` or `reset_password`.
+    fn purpose(&self) -> &str;
+    /// The address it was sent to.
+    fn email(&self) -> &str;
+    /// When it stops working.
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When it was used.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns emailed links are found by and claimed in.
+pub trait EmailTokenColumns: Resource {
+    /// Hex SHA-256 digest of the token.
+    const TOKEN_DIGEST: Col<Self, String>;
+    /// When it was used; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+    /// Expiry.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How the account API issues an emailed link; only its digest is stored.
+pub struct NewEmailToken {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// The user it acts for.
+    pub user_id: Uuid,
+    /// `verify_email` or `reset_password`.
+    pub purpose: String,
+    /// Hex SHA-256 digest of the token.
+    pub token_digest: String,
+    /// The address it is sent to.
+    pub email: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A device a user has signed in from ([`crate::devices`]).
+pub trait Device {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// The user.
+    fn user_id(&self) -> Uuid;
+    /// `User-Agent` of the last sign-in.
+    fn user_agent(&self) -> Option<&str>;
+    /// Client IP of the last sign-in.
+    fn ip(&self) -> Option<&str>;
+    /// First sign-in from it.
+    fn created_at(&self) -> DateTime<Utc>;
+    /// Last sign-in from it.
+    fn last_seen_at(&self) -> DateTime<Utc>;
+}
+
+/// The columns devices are found by and updated in.
+pub trait DeviceColumns: Resource {
+    /// The user.
+    const USER_ID: Col<Self, Uuid>;
+    /// Hex SHA-256 digest of the device cookie.
+    const DEVICE_DIGEST: Col<Self, String>;
+    /// `User-Agent` of the last sign-in.
+    const USER_AGENT: Col<Self, Option<String>>;
+    /// Client IP of the last sign-in.
+    const IP: Col<Self, Option<String>>;
+    /// Last sign-in from it.
+    const LAST_SEEN_AT: Col<Self, DateTime<Utc>>;
+}
+
+/// How sign-in records a device seen for the first time.
+pub struct NewDevice {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Row id.
+    pub id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// Hex SHA-256 digest of the device cookie.
+    pub device_digest: String,
+    /// `User-Agent` of the sign-in.
+    pub user_agent: Option<String>,
+    /// Client IP of the sign-in.
+    pub ip: Option<String>,
+}
+
 /// Which entity plays each role; generated from the schema (`plays:`, or the entity's name).
 pub trait Roles: 'static {
     /// Tenants, for their settings.
@@ -760,4 +892,11 @@ pub trait Roles: 'static {
     type RecoveryCode: Resource<Model: RecoveryCode, ActiveModel: From<NewRecoveryCode> + Send> + RecoveryCodeColumns;
     /// Sign-ins waiting for a second factor.
     type MfaChallenge: Resource<Model: MfaChallenge, ActiveModel: From<NewMfaChallenge> + Send> + MfaChallengeColumns;
+    /// Users' security events.
+    type SecurityEvent: Resource<Model: SecurityEvent + Send, ActiveModel: From<NewSecurityEvent> + Send, Column: std::str::FromStr>;
+    /// Emailed single-use links.
+    type EmailToken: Resource<Model: EmailToken + Send, ActiveModel: From<NewEmailToken> + Send> + EmailTokenColumns;
+    /// Users' known devices.
+    type Device: Resource<Model: Device + Send, ActiveModel: From<NewDevice> + Send, Column: std::str::FromStr>
+        + DeviceColumns;
 }

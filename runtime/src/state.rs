@@ -81,6 +81,8 @@ pub struct Runtime {
     /// Drops what a committed change made stale, here and (through the bus) elsewhere.
     invalidator: Invalidator,
     throttle: Throttle,
+    recovery_throttle: Throttle,
+    mailer: crate::mail::Mailer,
     endpoints: &'static [(&'static str, &'static str)],
 }
 
@@ -100,6 +102,8 @@ impl Runtime {
             config,
             admin,
             throttle: Throttle::default(),
+            recovery_throttle: Throttle::default(),
+            mailer: crate::mail::Mailer::default(),
             endpoints: &[],
         }
     }
@@ -108,6 +112,28 @@ impl Runtime {
     pub fn with_throttle(mut self, throttle: Throttle) -> Self {
         self.throttle = throttle;
         self
+    }
+
+    /// Uses `throttle` for password reset requests (every request counts as a failure there).
+    pub fn with_recovery_throttle(mut self, throttle: Throttle) -> Self {
+        self.recovery_throttle = throttle;
+        self
+    }
+
+    /// Password reset request records, apart from sign-in failures.
+    pub fn recovery_throttle(&self) -> &Throttle {
+        &self.recovery_throttle
+    }
+
+    /// Sends mail with `mailer` (by default every message is only logged).
+    pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// Outgoing mail ([`crate::mail`]).
+    pub fn mailer(&self) -> &crate::mail::Mailer {
+        &self.mailer
     }
 
     /// Registers the schema's endpoint routes (`routes::ENDPOINT_PATHS`), for discovery.

@@ -133,7 +133,8 @@ impl Writer {
     /// A write transaction, once the writers ahead of it are done; its commit reports what it
     /// wrote to `invalidator`. On SQLite it is a savepoint of the open batch (module docs).
     pub(crate) async fn begin(&self, invalidator: &Invalidator) -> Result<WriteTx, ApiError> {
-        let written = Written { changes: StdMutex::default(), invalidator: invalidator.clone() };
+        let written =
+            Written { changes: StdMutex::default(), invalidator: invalidator.clone(), after: StdMutex::default() };
         let Some(gate) = &self.sqlite else {
             return Ok(WriteTx { tx: Some(self.db.begin().await?), member: None, written });
         };
@@ -353,7 +354,12 @@ struct Member {
 struct Written {
     changes: StdMutex<Vec<Change>>,
     invalidator: Invalidator,
+    /// What to do once the transaction committed (e.g. send a mail about it).
+    after: StdMutex<Vec<AfterCommit>>,
 }
+
+/// Work to run once a transaction committed, and only then.
+type AfterCommit = Box<dyn FnOnce() + Send>;
 
 impl WriteTx {
     /// Commits (on SQLite: releases the savepoint and waits for the batch's commit), then drops
@@ -369,7 +375,18 @@ impl WriteTx {
         for change in changes {
             self.written.invalidator.changed(change);
         }
+        let after = std::mem::take(&mut *self.written.after.lock().unwrap_or_else(|e| e.into_inner()));
+        for work in after {
+            work();
+        }
         Ok(())
+    }
+
+    /// Runs `work` right after this transaction commits (on SQLite: after its batch commits),
+    /// and never if it rolls back: how a write announces itself (a mail about it) without
+    /// holding the transaction or speaking too soon.
+    pub fn after_commit(&self, work: impl FnOnce() + Send + 'static) {
+        self.written.after.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(work));
     }
 
     /// Rolls back, and on SQLite waits for the batch to commit what earlier writers of it wrote:

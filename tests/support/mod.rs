@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod live;
+pub mod smtp;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -120,6 +121,26 @@ where
         let app = test::init_service(keygate::server::app(rt.clone())).await;
         let client = Client { app: &app, backend: db.backend, rt: rt.clone() };
         check(&client).await;
+    }
+}
+
+/// Runs `check` against a fresh app on every backend whose mail goes, over SMTP through lettre,
+/// to a test sink the check reads.
+pub async fn each_backend_with_mail<F>(check: F)
+where
+    F: AsyncFn(&Client<'_>, &smtp::MailSink),
+{
+    for db in databases().await {
+        let sink = smtp::MailSink::start().await;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
+        let config = RuntimeConfig { bcrypt_cost: 4, ..RuntimeConfig::default() };
+        let mailer =
+            keygate_runtime::mail::Mailer::smtp(&sink.url(), "Keygate <noreply@keygate.test>").expect("mailer");
+        let rt = web::Data::new(runtime_unshared(&db, config, &key).await.with_mailer(mailer));
+        let app = test::init_service(keygate::server::app(rt.clone())).await;
+        let client = Client { app: &app, backend: db.backend, rt: rt.clone() };
+        check(&client, &sink).await;
     }
 }
 

@@ -51,9 +51,23 @@ pub(crate) fn doc_lines(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// `name` as an identifier; a Rust keyword (a field called `type`) as a raw one (`r#type`), which
+/// serde and sea-orm read without the `r#`, so its JSON and column name stay `type`.
 pub(crate) fn ident(name: &str) -> Ident {
+    if RAW_KEYWORDS.contains(&name) {
+        return Ident::new_raw(name, Span::call_site());
+    }
     Ident::new(name, Span::call_site())
 }
+
+/// Keywords a snake_case schema name may spell that a raw identifier can carry (`self`, `super`
+/// and `crate` cannot be raw, and snake_case rules out `Self`).
+const RAW_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
+    "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move",
+    "mut", "override", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
 
 /// The Rust type a stored field has in a sea-orm model.
 pub(crate) fn model_type(ty: &FieldType, nullable: bool) -> TokenStream {

@@ -12,6 +12,7 @@ use super::normalize::login_name;
 use super::principal;
 use crate::check::Checks;
 use crate::crud;
+use crate::devices;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::family::ErrorFamily;
@@ -24,6 +25,7 @@ use crate::roles::{
     Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient, OauthClient as _,
     RefreshTokenColumns, Roles,
 };
+use crate::security_events::{self, EventType};
 use crate::string_list::StringList;
 use crate::vocab::{ApplicationType, ClientAuthMethod, GrantType};
 
@@ -47,7 +49,7 @@ pub(crate) fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Resul
 
 /// A new password: the declared constraints of the account's `password` input (reported under
 /// `field`), then what hashing needs: the OpaqueString profile and bcrypt's 72-byte limit.
-fn check_password<R: Roles>(checks: &mut Checks, field: &str, password: &str) {
+pub(crate) fn check_password<R: Roles>(checks: &mut Checks, field: &str, password: &str) {
     let mut declared = true;
     checks.relabel(field, |checks| {
         checks.field::<R::Account>("password", password);
@@ -62,7 +64,7 @@ fn check_password<R: Roles>(checks: &mut Checks, field: &str, password: &str) {
 }
 
 /// The hash of a password [`check_password`] accepted.
-async fn hash_password(rt: &crate::Runtime, password: String) -> Result<String, ApiError> {
+pub(crate) async fn hash_password(rt: &crate::Runtime, password: String) -> Result<String, ApiError> {
     password::hash(password, rt.config().bcrypt_cost).await.map_err(ApiError::internal)
 }
 
@@ -192,9 +194,13 @@ pub(crate) async fn signed_in<R: Roles>(
     };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::Grant>(&*tx, row).await?;
+    let device = devices::sign_in::<R>(ctx, &*tx, account.id(), "account_api").await?;
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;
-    Ok(response.respond())
+    device.alert(ctx, account)?;
+    let mut response = response.respond();
+    device.set_cookie(&mut response)?;
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -215,10 +221,15 @@ async fn cookie_session<R: Roles>(
     let tx = rt.begin_write().await?;
     let (_, session_cookie) =
         crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
+    let device = devices::sign_in::<R>(ctx, &*tx, account.id(), "account_api").await?;
     tx.commit().await?;
+    device.alert(ctx, account)?;
     let (csrf, csrf_cookie) = crate::browser::csrf::token(ctx);
     let mut response = HttpResponse::Ok();
-    response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).cookie(session_cookie);
+    response
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .cookie(session_cookie)
+        .cookie(device.cookie.clone());
     if let Some(cookie) = csrf_cookie {
         response.cookie(cookie);
     }
@@ -314,26 +325,45 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     if ctx.request().method() == actix_web::http::Method::PATCH {
-        let update: ProfileUpdate = body(ctx)?;
-        let mut values = vec![R::Account::UPDATED_AT.set(crate::now())];
-        let mut checks = Checks::default();
-        if let Some(name) = &update.name {
-            checks.column(<R::Account as AccountColumns>::NAME, name);
-            values.push(<R::Account as AccountColumns>::NAME.set(name.clone()));
-        }
-        if let Some(email) = &update.email {
-            let email = login_name(email);
-            checks.column(R::Account::EMAIL, &email);
-            values.push(R::Account::EMAIL.set(email));
-        }
-        checks.finish()?;
-        let tx = rt.begin_write().await?;
-        crud::set(&*tx, tenant, caller.user_id, values).await?;
-        tx.wrote::<R::Account>();
-        tx.commit().await?;
+        update_profile::<R>(ctx, caller.user_id).await?;
     }
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     Ok(crate::http::respond(200, &profile::<R>(&account)))
+}
+
+/// Applies a `PATCH /auth/me` body. A new email address is unverified; the old address is told
+/// (after the commit) and an `email.changed` security event recorded.
+async fn update_profile<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(), ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let update: ProfileUpdate = body(ctx)?;
+    let mut values = vec![R::Account::UPDATED_AT.set(crate::now())];
+    let mut checks = Checks::default();
+    if let Some(name) = &update.name {
+        checks.column(<R::Account as AccountColumns>::NAME, name);
+        values.push(<R::Account as AccountColumns>::NAME.set(name.clone()));
+    }
+    let before = crud::find::<R::Account>(rt.db(), Some(tenant), user).await?;
+    let new_email = update.email.as_deref().map(login_name).filter(|email| email != before.email());
+    if let Some(email) = &new_email {
+        checks.column(R::Account::EMAIL, email);
+        values.push(R::Account::EMAIL.set(email.clone()));
+        values.push(R::Account::EMAIL_VERIFIED.set(false));
+    }
+    checks.finish()?;
+    let tx = rt.begin_write().await?;
+    crud::set(&*tx, tenant, user, values).await?;
+    if new_email.is_some() {
+        let origin = security_events::Origin::of(ctx);
+        security_events::record::<R>(&*tx, tenant, user, EventType::EmailChanged, &origin, json!({ "by": "user" }))
+            .await?;
+    }
+    tx.wrote::<R::Account>();
+    tx.commit().await?;
+    if let Some(email) = &new_email {
+        rt.mailer().send(before.email(), &crate::mail::notices::email_changed(ctx.tenant_key()?, email));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -384,6 +414,8 @@ pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResp
         }
     }
     crud::delete_where(&*tx, tenant, R::AuthSession::USER_ID, caller.user_id).await?;
+    let origin = security_events::Origin::of(ctx);
+    security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::PasswordChanged, &origin, json!({})).await?;
     tx.wrote::<R::Account>();
     tx.commit().await?;
     Ok(crate::http::respond_empty(204))

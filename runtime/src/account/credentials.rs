@@ -55,14 +55,41 @@ pub async fn attempt<R: Roles>(
         }
         _ => {
             rt.throttle().failed(tenant, &name, &ip).await?;
+            if let Some(account) = &account
+                && let Some(wait) = rt.throttle().check(tenant, &name, &ip).await?
+            {
+                locked_out::<R>(ctx, account.id(), wait).await?;
+            }
             Ok(Attempt::Refused)
         }
     }
 }
 
+/// This failure locked the account (for `wait` seconds, from this IP at least): recorded as a
+/// `sign_in.locked_out` security event. Attempts while locked are refused before they count, so
+/// each lock is recorded once.
+async fn locked_out<R: Roles>(ctx: &EndpointCtx<'_>, user: uuid::Uuid, wait: u64) -> Result<(), ApiError> {
+    use crate::security_events::{self, EventType, Origin};
+    let rt = ctx.runtime();
+    let tx = rt.begin_write().await?;
+    let data = serde_json::json!({ "retry_after": wait });
+    security_events::record::<R>(&*tx, ctx.tenant()?, user, EventType::SignInLockedOut, &Origin::of(ctx), data).await?;
+    tx.commit().await
+}
+
 /// The account whose normalized username or email is `name`. A name no account can have (empty,
 /// or with control characters, which PostgreSQL cannot even compare) is nobody's.
 async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Option<AccountModel<R>>, ApiError> {
+    find_account::<R>(ctx.runtime().db(), ctx.tenant()?, name).await
+}
+
+/// The account of `tenant` whose normalized username or email is `name` (see
+/// [`find_by_login`]).
+pub(crate) async fn find_account<R: Roles>(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: uuid::Uuid,
+    name: &str,
+) -> Result<Option<AccountModel<R>>, ApiError> {
     if name.is_empty() || crate::check::has_control(name) {
         return Ok(None);
     }
@@ -70,9 +97,8 @@ async fn find_by_login<R: Roles>(ctx: &EndpointCtx<'_>, name: &str) -> Result<Op
     // over both, which a cached generic plan may serve from any index led by `tenant_id`,
     // reading the whole tenant. A string names at most one account across both fields
     // (`unique_across`), so the first match is the only one.
-    let tenant = ctx.tenant()?;
     for column in [R::Account::USERNAME, R::Account::EMAIL] {
-        if let Some(account) = crud::find_where(ctx.runtime().db(), tenant, column, name).await? {
+        if let Some(account) = crud::find_where(db, tenant, column, name).await? {
             return Ok(Some(account));
         }
     }

@@ -8,8 +8,11 @@
 pub mod api;
 pub mod credentials;
 pub mod grants;
+pub mod links;
 pub mod normalize;
 pub mod principal;
+pub mod recovery;
 mod shared_throttle;
 pub mod throttle;
 pub mod user_roles;
+pub mod verify;

@@ -47,16 +47,19 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let tx = rt.begin_write().await?;
     let (_, cookie) =
         session::start::<R>(ctx, &*tx, account.id(), account.username(), crate::mfa::amr::password()).await?;
+    let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
     tx.commit().await?;
-    continue_after_sign_in(ctx, &loaded, cookie)
+    device.alert(ctx, &account)?;
+    continue_after_sign_in(ctx, &loaded, cookie, device.cookie)
 }
 
 /// 303 back to the authorization endpoint with the request, its `prompt=login` and `max_age`
-/// now met, setting the new session's cookie.
+/// now met, setting the new session's cookie and the device cookie.
 pub(super) fn continue_after_sign_in<R: Roles>(
     ctx: &EndpointCtx<'_>,
     loaded: &Loaded<R>,
     cookie: actix_web::cookie::Cookie<'static>,
+    device_cookie: actix_web::cookie::Cookie<'static>,
 ) -> Result<HttpResponse, ApiError> {
     let url = ctx.runtime().endpoint_url("authorize", ctx.tenant_key()?).unwrap_or_default();
     let continued = format!("{url}?{}", loaded.params.after_login());
@@ -64,6 +67,7 @@ pub(super) fn continue_after_sign_in<R: Roles>(
         .insert_header((actix_web::http::header::LOCATION, continued))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .cookie(cookie)
+        .cookie(device_cookie)
         .finish())
 }
 

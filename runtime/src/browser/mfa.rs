@@ -124,8 +124,10 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
         session::end::<R>(ctx, &*tx, current.id).await?;
     }
     let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username(), amr::password_and_otp()).await?;
+    let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
     tx.commit().await?;
-    continue_after_sign_in(ctx, &loaded, cookie)
+    device.alert(ctx, &account)?;
+    continue_after_sign_in(ctx, &loaded, cookie, device.cookie)
 }
 
 /// `detail` as a sentence for the page.

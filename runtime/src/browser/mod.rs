@@ -13,7 +13,12 @@ use crate::endpoint_context::EndpointCtx;
 
 /// A cookie scoped to the tenant's issuer path, so tenants never see each other's cookies:
 /// HttpOnly, SameSite as given, and `Secure` whenever the public URL is https.
-fn tenant_cookie(ctx: &EndpointCtx<'_>, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
+pub(crate) fn tenant_cookie(
+    ctx: &EndpointCtx<'_>,
+    name: &'static str,
+    value: String,
+    same_site: SameSite,
+) -> Cookie<'static> {
     let tenant = ctx.tenant_key().unwrap_or_default();
     let mut cookie = Cookie::new(name, value);
     cookie.set_path(format!("/{tenant}"));

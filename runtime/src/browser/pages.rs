@@ -130,6 +130,32 @@ pub fn error(
     render(status, &page, Vec::new())
 }
 
+/// A page that tells the person something (an outcome, not necessarily an error), with `status`.
+pub fn message(
+    tenant: &str,
+    status: StatusCode,
+    title: &str,
+    message: impl Into<String>,
+) -> Result<HttpResponse, ApiError> {
+    error(tenant, status, title, message)
+}
+
+/// The password reset form (the emailed link's page).
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The emailed link's token, carried through the form.
+    pub token: String,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
 /// What a scope lets the application do, in words.
 pub fn describe_scope(scope: &str) -> String {
     match scope {
