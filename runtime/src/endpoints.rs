@@ -180,6 +180,33 @@ pub async fn account_password<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> R
     crate::account::api::change_password::<R>(&ctx).await
 }
 
+/// Account API: renames one of the caller's second factors.
+pub async fn account_mfa_factor_update<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::api::rename_factor::<R>(&ctx).await
+}
+
+/// Account API: WebAuthn creation options for registering a passkey.
+pub async fn account_passkey_options<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::passkey_api::start_registration::<R>(&ctx).await
+}
+
+/// Account API: registers a passkey with the browser's answer.
+pub async fn account_passkey_register<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::passkey_api::finish_registration::<R>(&ctx).await
+}
+
+/// Account API: WebAuthn request options for a passwordless sign-in.
+pub async fn account_passkey_sign_in_options<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::mfa::passkey_api::start_sign_in::<R>(&ctx).await
+}
+
+/// Account API: a passwordless sign-in with a passkey's assertion.
+pub async fn account_passkey_sign_in<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::mfa::passkey_api::finish_sign_in::<R>(&ctx).await
+}
+
 /// Account API: the second step of a sign-in that answered `mfa_required`.
 pub async fn account_login_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::mfa::api::complete::<R>(&ctx).await

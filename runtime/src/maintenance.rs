@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::roles::{
-    AuthSessionColumns, EmailTokenColumns, MfaChallengeColumns, RefreshTokenColumns, RevokedTokenColumns, Roles,
+    AuthSessionColumns, EmailTokenColumns, MfaChallengeColumns, PasskeyCeremonyColumns, RefreshTokenColumns, RevokedTokenColumns, Roles,
 };
 use crate::state::Runtime;
 
@@ -38,6 +38,8 @@ pub struct Pruned {
     pub mfa_challenges: u64,
     /// Emailed links.
     pub email_tokens: u64,
+    /// WebAuthn ceremonies (passkey registrations and passwordless sign-ins) never completed.
+    pub passkey_ceremonies: u64,
     /// Delete statements run (one per batch, at least one per kind).
     pub batches: u64,
 }
@@ -63,6 +65,8 @@ pub async fn prune_in_batches<R: Roles>(rt: &Runtime, batch: u64) -> Result<Prun
     pruned.mfa_challenges = expired::<R::MfaChallenge>(rt, challenges, batch, &mut pruned.batches).await?;
     let links = R::EmailToken::EXPIRES_AT.lt(now);
     pruned.email_tokens = expired::<R::EmailToken>(rt, links, batch, &mut pruned.batches).await?;
+    let ceremonies = R::PasskeyCeremony::EXPIRES_AT.lt(now);
+    pruned.passkey_ceremonies = expired::<R::PasskeyCeremony>(rt, ceremonies, batch, &mut pruned.batches).await?;
     Ok(pruned)
 }
 

@@ -24,7 +24,9 @@ use uuid::Uuid;
 
 use crate::crud::{Col, Resource};
 use crate::string_list::StringList;
-use crate::vocab::{Algorithm, ApplicationType, ClientAuthMethod, FactorKind, MfaPolicy, RegistrationMode};
+use crate::vocab::{
+    Algorithm, ApplicationType, CeremonyPurpose, ClientAuthMethod, FactorKind, MfaPolicy, RegistrationMode,
+};
 
 /// An OAuth client (RFC 6749 §2). Its id is the `client_id`.
 pub trait OauthClient {
@@ -141,6 +143,8 @@ pub trait TenantSettings {
     fn registration_scopes(&self) -> Option<&StringList>;
     /// Whether sign-in asks for a second factor.
     fn mfa_policy(&self) -> MfaPolicy;
+    /// Whether users may sign in with a passkey alone (no password).
+    fn passkey_sign_in(&self) -> bool;
 }
 
 /// The columns tenants are found by.
@@ -611,6 +615,16 @@ pub trait MfaFactor {
     fn last_used_at(&self) -> Option<DateTime<Utc>>;
     /// When it was enrolled.
     fn created_at(&self) -> DateTime<Utc>;
+    /// Passkey: the WebAuthn credential id, base64url.
+    fn credential_id(&self) -> Option<&str>;
+    /// Passkey: the credential (public key, counter) as webauthn-rs serialises it.
+    fn passkey(&self) -> Option<&str>;
+    /// Passkey: the signature counter last seen.
+    fn sign_count(&self) -> Option<i64>;
+    /// Passkey: the backup-eligible (BE) flag.
+    fn backup_eligible(&self) -> Option<bool>;
+    /// Passkey: the backup-state (BS) flag at its last use.
+    fn backup_state(&self) -> Option<bool>;
 }
 
 /// The columns factors are found by, confirmed and used in.
@@ -625,9 +639,19 @@ pub trait MfaFactorColumns: Resource {
     const LAST_USED_AT: Col<Self, Option<DateTime<Utc>>>;
     /// Last change.
     const UPDATED_AT: Col<Self, DateTime<Utc>>;
+    /// Passkey: the WebAuthn credential id (base64url).
+    const CREDENTIAL_ID: Col<Self, Option<String>>;
+    /// Passkey: the serialised credential, rewritten as its counter advances.
+    const PASSKEY: Col<Self, Option<String>>;
+    /// Passkey: the signature counter; advanced only forward.
+    const SIGN_COUNT: Col<Self, Option<i64>>;
+    /// Passkey: the backup-state flag at its last use.
+    const BACKUP_STATE: Col<Self, Option<bool>>;
+    /// The user's name for it.
+    const LABEL: Col<Self, String>;
 }
 
-/// How enrolment stores an unconfirmed factor.
+/// How enrolment stores a factor (TOTP: unconfirmed; a passkey: confirmed by its registration).
 pub struct NewMfaFactor {
     /// The tenant it belongs to.
     pub tenant_id: Uuid,
@@ -641,6 +665,18 @@ pub struct NewMfaFactor {
     pub label: String,
     /// TOTP: the sealed shared secret.
     pub secret_sealed: Option<String>,
+    /// Passkey: when its registration was verified (it counts at once); `None` for TOTP.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Passkey: the WebAuthn credential id, base64url.
+    pub credential_id: Option<String>,
+    /// Passkey: the serialised credential.
+    pub passkey: Option<String>,
+    /// Passkey: the signature counter at registration.
+    pub sign_count: Option<i64>,
+    /// Passkey: the backup-eligible flag.
+    pub backup_eligible: Option<bool>,
+    /// Passkey: the backup-state flag.
+    pub backup_state: Option<bool>,
 }
 
 /// One single-use recovery code of a user, found by its digest.
@@ -689,6 +725,8 @@ pub trait MfaChallenge {
     fn expires_at(&self) -> DateTime<Utc>;
     /// When it completed a sign-in.
     fn used_at(&self) -> Option<DateTime<Utc>>;
+    /// The WebAuthn assertion state it also accepts (the user had passkeys), JSON.
+    fn webauthn_state(&self) -> Option<&str>;
 }
 
 /// The columns challenges are found by and completed in.
@@ -717,6 +755,57 @@ pub struct NewMfaChallenge {
     pub enrol: bool,
     /// Whether the sign-in asked for a cookie session.
     pub cookie: bool,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// The WebAuthn assertion state, when the user has passkeys.
+    pub webauthn_state: Option<String>,
+}
+
+/// A WebAuthn ceremony in flight (registration or passwordless sign-in), found by the digest of
+/// its token.
+pub trait PasskeyCeremony {
+    /// Row id.
+    fn id(&self) -> Uuid;
+    /// What it is for.
+    fn purpose(&self) -> CeremonyPurpose;
+    /// Registration: who registers.
+    fn user_id(&self) -> Option<Uuid>;
+    /// Registration: the new passkey's name.
+    fn label(&self) -> Option<&str>;
+    /// webauthn-rs state, JSON.
+    fn state(&self) -> &str;
+    /// Expiry.
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When it completed.
+    fn used_at(&self) -> Option<DateTime<Utc>>;
+}
+
+/// The columns ceremonies are found by and completed in.
+pub trait PasskeyCeremonyColumns: Resource {
+    /// Hex SHA-256 digest of the ceremony token, unique across tenants.
+    const CEREMONY_DIGEST: Col<Self, String>;
+    /// Expiry; housekeeping deletes expired ceremonies.
+    const EXPIRES_AT: Col<Self, DateTime<Utc>>;
+    /// When it completed; claimed once.
+    const USED_AT: Col<Self, Option<DateTime<Utc>>>;
+}
+
+/// How a ceremony is stored when its options are handed out.
+pub struct NewPasskeyCeremony {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Row id.
+    pub id: Uuid,
+    /// Hex SHA-256 digest of the ceremony token.
+    pub ceremony_digest: String,
+    /// What it is for.
+    pub purpose: CeremonyPurpose,
+    /// Registration: who registers.
+    pub user_id: Option<Uuid>,
+    /// Registration: the new passkey's name.
+    pub label: Option<String>,
+    /// webauthn-rs state, JSON.
+    pub state: String,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
 }
@@ -892,6 +981,9 @@ pub trait Roles: 'static {
     type RecoveryCode: Resource<Model: RecoveryCode, ActiveModel: From<NewRecoveryCode> + Send> + RecoveryCodeColumns;
     /// Sign-ins waiting for a second factor.
     type MfaChallenge: Resource<Model: MfaChallenge, ActiveModel: From<NewMfaChallenge> + Send> + MfaChallengeColumns;
+    /// WebAuthn ceremonies in flight.
+    type PasskeyCeremony: Resource<Model: PasskeyCeremony, ActiveModel: From<NewPasskeyCeremony> + Send>
+        + PasskeyCeremonyColumns;
     /// Users' security events.
     type SecurityEvent: Resource<Model: SecurityEvent + Send, ActiveModel: From<NewSecurityEvent> + Send, Column: std::str::FromStr>;
     /// Emailed single-use links.

@@ -67,6 +67,9 @@ event_types! {
     FactorAdded = "factor.added",
     /// A second factor was removed (`data: {"factor": kind, ...}`).
     FactorRemoved = "factor.removed",
+    /// A passkey's signature counter did not advance, so the sign-in was refused (WebAuthn
+    /// §6.1.1; `data: {"factor": "passkey", "factor_id", "sign_count", "stored_sign_count"}`).
+    PasskeyCloneSuspected = "passkey.clone_suspected",
     /// An admin reset the user's factors (`data: {}`).
     FactorsReset = "factors.reset",
     /// A recovery code was used (`data: {"remaining": n}`).

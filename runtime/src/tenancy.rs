@@ -41,6 +41,8 @@ pub struct Settings {
     pub registration_policy: RegistrationPolicy,
     /// Whether sign-in asks for a second factor (clients may only make it stricter).
     pub mfa_policy: crate::vocab::MfaPolicy,
+    /// Whether users may sign in with a passkey alone.
+    pub passkey_sign_in: bool,
 }
 
 /// Tenant key → id, and tenant id → settings.
@@ -123,6 +125,7 @@ pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settin
             row.registration_scopes(),
         ),
         mfa_policy: row.mfa_policy(),
+        passkey_sign_in: row.passkey_sign_in(),
     });
     if let Ok(mut map) = rt.tenants().settings.write() {
         map.insert(tenant, (Instant::now(), settings.clone()));

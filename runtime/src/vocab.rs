@@ -122,10 +122,22 @@ impl MfaPolicy {
 }
 
 crate::wire_enum! {
-    /// The kind of a second factor. Passkeys (WebAuthn) will be another kind beside TOTP.
+    /// The kind of a second factor.
     pub enum FactorKind {
         /// An RFC 6238 TOTP authenticator app.
         Totp = "totp",
+        /// A WebAuthn credential (W3C WebAuthn Level 2).
+        Passkey = "passkey",
+    }
+}
+
+crate::wire_enum! {
+    /// What a WebAuthn ceremony in flight is for.
+    pub enum CeremonyPurpose {
+        /// A signed-in user registers a passkey.
+        Register = "register",
+        /// A passwordless sign-in with a discoverable credential.
+        SignIn = "sign_in",
     }
 }
 
@@ -136,7 +148,7 @@ mod tests {
     use super::*;
 
     /// Every vocabulary enum's name and wire values.
-    const VOCABULARIES: [(&str, &[&str]); 7] = [
+    const VOCABULARIES: [(&str, &[&str]); 8] = [
         ("ClientAuthMethod", ClientAuthMethod::VALUES),
         ("ApplicationType", ApplicationType::VALUES),
         ("Algorithm", Algorithm::VALUES),
@@ -144,6 +156,7 @@ mod tests {
         ("GrantType", GrantType::VALUES),
         ("MfaPolicy", MfaPolicy::VALUES),
         ("FactorKind", FactorKind::VALUES),
+        ("CeremonyPurpose", CeremonyPurpose::VALUES),
     ];
 
     /// Whether `line` compares a vocabulary word as a string: a wire value beside `==`/`!=`, in

@@ -13,7 +13,7 @@ use super::pages::{self, MfaPage};
 use super::{csrf, session};
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
-use crate::mfa::amr::{self, ACR_TWO_FACTOR};
+use crate::mfa::amr::ACR_TWO_FACTOR;
 use crate::mfa::answer::{self, Answer, Outcome};
 use crate::mfa::challenge::{self, Need};
 use crate::mfa::factors;
@@ -46,7 +46,7 @@ pub async fn ask<R: Roles>(
     username: &str,
     need: Need,
 ) -> Result<HttpResponse, ApiError> {
-    let token = challenge::store::<R>(ctx, user, loaded.request.client_id, need, true).await?;
+    let (token, _webauthn) = challenge::store::<R>(ctx, user, loaded.request.client_id, need, true).await?;
     let mut page = page(ctx, loaded, token, need == Need::Enrolment, None)?;
     if need == Need::Enrolment {
         let (_, enrolment) = factors::enrol_totp::<R>(ctx, user, username, "Authenticator app".to_owned()).await?;
@@ -108,10 +108,13 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     } else {
         Answer::RecoveryCode(typed)
     };
-    if let Outcome::Refused(detail) = answer::check::<R>(ctx, &challenge, answer).await? {
-        let page = page(ctx, &loaded, token, challenge.enrol(), Some(sentence(detail)))?;
-        return render(ctx, &page, StatusCode::UNAUTHORIZED);
-    }
+    let amr = match answer::check::<R>(ctx, &challenge, answer).await? {
+        Outcome::Accepted(amr) => amr,
+        Outcome::Refused(detail) => {
+            let page = page(ctx, &loaded, token, challenge.enrol(), Some(sentence(detail)))?;
+            return render(ctx, &page, StatusCode::UNAUTHORIZED);
+        }
+    };
     let rt = ctx.runtime();
     let Some(account) =
         rt.accounts().find::<R::Account>(rt, ctx.tenant()?, challenge.user_id()).await?.filter(|a| a.is_active())
@@ -123,7 +126,7 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     if let Some(current) = current {
         session::end::<R>(ctx, &*tx, current.id).await?;
     }
-    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username(), amr::password_and_otp()).await?;
+    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
     let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
     tx.commit().await?;
     device.alert(ctx, &account)?;

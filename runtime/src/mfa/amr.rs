@@ -8,6 +8,10 @@ use crate::string_list::StringList;
 pub const PWD: &str = "pwd";
 /// RFC 8176 §2 `otp`: a one-time password (a TOTP code, or a single-use recovery code).
 pub const OTP: &str = "otp";
+/// RFC 8176 §2 `hwk`: proof of possession of a hardware-secured key (a device-bound passkey).
+pub const HWK: &str = "hwk";
+/// RFC 8176 §2 `swk`: proof of possession of a software-secured key (a synced passkey).
+pub const SWK: &str = "swk";
 /// RFC 8176 §2 `mfa`: more than one factor.
 pub const MFA: &str = "mfa";
 
@@ -26,6 +30,18 @@ pub fn password() -> Vec<String> {
 /// The methods of a sign-in with a password and a one-time code (TOTP or recovery code).
 pub fn password_and_otp() -> Vec<String> {
     vec![PWD.to_owned(), OTP.to_owned(), MFA.to_owned()]
+}
+
+/// The methods of a sign-in with a password and a passkey (`method`: [`HWK`] or [`SWK`]).
+pub fn password_and_passkey(method: &str) -> Vec<String> {
+    vec![PWD.to_owned(), method.to_owned(), MFA.to_owned()]
+}
+
+/// The methods of a passwordless sign-in with a passkey: the key (`method`), and `mfa`, since
+/// webauthn-rs requires user verification (the authenticator's PIN or biometrics, WebAuthn
+/// §6.2.3) besides possession, so two factors were used.
+pub fn passkey(method: &str) -> Vec<String> {
+    vec![method.to_owned(), MFA.to_owned()]
 }
 
 /// The methods a stored `amr` column names; `None` (rows from before MFA, or the sign-in page,

@@ -1,11 +1,15 @@
 //! Answering a sign-in challenge, for the account API and the sign-in page alike: a TOTP code
 //! (of a confirmed factor, or for an enrolment challenge of the new factor, which it confirms)
-//! or a recovery code. The code and the challenge are claimed in one transaction, so each
-//! works once; wrong answers count against the code throttle.
+//! or a recovery code, or a WebAuthn assertion of one of the user's passkeys. The code (or the
+//! passkey's signature counter) and the challenge are claimed in one transaction, so each works
+//! once; wrong answers count against the code throttle.
+
+use webauthn_rs::prelude::{AuthenticationResult, PasskeyAuthentication, PublicKeyCredential, WebauthnError};
 
 use super::challenge::{self, ChallengeModel};
-use super::factors::{self, Verdict};
-use super::{recovery, throttle};
+use super::factors::{self, FactorModel, Verdict};
+use super::passkey::{self, Assertion};
+use super::{amr, recovery, throttle};
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{MfaChallenge, MfaFactor, RecoveryCode, Roles};
@@ -16,13 +20,15 @@ pub enum Answer<'a> {
     Code(&'a str),
     /// A recovery code (not for enrolment challenges: the user has no factor yet).
     RecoveryCode(&'a str),
+    /// A WebAuthn assertion (`navigator.credentials.get`) to the challenge's request options.
+    Passkey(&'a PublicKeyCredential),
 }
 
 /// How a challenge's answer went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Right: the challenge is used up and the sign-in may finish.
-    Accepted,
+    /// Right: the challenge is used up and the sign-in may finish, with these `amr` methods.
+    Accepted(Vec<String>),
     /// Refused, with why (to show the user); the challenge stays usable until it expires.
     Refused(&'static str),
 }
@@ -44,12 +50,34 @@ pub async fn check<R: Roles>(
         .into_iter()
         .filter(|f| f.confirmed_at().is_some() != challenge.enrol())
         .collect();
+    let verified = match answer {
+        Answer::Passkey(assertion) => Some(verify_passkey::<R>(ctx, challenge, &candidates, assertion)?),
+        _ => None,
+    };
+    let mut amr = amr::password_and_otp();
     let tx = rt.begin_write().await?;
     let refusal = match answer {
         Answer::Code(code) => match factors::accept_code::<R>(ctx, &*tx, &candidates, code).await? {
             Verdict::Accepted(_) => None,
             Verdict::Wrong => Some("the code is incorrect"),
             Verdict::Replayed => Some("the code was already used; wait for the next one"),
+        },
+        Answer::Passkey(_) => match verified {
+            Some(Ok((factor, result))) => match passkey::accept::<R>(ctx, &*tx, factor, result).await? {
+                Assertion::Accepted { method, .. } => {
+                    amr = amr::password_and_passkey(method);
+                    None
+                }
+                Assertion::Refused(detail) => Some(detail),
+                Assertion::Cloned(counter) => {
+                    drop(tx);
+                    passkey::record_clone::<R>(ctx, factor, counter).await?;
+                    throttle::failed(ctx, user).await?;
+                    return Ok(Outcome::Refused(passkey::CLONED));
+                }
+            },
+            Some(Err(detail)) => Some(detail),
+            None => Some("send the passkey's answer"),
         },
         Answer::RecoveryCode(_) if challenge.enrol() => Some("this sign-in needs a new factor: enrol one first"),
         Answer::RecoveryCode(code) => match recovery::find::<R>(&*tx, tenant, user, code).await? {
@@ -67,5 +95,25 @@ pub async fn check<R: Roles>(
     }
     tx.commit().await?;
     throttle::succeeded(ctx, user).await?;
-    Ok(Outcome::Accepted)
+    Ok(Outcome::Accepted(amr))
+}
+
+/// The factor `assertion` names and webauthn-rs's verdict on it against the challenge's state,
+/// or why it cannot be checked at all.
+#[allow(clippy::type_complexity)]
+fn verify_passkey<'f, R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    challenge: &ChallengeModel<R>,
+    candidates: &'f [FactorModel<R>],
+    assertion: &PublicKeyCredential,
+) -> Result<Result<(&'f FactorModel<R>, Result<AuthenticationResult, WebauthnError>), &'static str>, ApiError> {
+    let Some(state) = challenge.webauthn_state() else {
+        return Ok(Err("this sign-in was not offered a passkey; use a code"));
+    };
+    let state: PasskeyAuthentication = serde_json::from_str(state).map_err(ApiError::internal)?;
+    let Some(factor) = passkey::named::<R>(candidates, assertion) else {
+        return Ok(Err("the passkey is not registered to this account (or was removed)"));
+    };
+    let rp = passkey::relying_party(ctx)?;
+    Ok(Ok((factor, rp.finish_passkey_authentication(assertion, &state))))
 }

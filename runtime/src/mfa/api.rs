@@ -6,10 +6,11 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::answer::{self, Answer, Outcome};
 use super::factors::{self, Verdict};
-use super::{amr, challenge, recovery, throttle, totp};
+use super::{challenge, recovery, throttle, totp};
 use crate::account::api::{body, first_party_client, signed_in};
 use crate::account::principal::{self, CHALLENGE};
 use crate::check::Checks;
@@ -17,6 +18,7 @@ use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, MfaChallenge, MfaFactor, MfaFactorColumns, RecoveryCodeColumns, Roles};
+use crate::security_events::{self, EventType, Origin};
 use crate::vocab::MfaPolicy;
 
 const DEFAULT_LABEL: &str = "Authenticator app";
@@ -137,14 +139,42 @@ pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespons
     Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
 }
 
-/// `DELETE /auth/me/mfa/factors/{id}`: 204; 404 for a factor that is not the caller's.
+/// `DELETE /auth/me/mfa/factors/{id}`: 204, recording `factor.removed` (`data: {"factor":
+/// kind, "factor_id"}`); 404 for a factor that is not the caller's. A removed passkey no
+/// longer signs in, also in challenges issued before.
 pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
     let tx = ctx.runtime().begin_write().await?;
     crud::delete_id::<R::MfaFactor>(&*tx, factor.id()).await?;
+    if factor.confirmed_at().is_some() {
+        let data = json!({ "factor": factor.kind(), "factor_id": factor.id() });
+        let (tenant, origin) = (ctx.tenant()?, Origin::of(ctx));
+        security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::FactorRemoved, &origin, data).await?;
+    }
     tx.commit().await?;
     Ok(crate::http::respond_empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    label: String,
+}
+
+/// `PATCH /auth/me/mfa/factors/{id}` (`{"label"}`): the factor, renamed; 404 for a factor that
+/// is not the caller's, 422 for a label the schema refuses.
+pub async fn rename_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = principal::require::<R>(ctx).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let request: Rename = body(ctx)?;
+    let label = label::<R>(Some(request.label))?;
+    let tx = ctx.runtime().begin_write().await?;
+    let values = [R::MfaFactor::LABEL.set(label), R::MfaFactor::UPDATED_AT.set(crate::now())];
+    crud::set::<R::MfaFactor>(&*tx, ctx.tenant()?, factor.id(), values).await?;
+    tx.commit().await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, factor.id()).await?;
+    Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
 }
 
 /// `POST /auth/me/mfa/recovery-codes`: 201 `{"codes": [...]}`, a new set shown only now; the
@@ -166,11 +196,15 @@ struct Completion {
     code: Option<String>,
     #[serde(default)]
     recovery_code: Option<String>,
+    /// A WebAuthn assertion to the challenge's `webauthn` options.
+    #[serde(default)]
+    credential: Option<PublicKeyCredential>,
 }
 
-/// `POST /auth/login/mfa` (`{"mfa_challenge", "code" | "recovery_code"}`): the sign-in's
-/// tokens (or cookie session), with `amr` `["pwd", "otp", "mfa"]`. A wrong, replayed or used
-/// code is a 401 that leaves the challenge usable until it expires, and counts against the code
+/// `POST /auth/login/mfa` (`{"mfa_challenge", "code" | "recovery_code" | "credential"}`, the
+/// last a WebAuthn assertion to the challenge's `webauthn` options): the sign-in's tokens (or
+/// cookie session), with `amr` `["pwd", "otp", "mfa"]` (or `["pwd", "hwk" | "swk", "mfa"]` for
+/// a passkey). A wrong, replayed or used code (or a refused assertion) is a 401 that leaves the challenge usable until it expires, and counts against the code
 /// throttle (429 after); an unknown, expired or used challenge is a 401 saying which.
 pub async fn complete<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: Completion = body(ctx)?;
@@ -181,15 +215,16 @@ pub async fn complete<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
     else {
         return Err(ApiError::unauthorized("the account is disabled", CHALLENGE));
     };
-    let answer = match (&request.code, &request.recovery_code) {
-        (Some(code), None) => Answer::Code(code),
-        (None, Some(code)) => Answer::RecoveryCode(code),
-        _ => return Err(ApiError::bad_request("send exactly one of `code` and `recovery_code`")),
+    let answer = match (&request.code, &request.recovery_code, &request.credential) {
+        (Some(code), None, None) => Answer::Code(code),
+        (None, Some(code), None) => Answer::RecoveryCode(code),
+        (None, None, Some(credential)) => Answer::Passkey(credential),
+        _ => return Err(ApiError::bad_request("send exactly one of `code`, `recovery_code` and `credential`")),
     };
-    if let Outcome::Refused(detail) = answer::check::<R>(ctx, &challenge, answer).await? {
-        return Err(ApiError::unauthorized(detail, CHALLENGE));
+    match answer::check::<R>(ctx, &challenge, answer).await? {
+        Outcome::Refused(detail) => Err(ApiError::unauthorized(detail, CHALLENGE)),
+        Outcome::Accepted(amr) => signed_in::<R>(ctx, &account, challenge.cookie(), amr).await,
     }
-    signed_in::<R>(ctx, &account, challenge.cookie(), amr::password_and_otp()).await
 }
 
 #[derive(Deserialize)]

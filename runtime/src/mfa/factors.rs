@@ -66,6 +66,12 @@ pub async fn enrol_totp<R: Roles>(
         kind: FactorKind::Totp,
         label,
         secret_sealed: Some(enrolment.sealed.clone()),
+        confirmed_at: None,
+        credential_id: None,
+        passkey: None,
+        sign_count: None,
+        backup_eligible: None,
+        backup_state: None,
     };
     let tx = rt.begin_write().await?;
     for stale in stale {
@@ -115,9 +121,10 @@ pub async fn accept_code<R: Roles>(
     Ok(Verdict::Wrong)
 }
 
-/// What a client sees of a factor: never its secret or last step.
+/// What a client sees of a factor: never its secret or last step; a passkey's credential id,
+/// signature counter and backup flags besides.
 pub fn view<R: Roles>(factor: &FactorModel<R>) -> Value {
-    json!({
+    let mut view = json!({
         "id": factor.id(),
         "kind": factor.kind(),
         "label": factor.label(),
@@ -125,5 +132,12 @@ pub fn view<R: Roles>(factor: &FactorModel<R>) -> Value {
         "confirmed_at": factor.confirmed_at(),
         "last_used_at": factor.last_used_at(),
         "created_at": factor.created_at(),
-    })
+    });
+    if factor.kind() == FactorKind::Passkey {
+        view["credential_id"] = json!(factor.credential_id());
+        view["sign_count"] = json!(factor.sign_count());
+        view["backup_eligible"] = json!(factor.backup_eligible());
+        view["backup_state"] = json!(factor.backup_state());
+    }
+    view
 }
