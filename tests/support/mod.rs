@@ -124,6 +124,21 @@ where
     }
 }
 
+/// Runs `check` against a fresh app on every backend, whose public URL is `public_url` (WebAuthn
+/// needs a domain name there: an IP address cannot be a relying party id).
+pub async fn each_backend_at<F>(public_url: &str, check: F)
+where
+    F: AsyncFn(&Client<'_>),
+{
+    for db in databases().await {
+        let config = RuntimeConfig { bcrypt_cost: 4, public_url: public_url.to_owned(), ..RuntimeConfig::default() };
+        let rt = runtime_with(&db, config).await;
+        let app = test::init_service(keygate::server::app(rt.clone())).await;
+        let client = Client { app: &app, backend: db.backend, rt: rt.clone() };
+        check(&client).await;
+    }
+}
+
 /// Runs `check` against a fresh app on every backend whose mail goes, over SMTP through lettre,
 /// to a test sink the check reads.
 pub async fn each_backend_with_mail<F>(check: F)
@@ -156,8 +171,15 @@ pub struct LiveServer {
 impl LiveServer {
     /// Starts the app on `db`.
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_as(db, "127.0.0.1").await
+    }
+
+    /// Starts the app on `db`, its public URL naming the loopback address by `host` (`localhost`
+    /// where a browser needs a domain, as WebAuthn does).
+    pub async fn start_as(db: &TestDb, host: &str) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let port = listener.local_addr().expect("address").port();
+        let base = format!("http://{host}:{port}");
         let config = RuntimeConfig { bcrypt_cost: 4, public_url: base.clone(), ..RuntimeConfig::default() };
         let rt = runtime_with(db, config).await;
         let app_rt = rt.clone();

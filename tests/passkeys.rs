@@ -1,0 +1,222 @@
+//! Passkeys over HTTP (issue 12), answered by webauthn-authenticator-rs's software authenticator
+//! (`SoftPasskey`, which signs like a real one): registration, listing, renaming, sign-in as a
+//! second factor and without a password, revocation, replayed and stale challenges, a cloned
+//! authenticator's counter, and isolation between tenants. The public URL is
+//! `http://localhost:8080`, so the relying party id is `localhost`.
+
+mod support;
+
+use actix_web::http::{Method, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use keygate_runtime::jose::{Jwks, verify_jwt};
+use serde_json::{Value, json};
+use support::{Auth, Client, Reply, USER_PASSWORD, each_backend_at};
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+
+const PUBLIC_URL: &str = "http://localhost:8080";
+const TWO_FACTOR: &str = "urn:keygate:loa:2fa";
+
+fn origin() -> Url {
+    Url::parse(PUBLIC_URL).unwrap()
+}
+
+async fn call(client: &Client<'_>, method: Method, path: &str, body: Option<Value>, auth: Auth<'_>) -> Reply {
+    client.json(method, path, body.as_ref(), auth).await
+}
+
+/// Registers a passkey of `key` for the holder of `access`: the new factor.
+async fn register(client: &Client<'_>, tenant: &str, access: &str, key: &mut SoftPasskey) -> Reply {
+    let path = format!("/{tenant}/auth/me/mfa/passkeys");
+    let start = call(client, Method::POST, &path, Some(json!({ "label": "Laptop" })), Auth::Bearer(access)).await;
+    assert_eq!(start.status, StatusCode::OK, "[{}] {}", client.backend, start.json);
+    let options: CreationChallengeResponse = serde_json::from_value(start.json["options"].clone()).unwrap();
+    assert_eq!(options.public_key.rp.id, "localhost", "the RP id is the public URL's host");
+    let credential = key.do_registration(origin(), options).expect("the soft authenticator registers");
+    let body = json!({ "ceremony": start.str("ceremony"), "credential": credential });
+    let finish = format!("/{tenant}/auth/me/mfa/passkeys/register");
+    let done = call(client, Method::POST, &finish, Some(body.clone()), Auth::Bearer(access)).await;
+    assert_eq!(done.status, StatusCode::CREATED, "[{}] {}", client.backend, done.json);
+    let again = call(client, Method::POST, &finish, Some(body), Auth::Bearer(access)).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "a ceremony completes once: {}", again.json);
+    assert_eq!(again.error_fields(), ["ceremony"]);
+    done
+}
+
+async fn login(client: &Client<'_>, tenant: &str, name: &str) -> Reply {
+    let body = json!({ "username": name, "password": USER_PASSWORD });
+    call(client, Method::POST, &format!("/{tenant}/auth/login"), Some(body), Auth::None).await
+}
+
+/// `amr` and `acr` of the access and ID tokens of `tokens`.
+async fn assert_methods(client: &Client<'_>, tenant: &str, tokens: &Reply, amr: &[&str]) {
+    assert_eq!(tokens.status, StatusCode::OK, "[{}] {}", client.backend, tokens.json);
+    let jwks = call(client, Method::GET, &format!("/{tenant}/.well-known/jwks.json"), None, Auth::None).await;
+    let jwks: Jwks = serde_json::from_value(jwks.json).unwrap();
+    for name in ["access_token", "id_token"] {
+        let claims = verify_jwt(&tokens.str(name), &jwks.keys).expect("signed by the tenant");
+        assert_eq!(claims["amr"], json!(amr), "[{}] {name}: {claims}", client.backend);
+        assert_eq!(claims["acr"], TWO_FACTOR, "[{}] {name}", client.backend);
+    }
+}
+
+/// The `amr` method a passkey factor proves: `swk` when it is backup-eligible, `hwk` otherwise.
+fn method(factor: &Value) -> &'static str {
+    if factor["backup_eligible"] == true { "swk" } else { "hwk" }
+}
+
+async fn events(client: &Client<'_>, tenant: &str, access: &str, kind: &str) -> Vec<Value> {
+    let path = format!("/{tenant}/auth/me/security-events?type={kind}");
+    let reply = call(client, Method::GET, &path, None, Auth::Bearer(access)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    reply.json["items"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn a_registered_passkey_is_listed_renamed_and_answers_the_sign_in_challenge() {
+    each_backend_at(PUBLIC_URL, async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (_, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let mut key = SoftPasskey::new(true);
+        let factor = register(client, "acme", &access, &mut key).await.json;
+        assert_eq!(factor["kind"], "passkey");
+        assert_eq!(factor["label"], "Laptop");
+        assert_eq!(factor["confirmed"], true, "a verified registration counts at once");
+        assert!(factor["credential_id"].as_str().is_some_and(|id| !id.is_empty()), "{factor}");
+        assert!(factor["sign_count"].is_i64() && factor["backup_eligible"].is_boolean(), "{factor}");
+        assert!(factor["backup_state"].is_boolean(), "{factor}");
+        let id = factor["id"].as_str().unwrap().to_owned();
+
+        let list = call(client, Method::GET, "/acme/auth/me/mfa/factors", None, Auth::Bearer(&access)).await;
+        let listed = &list.json["factors"][0];
+        assert_eq!(listed["id"], id.as_str());
+        assert!(listed.get("passkey").is_none(), "the stored credential is not shown: {listed}");
+        let rename = format!("/acme/auth/me/mfa/factors/{id}");
+        let renamed = call(client, Method::PATCH, &rename, Some(json!({ "label": "Work laptop" })), Auth::Bearer(&access));
+        assert_eq!(renamed.await.json["label"], "Work laptop");
+        let added = events(client, "acme", &access, "factor.added").await;
+        assert_eq!(added.len(), 1, "{added:?}");
+        assert_eq!(added[0]["data"]["factor"], "passkey");
+
+        // The password now asks for the second factor, offering the passkey.
+        let challenge = login(client, "acme", "ann").await;
+        assert_eq!(challenge.json["mfa_required"], true, "{}", challenge.json);
+        assert_eq!(challenge.json["methods"], json!(["passkey", "recovery_code"]));
+        let options: RequestChallengeResponse = serde_json::from_value(challenge.json["webauthn"].clone()).unwrap();
+        let assertion = key.do_authentication(origin(), options).expect("the soft authenticator signs");
+        let body = json!({ "mfa_challenge": challenge.str("mfa_challenge"), "credential": assertion });
+        let tokens = call(client, Method::POST, "/acme/auth/login/mfa", Some(body.clone()), Auth::None).await;
+        assert_methods(client, "acme", &tokens, &["pwd", method(&factor), "mfa"]).await;
+
+        // Replayed: the challenge is used up.
+        let replayed = call(client, Method::POST, "/acme/auth/login/mfa", Some(body), Auth::None).await;
+        assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.json);
+        // Stale: the old assertion signed the old challenge, not the new one.
+        let fresh = login(client, "acme", "ann").await;
+        let options: RequestChallengeResponse = serde_json::from_value(challenge.json["webauthn"].clone()).unwrap();
+        let stale = key.do_authentication(origin(), options).unwrap();
+        let body = json!({ "mfa_challenge": fresh.str("mfa_challenge"), "credential": stale });
+        let refused = call(client, Method::POST, "/acme/auth/login/mfa", Some(body), Auth::None).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.json);
+        assert!(refused.json["detail"].as_str().unwrap().contains("not valid"), "{}", refused.json);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_removed_passkey_no_longer_signs_in() {
+    each_backend_at(PUBLIC_URL, async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (_, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let mut key = SoftPasskey::new(true);
+        let factor = register(client, "acme", &access, &mut key).await;
+        let challenge = login(client, "acme", "ann").await;
+        let path = format!("/acme/auth/me/mfa/factors/{}", factor.str("id"));
+        let removed = call(client, Method::DELETE, &path, None, Auth::Bearer(&access)).await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        let events = events(client, "acme", &access, "factor.removed").await;
+        assert_eq!(events[0]["data"]["factor"], "passkey", "{events:?}");
+
+        // The challenge issued before still names it; its answer is refused all the same.
+        let options: RequestChallengeResponse = serde_json::from_value(challenge.json["webauthn"].clone()).unwrap();
+        let assertion = key.do_authentication(origin(), options).unwrap();
+        let body = json!({ "mfa_challenge": challenge.str("mfa_challenge"), "credential": assertion });
+        let refused = call(client, Method::POST, "/acme/auth/login/mfa", Some(body), Auth::None).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.json);
+        assert!(refused.json["detail"].as_str().unwrap().contains("not registered"), "{}", refused.json);
+        assert!(login(client, "acme", "ann").await.json.get("access_token").is_some(), "no factor left");
+    })
+    .await;
+}
+
+/// A passwordless assertion from `key` to a `tenant`'s discoverable-credential options. The soft
+/// authenticator keeps no resident credentials, so the test names the credential in the options
+/// and adds the user handle a resident credential returns (unsigned in WebAuthn, §6.3.3).
+async fn passwordless(client: &Client<'_>, tenant: &str, key: &mut SoftPasskey, factor: &Value, user: &str) -> Reply {
+    let start = call(client, Method::POST, &format!("/{tenant}/auth/login/passkey/options"), None, Auth::None).await;
+    assert_eq!(start.status, StatusCode::OK, "[{}] {}", client.backend, start.json);
+    let mut options = start.json["options"].clone();
+    assert_eq!(options["mediation"], "conditional", "conditional UI: {options}");
+    assert_eq!(options["publicKey"]["allowCredentials"], json!([]), "a discoverable credential: {options}");
+    options["publicKey"]["allowCredentials"] = json!([{ "type": "public-key", "id": factor["credential_id"] }]);
+    let options: RequestChallengeResponse = serde_json::from_value(options).unwrap();
+    let assertion = key.do_authentication(origin(), options).unwrap();
+    let mut assertion = serde_json::to_value(assertion).unwrap();
+    let handle = uuid::Uuid::parse_str(user).unwrap();
+    assertion["response"]["userHandle"] = json!(URL_SAFE_NO_PAD.encode(handle.as_bytes()));
+    let body = json!({ "ceremony": start.str("ceremony"), "credential": assertion });
+    call(client, Method::POST, &format!("/{tenant}/auth/login/passkey"), Some(body), Auth::None).await
+}
+
+#[actix_web::test]
+async fn passwordless_sign_in_when_the_tenant_allows_it() {
+    each_backend_at(PUBLIC_URL, async |client: &Client<'_>| {
+        let acme = client.tenant("acme").await.str("id");
+        let (ann, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let mut key = SoftPasskey::new(true);
+        let factor = register(client, "acme", &access, &mut key).await.json;
+
+        let off = call(client, Method::POST, "/acme/auth/login/passkey/options", None, Auth::None).await;
+        assert_eq!(off.status, StatusCode::FORBIDDEN, "off by default: {}", off.json);
+        let on = client.patch(&format!("/admin/tenants/{acme}"), &json!({ "passkey_sign_in": true })).await;
+        assert_eq!(on.status, StatusCode::OK, "{}", on.json);
+
+        let tokens = passwordless(client, "acme", &mut key, &factor, &ann).await;
+        assert_methods(client, "acme", &tokens, &[method(&factor), "mfa"]).await;
+        let list = call(client, Method::GET, "/acme/auth/me/mfa/factors", None, Auth::Bearer(&access)).await;
+        assert!(list.json["factors"][0]["sign_count"].as_i64().unwrap() > 0, "the counter advanced: {}", list.json);
+
+        // Another tenant (same relying party id) does not know the passkey.
+        let other = client.tenant("other").await.str("id");
+        client.patch(&format!("/admin/tenants/{other}"), &json!({ "passkey_sign_in": true })).await;
+        let elsewhere = passwordless(client, "other", &mut key, &factor, &ann).await;
+        assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED, "{}", elsewhere.json);
+        // A ceremony of one tenant is unknown in another.
+        let start = call(client, Method::POST, "/other/auth/login/passkey/options", None, Auth::None).await;
+        let body = json!({ "ceremony": start.str("ceremony"), "credential": assertion_shape() });
+        let foreign = call(client, Method::POST, "/acme/auth/login/passkey", Some(body), Auth::None).await;
+        assert_eq!(foreign.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", foreign.json);
+        assert_eq!(foreign.error_fields(), ["ceremony"]);
+
+        // A counter behind the stored one: a cloned authenticator, refused and recorded.
+        let db = client.rt.db();
+        sea_orm::ConnectionTrait::execute_unprepared(db, "UPDATE mfa_factors SET sign_count = 1000000").await.unwrap();
+        let cloned = passwordless(client, "acme", &mut key, &factor, &ann).await;
+        assert_eq!(cloned.status, StatusCode::UNAUTHORIZED, "{}", cloned.json);
+        assert!(cloned.json["detail"].as_str().unwrap().contains("cloned"), "{}", cloned.json);
+        let suspected = events(client, "acme", &access, "passkey.clone_suspected").await;
+        assert_eq!(suspected.len(), 1, "{suspected:?}");
+        assert_eq!(suspected[0]["data"]["factor_id"], factor["id"]);
+    })
+    .await;
+}
+
+/// A well-formed assertion that verifies nothing (for requests refused before verification).
+fn assertion_shape() -> Value {
+    json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": { "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": null },
+    })
+}
