@@ -94,7 +94,8 @@ async fn a_registered_passkey_is_listed_renamed_and_answers_the_sign_in_challeng
         assert_eq!(listed["id"], id.as_str());
         assert!(listed.get("passkey").is_none(), "the stored credential is not shown: {listed}");
         let rename = format!("/acme/auth/me/mfa/factors/{id}");
-        let renamed = call(client, Method::PATCH, &rename, Some(json!({ "label": "Work laptop" })), Auth::Bearer(&access));
+        let renamed =
+            call(client, Method::PATCH, &rename, Some(json!({ "label": "Work laptop" })), Auth::Bearer(&access));
         assert_eq!(renamed.await.json["label"], "Work laptop");
         let added = events(client, "acme", &access, "factor.added").await;
         assert_eq!(added.len(), 1, "{added:?}");

@@ -120,6 +120,16 @@ pub async fn login_mfa<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<H
     crate::browser::mfa::answer::<R>(&ctx).await
 }
 
+/// Browser: the sign-in page's passkey form.
+pub async fn login_passkey<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::passkey::sign_in::<R>(&ctx).await
+}
+
+/// Browser: the account page (passkeys).
+pub async fn account_page<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::passkey::page::<R>(&ctx).await
+}
+
 /// The consent form's post.
 pub async fn consent<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::browser::login::consent::<R>(&ctx).await

@@ -13,7 +13,8 @@ use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::roles::{
-    AuthSessionColumns, EmailTokenColumns, MfaChallengeColumns, PasskeyCeremonyColumns, RefreshTokenColumns, RevokedTokenColumns, Roles,
+    AuthSessionColumns, EmailTokenColumns, MfaChallengeColumns, PasskeyCeremonyColumns, RefreshTokenColumns,
+    RevokedTokenColumns, Roles,
 };
 use crate::state::Runtime;
 

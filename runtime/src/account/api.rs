@@ -34,7 +34,7 @@ const FIRST_PARTY_SCOPE: &str = "openid profile email";
 const WRONG_CREDENTIALS: &str = "the username or password is incorrect";
 
 type ClientModel<R> = <<R as Roles>::OauthClient as EntityTrait>::Model;
-type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
+pub(crate) type AccountModel<R> = <<R as Roles>::Account as EntityTrait>::Model;
 
 /// The JSON body as `T`: 400 for malformed JSON, 422 naming the field for a wrong shape.
 pub(crate) fn body<T: for<'de> Deserialize<'de>>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {

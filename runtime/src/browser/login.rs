@@ -29,12 +29,13 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     };
     let account = match credentials::attempt::<R>(ctx, &username, password).await? {
         Attempt::SignedIn(account) => account,
-        Attempt::Refused => return refuse(WRONG_PASSWORD.into(), StatusCode::UNAUTHORIZED),
+        Attempt::Refused => return refuse(WRONG_PASSWORD.into(), StatusCode::UNAUTHORIZED).await,
         Attempt::Throttled(wait) => {
             let mut page = refuse(
                 format!("Too many failed attempts. Try again in {wait} seconds."),
                 StatusCode::TOO_MANY_REQUESTS,
-            )?;
+            )
+            .await?;
             page.headers_mut().insert(actix_web::http::header::RETRY_AFTER, wait.into());
             return Ok(page);
         }
@@ -77,7 +78,8 @@ pub async fn consent<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
     let (form, loaded) = checked_form::<R>(ctx).await?;
     let Some(session) = session::current::<R>(ctx).await? else {
         // The session ended between the pages: sign in again.
-        return authorize::login_page::<R>(ctx, &loaded, loaded.request.login_hint.clone(), None, StatusCode::OK);
+        let hint = loaded.request.login_hint.clone();
+        return authorize::login_page::<R>(ctx, &loaded, hint, None, StatusCode::OK).await;
     };
     let request = &loaded.request;
     if form.get("decision") != Some("allow") {

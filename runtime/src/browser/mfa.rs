@@ -7,6 +7,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use uuid::Uuid;
+use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::login::{checked_form, continue_after_sign_in};
 use super::pages::{self, MfaPage};
@@ -46,8 +47,9 @@ pub async fn ask<R: Roles>(
     username: &str,
     need: Need,
 ) -> Result<HttpResponse, ApiError> {
-    let (token, _webauthn) = challenge::store::<R>(ctx, user, loaded.request.client_id, need, true).await?;
+    let (token, webauthn) = challenge::store::<R>(ctx, user, loaded.request.client_id, need, true).await?;
     let mut page = page(ctx, loaded, token, need == Need::Enrolment, None)?;
+    page.webauthn = webauthn.map(|options| options.to_string());
     if need == Need::Enrolment {
         let (_, enrolment) = factors::enrol_totp::<R>(ctx, user, username, "Authenticator app".to_owned()).await?;
         // The SVG element alone, without its XML declaration, inline in the page.
@@ -77,13 +79,19 @@ fn page<R: Roles>(
         qr_svg: None,
         secret: None,
         error,
+        webauthn: None,
+        script: pages::PASSKEY_SCRIPT,
     })
 }
 
 fn render(ctx: &EndpointCtx<'_>, page: &MfaPage, status: StatusCode) -> Result<HttpResponse, ApiError> {
     let (token, cookie) = csrf::token(ctx);
     let page = MfaPage { csrf: token, ..page.clone() };
-    pages::render(status, &page, cookie.into_iter().collect())
+    let cookies = cookie.into_iter().collect();
+    if page.webauthn.is_some() {
+        return pages::render_with_script(status, &page, cookies);
+    }
+    pages::render(status, &page, cookies)
 }
 
 /// `POST /login/mfa`: checks the code (TOTP, or a recovery code) against the form's challenge,
@@ -97,13 +105,18 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
         || authorize::login_page::<R>(ctx, &loaded, None, Some(EXPIRED.into()), StatusCode::UNAUTHORIZED);
     let challenge = match challenge::find::<R>(ctx, &token).await {
         Ok(found) if found.client_id() == loaded.request.client_id => found,
-        Ok(_) => return sign_in_again(),
-        Err(error) if error.status() == StatusCode::UNAUTHORIZED => return sign_in_again(),
+        Ok(_) => return sign_in_again().await,
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => return sign_in_again().await,
         Err(error) => return Err(error),
     };
     let typed = form.get("code").unwrap_or("").trim();
-    // Authenticator codes are digits; recovery codes have letters.
-    let answer = if typed.chars().all(|c| c.is_ascii_digit() || c.is_whitespace()) {
+    let assertion: Option<PublicKeyCredential> =
+        form.get("credential").filter(|json| !json.is_empty()).and_then(|json| serde_json::from_str(json).ok());
+    // A passkey's assertion (the page's script); authenticator codes are digits; recovery
+    // codes have letters.
+    let answer = if let Some(assertion) = &assertion {
+        Answer::Passkey(assertion)
+    } else if typed.chars().all(|c| c.is_ascii_digit() || c.is_whitespace()) {
         Answer::Code(typed)
     } else {
         Answer::RecoveryCode(typed)
@@ -119,7 +132,7 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     let Some(account) =
         rt.accounts().find::<R::Account>(rt, ctx.tenant()?, challenge.user_id()).await?.filter(|a| a.is_active())
     else {
-        return sign_in_again();
+        return sign_in_again().await;
     };
     let current = session::current::<R>(ctx).await?;
     let tx = rt.begin_write().await?;

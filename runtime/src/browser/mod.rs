@@ -1,10 +1,12 @@
-//! The pages a person sees during sign-in: HTML rendering, the session cookie and CSRF tokens.
+//! The pages a person sees during sign-in (and the account page): HTML rendering, the session
+//! cookie and CSRF tokens.
 //! Protocol decisions stay in [`crate::oauth`]; this module only talks to the browser.
 
 pub mod csrf;
 pub mod login;
 pub mod mfa;
 pub mod pages;
+pub mod passkey;
 pub mod session;
 
 use actix_web::cookie::{Cookie, SameSite};

@@ -25,6 +25,13 @@ pub struct LoginPage {
     pub login_hint: String,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// Passwordless passkey sign-in (tenant `passkey_sign_in`): where the script gets WebAuthn
+    /// request options; `None` hides the passkey button and drops the script.
+    pub passkey_options_url: Option<String>,
+    /// Where the passkey form posts.
+    pub passkey_action: String,
+    /// The passkey script ([`PASSKEY_SCRIPT`]), inlined.
+    pub script: &'static str,
 }
 
 /// The sign-in's second step: a code from the authenticator app (or a recovery code), or
@@ -52,6 +59,63 @@ pub struct MfaPage {
     pub secret: Option<String>,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// WebAuthn request options (JSON) when the user's passkeys may answer instead of a code.
+    pub webauthn: Option<String>,
+    /// The passkey script ([`PASSKEY_SCRIPT`]), inlined.
+    pub script: &'static str,
+}
+
+/// One passkey on the account page.
+pub struct PasskeyView {
+    /// Factor id.
+    pub id: String,
+    /// The user's name for it.
+    pub label: String,
+    /// When it was added (UTC date and time).
+    pub created: String,
+    /// When it last signed in.
+    pub last_used: Option<String>,
+    /// Whether it is backed up (synced to other devices, the BS flag).
+    pub synced: bool,
+    /// Where the script deletes it (the account API).
+    pub remove_url: String,
+}
+
+/// The account page: the signed-in user's passkeys, adding and removing them.
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// Who is signed in.
+    pub username: String,
+    /// Their passkeys, oldest first.
+    pub passkeys: Vec<PasskeyView>,
+    /// Whether the tenant allows signing in with a passkey alone.
+    pub passkey_sign_in: bool,
+    /// Account API: WebAuthn creation options.
+    pub options_url: String,
+    /// Account API: registration with the browser's answer.
+    pub register_url: String,
+    /// The CSRF token the script sends as `x-csrf-token`.
+    pub csrf: String,
+    /// The passkey script ([`PASSKEY_SCRIPT`]), inlined.
+    pub script: &'static str,
+}
+
+/// Keygate's only script (`templates/passkey.js`): the WebAuthn browser API for passkeys. Pages
+/// inline it and allow it by its hash ([`render_with_script`]), so no page loads anything.
+pub const PASSKEY_SCRIPT: &str = include_str!("../../../templates/passkey.js");
+
+/// The CSP source allowing [`PASSKEY_SCRIPT`] inline: `'sha256-…'` (CSP Level 3 §2.3.1).
+fn script_source() -> &'static str {
+    static SOURCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(PASSKEY_SCRIPT.as_bytes());
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(hash))
+    });
+    &SOURCE
 }
 
 /// One scope on the consent page.
@@ -102,6 +166,36 @@ pub fn render(
     page: &impl Template,
     cookies: Vec<Cookie<'static>>,
 ) -> Result<HttpResponse, ApiError> {
+    respond(
+        status,
+        page,
+        cookies,
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+/// [`render`] for a page that inlines [`PASSKEY_SCRIPT`]: its CSP allows that script alone (by
+/// hash) and requests to this origin only (`connect-src 'self'`, for the account API). No
+/// `form-action`: browsers apply it to the redirects after a post, which end at the client.
+pub fn render_with_script(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: Vec<Cookie<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = format!(
+        "default-src 'none'; script-src {}; connect-src 'self'; style-src 'unsafe-inline'; \
+         frame-ancestors 'none'; base-uri 'none'",
+        script_source()
+    );
+    respond(status, page, cookies, &policy)
+}
+
+fn respond(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: Vec<Cookie<'static>>,
+    policy: &str,
+) -> Result<HttpResponse, ApiError> {
     let html = page.render().map_err(ApiError::internal)?;
     let mut response = HttpResponse::build(status);
     response
@@ -109,10 +203,7 @@ pub fn render(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        ));
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy));
     for cookie in cookies {
         response.cookie(cookie);
     }

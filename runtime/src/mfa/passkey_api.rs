@@ -14,7 +14,7 @@ use webauthn_rs::prelude::{
 use super::factors::{self, FactorModel};
 use super::passkey::{self, Assertion};
 use super::{amr, ceremony, throttle};
-use crate::account::api::{body, signed_in};
+use crate::account::api::{AccountModel, body, signed_in};
 use crate::account::principal::{self, CHALLENGE};
 use crate::check::Checks;
 use crate::crud;
@@ -68,6 +68,10 @@ pub async fn start_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpR
     let (options, state) = rp
         .start_passkey_registration(caller.user_id, account.username(), &display, Some(existing))
         .map_err(ApiError::internal)?;
+    let mut options = serde_json::to_value(options).map_err(ApiError::internal)?;
+    // A discoverable credential where the authenticator can keep one (WebAuthn §5.4.6
+    // `preferred`), so the passkey also signs in without a username.
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("preferred");
     let token = ceremony::store::<R>(ctx, CeremonyPurpose::Register, Some(caller.user_id), Some(label), &state).await?;
     let body = json!({ "ceremony": token, "expires_in": ceremony::LIFETIME.num_seconds(), "options": options });
     Ok(crate::http::respond(200, &body))
@@ -140,19 +144,32 @@ struct SignIn {
 /// "mfa"]`. A 401 when the passkey is unknown in this tenant, revoked, its account disabled,
 /// its answer invalid or its counter did not advance (recorded); 422 on a bad `ceremony`.
 pub async fn finish_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    sign_in_allowed::<R>(ctx).await?;
     let request: SignIn = body(ctx)?;
     let cookie_mode = match request.session.as_deref() {
         None | Some("tokens") => false,
         Some("cookie") => true,
         Some(_) => return Err(ApiError::invalid_field("session", "must be `tokens` or `cookie`")),
     };
+    let (account, amr) = verify_sign_in::<R>(ctx, &request.ceremony, &request.credential).await?;
+    signed_in::<R>(ctx, &account, cookie_mode, amr).await
+}
+
+/// A passwordless sign-in's checks, for the account API and the sign-in page alike: the tenant
+/// allows it (403), the `ceremony` is live (422), and `credential` is a valid assertion of a
+/// passkey registered here whose counter advanced, by an active account (401 otherwise, a
+/// cloned counter recorded). The account and the `amr` of the sign-in, the ceremony used up.
+pub async fn verify_sign_in<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    ceremony: &str,
+    credential: &PublicKeyCredential,
+) -> Result<(AccountModel<R>, Vec<String>), ApiError> {
+    sign_in_allowed::<R>(ctx).await?;
     let (row, state): (_, DiscoverableAuthentication) =
-        ceremony::find::<R, _>(ctx, &request.ceremony, CeremonyPurpose::SignIn).await?;
+        ceremony::find::<R, _>(ctx, ceremony, CeremonyPurpose::SignIn).await?;
     let rp = passkey::relying_party(ctx)?;
     let refused = |detail: &str| ApiError::unauthorized(detail, CHALLENGE);
     let (user, raw_id) = rp
-        .identify_discoverable_authentication(&request.credential)
+        .identify_discoverable_authentication(credential)
         .map_err(|_| refused("the passkey did not say whose it is (no user handle)"))?;
     let factor = known_passkey::<R>(ctx, raw_id).await?.filter(|f| f.user_id() == user);
     let (Some(factor), Some(key)) = (factor.as_ref(), factor.as_ref().and_then(passkey::load::<R>)) else {
@@ -164,7 +181,7 @@ pub async fn finish_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespo
         return Err(refused("the account is disabled"));
     };
     throttle::check(ctx, user).await?;
-    let verified = rp.finish_discoverable_authentication_v2(&request.credential, state, &Credential::from(key));
+    let verified = rp.finish_discoverable_authentication_v2(credential, state, &Credential::from(key));
     let tx = rt.begin_write().await?;
     let method = match passkey::accept::<R>(ctx, &*tx, factor, verified).await? {
         Assertion::Accepted { method, .. } => method,
@@ -185,7 +202,7 @@ pub async fn finish_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespo
     }
     tx.commit().await?;
     throttle::succeeded(ctx, user).await?;
-    signed_in::<R>(ctx, &account, cookie_mode, amr::passkey(method)).await
+    Ok((account, amr::passkey(method)))
 }
 
 /// The confirmed passkey of this tenant with the credential id `raw_id`.

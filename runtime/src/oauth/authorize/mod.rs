@@ -87,7 +87,7 @@ pub async fn proceed<R: Roles>(
                 return Err(request.refuse("login_required", "the user is not signed in"));
             }
             let hint = request.login_hint.clone().or_else(|| account.map(|a| a.username().to_owned()));
-            return login_page::<R>(ctx, loaded, hint, None, StatusCode::OK);
+            return login_page::<R>(ctx, loaded, hint, None, StatusCode::OK).await;
         }
     };
     // A session without a second factor, where this request needs one (the policy, or
@@ -179,8 +179,8 @@ pub fn redirect(uri: &str, params: &[(&str, String)], cookies: Vec<Cookie<'stati
     response.finish()
 }
 
-/// The sign-in page for `loaded`.
-pub fn login_page<R: Roles>(
+/// The sign-in page for `loaded`, offering a passkey when the tenant's `passkey_sign_in` is on.
+pub async fn login_page<R: Roles>(
     ctx: &EndpointCtx<'_>,
     loaded: &Loaded<R>,
     login_hint: Option<String>,
@@ -197,8 +197,16 @@ pub fn login_page<R: Roles>(
         request: loaded.params.encode(),
         login_hint: login_hint.unwrap_or_default(),
         error,
+        passkey_options_url: None,
+        passkey_action: ctx.runtime().endpoint_url("login_passkey", tenant).unwrap_or_default(),
+        script: pages::PASSKEY_SCRIPT,
     };
-    pages::render(status, &page, cookie.into_iter().collect())
+    let cookies = cookie.into_iter().collect();
+    if !crate::tenancy::settings::<R>(ctx.runtime(), ctx.tenant()?).await?.passkey_sign_in {
+        return pages::render(status, &page, cookies);
+    }
+    let options = ctx.runtime().endpoint_url("account_passkey_sign_in_options", tenant);
+    pages::render_with_script(status, &LoginPage { passkey_options_url: options, ..page }, cookies)
 }
 
 fn consent_page<R: Roles>(ctx: &EndpointCtx<'_>, loaded: &Loaded<R>, username: &str) -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,121 @@
+"use strict";
+// Keygate's only script: the WebAuthn browser API for passkeys (W3C WebAuthn Level 2 §5.1.3,
+// §5.1.4). Inlined into the sign-in, second-factor and account pages, allowed by its SHA-256 hash
+// in their CSP; it talks to this server only. Binary members travel as base64url (RFC 4648 §5).
+(function () {
+  function dec(text) {
+    var s = text.replace(/-/g, "+").replace(/_/g, "/");
+    s += "===".slice((s.length + 3) % 4);
+    return Uint8Array.from(atob(s), function (c) { return c.charCodeAt(0); }).buffer;
+  }
+  function enc(buffer) {
+    var bytes = new Uint8Array(buffer), s = "";
+    for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function status(text) {
+    var el = document.getElementById("passkey-status");
+    if (el) el.textContent = text;
+  }
+  function credentials(list) {
+    return (list || []).map(function (c) { return Object.assign({}, c, { id: dec(c.id) }); });
+  }
+  function requestOptions(options) {
+    var pk = Object.assign({}, options.publicKey);
+    pk.challenge = dec(pk.challenge);
+    pk.allowCredentials = credentials(pk.allowCredentials);
+    return pk;
+  }
+  function creationOptions(options) {
+    var pk = Object.assign({}, options.publicKey);
+    pk.challenge = dec(pk.challenge);
+    pk.user = Object.assign({}, pk.user, { id: dec(pk.user.id) });
+    pk.excludeCredentials = credentials(pk.excludeCredentials);
+    return pk;
+  }
+  function assertionJSON(c) {
+    var r = c.response;
+    return {
+      id: c.id, rawId: enc(c.rawId), type: c.type, extensions: {},
+      response: {
+        authenticatorData: enc(r.authenticatorData), clientDataJSON: enc(r.clientDataJSON),
+        signature: enc(r.signature), userHandle: r.userHandle ? enc(r.userHandle) : null
+      }
+    };
+  }
+  function attestationJSON(c) {
+    return {
+      id: c.id, rawId: enc(c.rawId), type: c.type, extensions: {},
+      response: { attestationObject: enc(c.response.attestationObject), clientDataJSON: enc(c.response.clientDataJSON) }
+    };
+  }
+  function send(method, url, body, csrf) {
+    var headers = { "content-type": "application/json" };
+    if (csrf) headers["x-csrf-token"] = csrf;
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body) init.body = JSON.stringify(body);
+    return fetch(url, init).then(function (reply) {
+      return reply.text().then(function (text) {
+        var json = text ? JSON.parse(text) : {};
+        if (!reply.ok) throw new Error(json.detail || "the server answered " + reply.status);
+        return json;
+      });
+    });
+  }
+  function failed(what) {
+    return function (error) { status(what + ": " + (error && error.message ? error.message : error)); };
+  }
+  var supported = !!(window.PublicKeyCredential && navigator.credentials);
+  document.querySelectorAll("[data-passkey-ui]").forEach(function (el) { el.hidden = !supported; });
+  if (!supported) return;
+
+  // The sign-in page: a passkey instead of the password (a discoverable credential).
+  var signIn = document.getElementById("passkey-sign-in");
+  if (signIn) signIn.addEventListener("click", function () {
+    status("Waiting for your passkey…");
+    var form = document.getElementById("passkey-form");
+    send("POST", signIn.dataset.optionsUrl).then(function (start) {
+      form.elements.ceremony.value = start.ceremony;
+      return navigator.credentials.get({ publicKey: requestOptions(start.options) });
+    }).then(function (credential) {
+      form.elements.credential.value = JSON.stringify(assertionJSON(credential));
+      form.submit();
+    }).catch(failed("The passkey did not sign you in"));
+  });
+
+  // The second-factor page: a passkey instead of a code.
+  var second = document.getElementById("passkey-mfa");
+  if (second) second.addEventListener("click", function () {
+    status("Waiting for your passkey…");
+    var options = JSON.parse(second.dataset.options);
+    navigator.credentials.get({ publicKey: requestOptions(options) }).then(function (credential) {
+      var form = document.getElementById("mfa-form");
+      form.elements.credential.value = JSON.stringify(assertionJSON(credential));
+      form.submit();
+    }).catch(failed("The passkey did not verify you"));
+  });
+
+  // The account page: add and remove passkeys through the account API (session cookie + CSRF).
+  var add = document.getElementById("add-passkey");
+  if (add) {
+    var csrf = add.dataset.csrf;
+    add.addEventListener("click", function () {
+      status("Follow your browser's prompt to create a passkey…");
+      var label = document.getElementById("passkey-label").value.trim();
+      var ceremony;
+      send("POST", add.dataset.optionsUrl, label ? { label: label } : {}, csrf).then(function (start) {
+        ceremony = start.ceremony;
+        return navigator.credentials.create({ publicKey: creationOptions(start.options) });
+      }).then(function (credential) {
+        return send("POST", add.dataset.registerUrl, { ceremony: ceremony, credential: attestationJSON(credential) }, csrf);
+      }).then(function () { window.location.reload(); }).catch(failed("The passkey was not added"));
+    });
+    document.querySelectorAll("button[data-remove-url]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        send("DELETE", button.dataset.removeUrl, null, csrf)
+          .then(function () { window.location.reload(); })
+          .catch(failed("The passkey was not removed"));
+      });
+    });
+  }
+})();
