@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod cdp;
 pub mod live;
 pub mod smtp;
 
