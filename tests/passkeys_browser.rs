@@ -3,7 +3,8 @@
 //! against a live server whose public URL is `http://localhost:PORT` (WebAuthn needs a domain).
 //! Alice signs in with her password through the sign-in page, adds a passkey on the account page
 //! (its script calls `navigator.credentials.create`), signs out, and signs in again with the
-//! passkey alone through the sign-in page (`navigator.credentials.get`); the tokens say so.
+//! passkey alone through the sign-in page (`navigator.credentials.get`); the tokens say so. Then
+//! her password sign-in asks for a second step, which the passkey answers on that page.
 
 mod oidc;
 mod support;
@@ -73,10 +74,16 @@ async fn sign_in_with_password(chromium: &Chromium, server: &LiveServer, client_
 
 #[actix_web::test]
 async fn a_passkey_added_on_the_account_page_signs_in_on_the_sign_in_page() {
-    let Some(chromium) = Chromium::start().await else { return };
-    let db = support::databases().await.remove(0);
-    let server = LiveServer::start_as(&db, "localhost").await;
-    let admin = Admin::new(&server);
+    for db in support::databases().await {
+        let Some(chromium) = Chromium::start().await else { return };
+        let server = LiveServer::start_as(&db, "localhost").await;
+        passkey_round_trip(&chromium, &server).await;
+        server.stop().await;
+    }
+}
+
+async fn passkey_round_trip(chromium: &Chromium, server: &LiveServer) {
+    let admin = Admin::new(server);
     admin.post("/admin/tenants", json!({ "slug": "acme", "name": "Acme", "passkey_sign_in": true })).await;
     let alice = json!({ "username": "alice", "email": "alice@example.com", "password": PASSWORD });
     admin.post("/admin/tenants/acme/users", alice).await;
@@ -92,8 +99,8 @@ async fn a_passkey_added_on_the_account_page_signs_in_on_the_sign_in_page() {
     let authenticator = chromium.call("WebAuthn.addVirtualAuthenticator", authenticator).await;
 
     // Password first: a session, then the account page, where the script adds a passkey.
-    sign_in_with_password(&chromium, &server, &id).await;
-    callback_code(&chromium, 0).await;
+    sign_in_with_password(chromium, server, &id).await;
+    callback_code(chromium, 0).await;
     chromium.goto(&format!("{}/acme/account", server.base)).await;
     let button = "document.getElementById('add-passkey')";
     chromium.wait_for(&format!("{button} && !{button}.closest('[hidden]')"), 10, "document.body.innerText").await;
@@ -113,14 +120,31 @@ async fn a_passkey_added_on_the_account_page_signs_in_on_the_sign_in_page() {
 
     // Signed out (the browser forgets its cookies), then the passkey alone on the sign-in page.
     chromium.call("Network.clearBrowserCookies", json!({})).await;
-    chromium.goto(&authorize_url(&server, &id)).await;
+    chromium.goto(&authorize_url(server, &id)).await;
     let passkey = "document.getElementById('passkey-sign-in')";
     chromium.wait_for(&format!("{passkey} && !{passkey}.closest('[hidden]')"), 10, "document.body.innerText").await;
     chromium.eval(&format!("{passkey}.click(); true")).await;
-    let code = callback_code(&chromium, 1).await;
-    let tokens = redeem(&server, &client, &code).await;
+    let code = callback_code(chromium, 1).await;
+    let tokens = redeem(server, &client, &code).await;
     let claims = unverified_claims(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims["amr"], json!(["hwk", "mfa"]), "a device-bound passkey with user verification: {claims}");
     assert_eq!(claims["acr"], "urn:keygate:loa:2fa");
-    server.stop().await;
+
+    // Signed out again: now the password asks for a second step, which the passkey answers.
+    chromium.call("Network.clearBrowserCookies", json!({})).await;
+    chromium.goto(&authorize_url(server, &id)).await;
+    chromium.wait_for("document.getElementById('password') !== null", 10, "document.body.innerText").await;
+    let fill = format!(
+        "document.getElementById('username').value = 'alice'; document.getElementById('password').value = {};
+         document.getElementById('password').form.submit(); true",
+        json!(PASSWORD)
+    );
+    chromium.eval(&fill).await;
+    let second = "document.getElementById('passkey-mfa')";
+    chromium.wait_for(&format!("{second} && !{second}.closest('[hidden]')"), 10, "document.body.innerText").await;
+    chromium.eval(&format!("{second}.click(); true")).await;
+    let code = callback_code(chromium, 2).await;
+    let tokens = redeem(server, &client, &code).await;
+    let claims = unverified_claims(tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "password, then the passkey: {claims}");
 }

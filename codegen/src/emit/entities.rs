@@ -222,7 +222,7 @@ pub(crate) fn unique_index_name(entity: &Entity, field: &Field) -> String {
 
 /// Roles whose rows housekeeping (`runtime/src/maintenance.rs`) deletes by `expires_at < now`,
 /// in every tenant at once: their entity gets an index on `expires_at`.
-const PRUNED_ROLES: [&str; 4] = ["RevokedToken", "AuthSession", "RefreshToken", "MfaChallenge"];
+const PRUNED_ROLES: [&str; 5] = ["RevokedToken", "AuthSession", "RefreshToken", "MfaChallenge", "PasskeyCeremony"];
 
 /// PostgreSQL's identifier limit, in bytes; longer index names are shortened with a hash.
 const MAX_INDEX_NAME: usize = 63;
