@@ -165,9 +165,10 @@ impl Chromium {
     pub async fn event(&self, method: &str, nth: usize, seconds: u64, matches: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         loop {
-            let events = self.events.lock().unwrap();
-            let found = events.iter().filter(|e| e["method"] == method && matches(&e["params"])).nth(nth).cloned();
-            drop(events);
+            let found = {
+                let events = self.events.lock().unwrap();
+                events.iter().filter(|e| e["method"] == method && matches(&e["params"])).nth(nth).cloned()
+            };
             if let Some(event) = found {
                 return event["params"].clone();
             }

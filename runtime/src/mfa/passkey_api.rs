@@ -181,7 +181,7 @@ pub async fn verify_sign_in<R: Roles>(
         return Err(refused("the account is disabled"));
     };
     throttle::check(ctx, user).await?;
-    let verified = rp.finish_discoverable_authentication_v2(credential, state, &Credential::from(key));
+    let verified = rp.finish_discoverable_authentication_v2(credential, state, Credential::from(key));
     let tx = rt.begin_write().await?;
     let method = match passkey::accept::<R>(ctx, &*tx, factor, verified).await? {
         Assertion::Accepted { method, .. } => method,
