@@ -486,8 +486,8 @@ async fn housekeeping_deletes_a_backlog_in_batches() {
         let pruned = keygate_runtime::maintenance::prune_in_batches::<keygate_api::entities::Roles>(&client.rt, 3).await.unwrap();
         assert_eq!(pruned.revoked_tokens, 7, "[{}] {pruned:?}", client.backend);
         // 3 + 3 + 1 revocation records, then one statement each for sessions, refresh tokens, MFA
-        // challenges and emailed links.
-        assert_eq!(pruned.batches, 7, "[{}] {pruned:?}", client.backend);
+        // challenges, emailed links and passkey ceremonies.
+        assert_eq!(pruned.batches, 8, "[{}] {pruned:?}", client.backend);
         let left = db
             .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM revoked_tokens"))
             .await
