@@ -63,7 +63,7 @@ pub async fn check<R: Roles>(
             Verdict::Replayed => Some("the code was already used; wait for the next one"),
         },
         Answer::Passkey(_) => match verified {
-            Some(Ok((factor, result))) => match passkey::accept::<R>(ctx, &*tx, factor, result).await? {
+            Some(Checked::Verified(factor, result)) => match passkey::accept::<R>(ctx, &*tx, factor, result).await? {
                 Assertion::Accepted { method, .. } => {
                     amr = amr::password_and_passkey(method);
                     None
@@ -76,7 +76,7 @@ pub async fn check<R: Roles>(
                     return Ok(Outcome::Refused(passkey::CLONED));
                 }
             },
-            Some(Err(detail)) => Some(detail),
+            Some(Checked::Refused(detail)) => Some(detail),
             None => Some("send the passkey's answer"),
         },
         Answer::RecoveryCode(_) if challenge.enrol() => Some("this sign-in needs a new factor: enrol one first"),
@@ -98,22 +98,27 @@ pub async fn check<R: Roles>(
     Ok(Outcome::Accepted(amr))
 }
 
-/// The factor `assertion` names and webauthn-rs's verdict on it against the challenge's state,
-/// or why it cannot be checked at all.
-#[allow(clippy::type_complexity)]
+/// A passkey answer, checked against the challenge's state.
+enum Checked<'f, R: Roles> {
+    /// The factor it names, and webauthn-rs's verdict on the assertion.
+    Verified(&'f FactorModel<R>, Result<AuthenticationResult, WebauthnError>),
+    /// Why it cannot be checked at all.
+    Refused(&'static str),
+}
+
 fn verify_passkey<'f, R: Roles>(
     ctx: &EndpointCtx<'_>,
     challenge: &ChallengeModel<R>,
     candidates: &'f [FactorModel<R>],
     assertion: &PublicKeyCredential,
-) -> Result<Result<(&'f FactorModel<R>, Result<AuthenticationResult, WebauthnError>), &'static str>, ApiError> {
+) -> Result<Checked<'f, R>, ApiError> {
     let Some(state) = challenge.webauthn_state() else {
-        return Ok(Err("this sign-in was not offered a passkey; use a code"));
+        return Ok(Checked::Refused("this sign-in was not offered a passkey; use a code"));
     };
     let state: PasskeyAuthentication = serde_json::from_str(state).map_err(ApiError::internal)?;
     let Some(factor) = passkey::named::<R>(candidates, assertion) else {
-        return Ok(Err("the passkey is not registered to this account (or was removed)"));
+        return Ok(Checked::Refused("the passkey is not registered to this account (or was removed)"));
     };
     let rp = passkey::relying_party(ctx)?;
-    Ok(Ok((factor, rp.finish_passkey_authentication(assertion, &state))))
+    Ok(Checked::Verified(factor, rp.finish_passkey_authentication(assertion, &state)))
 }
