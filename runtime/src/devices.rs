@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
-use crate::list::{FieldKind, ListQuery, ListSpec};
+use crate::list::{FieldKind, ListSpec};
 use crate::mail::notices;
 use crate::roles::{Account, Device, DeviceColumns, NewDevice, Roles};
 use crate::security_events::{self, EventType, Origin};
@@ -142,9 +142,5 @@ static MINE: ListSpec = ListSpec {
 /// `GET /auth/me/devices`: the caller's devices, most recently seen first, paged like other
 /// lists (`{items, next_cursor}`); 401 without a credential.
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let caller = crate::account::principal::require::<R>(ctx).await?;
-    let mut query = ListQuery::parse_newest_first(ctx.request().query_string(), &MINE)?;
-    query.filters.push(("user_id", sea_orm::Value::from(caller.user_id)));
-    let page = crud::list::<R::Device>(ctx.runtime().db(), Some(ctx.tenant()?), &query).await?;
-    Ok(crate::http::respond(200, &page.map(|device| view(&device))))
+    crate::account::mine::list::<R, R::Device>(ctx, &MINE, |device| view(device)).await
 }
