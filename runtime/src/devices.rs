@@ -142,5 +142,5 @@ static MINE: ListSpec = ListSpec {
 /// `GET /auth/me/devices`: the caller's devices, most recently seen first, paged like other
 /// lists (`{items, next_cursor}`); 401 without a credential.
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::account::mine::list::<R, R::Device>(ctx, &MINE, |device| view(device)).await
+    crate::account::mine::list::<R, R::Device>(ctx, &MINE, view).await
 }

@@ -166,7 +166,7 @@ static MINE: ListSpec = ListSpec {
 /// asks otherwise; `?type=`, `?limit=` (1 to 200, default 50) and `?cursor=` as in admin lists.
 /// Answers `{items: [event], next_cursor}`; 401 without a credential, 400 for a bad query.
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::account::mine::list::<R, R::SecurityEvent>(ctx, &MINE, |event| view(event)).await
+    crate::account::mine::list::<R, R::SecurityEvent>(ctx, &MINE, view).await
 }
 
 #[cfg(test)]
