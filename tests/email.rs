@@ -364,6 +364,10 @@ async fn a_sign_in_from_a_new_device_is_logged_and_mailed() {
         assert_eq!(log[0]["data"]["via"], "account_api");
         assert_eq!(log[0]["user_agent"], "curl/8.0");
         let device = log[0]["device_id"].as_str().expect("the new device").to_owned();
+        // A client that keeps no cookies is known by its agent and address the next time.
+        let cookieless = client.send(login_request("dee", PASSWORD, "curl/8.0", None)).await;
+        assert_eq!(cookieless.status, StatusCode::OK);
+        assert_eq!(event_types(&events(client, &token).await), ["sign_in.new_device"], "no news the second time");
 
         let mine = call(client, Method::GET, "/acme/auth/me/devices", None, &token).await;
         assert_eq!(mine.status, StatusCode::OK, "{}", mine.json);

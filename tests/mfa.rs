@@ -78,6 +78,16 @@ async fn assert_methods(client: &Client<'_>, tenant: &str, tokens: &Reply, amr: 
     }
 }
 
+/// The types of the user's security events, newest first, but for sign-ins from new devices
+/// (these test clients keep no device cookie, so each sign-in is from a new device).
+async fn event_types(client: &Client<'_>, tenant: &str, access: &str) -> Vec<String> {
+    let path = format!("/{tenant}/auth/me/security-events?limit=100");
+    let page = call(client, Method::GET, &path, None, Auth::Bearer(access)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.json);
+    let types = page.json["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned());
+    types.filter(|t| t != "sign_in.new_device").collect()
+}
+
 async fn tenant_id(client: &Client<'_>, slug: &str) -> String {
     let tenants = client.list_all(&format!("/admin/tenants?slug={slug}")).await;
     tenants[0]["id"].as_str().unwrap().to_owned()
@@ -164,6 +174,13 @@ async fn totp_enrolment_sign_in_replay_and_tokens_that_say_so() {
             StatusCode::NO_CONTENT
         );
         assert!(login(client, "acme", "ann").await.json["access_token"].is_string());
+        // Adding and removing the factor are security events of the user.
+        assert_eq!(
+            event_types(client, "acme", &access).await,
+            ["factor.removed", "factor.added"],
+            "[{}]",
+            client.backend
+        );
     })
     .await;
 }
@@ -186,6 +203,18 @@ async fn wrong_codes_are_throttled_like_passwords() {
         let right = complete(client, "acme", json!({ "mfa_challenge": challenge, "code": code(&app, 0) })).await;
         assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(right.headers.get("retry-after").is_some());
+        // The lock is a security event, recorded once, saying which attempts it stops.
+        let page = call(
+            client,
+            Method::GET,
+            "/acme/auth/me/security-events?type=sign_in.locked_out",
+            None,
+            Auth::Bearer(&access),
+        )
+        .await;
+        let locks = page.json["items"].as_array().unwrap();
+        assert_eq!(locks.len(), 1, "[{}] {}", client.backend, page.json);
+        assert_eq!(locks[0]["data"]["factor"], "mfa");
     })
     .await;
 }
@@ -227,6 +256,27 @@ async fn recovery_codes_work_once_and_a_new_set_replaces_the_old() {
         let challenge = login(client, "acme", "ann").await.str("mfa_challenge");
         let neither = complete(client, "acme", json!({ "mfa_challenge": challenge })).await;
         assert_eq!(neither.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            event_types(client, "acme", &access).await,
+            [
+                "recovery_code.used",
+                "recovery_codes.regenerated",
+                "recovery_code.used",
+                "recovery_codes.regenerated",
+                "factor.added"
+            ],
+            "[{}]",
+            client.backend
+        );
+        let page = call(
+            client,
+            Method::GET,
+            "/acme/auth/me/security-events?type=recovery_code.used",
+            None,
+            Auth::Bearer(&access),
+        )
+        .await;
+        assert_eq!(page.json["items"][1]["data"]["codes_left"], 9, "{}", page.json);
     })
     .await;
 }
@@ -307,6 +357,7 @@ async fn admins_see_factors_without_secrets_and_reset_them() {
             (Some(1), Some(10))
         );
         assert!(login(client, "acme", "ann").await.json["access_token"].is_string(), "a password signs in again");
+        assert_eq!(event_types(client, "acme", &access).await[0], "factors.reset", "[{}]", client.backend);
         let anonymous =
             client.json(Method::POST, &format!("/admin/tenants/acme/users/{ann}/mfa/reset"), None, Auth::None).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);

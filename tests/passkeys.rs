@@ -99,7 +99,7 @@ async fn a_registered_passkey_is_listed_renamed_and_answers_the_sign_in_challeng
         assert_eq!(renamed.await.json["label"], "Work laptop");
         let added = events(client, "acme", &access, "factor.added").await;
         assert_eq!(added.len(), 1, "{added:?}");
-        assert_eq!(added[0]["data"]["factor"], "passkey");
+        assert_eq!(added[0]["data"]["kind"], "passkey");
 
         // The password now asks for the second factor, offering the passkey.
         let challenge = login(client, "acme", "ann").await;
@@ -138,7 +138,7 @@ async fn a_removed_passkey_no_longer_signs_in() {
         let removed = call(client, Method::DELETE, &path, None, Auth::Bearer(&access)).await;
         assert_eq!(removed.status, StatusCode::NO_CONTENT);
         let events = events(client, "acme", &access, "factor.removed").await;
-        assert_eq!(events[0]["data"]["factor"], "passkey", "{events:?}");
+        assert_eq!(events[0]["data"]["kind"], "passkey", "{events:?}");
 
         // The challenge issued before still names it; its answer is refused all the same.
         let options: RequestChallengeResponse = serde_json::from_value(challenge.json["webauthn"].clone()).unwrap();

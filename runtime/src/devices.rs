@@ -3,6 +3,8 @@
 //! value per user (the `device` role) with the user agent and IP of the last sign-in. A sign-in
 //! without a device cookie the user's devices know is from a *new device*: it is recorded, and,
 //! unless it is the user's first device, logged as `sign_in.new_device` and mailed to the user.
+//! A sign-in that presents no device cookie at all (an app that keeps no cookies) is from the
+//! known device with the same user agent and IP, if there is one.
 
 use actix_web::HttpResponse;
 use actix_web::cookie::{Cookie, SameSite};
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
-use crate::list::{FieldKind, ListQuery, ListSpec};
+use crate::list::{FieldKind, ListSpec};
 use crate::mail::notices;
 use crate::roles::{Account, Device, DeviceColumns, NewDevice, Roles};
 use crate::security_events::{self, EventType, Origin};
@@ -46,16 +48,28 @@ pub async fn sign_in<R: Roles>(
     let tenant = ctx.tenant()?;
     let origin = Origin::of(ctx);
     let presented = ctx.request().cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() >= 43);
+    let cookieless = presented.is_none();
     let raw = presented.unwrap_or_else(|| crate::secret::random_token("", 32));
     let digest = crate::secret::digest(&raw);
     let mine = || crud::scoped_find::<R::Device>(Some(tenant)).filter(R::Device::USER_ID.eq(user));
-    let known = mine().filter(R::Device::DEVICE_DIGEST.eq(digest.clone())).one(db).await?;
+    let mut known = mine().filter(R::Device::DEVICE_DIGEST.eq(digest.clone())).one(db).await?;
+    // A client that keeps no cookies (an app using the account API with tokens) would otherwise
+    // be a new device at every sign-in: it is known by its user agent and IP instead, and the
+    // device is bound to the cookie issued now, for a client that does keep it.
+    if known.is_none() && cookieless {
+        known = mine()
+            .filter(R::Device::USER_AGENT.eq(origin.user_agent.clone()))
+            .filter(R::Device::IP.eq(origin.ip.clone()))
+            .one(db)
+            .await?;
+    }
     let (device_id, new_to_user) = match known {
         Some(device) => {
             let values = [
                 R::Device::LAST_SEEN_AT.set(crate::now()),
                 R::Device::USER_AGENT.set(origin.user_agent.clone()),
                 R::Device::IP.set(origin.ip.clone()),
+                R::Device::DEVICE_DIGEST.set(digest),
             ];
             crud::set(db, tenant, device.id(), values).await?;
             (device.id(), false)
@@ -128,9 +142,5 @@ static MINE: ListSpec = ListSpec {
 /// `GET /auth/me/devices`: the caller's devices, most recently seen first, paged like other
 /// lists (`{items, next_cursor}`); 401 without a credential.
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let caller = crate::account::principal::require::<R>(ctx).await?;
-    let mut query = ListQuery::parse_newest_first(ctx.request().query_string(), &MINE)?;
-    query.filters.push(("user_id", sea_orm::Value::from(caller.user_id)));
-    let page = crud::list::<R::Device>(ctx.runtime().db(), Some(ctx.tenant()?), &query).await?;
-    Ok(crate::http::respond(200, &page.map(|device| view(&device))))
+    crate::account::mine::list::<R, R::Device>(ctx, &MINE, view).await
 }

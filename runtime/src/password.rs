@@ -33,13 +33,17 @@ pub enum PasswordError {
     Pool,
 }
 
-/// Niceness of the hashing threads (Linux; 0 is the default, 19 the lowest priority). A bcrypt
+/// How much nicer than the process the hashing threads run (Linux niceness: 0 is the default,
+/// 19 the lowest priority; the sum is capped at 19). A bcrypt
 /// hash at cost 12 takes a quarter of a second of CPU; at the default priority, hashes share the
 /// cores equally with the async workers, so eight user creations halve the throughput of every
 /// other endpoint on one core. At niceness 10 the scheduler gives a busy hashing thread about a
 /// tenth of a contended core (CFS weights 110 against 1024): token, discovery and introspection
 /// traffic keeps about 90% of its throughput, and hashes use the rest (all of an idle core).
 const HASHING_NICENESS: i32 = 10;
+
+/// The lowest priority (highest niceness) Linux has.
+const LOWEST_PRIORITY: i32 = 19;
 
 /// A bcrypt computation for a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;
@@ -70,12 +74,20 @@ fn hashing_queue() -> &'static std::sync::mpsc::Sender<Job> {
     })
 }
 
-/// Lowers the calling thread's scheduling priority to [`HASHING_NICENESS`] (Linux, where
-/// niceness is per thread); elsewhere hashes run at the default priority.
+/// Lowers the calling thread's scheduling priority by [`HASHING_NICENESS`] (Linux, where
+/// niceness is per thread; a new thread starts at the process's); elsewhere hashes run at the
+/// process's priority.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICENESS) {
-        tracing::warn!(%error, "could not lower the priority of a password hashing thread");
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let lowered = getpriority_process(me)
+            .map(|now| (now + HASHING_NICENESS).min(LOWEST_PRIORITY))
+            .and_then(|niceness| setpriority_process(me, niceness));
+        if let Err(error) = lowered {
+            tracing::warn!(%error, "could not lower the priority of a password hashing thread");
+        }
     }
 }
 
@@ -174,7 +186,7 @@ mod tests {
         use rustix::{process::getpriority_process, thread::gettid};
         let on_worker = getpriority_process(Some(gettid())).unwrap();
         let on_hashing = on_hashing_thread(|| getpriority_process(Some(gettid())).unwrap()).await.unwrap();
-        assert_eq!(on_hashing, HASHING_NICENESS.max(on_worker), "the async worker runs at {on_worker}");
+        assert_eq!(on_hashing, (on_worker + HASHING_NICENESS).min(LOWEST_PRIORITY), "the worker runs at {on_worker}");
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
-use crate::list::{FieldKind, ListQuery, ListSpec};
+use crate::list::{FieldKind, ListSpec};
 use crate::roles::{NewSecurityEvent, Roles, SecurityEvent};
 
 /// Longest `user_agent` kept, in characters (the column's `max_length`).
@@ -68,7 +68,7 @@ event_types! {
     /// A second factor was removed (`data: {"factor": kind, ...}`).
     FactorRemoved = "factor.removed",
     /// A passkey's signature counter did not advance, so the sign-in was refused (WebAuthn
-    /// §6.1.1; `data: {"factor": "passkey", "factor_id", "sign_count", "stored_sign_count"}`).
+    /// §6.1.1; `data: {"factor_id", "kind": "passkey", "sign_count", "stored_sign_count"}`).
     PasskeyCloneSuspected = "passkey.clone_suspected",
     /// An admin reset the user's factors (`data: {}`).
     FactorsReset = "factors.reset",
@@ -169,11 +169,7 @@ static MINE: ListSpec = ListSpec {
 /// asks otherwise; `?type=`, `?limit=` (1 to 200, default 50) and `?cursor=` as in admin lists.
 /// Answers `{items: [event], next_cursor}`; 401 without a credential, 400 for a bad query.
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let caller = crate::account::principal::require::<R>(ctx).await?;
-    let mut query = ListQuery::parse_newest_first(ctx.request().query_string(), &MINE)?;
-    query.filters.push(("user_id", sea_orm::Value::from(caller.user_id)));
-    let page = crate::crud::list::<R::SecurityEvent>(ctx.runtime().db(), Some(ctx.tenant()?), &query).await?;
-    Ok(crate::http::respond(200, &page.map(|event| view(&event))))
+    crate::account::mine::list::<R, R::SecurityEvent>(ctx, &MINE, view).await
 }
 
 #[cfg(test)]

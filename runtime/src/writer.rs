@@ -236,8 +236,8 @@ impl Gate {
                 Outcome::Open => {}
             }
             match tokio::time::timeout(FLUSH_FALLBACK, outcome.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => return Err(batch_failed()),
+                // The batch is gone without an outcome (the writer shut down).
+                Ok(changed) => changed.map_err(|_| batch_failed())?,
                 Err(_) => {
                     let turn = self.writer.clone().lock_owned().await;
                     if turn.batch.as_ref().is_some_and(|batch| batch.id == id) {

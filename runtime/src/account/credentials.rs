@@ -58,7 +58,7 @@ pub async fn attempt<R: Roles>(
             if let Some(account) = &account
                 && let Some(wait) = rt.throttle().check(tenant, &name, &ip).await?
             {
-                locked_out::<R>(ctx, account.id(), wait).await?;
+                locked_out::<R>(ctx, account.id(), wait, "password").await?;
             }
             Ok(Attempt::Refused)
         }
@@ -66,13 +66,19 @@ pub async fn attempt<R: Roles>(
 }
 
 /// This failure locked the account (for `wait` seconds, from this IP at least): recorded as a
-/// `sign_in.locked_out` security event. Attempts while locked are refused before they count, so
-/// each lock is recorded once.
-async fn locked_out<R: Roles>(ctx: &EndpointCtx<'_>, user: uuid::Uuid, wait: u64) -> Result<(), ApiError> {
+/// `sign_in.locked_out` security event, `{"retry_after": seconds, "factor": "password" | "mfa"}`
+/// (which attempts were locked). Attempts while locked are refused before they count, so each
+/// lock is recorded once.
+pub(crate) async fn locked_out<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    user: uuid::Uuid,
+    wait: u64,
+    factor: &str,
+) -> Result<(), ApiError> {
     use crate::security_events::{self, EventType, Origin};
     let rt = ctx.runtime();
     let tx = rt.begin_write().await?;
-    let data = serde_json::json!({ "retry_after": wait });
+    let data = serde_json::json!({ "retry_after": wait, "factor": factor });
     security_events::record::<R>(&*tx, ctx.tenant()?, user, EventType::SignInLockedOut, &Origin::of(ctx), data).await?;
     tx.commit().await
 }

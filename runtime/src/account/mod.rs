@@ -9,6 +9,7 @@ pub mod api;
 pub mod credentials;
 pub mod grants;
 pub mod links;
+pub mod mine;
 pub mod normalize;
 pub mod principal;
 pub mod recovery;

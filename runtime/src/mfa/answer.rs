@@ -2,7 +2,8 @@
 //! (of a confirmed factor, or for an enrolment challenge of the new factor, which it confirms)
 //! or a recovery code, or a WebAuthn assertion of one of the user's passkeys. The code (or the
 //! passkey's signature counter) and the challenge are claimed in one transaction, so each works
-//! once; wrong answers count against the code throttle.
+//! once; wrong answers count against the code throttle. A factor enrolled this way is recorded
+//! as `factor.added`, a recovery code used as `recovery_code.used`.
 
 use webauthn_rs::prelude::{AuthenticationResult, PasskeyAuthentication, PublicKeyCredential, WebauthnError};
 
@@ -13,6 +14,8 @@ use super::{amr, recovery, throttle};
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{MfaChallenge, MfaFactor, RecoveryCode, Roles};
+use crate::security_events::{self, EventType, Origin};
+use serde_json::json;
 
 /// What the user typed.
 pub enum Answer<'a> {
@@ -56,8 +59,14 @@ pub async fn check<R: Roles>(
     };
     let mut amr = amr::password_and_otp();
     let tx = rt.begin_write().await?;
+    let origin = Origin::of(ctx);
     let refusal = match answer {
         Answer::Code(code) => match factors::accept_code::<R>(ctx, &*tx, &candidates, code).await? {
+            Verdict::Accepted(factor) if challenge.enrol() => {
+                let data = json!({ "factor_id": factor, "kind": "totp", "via": "sign_in" });
+                security_events::record::<R>(&*tx, tenant, user, EventType::FactorAdded, &origin, data).await?;
+                None
+            }
             Verdict::Accepted(_) => None,
             Verdict::Wrong => Some("the code is incorrect"),
             Verdict::Replayed => Some("the code was already used; wait for the next one"),
@@ -70,9 +79,9 @@ pub async fn check<R: Roles>(
                 }
                 Assertion::Refused(detail) => Some(detail),
                 Assertion::Cloned(counter) => {
-                    drop(tx);
+                    tx.rollback().await?;
                     passkey::record_clone::<R>(ctx, factor, counter).await?;
-                    throttle::failed(ctx, user).await?;
+                    throttle::failed::<R>(ctx, user).await?;
                     return Ok(Outcome::Refused(passkey::CLONED));
                 }
             },
@@ -81,16 +90,24 @@ pub async fn check<R: Roles>(
         },
         Answer::RecoveryCode(_) if challenge.enrol() => Some("this sign-in needs a new factor: enrol one first"),
         Answer::RecoveryCode(code) => match recovery::find::<R>(&*tx, tenant, user, code).await? {
-            Some(row) if recovery::claim::<R>(&*tx, row.id()).await? => None,
+            Some(row) if recovery::claim::<R>(&*tx, row.id()).await? => {
+                let left = recovery::remaining::<R>(&*tx, tenant, user).await?;
+                let data = json!({ "recovery_code_id": row.id(), "codes_left": left });
+                security_events::record::<R>(&*tx, tenant, user, EventType::RecoveryCodeUsed, &origin, data).await?;
+                None
+            }
             _ => Some("the recovery code is incorrect or was already used"),
         },
     };
     if let Some(detail) = refusal {
-        drop(tx);
-        throttle::failed(ctx, user).await?;
+        // The refusal may rest on what earlier writers of the batch wrote (a code of the same
+        // step just used): wait for it to be committed.
+        tx.rollback().await?;
+        throttle::failed::<R>(ctx, user).await?;
         return Ok(Outcome::Refused(detail));
     }
     if !challenge::claim::<R>(&*tx, challenge.id()).await? {
+        tx.rollback().await?;
         return Ok(Outcome::Refused("the sign-in was already completed; sign in again"));
     }
     tx.commit().await?;

@@ -129,29 +129,30 @@ pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespons
         Verdict::Replayed => Some("was already used; wait for the next one"),
     };
     if let Some(detail) = refusal {
-        drop(tx);
-        throttle::failed(ctx, caller.user_id).await?;
+        tx.rollback().await?;
+        throttle::failed::<R>(ctx, caller.user_id).await?;
         return Err(ApiError::invalid_field("code", detail));
     }
+    let data = json!({ "factor_id": factor.id(), "kind": "totp", "label": factor.label() });
+    security_events::record::<R>(&*tx, ctx.tenant()?, caller.user_id, EventType::FactorAdded, &Origin::of(ctx), data)
+        .await?;
     tx.commit().await?;
     throttle::succeeded(ctx, caller.user_id).await?;
     let factor = factors::owned::<R>(ctx, caller.user_id, factor.id()).await?;
     Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
 }
 
-/// `DELETE /auth/me/mfa/factors/{id}`: 204, recording `factor.removed` (`data: {"factor":
-/// kind, "factor_id"}`); 404 for a factor that is not the caller's. A removed passkey no
+/// `DELETE /auth/me/mfa/factors/{id}`: 204, recording `factor.removed` (`data: {"factor_id",
+/// "kind", "by": "user"}`); 404 for a factor that is not the caller's. A removed passkey no
 /// longer signs in, also in challenges issued before.
 pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
     let tx = ctx.runtime().begin_write().await?;
     crud::delete_id::<R::MfaFactor>(&*tx, factor.id()).await?;
-    if factor.confirmed_at().is_some() {
-        let data = json!({ "factor": factor.kind(), "factor_id": factor.id() });
-        let (tenant, origin) = (ctx.tenant()?, Origin::of(ctx));
-        security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::FactorRemoved, &origin, data).await?;
-    }
+    let data = json!({ "factor_id": factor.id(), "kind": factor.kind().as_str(), "by": "user" });
+    security_events::record::<R>(&*tx, ctx.tenant()?, caller.user_id, EventType::FactorRemoved, &Origin::of(ctx), data)
+        .await?;
     tx.commit().await?;
     Ok(crate::http::respond_empty(204))
 }
@@ -184,6 +185,16 @@ pub async fn regenerate_recovery_codes<R: Roles>(ctx: &EndpointCtx<'_>) -> Resul
     enrolment_allowed::<R>(ctx).await?;
     let tx = ctx.runtime().begin_write().await?;
     let codes = recovery::replace::<R>(&*tx, ctx.tenant()?, caller.user_id).await?;
+    let (origin, data) = (Origin::of(ctx), json!({ "count": codes.len() }));
+    security_events::record::<R>(
+        &*tx,
+        ctx.tenant()?,
+        caller.user_id,
+        EventType::RecoveryCodesRegenerated,
+        &origin,
+        data,
+    )
+    .await?;
     tx.commit().await?;
     Ok(crate::http::respond(201, &json!({ "codes": codes })))
 }
@@ -265,6 +276,8 @@ pub async fn reset<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let tx = rt.begin_write().await?;
     let factors = crud::delete_where(&*tx, tenant, R::MfaFactor::USER_ID, id).await?;
     let codes = crud::delete_where(&*tx, tenant, R::RecoveryCode::USER_ID, id).await?;
+    let data = json!({ "factors_removed": factors, "recovery_codes_removed": codes, "by": "admin" });
+    security_events::record::<R>(&*tx, tenant, id, EventType::FactorsReset, &Origin::of(ctx), data).await?;
     tx.commit().await?;
     Ok(crate::http::respond(200, &json!({ "factors_removed": factors, "recovery_codes_removed": codes })))
 }

@@ -108,7 +108,7 @@ pub async fn store<R: Roles>(
         backup_state: Some(credential.backup_state),
     };
     crud::insert_new::<R::MfaFactor>(db, row).await?;
-    let data = json!({ "factor": "passkey", "factor_id": id, "credential_id": credential_id });
+    let data = json!({ "factor_id": id, "kind": "passkey", "credential_id": credential_id });
     security_events::record::<R>(db, tenant, user, EventType::FactorAdded, &Origin::of(ctx), data).await?;
     Ok(id)
 }
@@ -196,8 +196,8 @@ pub async fn record_clone<R: Roles>(
     counter: Option<i64>,
 ) -> Result<(), ApiError> {
     let data = json!({
-        "factor": "passkey",
         "factor_id": factor.id(),
+        "kind": "passkey",
         "sign_count": counter,
         "stored_sign_count": factor.sign_count(),
     });

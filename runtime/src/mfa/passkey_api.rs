@@ -101,6 +101,7 @@ pub async fn finish_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Http
     let label = row.label().unwrap_or(DEFAULT_LABEL).to_owned();
     let tx = ctx.runtime().begin_write().await?;
     if !ceremony::claim::<R>(&*tx, row.id()).await? {
+        tx.rollback().await?;
         return Err(ApiError::invalid_field("ceremony", "was already used; start again"));
     }
     let id = passkey::store::<R>(ctx, &*tx, caller.user_id, label, &key).await?;
@@ -186,18 +187,19 @@ pub async fn verify_sign_in<R: Roles>(
     let method = match passkey::accept::<R>(ctx, &*tx, factor, verified).await? {
         Assertion::Accepted { method, .. } => method,
         Assertion::Refused(detail) => {
-            drop(tx);
-            throttle::failed(ctx, user).await?;
+            tx.rollback().await?;
+            throttle::failed::<R>(ctx, user).await?;
             return Err(refused(detail));
         }
         Assertion::Cloned(counter) => {
-            drop(tx);
+            tx.rollback().await?;
             passkey::record_clone::<R>(ctx, factor, counter).await?;
-            throttle::failed(ctx, user).await?;
+            throttle::failed::<R>(ctx, user).await?;
             return Err(refused(passkey::CLONED));
         }
     };
     if !ceremony::claim::<R>(&*tx, row.id()).await? {
+        tx.rollback().await?;
         return Err(ApiError::invalid_field("ceremony", "was already used; start again"));
     }
     tx.commit().await?;

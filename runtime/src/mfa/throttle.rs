@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::account::credentials::client_ip;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
+use crate::roles::Roles;
 
 fn key(user: Uuid) -> String {
     format!("mfa:{user}")
@@ -21,9 +22,15 @@ pub async fn check(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(), ApiError> {
     }
 }
 
-/// Records a wrong (or replayed) code.
-pub async fn failed(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(), ApiError> {
-    ctx.runtime().throttle().failed(ctx.tenant()?, &key(user), &client_ip(ctx)).await
+/// Records a wrong (or replayed) code; one that locks the user's code attempts is recorded as a
+/// `sign_in.locked_out` security event (`factor: "mfa"`).
+pub async fn failed<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(), ApiError> {
+    let (throttle, tenant, ip) = (ctx.runtime().throttle(), ctx.tenant()?, client_ip(ctx));
+    throttle.failed(tenant, &key(user), &ip).await?;
+    if let Some(wait) = throttle.check(tenant, &key(user), &ip).await? {
+        crate::account::credentials::locked_out::<R>(ctx, user, wait, "mfa").await?;
+    }
+    Ok(())
 }
 
 /// Records a right code.
