@@ -23,7 +23,6 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     let (form, loaded) = checked_form::<R>(ctx).await?;
     let username = form.get("username").unwrap_or("").to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
-    let rt = ctx.runtime();
     let refuse = |message: String, status: StatusCode| {
         authorize::login_page::<R>(ctx, &loaded, Some(username.clone()), Some(message), status)
     };
@@ -45,18 +44,33 @@ pub async fn login<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiE
     if need != crate::mfa::challenge::Need::Nothing {
         return super::mfa::ask::<R>(ctx, &loaded, account.id(), account.username(), need).await;
     }
-    let tx = rt.begin_write().await?;
-    let (_, cookie) =
-        session::start::<R>(ctx, &*tx, account.id(), account.username(), crate::mfa::amr::password()).await?;
+    finish_sign_in::<R>(ctx, &loaded, &account, crate::mfa::amr::password(), None).await
+}
+
+/// Finishes a sign-in on the pages: in one transaction ends the session it replaces (`replaced`:
+/// a step-up or a passkey sign-in over an older session), starts the new one with `amr` and
+/// records the device; then mails a new device and continues the authorization request.
+pub(super) async fn finish_sign_in<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    loaded: &Loaded<R>,
+    account: &impl Account,
+    amr: Vec<String>,
+    replaced: Option<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let tx = ctx.runtime().begin_write().await?;
+    if let Some(replaced) = replaced {
+        session::end::<R>(ctx, &*tx, replaced).await?;
+    }
+    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
     let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
     tx.commit().await?;
-    device.alert(ctx, &account)?;
-    continue_after_sign_in(ctx, &loaded, cookie, device.cookie)
+    device.alert(ctx, account)?;
+    continue_after_sign_in(ctx, loaded, cookie, device.cookie)
 }
 
 /// 303 back to the authorization endpoint with the request, its `prompt=login` and `max_age`
 /// now met, setting the new session's cookie and the device cookie.
-pub(super) fn continue_after_sign_in<R: Roles>(
+fn continue_after_sign_in<R: Roles>(
     ctx: &EndpointCtx<'_>,
     loaded: &Loaded<R>,
     cookie: actix_web::cookie::Cookie<'static>,

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
-use super::login::{checked_form, continue_after_sign_in};
+use super::login::{checked_form, finish_sign_in};
 use super::pages::{self, MfaPage};
 use super::{csrf, session};
 use crate::endpoint_context::EndpointCtx;
@@ -134,16 +134,8 @@ pub async fn answer<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     else {
         return sign_in_again().await;
     };
-    let current = session::current::<R>(ctx).await?;
-    let tx = rt.begin_write().await?;
-    if let Some(current) = current {
-        session::end::<R>(ctx, &*tx, current.id).await?;
-    }
-    let (_, cookie) = session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
-    let device = crate::devices::sign_in::<R>(ctx, &*tx, account.id(), "browser").await?;
-    tx.commit().await?;
-    device.alert(ctx, &account)?;
-    continue_after_sign_in(ctx, &loaded, cookie, device.cookie)
+    let replaced = session::current::<R>(ctx).await?.map(|current| current.id);
+    finish_sign_in::<R>(ctx, &loaded, &account, amr, replaced).await
 }
 
 /// `detail` as a sentence for the page.
