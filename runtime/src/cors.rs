@@ -4,9 +4,8 @@
 //! in `allowed_cors_origins` (token, UserInfo, revocation for single-page apps). Credentials
 //! (cookies) are never allowed cross-origin.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
@@ -16,6 +15,7 @@ use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{OauthClient, Roles};
 use crate::state::Runtime;
+use crate::ttl_map::TtlMap;
 use crate::uri;
 
 /// How long a tenant's registered origins are trusted. Client writes clear them at once on every
@@ -27,31 +27,20 @@ const ALLOWED_HEADERS: &str = "Authorization, Content-Type, DPoP";
 /// How long browsers may cache a preflight answer.
 const MAX_AGE: &str = "600";
 
-/// The origins a tenant's active clients registered, and when they were read.
-type Origins = (Instant, Arc<Vec<String>>);
-
 /// Tenant → origins its active clients registered.
-#[derive(Debug, Default)]
-pub struct OriginCache(RwLock<HashMap<Uuid, Origins>>);
+#[derive(Debug)]
+pub struct OriginCache(TtlMap<Uuid, Arc<Vec<String>>>);
+
+impl Default for OriginCache {
+    fn default() -> Self {
+        Self(TtlMap::new(TTL))
+    }
+}
 
 impl OriginCache {
-    fn get(&self, tenant: Uuid) -> Option<Arc<Vec<String>>> {
-        let map = self.0.read().ok()?;
-        let (at, origins) = map.get(&tenant)?;
-        (at.elapsed() < TTL).then(|| origins.clone())
-    }
-
-    fn insert(&self, tenant: Uuid, origins: Arc<Vec<String>>) {
-        if let Ok(mut map) = self.0.write() {
-            map.insert(tenant, (Instant::now(), origins));
-        }
-    }
-
     /// Forgets every tenant's origins (after a client changed).
     pub fn clear(&self) {
-        if let Ok(mut map) = self.0.write() {
-            map.clear();
-        }
+        self.0.clear();
     }
 }
 
@@ -126,9 +115,11 @@ fn with_options(methods: &str) -> String {
 async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Result<Option<HeaderValue>, ApiError> {
     let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(None) };
     let Some(requested) = origin.to_str().ok().and_then(|text| uri::origin(text).ok()) else { return Ok(None) };
-    let origins = match rt.origins().get(tenant) {
+    let cache = &rt.origins().0;
+    let origins = match cache.get(&tenant) {
         Some(origins) => origins,
         None => {
+            let ticket = cache.ticket();
             let clients = crud::scoped_find::<R::OauthClient>(Some(tenant)).all(rt.db()).await?;
             let mut origins: Vec<String> = clients
                 .iter()
@@ -138,7 +129,7 @@ async fn allowed<R: Roles>(rt: &Runtime, req: &HttpRequest, tenant: Uuid) -> Res
             origins.sort();
             origins.dedup();
             let origins = Arc::new(origins);
-            rt.origins().insert(tenant, origins.clone());
+            cache.insert(ticket, tenant, origins.clone());
             origins
         }
     };

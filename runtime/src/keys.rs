@@ -6,9 +6,7 @@
 //! At most one key per tenant and algorithm is active: a partial unique index enforces it across
 //! processes, and a process that loses a race to create a key adopts the winner's.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use chrono::Duration;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -16,6 +14,7 @@ use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Que
 use uuid::Uuid;
 
 use crate::jose::{Algorithm, Jwk, Jwks, KeyError, MasterKey, SealError, SigningKey};
+use crate::ttl_map::{Ticket, TtlMap};
 
 /// The algorithm a tenant signs ID tokens with unless configured otherwise (OIDC Core §15.1).
 pub const DEFAULT_ALGORITHM: Algorithm = Algorithm::RS256;
@@ -62,50 +61,11 @@ impl From<KeyStoreError> for crate::ApiError {
 /// stays listed past its `publish_until`.
 pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Values remembered for [`CACHE_TTL`].
-struct TtlCache<K, V>(RwLock<HashMap<K, (Instant, Arc<V>)>>);
-
-impl<K: std::hash::Hash + Eq, V> TtlCache<K, V> {
-    fn new() -> Self {
-        Self(RwLock::new(HashMap::new()))
-    }
-
-    fn get(&self, key: &K) -> Option<Arc<V>> {
-        let map = self.0.read().ok()?;
-        let (at, value) = map.get(key)?;
-        (at.elapsed() < CACHE_TTL).then(|| value.clone())
-    }
-
-    fn insert(&self, key: K, value: Arc<V>) {
-        if let Ok(mut map) = self.0.write() {
-            map.insert(key, (Instant::now(), value));
-        }
-    }
-
-    fn remove(&self, key: &K) {
-        if let Ok(mut map) = self.0.write() {
-            map.remove(key);
-        }
-    }
-
-    fn clear(&self) {
-        if let Ok(mut map) = self.0.write() {
-            map.clear();
-        }
-    }
-
-    fn retain(&self, keep: impl Fn(&K) -> bool) {
-        if let Ok(mut map) = self.0.write() {
-            map.retain(|key, _| keep(key));
-        }
-    }
-}
-
 /// The signing keys of every tenant.
 pub struct KeyStore {
     master: MasterKey,
-    active: TtlCache<(Uuid, Algorithm), SigningKey>,
-    published: TtlCache<Uuid, Jwks>,
+    active: TtlMap<(Uuid, Algorithm), Arc<SigningKey>>,
+    published: TtlMap<Uuid, Arc<Jwks>>,
     /// Serialises loading and creating keys, so concurrent first uses make one key, not several.
     loading: tokio::sync::Mutex<()>,
 }
@@ -119,17 +79,22 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     /// A store sealing private keys under `master`.
     pub fn new(master: MasterKey) -> Self {
-        Self { master, active: TtlCache::new(), published: TtlCache::new(), loading: tokio::sync::Mutex::new(()) }
+        Self {
+            master,
+            active: TtlMap::new(CACHE_TTL),
+            published: TtlMap::new(CACHE_TTL),
+            loading: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn cached(&self, tenant: Uuid, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
         self.active.get(&(tenant, algorithm))
     }
 
-    fn remember(&self, tenant: Uuid, key: Arc<SigningKey>) {
-        self.active.insert((tenant, key.algorithm()), key);
+    fn remember(&self, ticket: Ticket, tenant: Uuid, key: Arc<SigningKey>) {
+        self.active.insert(ticket, (tenant, key.algorithm()), key);
         // A new key changes what is published.
-        self.published.remove(&tenant);
+        self.published.retain(|owner| *owner != tenant);
     }
 
     /// Seals another secret at rest (a TOTP factor's shared secret) under the master key, bound
@@ -174,12 +139,13 @@ impl KeyStore {
         tenant: Uuid,
         algorithm: Algorithm,
     ) -> Result<Arc<SigningKey>, KeyStoreError> {
+        let ticket = self.active.ticket();
         let key = match active_row(db, tenant, algorithm).await? {
             Some(row) => self.open(&row, algorithm)?,
             None => self.create(db, tenant, algorithm).await?,
         };
         let key = Arc::new(key);
-        self.remember(tenant, key.clone());
+        self.remember(ticket, tenant, key.clone());
         Ok(key)
     }
 
@@ -246,6 +212,7 @@ impl KeyStore {
         if let Some(jwks) = self.cached_jwks(tenant) {
             return Ok(jwks);
         }
+        let mut ticket = self.published.ticket();
         let mut rows = published_rows(db, tenant).await?;
         let missing: Vec<Algorithm> = SIGNING_ALGORITHMS
             .into_iter()
@@ -255,11 +222,13 @@ impl KeyStore {
             for algorithm in missing {
                 self.load(db, tenant, algorithm).await?;
             }
+            // Loading them changed what is published: read it again.
+            ticket = self.published.ticket();
             rows = published_rows(db, tenant).await?;
         }
         let keys = rows.into_iter().filter_map(|row| serde_json::from_value::<Jwk>(row.public_jwk).ok()).collect();
         let jwks = Arc::new(Jwks { keys });
-        self.published.insert(tenant, jwks.clone());
+        self.published.insert(ticket, tenant, jwks.clone());
         Ok(jwks)
     }
 
@@ -291,14 +260,14 @@ impl KeyStore {
     }
 
     fn forget(&self, tenant: Uuid, algorithm: Algorithm) {
-        self.active.remove(&(tenant, algorithm));
-        self.published.remove(&tenant);
+        self.active.retain(|key| *key != (tenant, algorithm));
+        self.published.retain(|owner| *owner != tenant);
     }
 
     /// Forgets the cached keys and key set of `tenant` (after a rotation, here or elsewhere).
     pub fn forget_tenant(&self, tenant: Uuid) {
         self.active.retain(|(owner, _)| *owner != tenant);
-        self.published.remove(&tenant);
+        self.published.retain(|owner| *owner != tenant);
     }
 
     /// Forgets cached keys and key sets.

@@ -44,6 +44,7 @@ pub mod serde_helpers;
 mod state;
 pub mod string_list;
 pub mod tenancy;
+pub mod ttl_map;
 pub mod unique_across;
 pub mod uri;
 pub mod vocab;

@@ -8,37 +8,33 @@
 //! Only rows that exist are cached, so a new row is seen immediately everywhere.
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::state::Runtime;
+use crate::ttl_map::TtlMap;
 
 /// How long a row read from the database is trusted.
 pub const TTL: Duration = Duration::from_secs(5);
 
-type Entry = (Instant, Arc<dyn Any + Send + Sync>);
-
 /// (tenant, id) → a row of one entity.
-#[derive(Default)]
-pub struct RowCache(RwLock<HashMap<(Uuid, Uuid), Entry>>);
+#[derive(Debug)]
+pub struct RowCache(TtlMap<(Uuid, Uuid), Arc<dyn Any + Send + Sync>>);
 
-impl std::fmt::Debug for RowCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RowCache").finish_non_exhaustive()
+impl Default for RowCache {
+    fn default() -> Self {
+        Self(TtlMap::new(TTL))
     }
 }
 
 impl RowCache {
     /// Forgets every row.
     pub fn clear(&self) {
-        if let Ok(mut map) = self.0.write() {
-            map.clear();
-        }
+        self.0.clear();
     }
 
     /// The row `id` of `tenant`, from this cache or the database; `None` if there is none.
@@ -47,17 +43,13 @@ impl RowCache {
         E: Resource,
         E::Model: Clone + Send + Sync + 'static,
     {
-        let cached = self.0.read().ok().and_then(|map| {
-            let (at, model) = map.get(&(tenant, id))?;
-            (at.elapsed() < TTL).then(|| model.downcast_ref::<E::Model>().cloned()).flatten()
-        });
+        let cached = self.0.get(&(tenant, id)).and_then(|model| model.downcast_ref::<E::Model>().cloned());
         if let Some(model) = cached {
             return Ok(Some(model));
         }
+        let ticket = self.0.ticket();
         let Some(model) = crud::find_optional::<E>(rt.db(), Some(tenant), id).await? else { return Ok(None) };
-        if let Ok(mut map) = self.0.write() {
-            map.insert((tenant, id), (Instant::now(), Arc::new(model.clone())));
-        }
+        self.0.insert(ticket, (tenant, id), Arc::new(model.clone()));
         Ok(Some(model))
     }
 }

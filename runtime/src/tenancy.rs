@@ -7,9 +7,8 @@
 //! Writes that race a deletion on another replica are still refused by the `tenant_id` foreign
 //! key.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use sea_orm::{ConnectionTrait, ModelTrait, Value};
@@ -21,6 +20,7 @@ use crate::jose::Algorithm;
 use crate::oauth::registration_policy::RegistrationPolicy;
 use crate::roles::{Roles, TenantSettings, TenantSettingsColumns};
 use crate::state::Runtime;
+use crate::ttl_map::TtlMap;
 use crate::vocab::RegistrationMode;
 
 /// How long a resolved slug is trusted.
@@ -46,33 +46,23 @@ pub struct Settings {
 }
 
 /// Tenant key → id, and tenant id → settings.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TenantCache {
-    ids: RwLock<HashMap<String, (Instant, Uuid)>>,
-    settings: RwLock<HashMap<Uuid, (Instant, Arc<Settings>)>>,
+    ids: TtlMap<String, Uuid>,
+    settings: TtlMap<Uuid, Arc<Settings>>,
+}
+
+impl Default for TenantCache {
+    fn default() -> Self {
+        Self { ids: TtlMap::new(TTL), settings: TtlMap::new(TTL) }
+    }
 }
 
 impl TenantCache {
-    fn get(&self, key: &str) -> Option<Uuid> {
-        let map = self.ids.read().ok()?;
-        let (at, id) = map.get(key)?;
-        (at.elapsed() < TTL).then_some(*id)
-    }
-
-    fn insert(&self, key: &str, id: Uuid) {
-        if let Ok(mut map) = self.ids.write() {
-            map.insert(key.to_owned(), (Instant::now(), id));
-        }
-    }
-
     /// Forgets every tenant (after one was changed or deleted).
     pub fn clear(&self) {
-        if let Ok(mut map) = self.ids.write() {
-            map.clear();
-        }
-        if let Ok(mut map) = self.settings.write() {
-            map.clear();
-        }
+        self.ids.clear();
+        self.settings.clear();
     }
 }
 
@@ -100,15 +90,11 @@ pub async fn ensure_default<R: Roles>(db: &impl ConnectionTrait) -> Result<bool,
 
 /// The settings of `tenant`, cached like its slug.
 pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settings>, ApiError> {
-    if let Some(settings) = rt
-        .tenants()
-        .settings
-        .read()
-        .ok()
-        .and_then(|map| map.get(&tenant).filter(|(at, _)| at.elapsed() < TTL).map(|(_, settings)| settings.clone()))
-    {
+    let cache = &rt.tenants().settings;
+    if let Some(settings) = cache.get(&tenant) {
         return Ok(settings);
     }
+    let ticket = cache.ticket();
     let row = find::<R::TenantSettings>(rt.db(), None, tenant).await?;
     let config = rt.config();
     let settings = Arc::new(Settings {
@@ -127,9 +113,7 @@ pub async fn settings<R: Roles>(rt: &Runtime, tenant: Uuid) -> Result<Arc<Settin
         mfa_policy: row.mfa_policy(),
         passkey_sign_in: row.passkey_sign_in(),
     });
-    if let Ok(mut map) = rt.tenants().settings.write() {
-        map.insert(tenant, (Instant::now(), settings.clone()));
-    }
+    cache.insert(ticket, tenant, settings.clone());
     Ok(settings)
 }
 
@@ -167,14 +151,16 @@ pub async fn find_id<E: Resource>(
     if crate::check::has_control(key) {
         return Ok(None);
     }
-    if let Some(id) = rt.tenants().get(key) {
+    let cache = &rt.tenants().ids;
+    if let Some(id) = cache.get(key) {
         return Ok(Some(id));
     }
+    let ticket = cache.ticket();
     let Some(tenant) = find_by_optional::<E>(db, key_column, key).await? else { return Ok(None) };
     let id = match tenant.get(E::pk()) {
         Value::Uuid(Some(id)) => id,
         _ => return Err(ApiError::internal("the tenant entity's primary key is not a UUID")),
     };
-    rt.tenants().insert(key, id);
+    cache.insert(ticket, key.to_owned(), id);
     Ok(Some(id))
 }

@@ -1,11 +1,11 @@
 //! A user's effective roles (their own plus their groups') and group names, as access rules
-//! check them and tokens carry them (`roles`, `groups` claims). Cached for up to 5 s per user and
-//! dropped at once, on every replica ([`crate::invalidation`]), when users, groups or memberships
-//! are written through the API.
+//! check them and tokens carry them (`roles`, `groups` claims). What a user's groups give them is
+//! cached for up to 5 s per user and dropped at once, on every replica ([`crate::invalidation`]),
+//! when users, groups or memberships are written through the API; the user's own roles always
+//! come from the account row the caller holds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, QueryFilter};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{Account, Group, GroupColumns, GroupMember, GroupMemberColumns, Roles};
 use crate::state::Runtime;
+use crate::ttl_map::TtlMap;
 
 /// How long a user's computed roles are trusted.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -27,36 +28,46 @@ pub struct Membership {
     pub groups: Vec<String>,
 }
 
-type Entry = (Instant, Arc<Membership>);
-
-/// (tenant, user) → membership.
+/// What a user's groups give them: the groups' roles and names. Cached apart from the user's own
+/// roles, which come from the account row the caller read, so a membership is never built from
+/// an account row older than the cache's last invalidation.
 #[derive(Debug, Default)]
-pub struct MembershipCache(RwLock<HashMap<(Uuid, Uuid), Entry>>);
+struct GroupShare {
+    roles: Vec<String>,
+    names: Vec<String>,
+}
+
+/// (tenant, user) → what their groups give them.
+#[derive(Debug)]
+pub struct MembershipCache(TtlMap<(Uuid, Uuid), Arc<GroupShare>>);
+
+impl Default for MembershipCache {
+    fn default() -> Self {
+        Self(TtlMap::new(TTL))
+    }
+}
 
 impl MembershipCache {
     /// Forgets every user's.
     pub fn clear(&self) {
-        if let Ok(mut map) = self.0.write() {
-            map.clear();
-        }
+        self.0.clear();
     }
 }
 
-/// The membership of `account` in `tenant`.
-pub async fn of<R: Roles>(rt: &Runtime, tenant: Uuid, account: &impl Account) -> Result<Arc<Membership>, ApiError> {
+/// The membership of `account` in `tenant`: its own roles (as read) and its groups' (cached).
+pub async fn of<R: Roles>(rt: &Runtime, tenant: Uuid, account: &impl Account) -> Result<Membership, ApiError> {
+    let cache = &rt.memberships().0;
     let key = (tenant, account.id());
-    let cached = rt.memberships().0.read().ok().and_then(|map| {
-        let (at, membership) = map.get(&key)?;
-        (at.elapsed() < TTL).then(|| membership.clone())
-    });
-    if let Some(membership) = cached {
-        return Ok(membership);
-    }
-    let membership = Arc::new(compute::<R>(rt.db(), tenant, account).await?);
-    if let Ok(mut map) = rt.memberships().0.write() {
-        map.insert(key, (Instant::now(), membership.clone()));
-    }
-    Ok(membership)
+    let share = match cache.get(&key) {
+        Some(share) => share,
+        None => {
+            let ticket = cache.ticket();
+            let share = Arc::new(group_share::<R>(rt.db(), tenant, account.id()).await?);
+            cache.insert(ticket, key, share.clone());
+            share
+        }
+    };
+    Ok(merge(account, &share))
 }
 
 /// The membership of `account` in `tenant` as `db` (e.g. a write transaction) sees it, uncached.
@@ -65,8 +76,13 @@ pub async fn compute<R: Roles>(
     tenant: Uuid,
     account: &impl Account,
 ) -> Result<Membership, ApiError> {
+    Ok(merge(account, &group_share::<R>(db, tenant, account.id()).await?))
+}
+
+/// The roles and names of the groups `user` belongs to in `tenant`.
+async fn group_share<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, user: Uuid) -> Result<GroupShare, ApiError> {
     let group_ids: Vec<Uuid> = crud::scoped_find::<R::GroupMember>(Some(tenant))
-        .filter(R::GroupMember::USER_ID.eq(account.id()))
+        .filter(R::GroupMember::USER_ID.eq(user))
         .all(db)
         .await?
         .iter()
@@ -77,11 +93,16 @@ pub async fn compute<R: Roles>(
     } else {
         crud::scoped_find::<R::Group>(Some(tenant)).filter(R::Group::ID.is_in(group_ids)).all(db).await?
     };
-    let mut roles: Vec<String> = account.roles().0.clone();
-    roles.extend(groups.iter().flat_map(|g| g.roles().0.iter().cloned()));
-    roles.sort();
-    roles.dedup();
+    let roles = groups.iter().flat_map(|g| g.roles().0.iter().cloned()).collect();
     let mut names: Vec<String> = groups.iter().map(|g| g.name().to_owned()).collect();
     names.sort();
-    Ok(Membership { roles, groups: names })
+    Ok(GroupShare { roles, names })
+}
+
+/// `account`'s own roles and `share`'s, sorted and without duplicates.
+fn merge(account: &impl Account, share: &GroupShare) -> Membership {
+    let mut roles: Vec<String> = account.roles().0.iter().chain(&share.roles).cloned().collect();
+    roles.sort();
+    roles.dedup();
+    Membership { roles, groups: share.names.clone() }
 }
