@@ -1,8 +1,9 @@
 //! Exactly-once rotation under a race made deterministic: on PostgreSQL a trigger delays every
 //! insert into `refresh_tokens` by 0.3 s, so a concurrent reuse of the same refresh token always
 //! lands between the winner's claim and the insert of its successor. The reuse revokes the
-//! sign-in, and no token issued in the race may outlive that revocation. (On SQLite the write
-//! gate orders the two; the same assertions hold.)
+//! sign-in, and no token issued in the race may outlive that revocation; nor may one issued
+//! while the sign-in is ended by a logout that lands in the same gap. (On SQLite the write gate
+//! orders them; the same assertions hold.)
 
 mod support;
 
@@ -61,6 +62,40 @@ async fn a_refresh_token_reused_during_its_rotation_ends_the_whole_sign_in() {
                 after.status,
                 StatusCode::BAD_REQUEST,
                 "[{}] round {round}: the token issued in the race outlived the revocation: {}",
+                client.backend,
+                after.json
+            );
+        }
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_sign_in_ended_during_its_rotation_takes_the_successor_with_it() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
+        assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
+        delay_refresh_token_inserts(client).await;
+        for round in 0..3 {
+            let login = json!({ "username": "ann", "password": PASSWORD });
+            let signed_in = client.json(Method::POST, "/acme/auth/login", Some(&login), Auth::None).await;
+            assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+            let (token, access) = (signed_in.str("refresh_token"), signed_in.str("access_token"));
+
+            // The logout starts while the rotation waits in the delayed insert of its successor.
+            let logout = async {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+                client.json(Method::POST, "/acme/auth/logout", None, Auth::Bearer(&access)).await
+            };
+            let (rotated, ended) = futures_util::future::join(refresh(client, &token), logout).await;
+            assert_eq!(ended.status, StatusCode::NO_CONTENT, "[{}] round {round}: {}", client.backend, ended.json);
+            assert_eq!(rotated.status, StatusCode::OK, "[{}] round {round}: {}", client.backend, rotated.json);
+            let after = refresh(client, &rotated.str("refresh_token")).await;
+            assert_eq!(
+                after.status,
+                StatusCode::BAD_REQUEST,
+                "[{}] round {round}: the token issued during the logout outlived it: {}",
                 client.backend,
                 after.json
             );

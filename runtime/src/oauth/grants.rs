@@ -1,7 +1,8 @@
 //! Grants: the family every token issued from one authorization code belongs to. Revoking a
 //! grant ends its refresh tokens at once and its access tokens at introspection and UserInfo.
 
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::crud;
@@ -17,17 +18,36 @@ pub async fn live<R: Roles>(
     Ok(crud::find_optional::<R::Grant>(db, Some(tenant), id).await?.filter(|grant| grant.revoked_at().is_none()))
 }
 
-/// Inside a write transaction: whether the grant `id` (named by a row of the caller's tenant) is
-/// live, locking its row until the transaction ends (it touches `updated_at`), so a concurrent
-/// [`revoke`] waits for the transaction and then sees every token it stored.
-pub async fn lock_live<R: Roles>(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, ApiError> {
-    crud::claim(db, id, R::Grant::REVOKED_AT, [R::Grant::UPDATED_AT.set(crate::now())]).await
+/// Inside a write transaction: claims the refresh token `token` (sets its `used_at`) if it is
+/// unused and its grant `grant` is live, in one statement; whether it did. Of two concurrent
+/// claims of one token exactly one succeeds.
+///
+/// On PostgreSQL the grant's row is read `FOR SHARE` by an uncorrelated sub-select, which runs
+/// before the update scans for the token: the grant is locked first, as [`revoke`] locks it
+/// first. A concurrent revocation therefore either committed before (the re-checked grant is
+/// revoked, nothing is claimed) or waits for this transaction and then retires every token it
+/// stored, the successor included. On SQLite the write gate orders the two.
+pub async fn claim_while_live<R: Roles>(db: &impl ConnectionTrait, token: Uuid, grant: Uuid) -> Result<bool, ApiError> {
+    let mut live = Query::select();
+    live.expr(Expr::value(1))
+        .from(R::Grant::default())
+        .and_where(<R::Grant as crud::Resource>::pk().eq(grant))
+        .and_where(R::Grant::REVOKED_AT.is_null());
+    if db.get_database_backend() == DbBackend::Postgres {
+        live.lock_shared();
+    }
+    let claimed = R::RefreshToken::update_many()
+        .filter(<R::RefreshToken as crud::Resource>::pk().eq(token))
+        .filter(R::RefreshToken::USED_AT.is_null())
+        .filter(Expr::exists(live))
+        .col_expr(R::RefreshToken::USED_AT.column(), Expr::value(crate::now()));
+    Ok(claimed.exec(db).await?.rows_affected == 1)
 }
 
 /// Revokes the grant `id` of `tenant` (a no-op if it already is), and retires its refresh tokens;
-/// `id` comes from a row or credential of that tenant. The grant
-/// row is written first: a rotation holding it ([`lock_live`]) finishes before the refresh
-/// tokens are retired, so its new token is retired too.
+/// `id` comes from a row or credential of that tenant. The grant row is written first: a
+/// rotation holding it ([`claim_while_live`]) finishes before the refresh tokens are retired, so
+/// its new token is retired too.
 pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let now = crate::now();
     let revoked = [R::Grant::REVOKED_AT.set(now), R::Grant::UPDATED_AT.set(now)];

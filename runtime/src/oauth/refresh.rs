@@ -64,24 +64,20 @@ pub async fn rotate<R: Roles>(
         membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
-    // One transaction, in this order: lock the grant while checking it is live, claim the old
-    // token, store its successor. A concurrent revocation (a reuse of this token, a logout)
-    // first updates the grant row, so on PostgreSQL it waits for this transaction and then
-    // retires the successor too; had it come first, the grant is no longer live here. Of two
-    // concurrent refreshes exactly one claims the token. On SQLite the write gate orders them.
+    // One transaction: claim the old token while its grant is live (one statement, the grant
+    // locked first; see `grants::claim_while_live`), then store its successor. A concurrent
+    // revocation (a reuse of this token, a logout) either came first, and nothing is claimed, or
+    // waits for this transaction and then retires the successor too. Of two concurrent
+    // refreshes exactly one claims the token.
     let tx = rt.begin_write().await?;
-    if !grants::lock_live::<R>(&*tx, token.grant_id()).await? {
+    if !grants::claim_while_live::<R>(&*tx, token.id(), token.grant_id()).await? {
         tx.rollback().await?;
-        return invalid("the refresh token's grant is revoked");
-    }
-    let now = crate::now();
-    if !crud::claim(&*tx, token.id(), R::RefreshToken::USED_AT, [R::RefreshToken::USED_AT.set(now)]).await? {
-        tx.rollback().await?;
-        // Used concurrently: treat it as the reuse it is.
+        // Used concurrently (treat it as the reuse it is), or its grant revoked meanwhile
+        // (revoking again changes nothing).
         let tx = rt.begin_write().await?;
         grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
         tx.commit().await?;
-        return invalid("the refresh token was already used; its grant is revoked");
+        return invalid("the refresh token was already used, or its grant revoked; the grant is revoked");
     }
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;
