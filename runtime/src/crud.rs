@@ -262,6 +262,39 @@ pub async fn insert_new<E: Resource>(
     Ok(())
 }
 
+/// PostgreSQL only: inserts `row` only if the data-modifying `step` (an `UPDATE … RETURNING`)
+/// changed a row, in one statement: `WITH step AS (…) INSERT INTO … SELECT <row> WHERE EXISTS
+/// (SELECT 1 FROM step)`. Both happen or neither, and the statement commits on its own when
+/// `db` is not a transaction. Whether the row was inserted; checks and conflicts as for
+/// [`insert_new`].
+pub async fn insert_new_after<E: Resource>(
+    db: &impl ConnectionTrait,
+    step: sea_orm::sea_query::UpdateStatement,
+    row: impl Into<E::ActiveModel>,
+) -> Result<bool, ApiError> {
+    use sea_orm::sea_query::{Alias, CommonTableExpression, Query, WithClause};
+    use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
+    let row = row.into();
+    check_declared::<E>(&row)?;
+    crate::unique_across::check_row::<E>(db, &row).await?;
+    let (columns, values): (Vec<E::Column>, Vec<sea_orm::Value>) = E::Column::iter()
+        .filter_map(|column| match row.get(column) {
+            ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Some((column, value)),
+            ActiveValue::NotSet => None,
+        })
+        .unzip();
+    let name = Alias::new("step");
+    let stepped = Query::select().expr(Expr::value(1)).from(name.clone()).to_owned();
+    let mut select = Query::select();
+    select.exprs(values.into_iter().map(Expr::value)).and_where(Expr::exists(stepped));
+    let mut insert = Query::insert();
+    insert.into_table(E::default()).columns(columns).select_from(select).map_err(ApiError::internal)?;
+    let step = CommonTableExpression::new().query(step).table_name(name).to_owned();
+    let statement = insert.with(WithClause::new().cte(step).to_owned());
+    let inserted = db.execute(&statement).await.map_err(write_error::<E>)?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 /// Sets columns on the row `id`, only if the column `unset` is still NULL; whether it was. This
 /// is how one-time things (codes, refresh tokens, grants) are claimed: of two concurrent claims
 /// exactly one sees `true`. `id` must come from a row read within the caller's tenant (the

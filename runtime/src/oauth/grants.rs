@@ -1,8 +1,8 @@
 //! Grants: the family every token issued from one authorization code belongs to. Revoking a
 //! grant ends its refresh tokens at once and its access tokens at introspection and UserInfo.
 
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query, UpdateStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 
 use crate::crud;
@@ -28,20 +28,41 @@ pub async fn live<R: Roles>(
 /// revoked, nothing is claimed) or waits for this transaction and then retires every token it
 /// stored, the successor included. On SQLite the write gate orders the two.
 pub async fn claim_while_live<R: Roles>(db: &impl ConnectionTrait, token: Uuid, grant: Uuid) -> Result<bool, ApiError> {
+    let claim = claim_statement::<R>(db.get_database_backend(), token, grant);
+    Ok(db.execute(&claim).await?.rows_affected() == 1)
+}
+
+/// PostgreSQL only: [`claim_while_live`] and the insert of `successor`, in one statement that
+/// commits on its own (`db` is the pool): both happen, or neither, with the grant locked first as
+/// above. Whether they did.
+pub async fn claim_and_replace<R: Roles>(
+    db: &impl ConnectionTrait,
+    token: Uuid,
+    grant: Uuid,
+    successor: <R::RefreshToken as EntityTrait>::ActiveModel,
+) -> Result<bool, ApiError> {
+    let mut claim = claim_statement::<R>(DbBackend::Postgres, token, grant);
+    claim.returning_col(<R::RefreshToken as crud::Resource>::pk());
+    crud::insert_new_after::<R::RefreshToken>(db, claim, successor).await
+}
+
+/// `UPDATE refresh_token SET used_at = now WHERE id = token AND used_at IS NULL AND EXISTS
+/// (SELECT 1 FROM grant WHERE id = grant AND revoked_at IS NULL [FOR SHARE])`.
+fn claim_statement<R: Roles>(backend: DbBackend, token: Uuid, grant: Uuid) -> UpdateStatement {
     let mut live = Query::select();
     live.expr(Expr::value(1))
         .from(R::Grant::default())
         .and_where(<R::Grant as crud::Resource>::pk().eq(grant))
         .and_where(R::Grant::REVOKED_AT.is_null());
-    if db.get_database_backend() == DbBackend::Postgres {
+    if backend == DbBackend::Postgres {
         live.lock_shared();
     }
-    let claimed = R::RefreshToken::update_many()
+    R::RefreshToken::update_many()
         .filter(<R::RefreshToken as crud::Resource>::pk().eq(token))
         .filter(R::RefreshToken::USED_AT.is_null())
         .filter(Expr::exists(live))
-        .col_expr(R::RefreshToken::USED_AT.column(), Expr::value(crate::now()));
-    Ok(claimed.exec(db).await?.rows_affected == 1)
+        .col_expr(R::RefreshToken::USED_AT.column(), Expr::value(crate::now()))
+        .into_query()
 }
 
 /// Revokes the grant `id` of `tenant` (a no-op if it already is), and retires its refresh tokens;

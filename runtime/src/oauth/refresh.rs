@@ -3,15 +3,17 @@
 //! or an attacker holds a stolen copy.
 
 use actix_web::HttpResponse;
+use sea_orm::{DbBackend, EntityTrait};
 
 use super::grants;
-use super::issue::{ClientKeys, UserGrant, user_tokens};
+use super::issue::{ClientKeys, TokenResponse, UserGrant, UserTokens, user_tokens};
 use super::token::Client;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, RefreshToken, RefreshTokenColumns, Roles};
 use crate::secret;
+use crate::state::Runtime;
 
 /// Exchanges a refresh token for new tokens and a new refresh token. The token's row carries the
 /// grant's terms and is marked used when the grant is revoked, so this reads one row.
@@ -64,22 +66,43 @@ pub async fn rotate<R: Roles>(
         membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &user_grant)?;
-    // One transaction: claim the old token while its grant is live (one statement, the grant
-    // locked first; see `grants::claim_while_live`), then store its successor. A concurrent
-    // revocation (a reuse of this token, a logout) either came first, and nothing is claimed, or
-    // waits for this transaction and then retires the successor too. Of two concurrent
-    // refreshes exactly one claims the token.
-    let tx = rt.begin_write().await?;
-    if !grants::claim_while_live::<R>(&*tx, token.id(), token.grant_id()).await? {
-        tx.rollback().await?;
+    let Some(response) = replace::<R>(rt, &token, tokens).await? else {
         // Used concurrently (treat it as the reuse it is), or its grant revoked meanwhile
         // (revoking again changes nothing).
         let tx = rt.begin_write().await?;
         grants::revoke::<R>(&*tx, tenant, token.grant_id()).await?;
         tx.commit().await?;
         return invalid("the refresh token was already used, or its grant revoked; the grant is revoked");
+    };
+    Ok(response.respond())
+}
+
+/// Claims `token` while its grant is live and stores its successor: the response, or `None` if
+/// the token was used meanwhile or its grant revoked. A concurrent revocation (a reuse of this
+/// token, a logout) either came first, and nothing is claimed, or waits for the claim's commit
+/// and then retires the successor too (see [`grants::claim_while_live`]); of two concurrent
+/// refreshes exactly one claims the token.
+///
+/// On PostgreSQL this is one statement that commits on its own (a data-modifying `WITH`), so a
+/// rotation is a single round trip after the lookup; SQLite has no data-modifying `WITH`, so there
+/// it is two statements in one write transaction.
+async fn replace<R: Roles>(
+    rt: &Runtime,
+    token: &<R::RefreshToken as EntityTrait>::Model,
+    mut tokens: UserTokens<R>,
+) -> Result<Option<TokenResponse>, ApiError> {
+    if rt.db().get_database_backend() == DbBackend::Postgres
+        && let Some(successor) = tokens.refresh_row.take()
+    {
+        let replaced = grants::claim_and_replace::<R>(rt.db(), token.id(), token.grant_id(), successor).await?;
+        return Ok(replaced.then_some(tokens.response));
+    }
+    let tx = rt.begin_write().await?;
+    if !grants::claim_while_live::<R>(&*tx, token.id(), token.grant_id()).await? {
+        tx.rollback().await?;
+        return Ok(None);
     }
     let response = tokens.store(&*tx).await?;
     tx.commit().await?;
-    Ok(response.respond())
+    Ok(Some(response))
 }
