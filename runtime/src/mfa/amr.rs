@@ -58,6 +58,20 @@ pub fn acr(amr: &[String]) -> &'static str {
     if amr.iter().any(|method| method == MFA) { ACR_TWO_FACTOR } else { ACR_ONE_FACTOR }
 }
 
+/// `amr` in words for a person (the account page): `password and authenticator app`.
+pub fn describe(amr: &[String]) -> String {
+    let words: Vec<&str> = amr
+        .iter()
+        .filter_map(|method| match method.as_str() {
+            PWD => Some("password"),
+            OTP => Some("one-time code"),
+            HWK | SWK => Some("passkey"),
+            _ => None,
+        })
+        .collect();
+    if words.is_empty() { "unknown".to_owned() } else { words.join(" and ") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +81,11 @@ mod tests {
         assert_eq!(methods(None), ["pwd"]);
         assert_eq!(acr(&methods(None)), ACR_ONE_FACTOR);
         assert_eq!(acr(&password_and_otp()), ACR_TWO_FACTOR);
+    }
+
+    #[test]
+    fn methods_read_as_words() {
+        assert_eq!(describe(&password_and_otp()), "password and one-time code");
+        assert_eq!(describe(&passkey(SWK)), "passkey");
     }
 }
