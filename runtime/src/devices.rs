@@ -155,7 +155,7 @@ pub async fn forget<R: Roles>(
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let device = crud::find_optional::<R::Device>(rt.db(), Some(tenant), id).await?;
-    if !device.is_some_and(|device| device.user_id() == caller.user_id) {
+    if device.is_none_or(|device| device.user_id() != caller.user_id) {
         return Err(ApiError::not_found("device"));
     }
     let tx = rt.begin_write().await?;

@@ -33,7 +33,7 @@ pub async fn change<R: Roles>(
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
-    reauth::confirm_password::<R>(ctx, &account, current, "current_password").await?;
+    reauth::confirm_password(ctx, &account, current, "current_password").await?;
     let hash = hash_password(rt, new).await?;
     let tx = rt.begin_write().await?;
     let values = [R::Account::PASSWORD_HASH.set(hash), R::Account::UPDATED_AT.set(crate::now())];

@@ -44,12 +44,12 @@ pub async fn require<R: Roles>(
         return Err(stale(rt));
     };
     let account = crud::find::<R::Account>(rt.db(), Some(ctx.tenant()?), caller.user_id).await?;
-    confirm_password::<R>(ctx, &account, password, "password").await
+    confirm_password(ctx, &account, password, "password").await
 }
 
 /// Checks that `password` is `account`'s, under the sign-in throttle for its username and the
 /// client's IP: 429 while throttled, a 422 on `field` when wrong (counted as a failure).
-pub(crate) async fn confirm_password<R: Roles>(
+pub(crate) async fn confirm_password(
     ctx: &EndpointCtx<'_>,
     account: &impl Account,
     password: String,
