@@ -22,6 +22,7 @@ use crate::mfa::manage;
 use crate::mfa::totp::Enrolment;
 use crate::oauth::form::Form;
 use crate::roles::Roles;
+use crate::vocab::FactorKind;
 
 /// What a person is asked when a sensitive change needs their password.
 const REAUTHENTICATE: &str = "For your security, enter your password to make this change.";
@@ -130,7 +131,8 @@ pub async fn password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
 /// recent): [`manage::remove_factor`].
 pub async fn remove_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let Some((form, caller, account)) = checked::<R>(ctx).await? else { return account::not_signed_in(ctx) };
-    let section = if form.get("kind") == Some("passkey") { "passkeys" } else { "totp" };
+    let kind = form.get("kind").and_then(FactorKind::from_wire);
+    let section = if kind == Some(FactorKind::Passkey) { "passkeys" } else { "totp" };
     let password = form.get("password").map(str::to_owned);
     let removed = match id_field(&form, "factor") {
         Ok(id) => manage::remove_factor::<R>(ctx, &caller, id, password).await,
