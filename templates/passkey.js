@@ -69,19 +69,47 @@
   document.querySelectorAll("[data-passkey-ui]").forEach(function (el) { el.hidden = !supported; });
   if (!supported) return;
 
-  // The sign-in page: a passkey instead of the password (a discoverable credential).
+  // The sign-in page: a passkey instead of the password (a discoverable credential), from the
+  // button or, where the browser offers it, from the username field's autofill (its
+  // `autocomplete="username webauthn"`; conditional mediation, WebAuthn Level 3 §5.1.4). Only one
+  // request may be pending: the button aborts the autofill's.
   var signIn = document.getElementById("passkey-sign-in");
-  if (signIn) signIn.addEventListener("click", function () {
-    status("Waiting for your passkey…");
+  if (signIn) {
     var form = document.getElementById("passkey-form");
-    send("POST", signIn.dataset.optionsUrl).then(function (start) {
-      form.elements.ceremony.value = start.ceremony;
-      return navigator.credentials.get({ publicKey: requestOptions(start.options) });
-    }).then(function (credential) {
-      form.elements.credential.value = JSON.stringify(assertionJSON(credential));
-      form.submit();
-    }).catch(failed("The passkey did not sign you in"));
-  });
+    var explicit = false, autofill = null;
+    var passkeySignIn = function (conditional) {
+      var ceremony;
+      return send("POST", signIn.dataset.optionsUrl).then(function (start) {
+        if (conditional && explicit) return null;
+        ceremony = start.ceremony;
+        var request = { publicKey: requestOptions(start.options) };
+        if (conditional) {
+          autofill = new AbortController();
+          request.mediation = "conditional";
+          request.signal = autofill.signal;
+        }
+        return navigator.credentials.get(request);
+      }).then(function (credential) {
+        if (!credential) return;
+        form.elements.ceremony.value = ceremony;
+        form.elements.credential.value = JSON.stringify(assertionJSON(credential));
+        form.submit();
+      });
+    };
+    signIn.addEventListener("click", function () {
+      explicit = true;
+      if (autofill) autofill.abort();
+      status("Waiting for your passkey…");
+      passkeySignIn(false).catch(failed("The passkey did not sign you in"));
+    });
+    if (PublicKeyCredential.isConditionalMediationAvailable) {
+      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+        if (available && !explicit) return passkeySignIn(true);
+      }).catch(function () {
+        // Aborted by the button, or dismissed: the form and the button still work.
+      });
+    }
+  }
 
   // The second-factor page: a passkey instead of a code.
   var second = document.getElementById("passkey-mfa");
@@ -95,27 +123,19 @@
     }).catch(failed("The passkey did not verify you"));
   });
 
-  // The account page: add and remove passkeys through the account API (session cookie + CSRF).
+  // The account page: add a passkey through the account API (session cookie + CSRF token);
+  // removing one is a plain form post.
   var add = document.getElementById("add-passkey");
-  if (add) {
+  if (add) add.addEventListener("click", function () {
     var csrf = add.dataset.csrf;
-    add.addEventListener("click", function () {
-      status("Follow your browser's prompt to create a passkey…");
-      var label = document.getElementById("passkey-label").value.trim();
-      var ceremony;
-      send("POST", add.dataset.optionsUrl, label ? { label: label } : {}, csrf).then(function (start) {
-        ceremony = start.ceremony;
-        return navigator.credentials.create({ publicKey: creationOptions(start.options) });
-      }).then(function (credential) {
-        return send("POST", add.dataset.registerUrl, { ceremony: ceremony, credential: attestationJSON(credential) }, csrf);
-      }).then(function () { window.location.reload(); }).catch(failed("The passkey was not added"));
-    });
-    document.querySelectorAll("button[data-remove-url]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        send("DELETE", button.dataset.removeUrl, null, csrf)
-          .then(function () { window.location.reload(); })
-          .catch(failed("The passkey was not removed"));
-      });
-    });
-  }
+    status("Follow your browser's prompt to create a passkey…");
+    var label = document.getElementById("passkey-label").value.trim();
+    var ceremony;
+    send("POST", add.dataset.optionsUrl, label ? { label: label } : {}, csrf).then(function (start) {
+      ceremony = start.ceremony;
+      return navigator.credentials.create({ publicKey: creationOptions(start.options) });
+    }).then(function (credential) {
+      return send("POST", add.dataset.registerUrl, { ceremony: ceremony, credential: attestationJSON(credential) }, csrf);
+    }).then(function () { window.location.reload(); }).catch(failed("The passkey was not added"));
+  });
 })();

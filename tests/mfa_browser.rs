@@ -11,33 +11,11 @@ use keygate_runtime::jose::unverified_claims;
 use oidc::browser::{Browser, Page, consent};
 use serde_json::{Value, json};
 use support::LiveServer;
-use support::live::{Admin, PASSWORD, REDIRECT, each_live_backend};
+use support::flow::{authorize_url, redeem, totp_code as code};
+use support::live::{Admin, PASSWORD, each_live_backend};
 use totp_rs::Totp;
 
 const TWO_FACTOR: &str = "urn:keygate:loa:2fa";
-const VERIFIER: &str = "a-fixed-pkce-code-verifier-of-at-least-43-characters";
-
-fn code(app: &Totp, steps: i64) -> String {
-    let now = chrono::Utc::now().timestamp() + steps * 30;
-    app.generate(u64::try_from(now).unwrap()).to_string()
-}
-
-fn authorize_url(server: &LiveServer, client_id: &str, extra: &[(&str, &str)]) -> String {
-    let verifier = openidconnect::PkceCodeVerifier::new(VERIFIER.to_owned());
-    let challenge = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("client_id", client_id)
-        .append_pair("scope", "openid")
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("response_type", "code")
-        .append_pair("code_challenge", challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
-    for (key, value) in extra {
-        query.append_pair(key, value);
-    }
-    format!("{}/acme/oauth2/authorize?{}", server.base, query.finish())
-}
 
 /// Posts the sign-in page's form with alice's password.
 async fn password(browser: &Browser, page: &Page) -> Page {
@@ -75,18 +53,7 @@ async fn finish(server: &LiveServer, browser: &Browser, back: &Page, client: &(S
         next = consent(browser, &next, "allow").await;
     }
     assert_eq!(next.status, 303, "{}", next.body);
-    let code = next.redirect_params()["code"].clone();
-    let fields = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", &client.0),
-        ("client_secret", &client.1),
-    ];
-    let tokens = Browser::new().post(&format!("{}/acme/oauth2/token", server.base), &fields).await;
-    assert_eq!(tokens.status, 200, "{}", tokens.body);
-    serde_json::from_str(&tokens.body).unwrap()
+    redeem(server, client, &next.redirect_params()["code"]).await
 }
 
 fn amr_acr(tokens: &Value) -> (Value, Value) {

@@ -3,73 +3,25 @@
 //! against a live server whose public URL is `http://localhost:PORT` (WebAuthn needs a domain).
 //! Alice signs in with her password through the sign-in page, adds a passkey on the account page
 //! (its script calls `navigator.credentials.create`), signs out, and signs in again with the
-//! passkey alone through the sign-in page (`navigator.credentials.get`); the tokens say so. Then
-//! her password sign-in asks for a second step, which the passkey answers on that page.
+//! passkey alone through the sign-in page: offered by the username field's autofill
+//! (`navigator.credentials.get` with `mediation: "conditional"`), and where the browser has no
+//! such autofill, by the button; the tokens say so. Then her password sign-in asks for a second
+//! step, which the passkey answers on that page.
 
-mod oidc;
 mod support;
 
 use keygate_runtime::jose::unverified_claims;
-use oidc::browser::Browser;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::LiveServer;
 use support::cdp::Chromium;
-use support::live::{Admin, PASSWORD, REDIRECT};
+use support::flow::{self, authorize_url, callback_code, redeem};
+use support::live::{Admin, PASSWORD};
 
-const VERIFIER: &str = "a-fixed-pkce-code-verifier-of-at-least-43-characters";
-
-fn authorize_url(server: &LiveServer, client_id: &str) -> String {
-    let verifier = openidconnect::PkceCodeVerifier::new(VERIFIER.to_owned());
-    let challenge = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("client_id", client_id)
-        .append_pair("scope", "openid")
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("response_type", "code")
-        .append_pair("code_challenge", challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
-    format!("{}/acme/oauth2/authorize?{}", server.base, query.finish())
-}
-
-/// The authorization code of the `nth` (from 0) request the browser made to the client's
-/// redirect URI (the callback itself goes nowhere: nothing listens there).
-async fn callback_code(chromium: &Chromium, nth: usize) -> String {
-    let to_client = |params: &Value| params["request"]["url"].as_str().is_some_and(|url| url.starts_with(REDIRECT));
-    let event = chromium.event("Network.requestWillBeSent", nth, 20, to_client).await;
-    let url = event["request"]["url"].as_str().unwrap().to_owned();
-    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let code = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "code").map(|(_, v)| v.into_owned());
-    code.unwrap_or_else(|| panic!("no code in {url}"))
-}
-
-async fn redeem(server: &LiveServer, client: &(String, String), code: &str) -> Value {
-    let fields = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", &client.0),
-        ("client_secret", &client.1),
-    ];
-    let tokens = Browser::new().post(&format!("{}/acme/oauth2/token", server.base), &fields).await;
-    assert_eq!(tokens.status, 200, "{}", tokens.body);
-    serde_json::from_str(&tokens.body).unwrap()
-}
-
-/// The sign-in page with alice's password, then consent.
+/// The sign-in page of a new authorization request with alice's password, then consent.
 async fn sign_in_with_password(chromium: &Chromium, server: &LiveServer, client_id: &str) {
-    chromium.goto(&authorize_url(server, client_id)).await;
-    chromium.wait_for("document.getElementById('password') !== null", 10, "document.body.innerText").await;
-    let fill = format!(
-        "document.getElementById('username').value = 'alice'; document.getElementById('password').value = {};
-         document.getElementById('password').form.submit(); true",
-        json!(PASSWORD)
-    );
-    chromium.eval(&fill).await;
-    let allow = "document.querySelector('button[name=decision][value=allow]')";
-    chromium.wait_for(&format!("{allow} !== null"), 10, "document.body.innerText").await;
-    chromium.eval(&format!("{allow}.click(); true")).await;
+    chromium.goto(&authorize_url(server, client_id, &[])).await;
+    flow::sign_in_with_password(chromium, "alice", PASSWORD).await;
+    flow::consent(chromium).await;
 }
 
 #[actix_web::test]
@@ -84,7 +36,8 @@ async fn a_passkey_added_on_the_account_page_signs_in_on_the_sign_in_page() {
 
 async fn passkey_round_trip(chromium: &Chromium, server: &LiveServer) {
     let admin = Admin::new(server);
-    admin.post("/admin/tenants", json!({ "slug": "acme", "name": "Acme", "passkey_sign_in": true })).await;
+    let tenant = admin.post("/admin/tenants", json!({ "slug": "acme", "name": "Acme", "passkey_sign_in": true })).await;
+    let tenant = tenant["id"].as_str().unwrap().to_owned();
     let alice = json!({ "username": "alice", "email": "alice@example.com", "password": PASSWORD });
     admin.post("/admin/tenants/acme/users", alice).await;
     let (id, secret) = admin.client("acme", json!({})).await;
@@ -118,33 +71,51 @@ async fn passkey_round_trip(chromium: &Chromium, server: &LiveServer) {
     assert_eq!(stored["credentials"].as_array().map(Vec::len), Some(1), "{stored}");
     assert_eq!(stored["credentials"][0]["isResidentCredential"], true, "a discoverable credential: {stored}");
 
-    // Signed out (the browser forgets its cookies), then the passkey alone on the sign-in page.
+    // Signed out (the browser forgets its cookies): the sign-in page's username field offers the
+    // passkey (conditional mediation), and choosing it signs in with no click on the button (the
+    // virtual authenticator answers a conditional request with its only credential at once).
     chromium.call("Network.clearBrowserCookies", json!({})).await;
-    chromium.goto(&authorize_url(server, &id)).await;
+    chromium.goto(&authorize_url(server, &id, &[])).await;
+    let code = callback_code(chromium, 1).await;
+    assert_amr(server, &client, &code, json!(["hwk", "mfa"])).await;
+
+    // A browser without passkey autofill: the button signs in instead.
+    let no_autofill = "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);";
+    chromium.call("Page.enable", json!({})).await;
+    chromium.call("Page.addScriptToEvaluateOnNewDocument", json!({ "source": no_autofill })).await;
+    chromium.call("Network.clearBrowserCookies", json!({})).await;
+    chromium.goto(&authorize_url(server, &id, &[])).await;
     let passkey = "document.getElementById('passkey-sign-in')";
     chromium.wait_for(&format!("{passkey} && !{passkey}.closest('[hidden]')"), 10, "document.body.innerText").await;
+    let autocomplete = chromium.eval("document.getElementById('username').autocomplete").await;
+    assert_eq!(autocomplete, "username webauthn", "the field that offers passkeys");
     chromium.eval(&format!("{passkey}.click(); true")).await;
-    let code = callback_code(chromium, 1).await;
-    let tokens = redeem(server, &client, &code).await;
-    let claims = unverified_claims(tokens["id_token"].as_str().unwrap()).unwrap();
-    assert_eq!(claims["amr"], json!(["hwk", "mfa"]), "a device-bound passkey with user verification: {claims}");
-    assert_eq!(claims["acr"], "urn:keygate:loa:2fa");
+    let code = callback_code(chromium, 2).await;
+    assert_amr(server, &client, &code, json!(["hwk", "mfa"])).await;
 
     // Signed out again: now the password asks for a second step, which the passkey answers.
     chromium.call("Network.clearBrowserCookies", json!({})).await;
-    chromium.goto(&authorize_url(server, &id)).await;
-    chromium.wait_for("document.getElementById('password') !== null", 10, "document.body.innerText").await;
-    let fill = format!(
-        "document.getElementById('username').value = 'alice'; document.getElementById('password').value = {};
-         document.getElementById('password').form.submit(); true",
-        json!(PASSWORD)
-    );
-    chromium.eval(&fill).await;
+    chromium.goto(&authorize_url(server, &id, &[])).await;
+    flow::sign_in_with_password(chromium, "alice", PASSWORD).await;
     let second = "document.getElementById('passkey-mfa')";
     chromium.wait_for(&format!("{second} && !{second}.closest('[hidden]')"), 10, "document.body.innerText").await;
     chromium.eval(&format!("{second}.click(); true")).await;
-    let code = callback_code(chromium, 2).await;
-    let tokens = redeem(server, &client, &code).await;
+    let code = callback_code(chromium, 3).await;
+    assert_amr(server, &client, &code, json!(["pwd", "hwk", "mfa"])).await;
+
+    // Without passwordless sign-in, the sign-in page runs no script and offers no passkey.
+    admin.patch(&format!("/admin/tenants/{tenant}"), json!({ "passkey_sign_in": false })).await;
+    chromium.call("Network.clearBrowserCookies", json!({})).await;
+    chromium.goto(&authorize_url(server, &id, &[])).await;
+    flow::wait_for_element(chromium, "username").await;
+    let plain = "[document.getElementById('username').autocomplete, document.scripts.length, !!document.getElementById('passkey-sign-in')]";
+    assert_eq!(chromium.eval(plain).await, json!(["username", 0, false]));
+}
+
+/// The ID token of `code` says `amr` (device-bound passkey: `hwk`), and two factors.
+async fn assert_amr(server: &LiveServer, client: &(String, String), code: &str, amr: serde_json::Value) {
+    let tokens = redeem(server, client, code).await;
     let claims = unverified_claims(tokens["id_token"].as_str().unwrap()).unwrap();
-    assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "password, then the passkey: {claims}");
+    assert_eq!(claims["amr"], amr, "{claims}");
+    assert_eq!(claims["acr"], "urn:keygate:loa:2fa");
 }

@@ -144,3 +144,61 @@ static MINE: ListSpec = ListSpec {
 pub async fn list_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::account::mine::list::<R, R::Device>(ctx, &MINE, view).await
 }
+
+/// Forgets `caller`'s device `id`, recording `device.forgotten`: its next sign-in is from a new
+/// device (logged and mailed). 404 when it is not theirs.
+pub async fn forget<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    caller: &crate::account::principal::Principal,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let rt = ctx.runtime();
+    let tenant = ctx.tenant()?;
+    let device = crud::find_optional::<R::Device>(rt.db(), Some(tenant), id).await?;
+    if device.is_none_or(|device| device.user_id() != caller.user_id) {
+        return Err(ApiError::not_found("device"));
+    }
+    let tx = rt.begin_write().await?;
+    crud::delete_id::<R::Device>(&*tx, id).await?;
+    let data = json!({ "device_id": id });
+    security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::DeviceForgotten, &Origin::of(ctx), data)
+        .await?;
+    tx.commit().await
+}
+
+/// `DELETE /auth/me/devices/{id}`: 204, the caller's device forgotten ([`forget`]); 404 for
+/// another's.
+pub async fn forget_mine<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    let caller = crate::account::principal::require::<R>(ctx).await?;
+    let id = crate::http::id_param(ctx.request()).map_err(|_| ApiError::not_found("device"))?;
+    forget::<R>(ctx, &caller, id).await?;
+    Ok(crate::http::respond_empty(204))
+}
+
+/// The caller's devices, most recently seen first (at most `limit`), for the account page.
+pub async fn of_user<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    user: Uuid,
+    limit: u64,
+) -> Result<Vec<<R::Device as sea_orm::EntityTrait>::Model>, ApiError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(crud::scoped_find::<R::Device>(Some(ctx.tenant()?))
+        .filter(R::Device::USER_ID.eq(user))
+        .order_by_desc(R::Device::LAST_SEEN_AT.column())
+        .limit(limit)
+        .all(ctx.runtime().db())
+        .await?)
+}
+
+/// The id of the device the request comes from (its `kg_device` cookie), if it is one of
+/// `user`'s.
+pub async fn current<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<Option<Uuid>, ApiError> {
+    let Some(cookie) = ctx.request().cookie(COOKIE) else { return Ok(None) };
+    let digest = crate::secret::digest(cookie.value());
+    let device = crud::scoped_find::<R::Device>(Some(ctx.tenant()?))
+        .filter(R::Device::USER_ID.eq(user))
+        .filter(R::Device::DEVICE_DIGEST.eq(digest))
+        .one(ctx.runtime().db())
+        .await?;
+    Ok(device.map(|device| device.id()))
+}

@@ -125,9 +125,57 @@ pub async fn login_passkey<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Resu
     crate::browser::passkey::sign_in::<R>(&ctx).await
 }
 
-/// Browser: the account page (passkeys).
+/// Browser: the account page.
 pub async fn account_page<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::browser::passkey::page::<R>(&ctx).await
+    crate::browser::account::page::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that the password change form.
+pub async fn account_password_form<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::password::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that starts setting up an authenticator app.
+pub async fn account_totp_form<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::start_totp::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that confirms the authenticator app with its first code.
+pub async fn account_totp_confirm_form<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::confirm_totp::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that removes a second factor.
+pub async fn account_factor_remove_form<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::remove_factor::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that new recovery codes, shown once.
+pub async fn account_recovery_codes_form<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::recovery_codes::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that forgets a device.
+pub async fn account_device_forget_form<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::forget_device::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that ends one sign-in.
+pub async fn account_session_end_form<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::end_session::<R>(&ctx).await
+}
+
+/// Browser: the account page's form that ends every other sign-in.
+pub async fn account_sessions_end_others_form<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::browser::account_forms::end_other_sessions::<R>(&ctx).await
 }
 
 /// The consent form's post.
@@ -187,7 +235,7 @@ pub async fn account_me<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<
 
 /// Account API: password change.
 pub async fn account_password<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    crate::account::api::change_password::<R>(&ctx).await
+    crate::account::password_change::change_json::<R>(&ctx).await
 }
 
 /// Account API: renames one of the caller's second factors.
@@ -265,6 +313,28 @@ pub async fn account_security_events<R: crate::roles::Roles>(ctx: EndpointCtx<'_
 /// Account API: the caller's known devices.
 pub async fn account_devices<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     crate::devices::list_mine::<R>(&ctx).await
+}
+
+/// Account API: forgets one of the caller's devices.
+pub async fn account_device_forget<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::devices::forget_mine::<R>(&ctx).await
+}
+
+/// Account API: the caller's active sign-ins.
+pub async fn account_sessions<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::sign_ins::list_mine::<R>(&ctx).await
+}
+
+/// Account API: ends one of the caller's sign-ins.
+pub async fn account_session_end<R: crate::roles::Roles>(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
+    crate::account::sign_ins::end_mine::<R>(&ctx).await
+}
+
+/// Account API: ends every sign-in of the caller but the calling one.
+pub async fn account_sessions_end_others<R: crate::roles::Roles>(
+    ctx: EndpointCtx<'_>,
+) -> Result<HttpResponse, ApiError> {
+    crate::account::sign_ins::end_others_mine::<R>(&ctx).await
 }
 
 /// Account API: emails the caller a verification link.

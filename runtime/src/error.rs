@@ -201,6 +201,14 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail).challenge(challenge)
     }
 
+    /// 401 for valid credentials whose authentication is too old for the change asked
+    /// (`urn:keygate:problem:reauthentication-required`), with `challenge`: RFC 9470 §3's
+    /// `insufficient_user_authentication` and the `max_age` the change needs.
+    pub fn reauthentication_required(detail: impl Into<String>, challenge: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "reauthentication-required", "Re-authentication required", detail)
+            .challenge(challenge)
+    }
+
     /// 405 with the `Allow` header RFC 9110 §15.5.6 requires (`allowed`: `GET, POST`).
     pub fn method_not_allowed(allowed: &str) -> Self {
         let mut error = Self::new(

@@ -76,6 +76,12 @@ event_types! {
     RecoveryCodeUsed = "recovery_code.used",
     /// The recovery codes were replaced (`data: {"count": n}`).
     RecoveryCodesRegenerated = "recovery_codes.regenerated",
+    /// The user ended sign-ins (`data: {"ended": n, "others": bool}`; `others`: every one but
+    /// the sign-in they used).
+    SignInsEnded = "sign_ins.ended",
+    /// The user forgot a known device; its next sign-in is from a new device (`data:
+    /// {"device_id"}`).
+    DeviceForgotten = "device.forgotten",
 }
 
 impl std::fmt::Display for EventType {

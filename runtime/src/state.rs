@@ -44,6 +44,9 @@ pub struct RuntimeConfig {
     pub auth_code_lifetime: Duration,
     /// Lifetime of a browser session after sign-in.
     pub session_lifetime: Duration,
+    /// How recent a sign-in must be for a sensitive change (removing a factor, new recovery
+    /// codes) without entering the password again ([`crate::account::reauth`]).
+    pub reauthentication_window: Duration,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address (for
     /// brute-force protection); from anyone else those headers are ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -63,6 +66,7 @@ impl Default for RuntimeConfig {
             refresh_token_lifetime: Duration::days(30),
             auth_code_lifetime: Duration::seconds(60),
             session_lifetime: Duration::hours(24),
+            reauthentication_window: Duration::minutes(10),
             trusted_proxies: Vec::new(),
         }
     }

@@ -35,6 +35,20 @@ impl Admin {
         json
     }
 
+    /// PATCHes `path` with `body` as admin; asserts 200 and returns the row.
+    pub async fn patch(&self, path: &str, body: Value) -> Value {
+        let mut response = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send_json(&body)
+            .await
+            .expect("admin call");
+        let json: Value = response.json().await.expect("json");
+        assert_eq!(response.status().as_u16(), 200, "{path}: {json}");
+        json
+    }
+
     /// GETs `path` as admin.
     pub async fn get(&self, path: &str) -> Value {
         let mut response = self

@@ -2,7 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use sea_orm::{EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -22,8 +22,7 @@ use crate::oauth::grants;
 use crate::oauth::issue::{ClientKeys, UserGrant, user_tokens};
 use crate::password;
 use crate::roles::{
-    Account, AccountColumns, AuthSessionColumns, GrantColumns, NewAccount, NewGrant, NewOauthClient, OauthClient as _,
-    RefreshTokenColumns, Roles,
+    Account, AccountColumns, NewAccount, NewGrant, NewOauthClient, OauthClient as _, RefreshTokenColumns, Roles,
 };
 use crate::security_events::{self, EventType};
 use crate::string_list::StringList;
@@ -248,13 +247,13 @@ pub async fn refresh<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Ap
         };
         let rt = ctx.runtime();
         let account = crud::find::<R::Account>(rt.db(), Some(ctx.tenant()?), caller.user_id).await?;
-        // The renewed session keeps how the user signed in.
-        let amr = crate::browser::session::current::<R>(ctx)
-            .await?
-            .map_or_else(crate::mfa::amr::password, |current| current.amr);
+        let Some(current) = crate::browser::session::current::<R>(ctx).await?.filter(|s| s.id == session) else {
+            return Err(ApiError::unauthorized("the session ended; sign in again", principal::CHALLENGE));
+        };
+        // The renewed session keeps how and when the user signed in.
         let tx = rt.begin_write().await?;
         crate::browser::session::end::<R>(ctx, &*tx, session).await?;
-        let (_, cookie) = crate::browser::session::start::<R>(ctx, &*tx, account.id(), account.username(), amr).await?;
+        let (_, cookie) = crate::browser::session::renew::<R>(ctx, &*tx, account.username(), &current).await?;
         tx.commit().await?;
         return Ok(HttpResponse::NoContent()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -364,61 +363,6 @@ async fn update_profile<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(
         rt.mailer().send(before.email(), &crate::mail::notices::email_changed(ctx.tenant_key()?, email));
     }
     Ok(())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordChange {
-    current_password: String,
-    new_password: String,
-}
-
-/// `POST /auth/password`: changes the password after checking the current one, and ends every
-/// other sign-in of the user (their grants and browser sessions); the calling one stays.
-pub async fn change_password<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
-    let caller = principal::require::<R>(ctx).await?;
-    let request: PasswordChange = body(ctx)?;
-    let mut checks = Checks::default();
-    check_password::<R>(&mut checks, "new_password", &request.new_password);
-    checks.finish()?;
-    let rt = ctx.runtime();
-    let tenant = ctx.tenant()?;
-    let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
-    let ip = credentials::client_ip(ctx);
-    let name = account.username().to_owned();
-    if let Some(wait) = rt.throttle().check(tenant, &name, &ip).await? {
-        return Err(ApiError::too_many_requests(format!("too many failed attempts; retry in {wait} s"), wait));
-    }
-    if !credentials::verify(rt, Some(&account), request.current_password).await?.matches() {
-        rt.throttle().failed(tenant, &name, &ip).await?;
-        return Err(ApiError::invalid_field("current_password", "is not the current password"));
-    }
-    let hash = hash_password(rt, request.new_password).await?;
-    let others = crud::scoped_find::<R::Grant>(Some(tenant))
-        .filter(R::Grant::USER_ID.eq(caller.user_id))
-        .filter(R::Grant::REVOKED_AT.is_null())
-        .all(rt.db())
-        .await?;
-    let tx = rt.begin_write().await?;
-    crud::set(
-        &*tx,
-        tenant,
-        caller.user_id,
-        [R::Account::PASSWORD_HASH.set(hash), R::Account::UPDATED_AT.set(crate::now())],
-    )
-    .await?;
-    for grant in others {
-        let id = crate::roles::Grant::id(&grant);
-        if Some(id) != caller.grant_id {
-            grants::revoke::<R>(&*tx, tenant, id).await?;
-        }
-    }
-    crud::delete_where(&*tx, tenant, R::AuthSession::USER_ID, caller.user_id).await?;
-    let origin = security_events::Origin::of(ctx);
-    security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::PasswordChanged, &origin, json!({})).await?;
-    tx.wrote::<R::Account>();
-    tx.commit().await?;
-    Ok(crate::http::respond_empty(204))
 }
 
 fn profile<R: Roles>(account: &AccountModel<R>) -> Value {

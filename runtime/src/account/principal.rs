@@ -2,6 +2,7 @@
 //! sign-in API or an OAuth flow) or by one of their API keys (`Authorization: Bearer sk_…` or
 //! `X-API-Key: sk_…`).
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::endpoint_context::EndpointCtx;
@@ -21,6 +22,9 @@ pub struct Principal {
     pub grant_id: Option<Uuid>,
     /// The browser session, if the request came with the session cookie.
     pub session_id: Option<Uuid>,
+    /// When the user last authenticated for this credential: the session's or the access
+    /// token's `auth_time` (RFC 9068 §2.2.1); `None` for an API key, which is no sign-in.
+    pub auth_time: Option<DateTime<Utc>>,
 }
 
 /// The header a cookie-authenticated request that changes state must carry, with the token
@@ -32,9 +36,9 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
     let unauthorized = |detail: &str| ApiError::unauthorized(detail, CHALLENGE);
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let (user_id, grant_id) = match crate::access::presented(ctx.request())?.as_deref() {
+    let (user_id, grant_id, auth_time) = match crate::access::presented(ctx.request())?.as_deref() {
         Some(key) if key.starts_with("sk_") => match crate::access::api_key_owner::<R>(rt, key).await? {
-            Some((key_tenant, user)) if key_tenant == tenant => (user, None),
+            Some((key_tenant, user)) if key_tenant == tenant => (user, None, None),
             _ => return Err(unauthorized("the API key is invalid, expired or revoked")),
         },
         Some(token) => {
@@ -44,8 +48,9 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
             // Only user tokens: a client's own token has no grant.
             let grant = claims.get(GRANT_CLAIM).and_then(|g| g.as_str()).and_then(|g| g.parse().ok());
             let user = claims["sub"].as_str().and_then(|s| s.parse().ok());
+            let auth_time = claims["auth_time"].as_i64().and_then(|t| DateTime::from_timestamp(t, 0));
             match (user, grant) {
-                (Some(user), Some(grant)) => (user, Some(grant)),
+                (Some(user), Some(grant)) => (user, Some(grant), auth_time),
                 _ => return Err(unauthorized("this access token does not belong to a user")),
             }
         }
@@ -66,13 +71,25 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
             if !is_active::<R>(ctx, session.user_id).await? {
                 return Err(unauthorized("the account is disabled"));
             }
-            return Ok(Principal { user_id: session.user_id, grant_id: None, session_id: Some(session.id) });
+            return Ok(Principal::of_session(&session));
         }
     };
     if !is_active::<R>(ctx, user_id).await? {
         return Err(unauthorized("the account is disabled"));
     }
-    Ok(Principal { user_id, grant_id, session_id: None })
+    Ok(Principal { user_id, grant_id, session_id: None, auth_time })
+}
+
+impl Principal {
+    /// The user of a browser session (the account page's caller).
+    pub fn of_session(session: &crate::browser::session::Session) -> Self {
+        Self {
+            user_id: session.user_id,
+            grant_id: None,
+            session_id: Some(session.id),
+            auth_time: Some(session.auth_time),
+        }
+    }
 }
 
 async fn is_active<R: Roles>(ctx: &EndpointCtx<'_>, user_id: Uuid) -> Result<bool, ApiError> {

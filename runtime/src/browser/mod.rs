@@ -2,6 +2,8 @@
 //! cookie and CSRF tokens.
 //! Protocol decisions stay in [`crate::oauth`]; this module only talks to the browser.
 
+pub mod account;
+pub mod account_forms;
 pub mod csrf;
 pub mod login;
 pub mod mfa;

@@ -65,8 +65,8 @@ pub struct MfaPage {
     pub script: &'static str,
 }
 
-/// One passkey on the account page.
-pub struct PasskeyView {
+/// A second factor on the account page (an authenticator app or a passkey).
+pub struct FactorView {
     /// Factor id.
     pub id: String,
     /// The user's name for it.
@@ -75,13 +75,62 @@ pub struct PasskeyView {
     pub created: String,
     /// When it last signed in.
     pub last_used: Option<String>,
-    /// Whether it is backed up (synced to other devices, the BS flag).
+    /// A passkey: whether it is backed up (synced to other devices, the BS flag).
     pub synced: bool,
-    /// Where the script deletes it (the account API).
-    pub remove_url: String,
 }
 
-/// The account page: the signed-in user's passkeys, adding and removing them.
+/// A known device on the account page.
+pub struct DeviceView {
+    /// Device id.
+    pub id: String,
+    /// `User-Agent` of its last sign-in.
+    pub user_agent: String,
+    /// IP of its last sign-in (may be empty).
+    pub ip: String,
+    /// Its first sign-in.
+    pub first_seen: String,
+    /// Its last sign-in.
+    pub last_seen: String,
+    /// Whether it is the browser showing the page.
+    pub current: bool,
+}
+
+/// An active sign-in on the account page.
+pub struct SignInView {
+    /// The session's or grant's id.
+    pub id: String,
+    /// What signed in: "This browser", "A browser", or the application's name.
+    pub what: String,
+    /// How, in words.
+    pub how: String,
+    /// When the user authenticated.
+    pub signed_in: String,
+    /// When it ends unless renewed.
+    pub expires: String,
+    /// Whether it is the one showing the page.
+    pub current: bool,
+}
+
+/// Where the account page's forms post.
+pub struct Actions {
+    /// Password change.
+    pub password: String,
+    /// Starts setting up an authenticator app.
+    pub totp: String,
+    /// Removes a factor.
+    pub remove_factor: String,
+    /// New recovery codes.
+    pub recovery_codes: String,
+    /// Forgets a device.
+    pub forget_device: String,
+    /// Ends one sign-in.
+    pub end_sign_in: String,
+    /// Ends every other sign-in.
+    pub end_others: String,
+}
+
+/// The account page: the signed-in user's password, second factors, recovery codes, devices
+/// and sign-ins, each with its form.
 #[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage {
@@ -89,18 +138,100 @@ pub struct AccountPage {
     pub tenant_name: String,
     /// Who is signed in.
     pub username: String,
-    /// Their passkeys, oldest first.
-    pub passkeys: Vec<PasskeyView>,
+    /// The CSRF token of every form (and the passkey script's `x-csrf-token`).
+    pub csrf: String,
+    /// A change that just succeeded.
+    pub notice: Option<String>,
+    /// Why the last form was refused.
+    pub error: Option<String>,
+    /// Which form was refused (`password`, `totp`, `passkeys`, `codes`, `devices`, `sign-ins`).
+    pub error_form: &'static str,
+    /// The field at fault, if one was.
+    pub error_field: String,
+    /// Whether the session's sign-in is recent enough for sensitive changes without the
+    /// password; if not, those forms ask for it.
+    pub recent: bool,
+    /// Whether the tenant allows second factors (`mfa_policy` not `off`).
+    pub factors_enabled: bool,
+    /// Confirmed authenticator apps (TOTP), oldest first.
+    pub authenticator_apps: Vec<FactorView>,
+    /// Passkeys, oldest first.
+    pub passkeys: Vec<FactorView>,
     /// Whether the tenant allows signing in with a passkey alone.
     pub passkey_sign_in: bool,
-    /// Account API: WebAuthn creation options.
+    /// Unused recovery codes.
+    pub recovery_codes_left: u64,
+    /// Known devices, most recently seen first.
+    pub devices: Vec<DeviceView>,
+    /// Active sign-ins, most recent first.
+    pub sign_ins: Vec<SignInView>,
+    /// Account API: WebAuthn creation options (the passkey script).
     pub options_url: String,
-    /// Account API: registration with the browser's answer.
+    /// Account API: passkey registration with the browser's answer.
     pub register_url: String,
-    /// The CSRF token the script sends as `x-csrf-token`.
-    pub csrf: String,
+    /// Where the forms post.
+    pub actions: Actions,
     /// The passkey script ([`PASSKEY_SCRIPT`]), inlined.
     pub script: &'static str,
+}
+
+impl AccountPage {
+    /// Whether `form` was refused.
+    pub fn failed(&self, form: &str) -> bool {
+        self.error.is_some() && self.error_form == form
+    }
+
+    /// Whether `field` of `form` is the one at fault.
+    pub fn invalid(&self, form: &str, field: &str) -> bool {
+        self.failed(form) && self.error_field == field
+    }
+
+    /// Why the last form was refused (empty when it was not).
+    pub fn message(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+
+    /// Whether another sign-in than the current one is listed.
+    pub fn has_other_sign_ins(&self) -> bool {
+        self.sign_ins.iter().any(|s| !s.current)
+    }
+}
+
+/// Setting up an authenticator app from the account page: its QR code, key and URI, and the
+/// form for its first code.
+#[derive(Template)]
+#[template(path = "account_totp.html")]
+pub struct AccountTotpPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The factor being set up.
+    pub factor_id: String,
+    /// The QR code of the `otpauth://` URI, an inline SVG element made by the server.
+    pub qr_svg: String,
+    /// The secret in base32, for typing it in.
+    pub secret: String,
+    /// The `otpauth://` URI (a link an authenticator app on this device opens).
+    pub uri: String,
+    /// Where the code posts.
+    pub action: String,
+    /// The account page.
+    pub back: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// Why the last code was refused.
+    pub error: Option<String>,
+}
+
+/// New recovery codes, shown once.
+#[derive(Template)]
+#[template(path = "account_recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    /// Shown in the page header.
+    pub tenant_name: String,
+    /// The codes.
+    pub codes: Vec<String>,
+    /// The account page.
+    pub back: String,
 }
 
 /// Keygate's only script (`templates/passkey.js`): the WebAuthn browser API for passkeys. Pages

@@ -51,25 +51,45 @@ pub async fn start<R: Roles>(
     username: &str,
     amr: Vec<String>,
 ) -> Result<(Session, Cookie<'static>), ApiError> {
+    let signed_in = Session { id: Uuid::new_v4(), user_id, auth_time: crate::now(), amr };
+    insert::<R>(ctx, db, username, signed_in).await
+}
+
+/// A new session (new id, new cookie, full lifetime) in place of `old`, for the same sign-in: it
+/// keeps `old`'s `auth_time` and `amr`, so renewing never makes an authentication look recent.
+/// The caller ends `old`.
+pub async fn renew<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    db: &impl sea_orm::ConnectionTrait,
+    username: &str,
+    old: &Session,
+) -> Result<(Session, Cookie<'static>), ApiError> {
+    insert::<R>(ctx, db, username, Session { id: Uuid::new_v4(), ..old.clone() }).await
+}
+
+async fn insert<R: Roles>(
+    ctx: &EndpointCtx<'_>,
+    db: &impl sea_orm::ConnectionTrait,
+    username: &str,
+    session: Session,
+) -> Result<(Session, Cookie<'static>), ApiError> {
     let raw = secret::random_token("", 32);
-    let now = crate::now();
     let lifetime = ctx.runtime().config().session_lifetime;
-    let id = Uuid::new_v4();
     let row = NewAuthSession {
         tenant_id: ctx.tenant()?,
-        id,
-        user_id,
+        id: session.id,
+        user_id: session.user_id,
         username: username.to_owned(),
         session_digest: secret::digest(&raw),
-        auth_time: now,
-        amr: Some(crate::string_list::StringList(amr.clone())),
-        expires_at: now + lifetime,
+        auth_time: session.auth_time,
+        amr: Some(crate::string_list::StringList(session.amr.clone())),
+        expires_at: crate::now() + lifetime,
     };
     crud::insert_new::<R::AuthSession>(db, row).await?;
     // Lax, not Strict: the browser must send it when a client's site sends the user here.
     let mut cookie = tenant_cookie(ctx, COOKIE, raw, SameSite::Lax);
     cookie.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime.num_seconds()));
-    Ok((Session { id, user_id, auth_time: now, amr }, cookie))
+    Ok((session, cookie))
 }
 
 /// Ends the session `id` and returns the cookie that clears it in the browser.

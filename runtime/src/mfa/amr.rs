@@ -15,6 +15,9 @@ pub const SWK: &str = "swk";
 /// RFC 8176 §2 `mfa`: more than one factor.
 pub const MFA: &str = "mfa";
 
+/// How [`describe`] names a passkey (`hwk` or `swk`).
+const PASSKEY_WORDS: &str = "passkey";
+
 /// `acr` of a sign-in with one factor (a password).
 pub const ACR_ONE_FACTOR: &str = "urn:keygate:loa:1fa";
 /// `acr` of a sign-in with a second factor.
@@ -58,6 +61,18 @@ pub fn acr(amr: &[String]) -> &'static str {
     if amr.iter().any(|method| method == MFA) { ACR_TWO_FACTOR } else { ACR_ONE_FACTOR }
 }
 
+/// `amr` in words for a person (the account page): `password and one-time code`.
+pub fn describe(amr: &[String]) -> String {
+    let word = |method: &str| match method {
+        PWD => Some("password"),
+        OTP => Some("one-time code"),
+        HWK | SWK => Some(PASSKEY_WORDS),
+        _ => None,
+    };
+    let words: Vec<&str> = amr.iter().filter_map(|method| word(method)).collect();
+    if words.is_empty() { "unknown".to_owned() } else { words.join(" and ") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +82,11 @@ mod tests {
         assert_eq!(methods(None), ["pwd"]);
         assert_eq!(acr(&methods(None)), ACR_ONE_FACTOR);
         assert_eq!(acr(&password_and_otp()), ACR_TWO_FACTOR);
+    }
+
+    #[test]
+    fn methods_read_as_words() {
+        assert_eq!(describe(&password_and_otp()), "password and one-time code");
+        assert_eq!(describe(&passkey(SWK)), "passkey");
     }
 }

@@ -9,19 +9,15 @@ use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::answer::{self, Answer, Outcome};
-use super::factors::{self, Verdict};
-use super::{challenge, recovery, throttle, totp};
+use super::factors;
+use super::{challenge, manage, recovery, totp};
 use crate::account::api::{body, first_party_client, signed_in};
 use crate::account::principal::{self, CHALLENGE};
-use crate::check::Checks;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, MfaChallenge, MfaFactor, MfaFactorColumns, RecoveryCodeColumns, Roles};
 use crate::security_events::{self, EventType, Origin};
-use crate::vocab::MfaPolicy;
-
-const DEFAULT_LABEL: &str = "Authenticator app";
 
 /// The `{id}` path segment; a malformed one names nothing (404).
 fn path_id(ctx: &EndpointCtx<'_>, what: &str) -> Result<Uuid, ApiError> {
@@ -31,23 +27,6 @@ fn path_id(ctx: &EndpointCtx<'_>, what: &str) -> Result<Uuid, ApiError> {
 /// A body that may be empty (then `T::default()`).
 fn optional_body<T: for<'de> Deserialize<'de> + Default>(ctx: &EndpointCtx<'_>) -> Result<T, ApiError> {
     if ctx.body().is_empty() { Ok(T::default()) } else { body(ctx) }
-}
-
-fn label<R: Roles>(label: Option<String>) -> Result<String, ApiError> {
-    let label = label.unwrap_or_else(|| DEFAULT_LABEL.to_owned());
-    let mut checks = Checks::default();
-    checks.field::<R::MfaFactor>("label", &label);
-    checks.finish()?;
-    Ok(label)
-}
-
-/// 403 when the tenant has turned second factors off.
-async fn enrolment_allowed<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(), ApiError> {
-    let settings = crate::tenancy::settings::<R>(ctx.runtime(), ctx.tenant()?).await?;
-    if settings.mfa_policy == MfaPolicy::Off {
-        return Err(ApiError::forbidden("second factors are turned off for this tenant (`mfa_policy: off`)"));
-    }
-    Ok(())
 }
 
 fn enrolment_view(id: Uuid, label: &str, enrolment: &totp::Enrolment) -> Value {
@@ -97,10 +76,7 @@ struct TotpStart {
 pub async fn start_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let request: TotpStart = optional_body(ctx)?;
-    let label = label::<R>(request.label)?;
-    enrolment_allowed::<R>(ctx).await?;
-    let account = crud::find::<R::Account>(ctx.runtime().db(), Some(ctx.tenant()?), caller.user_id).await?;
-    let (id, enrolment) = factors::enrol_totp::<R>(ctx, caller.user_id, account.username(), label.clone()).await?;
+    let (id, label, enrolment) = manage::start_totp::<R>(ctx, &caller, request.label).await?;
     Ok(crate::http::respond(201, &enrolment_view(id, &label, &enrolment)))
 }
 
@@ -114,46 +90,21 @@ struct CodeBody {
 /// replayed code is a 422 on `code` and counts against the code throttle (429 after).
 pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let id = path_id(ctx, "no such factor")?;
+    factors::owned::<R>(ctx, caller.user_id, id).await?;
     let request: CodeBody = body(ctx)?;
-    if factor.confirmed_at().is_some() {
-        return Err(ApiError::conflict(None, "the factor is already confirmed"));
-    }
-    throttle::check(ctx, caller.user_id).await?;
-    let rt = ctx.runtime();
-    let tx = rt.begin_write().await?;
-    let verdict = factors::accept_code::<R>(ctx, &*tx, std::slice::from_ref(&factor), &request.code).await?;
-    let refusal = match verdict {
-        Verdict::Accepted(_) => None,
-        Verdict::Wrong => Some("is not the factor's current code"),
-        Verdict::Replayed => Some("was already used; wait for the next one"),
-    };
-    if let Some(detail) = refusal {
-        tx.rollback().await?;
-        throttle::failed::<R>(ctx, caller.user_id).await?;
-        return Err(ApiError::invalid_field("code", detail));
-    }
-    let data = json!({ "factor_id": factor.id(), "kind": "totp", "label": factor.label() });
-    security_events::record::<R>(&*tx, ctx.tenant()?, caller.user_id, EventType::FactorAdded, &Origin::of(ctx), data)
-        .await?;
-    tx.commit().await?;
-    throttle::succeeded(ctx, caller.user_id).await?;
-    let factor = factors::owned::<R>(ctx, caller.user_id, factor.id()).await?;
+    let factor = manage::confirm_totp::<R>(ctx, &caller, id, &request.code).await?;
     Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
 }
 
 /// `DELETE /auth/me/mfa/factors/{id}`: 204, recording `factor.removed` (`data: {"factor_id",
-/// "kind", "by": "user"}`); 404 for a factor that is not the caller's. A removed passkey no
-/// longer signs in, also in challenges issued before.
+/// "kind", "by": "user"}`); 404 for a factor that is not the caller's; 401
+/// `reauthentication-required` when the caller signed in too long ago
+/// ([`crate::account::reauth`]). A removed passkey no longer signs in, also in challenges
+/// issued before.
 pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
-    let tx = ctx.runtime().begin_write().await?;
-    crud::delete_id::<R::MfaFactor>(&*tx, factor.id()).await?;
-    let data = json!({ "factor_id": factor.id(), "kind": factor.kind().as_str(), "by": "user" });
-    security_events::record::<R>(&*tx, ctx.tenant()?, caller.user_id, EventType::FactorRemoved, &Origin::of(ctx), data)
-        .await?;
-    tx.commit().await?;
+    manage::remove_factor::<R>(ctx, &caller, path_id(ctx, "no such factor")?, None).await?;
     Ok(crate::http::respond_empty(204))
 }
 
@@ -169,7 +120,7 @@ pub async fn rename_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespon
     let caller = principal::require::<R>(ctx).await?;
     let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
     let request: Rename = body(ctx)?;
-    let label = label::<R>(Some(request.label))?;
+    let label = manage::label::<R>(Some(request.label))?;
     let tx = ctx.runtime().begin_write().await?;
     let values = [R::MfaFactor::LABEL.set(label), R::MfaFactor::UPDATED_AT.set(crate::now())];
     crud::set::<R::MfaFactor>(&*tx, ctx.tenant()?, factor.id(), values).await?;
@@ -179,23 +130,11 @@ pub async fn rename_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespon
 }
 
 /// `POST /auth/me/mfa/recovery-codes`: 201 `{"codes": [...]}`, a new set shown only now; the
-/// previous set stops working.
+/// previous set stops working. 401 `reauthentication-required` when the caller signed in too
+/// long ago ([`crate::account::reauth`]).
 pub async fn regenerate_recovery_codes<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    enrolment_allowed::<R>(ctx).await?;
-    let tx = ctx.runtime().begin_write().await?;
-    let codes = recovery::replace::<R>(&*tx, ctx.tenant()?, caller.user_id).await?;
-    let (origin, data) = (Origin::of(ctx), json!({ "count": codes.len() }));
-    security_events::record::<R>(
-        &*tx,
-        ctx.tenant()?,
-        caller.user_id,
-        EventType::RecoveryCodesRegenerated,
-        &origin,
-        data,
-    )
-    .await?;
-    tx.commit().await?;
+    let codes = manage::regenerate_recovery_codes::<R>(ctx, &caller, None).await?;
     Ok(crate::http::respond(201, &json!({ "codes": codes })))
 }
 
@@ -251,7 +190,7 @@ struct EnrolAtSignIn {
 /// `POST /auth/me/mfa/totp`. Completing the sign-in with the factor's first code confirms it.
 pub async fn enrol_at_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: EnrolAtSignIn = body(ctx)?;
-    let label = label::<R>(request.label)?;
+    let label = manage::label::<R>(request.label)?;
     let challenge = account_challenge::<R>(ctx, &request.mfa_challenge).await?;
     if !challenge.enrol() {
         return Err(ApiError::forbidden(

@@ -53,6 +53,23 @@ pub fn enrol(keys: &crate::keys::KeyStore, id: Uuid, issuer: &str, account: &str
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::rng().fill_bytes(&mut secret);
     let sealed = keys.seal_secret(&context(id), &secret).map_err(ApiError::internal)?;
+    describe(secret, sealed, issuer, account)
+}
+
+/// The enrolment of factor `id` whose secret is `sealed` again: what its app needs, for a set-up
+/// form shown anew before the factor is confirmed.
+pub fn reopen(
+    keys: &crate::keys::KeyStore,
+    id: Uuid,
+    sealed: &str,
+    issuer: &str,
+    account: &str,
+) -> Result<Enrolment, ApiError> {
+    let secret = keys.open_secret(&context(id), sealed).map_err(ApiError::internal)?;
+    describe(secret, sealed.to_owned(), issuer, account)
+}
+
+fn describe(secret: Vec<u8>, sealed: String, issuer: &str, account: &str) -> Result<Enrolment, ApiError> {
     let totp = totp(secret, issuer, account)?;
     let uri = totp.to_url().map_err(ApiError::internal)?;
     let qr_svg = QrCode::new(uri.as_bytes())
@@ -101,5 +118,7 @@ mod tests {
         assert_eq!(matching_step(&keys, id, &enrolment.sealed, &code, now + STEP).unwrap(), Some(step));
         assert_eq!(matching_step(&keys, id, &enrolment.sealed, &code, now + 3 * STEP).unwrap(), None);
         assert!(matching_step(&keys, Uuid::new_v4(), &enrolment.sealed, &code, now).is_err(), "bound to its row");
+        let again = reopen(&keys, id, &enrolment.sealed, "acme", "ann:x").unwrap();
+        assert_eq!((again.secret, again.uri), (enrolment.secret, enrolment.uri));
     }
 }
