@@ -49,3 +49,53 @@ async fn failures_alternated_between_replicas_are_counted_together() {
         assert_eq!(statuses[5], 429, "[{}] the sixth failure is throttled: {statuses:?}", db.backend);
     }
 }
+
+#[actix_web::test]
+async fn ceremony_windows_are_shared_by_replicas() {
+    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL is not set: shared request windows are not tested");
+        return;
+    };
+    for db in support::databases().await {
+        let prefix = format!("keygate-test:{}:", uuid::Uuid::new_v4().simple());
+        let shared = || async { Throttle::redis(&redis, &prefix).await.expect("Redis") };
+        let config = || keygate_runtime::RuntimeConfig {
+            bcrypt_cost: 4,
+            public_url: "http://localhost:8080".into(),
+            ..Default::default()
+        };
+        let key = [9u8; 32];
+        let rt_a = web::Data::new(support::runtime_unshared(&db, config(), &key).await.with_throttle(shared().await));
+        let rt_b = web::Data::new(support::runtime_unshared(&db, config(), &key).await.with_throttle(shared().await));
+        let app_a = test::init_service(keygate::server::app(rt_a.clone())).await;
+        let app_b = test::init_service(keygate::server::app(rt_b.clone())).await;
+        let a = Client::new(&app_a, db.backend, rt_a.clone());
+        let b = Client::new(&app_b, db.backend, rt_b.clone());
+        let acme = a.tenant("acme").await.str("id");
+        a.patch(&format!("/admin/tenants/{acme}"), &json!({ "passkey_sign_in": true })).await;
+
+        // One address's ceremonies, alternated between the replicas, count in one window.
+        let limit = keygate_runtime::mfa::ceremony::PER_IP.limit;
+        let request = || {
+            test::TestRequest::post()
+                .uri("/acme/auth/login/passkey/options")
+                .peer_addr("192.0.2.44:40000".parse().unwrap())
+        };
+        async fn start(replica: &Client<'_>, request: test::TestRequest) -> support::Reply {
+            replica.send(request).await
+        }
+        for n in 0..limit {
+            let reply = start(if n % 2 == 0 { &a } else { &b }, request()).await;
+            assert_eq!(reply.status, StatusCode::OK, "[{}] call {n}: {}", db.backend, reply.json);
+        }
+        let refused = start(&a, request()).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", db.backend, refused.json);
+        assert!(refused.headers.contains_key("retry-after"));
+        assert_eq!(
+            start(&b, request()).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{}] at either replica",
+            db.backend
+        );
+    }
+}
