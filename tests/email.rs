@@ -1,7 +1,9 @@
 //! Mail over HTTP, end to end: Keygate sends real messages through lettre to an SMTP sink in
 //! the test suite (tests/support/smtp.rs), and the tests follow the links in them: email
-//! verification, password reset, email-change and new-device notices.
+//! verification, password reset, email-change and new-device notices (from the account API,
+//! and from the sign-in page on a live server driven by a cookie-keeping browser).
 
+mod oidc;
 mod support;
 
 use actix_web::http::{Method, StatusCode};
@@ -381,4 +383,65 @@ async fn a_sign_in_from_a_new_device_is_logged_and_mailed() {
         assert!(!admin.json.to_string().contains("digest"), "never the cookie's digest: {}", admin.json);
     })
     .await;
+}
+
+/// An authorization request of `client_id` at the live `server` (PKCE, `prompt` as given).
+fn authorize_url(server: &support::LiveServer, client_id: &str, prompt: &str) -> String {
+    let verifier = openidconnect::PkceCodeVerifier::new("a-fixed-pkce-code-verifier-of-at-least-43-characters".into());
+    let challenge = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("scope", "openid")
+        .append_pair("redirect_uri", support::live::REDIRECT)
+        .append_pair("response_type", "code")
+        .append_pair("code_challenge", challenge.as_str())
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("prompt", prompt)
+        .finish();
+    format!("{}/acme/oauth2/authorize?{query}", server.base)
+}
+
+#[actix_web::test]
+async fn a_browser_sign_in_from_a_new_device_is_logged_and_mailed() {
+    use oidc::browser::{Browser, sign_in};
+    use support::live::{Admin, PASSWORD as ALICE_PASSWORD};
+    for db in support::databases().await {
+        let sink = MailSink::start().await;
+        let server = support::LiveServer::start_with_mail(&db, &sink).await;
+        let admin = Admin::new(&server);
+        admin.tenant("acme").await;
+        let (client_id, _) = admin.client("acme", json!({})).await;
+        let alice = admin.get("/admin/tenants/acme/users?username=alice").await["items"][0]["id"].clone();
+
+        // The first device is no news; the same browser again (a new sign-in) is known by its
+        // device cookie, HttpOnly and scoped to the tenant.
+        let firefox = Browser::with_user_agent("Firefox/140");
+        let done = sign_in(&firefox, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(done.status, 303, "[{}] {}", db.backend, done.body);
+        assert!(firefox.has_cookie("kg_device"), "a device cookie");
+        let asked = firefox.get(&authorize_url(&server, &client_id, "login")).await;
+        assert!(asked.body.contains("id=\"password\""), "prompt=login asks for the password again: {}", asked.body);
+        let again = sign_in(&firefox, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(again.status, 303, "[{}] {}", db.backend, again.body);
+
+        // Another browser: logged as `sign_in.new_device` (via the browser) and mailed.
+        let safari = Browser::with_user_agent("Safari/18.0");
+        let other = sign_in(&safari, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(other.status, 303, "[{}] {}", db.backend, other.body);
+        let mail = one_mail(&sink, "alice@example.com", 1, "New sign-in to your account").await;
+        assert!(mail.text().contains("Safari/18.0") && mail.text().contains("127.0.0.1"), "{}", mail.text());
+        let path = format!("/admin/tenants/acme/security_events?user_id={}", alice.as_str().unwrap());
+        let events = admin.get(&path).await;
+        let items = events["items"].as_array().unwrap();
+        assert_eq!(event_types(items), ["sign_in.new_device"], "[{}] {events}", db.backend);
+        assert_eq!(
+            (items[0]["data"]["via"].as_str(), items[0]["user_agent"].as_str()),
+            (Some("browser"), Some("Safari/18.0"))
+        );
+        let notices = sink.all().into_iter().filter(|mail| mail.subject() == "New sign-in to your account").count();
+        assert_eq!(notices, 1, "[{}] the first and the known device were no news", db.backend);
+        let devices = admin.get(&format!("/admin/tenants/acme/devices?user_id={}", alice.as_str().unwrap())).await;
+        assert_eq!(devices["items"].as_array().map(Vec::len), Some(2), "{devices}");
+        server.stop().await;
+    }
 }

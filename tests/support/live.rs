@@ -47,6 +47,20 @@ impl Admin {
         response.json().await.expect("json")
     }
 
+    /// PATCHes `path` with `body` as admin; asserts 200.
+    pub async fn patch(&self, path: &str, body: Value) -> Value {
+        let mut response = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send_json(&body)
+            .await
+            .expect("admin call");
+        let json: Value = response.json().await.expect("json");
+        assert_eq!(response.status().as_u16(), 200, "{path}: {json}");
+        json
+    }
+
     /// A tenant with one user.
     pub async fn tenant(&self, slug: &str) {
         self.post("/admin/tenants", json!({ "slug": slug, "name": slug })).await;
