@@ -333,6 +333,67 @@ async fn reset_requests_are_throttled_per_name_and_ip() {
     .await;
 }
 
+/// `POST /acme/auth/password/forgot` for `name` from `ip`.
+async fn forgot_from(client: &Client<'_>, name: &str, ip: &str) -> Reply {
+    let request = TestRequest::post()
+        .uri("/acme/auth/password/forgot")
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+        .insert_header(("content-type", "application/json"))
+        .set_payload(json!({ "username": name }).to_string());
+    client.send(request).await
+}
+
+#[actix_web::test]
+async fn reset_requests_are_throttled_per_ip_per_name_and_per_account_alike_for_unknown_names() {
+    each_backend_with_mail(async |client: &Client<'_>, sink: &MailSink| {
+        client.tenant("acme").await;
+        register(client, "erin").await;
+        register(client, "gina").await;
+
+        // Per name and IP: a real account's name is throttled exactly as an unknown one, so a
+        // 429 tells nothing either.
+        for name in ["erin", "nobody-here"] {
+            let mut statuses = Vec::new();
+            for _ in 0..6 {
+                statuses.push(forgot_from(client, name, "192.0.2.60").await.status.as_u16());
+            }
+            assert_eq!(statuses, [202, 202, 202, 202, 202, 429], "[{}] {name}", client.backend);
+        }
+
+        // Per IP across names: fifty requests from one address, whatever they name.
+        for n in 0..50 {
+            let reply = forgot_from(client, &format!("stranger{n}"), "192.0.2.61").await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] name {n}: {}", client.backend, reply.json);
+        }
+        let flooded = forgot_from(client, "stranger-new", "192.0.2.61").await;
+        assert_eq!(flooded.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", client.backend, flooded.json);
+        assert!(flooded.headers.contains_key("retry-after"));
+
+        // Per name from any address: twenty, then the name waits wherever it is asked from.
+        for n in 0..20 {
+            let reply = forgot_from(client, "frank", &format!("198.51.100.{n}")).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] address {n}", client.backend);
+        }
+        assert_eq!(forgot_from(client, "frank", "198.51.100.99").await.status, StatusCode::TOO_MANY_REQUESTS);
+
+        // Per account: its two names from many addresses are all answered alike, but the
+        // account is mailed five links an hour at most.
+        for n in 0..8 {
+            let name = if n % 2 == 0 { "gina" } else { "GINA@example.com" };
+            let reply = forgot_from(client, name, &format!("203.0.113.{n}")).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] request {n}", client.backend);
+        }
+        one_mail(sink, "gina@example.com", 5, "Reset your password").await;
+        // Let every request's background work finish, then count.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(sink.to("gina@example.com").len(), 5, "[{}] five links, not eight", client.backend);
+        let stored =
+            client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM email_tokens WHERE purpose = 'reset_password'").await;
+        assert_eq!(stored.as_deref(), Some("10"), "[{}] gina's five and erin's five", client.backend);
+    })
+    .await;
+}
+
 #[actix_web::test]
 async fn a_sign_in_from_a_new_device_is_logged_and_mailed() {
     each_backend_with_mail(async |client: &Client<'_>, sink: &MailSink| {

@@ -60,10 +60,10 @@ return 0
 ";
 
 impl SharedThrottle {
-    /// The seconds until `ip`'s window for `purpose` ends when this request is past `rate`.
-    pub(super) async fn spend(&self, purpose: &str, ip: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
+    /// The seconds until `key`'s window for `purpose` ends when this request is past `rate`.
+    pub(super) async fn spend(&self, purpose: &str, key: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
         let mut connection = self.connection.clone();
-        let name = format!("{}rate:{purpose}:{}", self.prefix, crate::secret::digest(ip));
+        let name = format!("{}rate:{purpose}:{}", self.prefix, crate::secret::digest(key));
         let window_ms = u64::try_from(rate.window.as_millis()).unwrap_or(u64::MAX).max(1);
         let wait_ms: i64 = Script::new(SPEND)
             .key(name)

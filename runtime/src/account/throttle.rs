@@ -46,7 +46,8 @@ pub(super) enum Key {
     Ip(String),
 }
 
-/// At most `limit` requests per `window` from one IP (a fixed window, starting at the first).
+/// At most `limit` requests per `window` by one key, e.g. a client IP (a fixed window, starting
+/// at the first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     /// Requests served in one window.
@@ -120,28 +121,30 @@ impl Throttle {
 }
 
 impl Throttle {
-    /// Counts one request from `ip` to `purpose` (e.g. `passkey_ceremony`) against `rate`: the
-    /// seconds until the window ends when this request is past the limit (refuse it with a 429),
-    /// `None` when it may be served. A shared store that cannot be reached is a 503.
-    pub async fn spend(&self, purpose: &'static str, ip: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
+    /// Counts one request to `purpose` (e.g. `passkey_ceremony`) by `key` (a client IP, or
+    /// whatever the purpose limits, such as an account) against `rate`: the seconds until the
+    /// window ends when this request is past the limit (refuse it, with a 429 where there is an
+    /// answer to give), `None` when it may be served. A shared store that cannot be reached is a
+    /// 503.
+    pub async fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
         match &self.0 {
-            Store::Local(_, windows) => Ok(windows.spend(purpose, ip, rate)),
-            Store::Shared(shared) => shared.spend(purpose, ip, rate).await,
+            Store::Local(_, windows) => Ok(windows.spend(purpose, key, rate)),
+            Store::Shared(shared) => shared.spend(purpose, key, rate).await,
         }
     }
 }
 
-/// Request windows kept in this process: per purpose and IP, when the window began and how many
-/// requests it has seen.
+/// Request windows kept in this process: per purpose and key, when the window began and how
+/// many requests it has seen.
 #[derive(Debug, Default)]
 struct LocalWindows(Mutex<HashMap<(&'static str, String), (Instant, u32)>>);
 
 impl LocalWindows {
-    fn spend(&self, purpose: &'static str, ip: &str, rate: Rate) -> Option<u64> {
+    fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Option<u64> {
         let Ok(mut map) = self.0.lock() else { return None };
         let now = Instant::now();
         map.retain(|_, (began, _)| now - *began < rate.window);
-        let (began, count) = map.entry((purpose, ip.to_owned())).or_insert((now, 0));
+        let (began, count) = map.entry((purpose, key.to_owned())).or_insert((now, 0));
         *count = count.saturating_add(1);
         (*count > rate.limit).then(|| (rate.window.saturating_sub(now - *began)).as_secs().max(1))
     }
