@@ -134,10 +134,12 @@ impl Throttle {
     }
 }
 
-/// Request windows kept in this process: per purpose and key, when the window began and how
-/// many requests it has seen.
+/// A request window: when it began and how many requests it has seen.
+type Window = (Instant, u32);
+
+/// Request windows kept in this process, per purpose and key.
 #[derive(Debug, Default)]
-struct LocalWindows(Mutex<HashMap<(&'static str, String), (Instant, u32)>>);
+struct LocalWindows(Mutex<HashMap<(&'static str, String), Window>>);
 
 impl LocalWindows {
     fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Option<u64> {

@@ -44,7 +44,7 @@ fn the_public_url_makes_the_relying_party() {
         let (state, answer) = registration(&rp(url), EDGE_TOUCHID);
         assert!(verify_registration(&rp(url), &answer, &state).is_ok(), "{url}");
     }
-    let refused = relying_party_at("http://127.0.0.1:8080", "acme").err().expect("an IP address is no RP ID");
+    let refused = relying_party_at("http://127.0.0.1:8080", "acme").expect_err("an IP address is no RP ID");
     assert_eq!(refused.status(), actix_web::http::StatusCode::FORBIDDEN);
 }
 
@@ -79,7 +79,7 @@ fn answers_for_another_origin_or_challenge_or_altered_are_refused() {
     // The same answer at a relying party of another origin (scheme, or port).
     for url in ["https://localhost:8080", "http://localhost:8081"] {
         let (state, answer) = registration(&rp(url), EDGE_TOUCHID);
-        let error = verify_registration(&rp(url), &answer, &state).err().expect("another origin");
+        let error = verify_registration(&rp(url), &answer, &state).expect_err("another origin");
         assert_eq!(error.field_errors()[0].field, "credential", "{url}: a 422 on `credential`");
     }
     // A ceremony whose challenge the authenticator did not sign (a replayed answer).
