@@ -134,10 +134,10 @@ impl Throttle {
     }
 }
 
-/// A request window: when it began and how many requests it has seen.
+/// A request window: when it ends and how many requests it has seen.
 type Window = (Instant, u32);
 
-/// Request windows kept in this process, per purpose and key.
+/// Request windows kept in this process, per purpose and key; each is forgotten when it ends.
 #[derive(Debug, Default)]
 struct LocalWindows(Mutex<HashMap<(&'static str, String), Window>>);
 
@@ -145,10 +145,10 @@ impl LocalWindows {
     fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Option<u64> {
         let Ok(mut map) = self.0.lock() else { return None };
         let now = Instant::now();
-        map.retain(|_, (began, _)| now - *began < rate.window);
-        let (began, count) = map.entry((purpose, key.to_owned())).or_insert((now, 0));
+        map.retain(|_, (ends, _)| *ends > now);
+        let (ends, count) = map.entry((purpose, key.to_owned())).or_insert((now + rate.window, 0));
         *count = count.saturating_add(1);
-        (*count > rate.limit).then(|| (rate.window.saturating_sub(now - *began)).as_secs().max(1))
+        (*count > rate.limit).then(|| ends.saturating_duration_since(now).as_secs().max(1))
     }
 }
 
@@ -247,5 +247,7 @@ mod tests {
         let instant = Rate { limit: 1, window: Duration::ZERO };
         assert_eq!(windows.spend("instant", "10.0.0.1", instant), None);
         assert_eq!(windows.spend("instant", "10.0.0.1", instant), None);
+        // Each window keeps its own length, whatever other purposes use.
+        assert!(windows.spend("ceremony", "10.0.0.1", rate).is_some(), "still the same minute");
     }
 }
