@@ -278,7 +278,7 @@ async fn housekeeping(runtime: web::Data<keygate_runtime::Runtime>) {
     let mut every = actix_web::rt::time::interval(keygate_runtime::maintenance::INTERVAL);
     loop {
         every.tick().await;
-        match keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&runtime).await {
+        match keygate_runtime::maintenance::prune(&runtime, keygate_api::entities::EXPIRING).await {
             Ok(pruned) => tracing::debug!(?pruned, "pruned expired rows"),
             Err(error) => tracing::warn!(%error, "pruning expired rows failed"),
         }

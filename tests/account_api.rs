@@ -454,8 +454,9 @@ async fn housekeeping_deletes_only_what_has_expired() {
         .await
         .unwrap();
 
-        let pruned = keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&client.rt).await.unwrap();
-        assert_eq!((pruned.refresh_tokens, pruned.sessions, pruned.revoked_tokens), (1, 1, 1), "{pruned:?}");
+        let pruned = keygate_runtime::maintenance::prune(&client.rt, keygate_api::entities::EXPIRING).await.unwrap();
+        let rows = ["refresh_tokens", "auth_sessions", "revoked_tokens"].map(|table| pruned.rows(table));
+        assert_eq!(rows, [1, 1, 1], "{pruned:?}");
         // What is still alive keeps working.
         let refreshed = call(client, Method::POST, "/acme/auth/refresh", Some(json!({ "refresh_token": second.str("refresh_token") })), Auth::None).await;
         assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.json);
@@ -483,10 +484,12 @@ async fn housekeeping_deletes_a_backlog_in_batches() {
             db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
         }
 
-        let pruned = keygate_runtime::maintenance::prune_in_batches::<keygate_api::entities::Roles>(&client.rt, 3).await.unwrap();
-        assert_eq!(pruned.revoked_tokens, 7, "[{}] {pruned:?}", client.backend);
+        let expiring = keygate_api::entities::EXPIRING;
+        let pruned = keygate_runtime::maintenance::prune_in_batches(&client.rt, expiring, 3).await.unwrap();
+        assert_eq!(pruned.rows("revoked_tokens"), 7, "[{}] {pruned:?}", client.backend);
         // 3 + 3 + 1 revocation records, then one statement each for sessions, refresh tokens, MFA
         // challenges, emailed links and passkey ceremonies.
+        assert_eq!(expiring.len(), 6, "{expiring:?}");
         assert_eq!(pruned.batches, 8, "[{}] {pruned:?}", client.backend);
         let left = db
             .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM revoked_tokens"))

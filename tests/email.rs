@@ -1,7 +1,9 @@
 //! Mail over HTTP, end to end: Keygate sends real messages through lettre to an SMTP sink in
 //! the test suite (tests/support/smtp.rs), and the tests follow the links in them: email
-//! verification, password reset, email-change and new-device notices.
+//! verification, password reset, email-change and new-device notices (from the account API,
+//! and from the sign-in page on a live server driven by a cookie-keeping browser).
 
+mod oidc;
 mod support;
 
 use actix_web::http::{Method, StatusCode};
@@ -292,8 +294,8 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_sign_in() {
         assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", expired.json);
         assert!(expired.json.to_string().contains("expired"));
         // Housekeeping deletes expired links (both of them here, the used one too).
-        let pruned = keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&client.rt).await.unwrap();
-        assert_eq!(pruned.email_tokens, 2, "{pruned:?}");
+        let pruned = keygate_runtime::maintenance::prune(&client.rt, keygate_api::entities::EXPIRING).await.unwrap();
+        assert_eq!(pruned.rows("email_tokens"), 2, "{pruned:?}");
         forgot("bob").await;
         let fresh = one_mail(sink, "bob@example.com", 3, "Reset your password").await;
         assert_eq!(reset(token_of(&fresh.link("token="))).await.status, StatusCode::NO_CONTENT);
@@ -327,6 +329,67 @@ async fn reset_requests_are_throttled_per_name_and_ip() {
         assert_eq!(login(client, "carol", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
         // Let the requests' background lookups finish before the app stops.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    })
+    .await;
+}
+
+/// `POST /acme/auth/password/forgot` for `name` from `ip`.
+async fn forgot_from(client: &Client<'_>, name: &str, ip: &str) -> Reply {
+    let request = TestRequest::post()
+        .uri("/acme/auth/password/forgot")
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+        .insert_header(("content-type", "application/json"))
+        .set_payload(json!({ "username": name }).to_string());
+    client.send(request).await
+}
+
+#[actix_web::test]
+async fn reset_requests_are_throttled_per_ip_per_name_and_per_account_alike_for_unknown_names() {
+    each_backend_with_mail(async |client: &Client<'_>, sink: &MailSink| {
+        client.tenant("acme").await;
+        register(client, "erin").await;
+        register(client, "gina").await;
+
+        // Per name and IP: a real account's name is throttled exactly as an unknown one, so a
+        // 429 tells nothing either.
+        for name in ["erin", "nobody-here"] {
+            let mut statuses = Vec::new();
+            for _ in 0..6 {
+                statuses.push(forgot_from(client, name, "192.0.2.60").await.status.as_u16());
+            }
+            assert_eq!(statuses, [202, 202, 202, 202, 202, 429], "[{}] {name}", client.backend);
+        }
+
+        // Per IP across names: fifty requests from one address, whatever they name.
+        for n in 0..50 {
+            let reply = forgot_from(client, &format!("stranger{n}"), "192.0.2.61").await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] name {n}: {}", client.backend, reply.json);
+        }
+        let flooded = forgot_from(client, "stranger-new", "192.0.2.61").await;
+        assert_eq!(flooded.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", client.backend, flooded.json);
+        assert!(flooded.headers.contains_key("retry-after"));
+
+        // Per name from any address: twenty, then the name waits wherever it is asked from.
+        for n in 0..20 {
+            let reply = forgot_from(client, "frank", &format!("198.51.100.{n}")).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] address {n}", client.backend);
+        }
+        assert_eq!(forgot_from(client, "frank", "198.51.100.99").await.status, StatusCode::TOO_MANY_REQUESTS);
+
+        // Per account: its two names from many addresses are all answered alike, but the
+        // account is mailed five links an hour at most.
+        for n in 0..8 {
+            let name = if n % 2 == 0 { "gina" } else { "GINA@example.com" };
+            let reply = forgot_from(client, name, &format!("203.0.113.{n}")).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "[{}] request {n}", client.backend);
+        }
+        one_mail(sink, "gina@example.com", 5, "Reset your password").await;
+        // Let every request's background work finish, then count.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(sink.to("gina@example.com").len(), 5, "[{}] five links, not eight", client.backend);
+        let stored =
+            client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM email_tokens WHERE purpose = 'reset_password'").await;
+        assert_eq!(stored.as_deref(), Some("10"), "[{}] gina's five and erin's five", client.backend);
     })
     .await;
 }
@@ -381,4 +444,65 @@ async fn a_sign_in_from_a_new_device_is_logged_and_mailed() {
         assert!(!admin.json.to_string().contains("digest"), "never the cookie's digest: {}", admin.json);
     })
     .await;
+}
+
+/// An authorization request of `client_id` at the live `server` (PKCE, `prompt` as given).
+fn authorize_url(server: &support::LiveServer, client_id: &str, prompt: &str) -> String {
+    let verifier = openidconnect::PkceCodeVerifier::new("a-fixed-pkce-code-verifier-of-at-least-43-characters".into());
+    let challenge = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("scope", "openid")
+        .append_pair("redirect_uri", support::live::REDIRECT)
+        .append_pair("response_type", "code")
+        .append_pair("code_challenge", challenge.as_str())
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("prompt", prompt)
+        .finish();
+    format!("{}/acme/oauth2/authorize?{query}", server.base)
+}
+
+#[actix_web::test]
+async fn a_browser_sign_in_from_a_new_device_is_logged_and_mailed() {
+    use oidc::browser::{Browser, sign_in};
+    use support::live::{Admin, PASSWORD as ALICE_PASSWORD};
+    for db in support::databases().await {
+        let sink = MailSink::start().await;
+        let server = support::LiveServer::start_with_mail(&db, &sink).await;
+        let admin = Admin::new(&server);
+        admin.tenant("acme").await;
+        let (client_id, _) = admin.client("acme", json!({})).await;
+        let alice = admin.get("/admin/tenants/acme/users?username=alice").await["items"][0]["id"].clone();
+
+        // The first device is no news; the same browser again (a new sign-in) is known by its
+        // device cookie, HttpOnly and scoped to the tenant.
+        let firefox = Browser::with_user_agent("Firefox/140");
+        let done = sign_in(&firefox, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(done.status, 303, "[{}] {}", db.backend, done.body);
+        assert!(firefox.has_cookie("kg_device"), "a device cookie");
+        let asked = firefox.get(&authorize_url(&server, &client_id, "login")).await;
+        assert!(asked.body.contains("id=\"password\""), "prompt=login asks for the password again: {}", asked.body);
+        let again = sign_in(&firefox, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(again.status, 303, "[{}] {}", db.backend, again.body);
+
+        // Another browser: logged as `sign_in.new_device` (via the browser) and mailed.
+        let safari = Browser::with_user_agent("Safari/18.0");
+        let other = sign_in(&safari, &authorize_url(&server, &client_id, "login"), "alice", ALICE_PASSWORD).await;
+        assert_eq!(other.status, 303, "[{}] {}", db.backend, other.body);
+        let mail = one_mail(&sink, "alice@example.com", 1, "New sign-in to your account").await;
+        assert!(mail.text().contains("Safari/18.0") && mail.text().contains("127.0.0.1"), "{}", mail.text());
+        let path = format!("/admin/tenants/acme/security_events?user_id={}", alice.as_str().unwrap());
+        let events = admin.get(&path).await;
+        let items = events["items"].as_array().unwrap();
+        assert_eq!(event_types(items), ["sign_in.new_device"], "[{}] {events}", db.backend);
+        assert_eq!(
+            (items[0]["data"]["via"].as_str(), items[0]["user_agent"].as_str()),
+            (Some("browser"), Some("Safari/18.0"))
+        );
+        let notices = sink.all().into_iter().filter(|mail| mail.subject() == "New sign-in to your account").count();
+        assert_eq!(notices, 1, "[{}] the first and the known device were no news", db.backend);
+        let devices = admin.get(&format!("/admin/tenants/acme/devices?user_id={}", alice.as_str().unwrap())).await;
+        assert_eq!(devices["items"].as_array().map(Vec::len), Some(2), "{devices}");
+        server.stop().await;
+    }
 }

@@ -159,8 +159,8 @@ async fn totp_enrolment_sign_in_replay_and_tokens_that_say_so() {
         assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
         assert!(expired.json["detail"].as_str().unwrap().contains("expired"), "{}", expired.json);
         // Housekeeping deletes expired challenges.
-        let pruned = keygate_runtime::maintenance::prune::<keygate_api::entities::Roles>(&client.rt).await.unwrap();
-        assert!(pruned.mfa_challenges >= 1, "{pruned:?}");
+        let pruned = keygate_runtime::maintenance::prune(&client.rt, keygate_api::entities::EXPIRING).await.unwrap();
+        assert!(pruned.rows("mfa_challenges") >= 1, "{pruned:?}");
         assert_eq!(client.scalar("SELECT challenge_digest FROM mfa_challenges").await, None);
 
         // Discovery says which `acr` values tokens carry.
@@ -349,6 +349,46 @@ async fn admins_see_factors_without_secrets_and_reset_them() {
         let item = &listed.json["items"][0];
         assert_eq!((item["id"].as_str(), item["kind"].as_str()), (Some(factor.as_str()), Some("totp")));
         assert!(item.get("secret_sealed").is_none() && item.get("last_used_step").is_none(), "{item}");
+
+        // Deleting one factor through the admin API is the user's `factor.removed`, shaped as
+        // their own removal (`by` says whose), from the admin's address, in the same commit.
+        let (second, _) = enrolled(client, "acme", &access).await;
+        let delete = actix_web::test::TestRequest::delete()
+            .uri(&format!("/admin/tenants/acme/mfa_factors/{second}"))
+            .peer_addr("203.0.113.7:50000".parse().unwrap())
+            .insert_header(("authorization", format!("Bearer {}", support::ADMIN_TOKEN)))
+            .insert_header(("user-agent", "admin-console/1.0"));
+        assert_eq!(client.send(delete).await.status, StatusCode::NO_CONTENT, "[{}]", client.backend);
+        let path = "/acme/auth/me/security-events?type=factor.removed";
+        let removed = call(client, Method::GET, path, None, Auth::Bearer(&access)).await;
+        let event = &removed.json["items"][0];
+        assert_eq!(event["data"], json!({ "factor_id": second, "kind": "totp", "by": "admin" }), "{}", removed.json);
+        assert_eq!(
+            (event["ip"].as_str(), event["user_agent"].as_str()),
+            (Some("203.0.113.7"), Some("admin-console/1.0"))
+        );
+        let admin_view =
+            client.get(&format!("/admin/tenants/acme/security_events?user_id={ann}&type=factor.removed")).await;
+        assert_eq!(admin_view.json["items"].as_array().map(Vec::len), Some(1), "{}", admin_view.json);
+        assert_eq!(
+            client.get(&format!("/admin/tenants/acme/mfa_factors/{second}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // The user's own removal says `by: user`.
+        let (third, _) = enrolled(client, "acme", &access).await;
+        let own = format!("/acme/auth/me/mfa/factors/{third}");
+        assert_eq!(
+            call(client, Method::DELETE, &own, None, Auth::Bearer(&access)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let removed = call(client, Method::GET, path, None, Auth::Bearer(&access)).await;
+        assert_eq!(removed.json["items"][0]["data"], json!({ "factor_id": third, "kind": "totp", "by": "user" }));
+        // A factor of another tenant is not found there, and nothing is recorded.
+        client.tenant("beta").await;
+        let elsewhere = client.delete(&format!("/admin/tenants/beta/mfa_factors/{factor}")).await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{}", elsewhere.json);
+        let removed = call(client, Method::GET, path, None, Auth::Bearer(&access)).await;
+        assert_eq!(removed.json["items"].as_array().map(Vec::len), Some(2), "{}", removed.json);
 
         let reset = client.post(&format!("/admin/tenants/acme/users/{ann}/mfa/reset"), &json!({})).await;
         assert_eq!(reset.status, StatusCode::OK, "{}", reset.json);

@@ -164,3 +164,73 @@ async fn acr_values_asking_for_two_factors_sets_one_up() {
     })
     .await;
 }
+
+/// The TOTP app set up from the set-up page's key (the page shows it beside the QR code).
+fn app_from_setup(page: &Page) -> Totp {
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Set up two-step verification") && page.body.contains("<svg"), "{}", page.body);
+    let start = page.body.find("<code>").unwrap() + "<code>".len();
+    let key = &page.body[start..start + page.body[start..].find("</code>").unwrap()];
+    Totp::from_url(format!("otpauth://totp/acme:alice?secret={key}&issuer=acme")).unwrap()
+}
+
+#[actix_web::test]
+async fn a_required_policy_sends_a_user_without_a_factor_through_set_up() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let tenant = admin.get("/admin/tenants?slug=acme").await["items"][0]["id"].as_str().unwrap().to_owned();
+        let (plain_id, plain_secret) = admin.client("acme", json!({})).await;
+        let plain = (plain_id.clone(), plain_secret.unwrap());
+        let (strict_id, strict_secret) = admin.client("acme", json!({ "mfa_policy": "required" })).await;
+        let strict = (strict_id.clone(), strict_secret.unwrap());
+        let (lax_id, lax_secret) = admin.client("acme", json!({ "mfa_policy": "off" })).await;
+        let lax = (lax_id.clone(), lax_secret.unwrap());
+
+        // Tenant `optional`, a client that requires a factor: a user without one sets it up at
+        // sign-in, after the password, before any session exists.
+        let browser = Browser::new();
+        let setup = password(&browser, &browser.get(&authorize_url(server, &strict_id, &[])).await).await;
+        let app = app_from_setup(&setup);
+        assert!(!browser.has_cookie("kg_session"), "no session before the factor");
+        let back = second_factor(&browser, &setup, &code(&app, 0)).await;
+        let tokens = finish(server, &browser, &back, &strict).await;
+        assert_eq!(amr_acr(&tokens), (json!(["pwd", "otp", "mfa"]), json!(TWO_FACTOR)));
+
+        // A client that says `off` cannot relax the tenant: alice now has a factor, and
+        // `optional` asks for it at every client.
+        let fresh = Browser::new();
+        let asked = password(&fresh, &fresh.get(&authorize_url(server, &lax_id, &[])).await).await;
+        assert!(asked.body.contains("Two-step verification") && !asked.body.contains("<svg"), "{}", asked.body);
+        let back = second_factor(&fresh, &asked, &code(&app, 1)).await;
+        let tokens = finish(server, &fresh, &back, &lax).await;
+        assert_eq!(amr_acr(&tokens).1, json!(TWO_FACTOR));
+
+        // Tenant `required`: a user without a factor (bob) sets one up at the next sign-in, at
+        // any client, `off` included; a password-only session steps up to set-up, no password.
+        admin
+            .post(
+                "/admin/tenants/acme/users",
+                json!({ "username": "bob", "email": "bob@example.com", "password": PASSWORD }),
+            )
+            .await;
+        let bob = Browser::new();
+        let signed_in = bob_password(&bob, &bob.get(&authorize_url(server, &plain_id, &[])).await).await;
+        let tokens = finish(server, &bob, &signed_in, &plain).await;
+        assert_eq!(amr_acr(&tokens).0, json!(["pwd"]), "optional, and bob has no factor");
+        admin.patch(&format!("/admin/tenants/{tenant}"), json!({ "mfa_policy": "required" })).await;
+        let step_up = bob.get(&authorize_url(server, &lax_id, &[])).await;
+        assert!(!step_up.body.contains("id=\"password\""), "the session's password stands: {}", step_up.body);
+        let app = app_from_setup(&step_up);
+        let back = second_factor(&bob, &step_up, &code(&app, 0)).await;
+        let tokens = finish(server, &bob, &back, &lax).await;
+        assert_eq!(amr_acr(&tokens), (json!(["pwd", "otp", "mfa"]), json!(TWO_FACTOR)));
+    })
+    .await;
+}
+
+/// Posts the sign-in page's form with bob's password.
+async fn bob_password(browser: &Browser, page: &Page) -> Page {
+    let (csrf, request) = (page.input("csrf").unwrap(), page.input("request").unwrap());
+    let fields = [("csrf", csrf.as_str()), ("request", &request), ("username", "bob"), ("password", PASSWORD)];
+    browser.post(&page.form_action(), &fields).await
+}

@@ -221,3 +221,61 @@ fn assertion_shape() -> Value {
         "response": { "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": null },
     })
 }
+
+/// `POST /auth/login/passkey/options` from `ip` (no credential needed).
+async fn options_from(client: &Client<'_>, ip: &str) -> Reply {
+    let request = actix_web::test::TestRequest::post()
+        .uri("/acme/auth/login/passkey/options")
+        .peer_addr(format!("{ip}:40000").parse().unwrap());
+    client.send(request).await
+}
+
+#[actix_web::test]
+async fn ceremonies_are_limited_per_ip_and_expired_ones_are_pruned() {
+    each_backend_at(PUBLIC_URL, async |client: &Client<'_>| {
+        let acme = client.tenant("acme").await.str("id");
+        client.patch(&format!("/admin/tenants/{acme}"), &json!({ "passkey_sign_in": true })).await;
+        let stored = async || client.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM passkey_ceremonies").await.unwrap();
+
+        // Each call stores a ceremony, so one address gets a minute's worth, then 429s that store
+        // nothing; other addresses are served meanwhile.
+        let limit = keygate_runtime::mfa::ceremony::PER_IP.limit;
+        for n in 0..limit {
+            let reply = options_from(client, "198.51.100.20").await;
+            assert_eq!(reply.status, StatusCode::OK, "[{}] call {n}: {}", client.backend, reply.json);
+        }
+        let refused = options_from(client, "198.51.100.20").await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", client.backend, refused.json);
+        let retry: u64 = refused.headers.get("retry-after").expect("Retry-After").to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "until the minute is over: {retry}");
+        assert_eq!(refused.headers.get("content-type").unwrap(), "application/problem+json", "the API's format");
+        assert_eq!(stored().await, limit.to_string(), "[{}] the refused call stored nothing", client.backend);
+        assert_eq!(options_from(client, "198.51.100.21").await.status, StatusCode::OK, "another address");
+        // Registering a passkey starts a ceremony too, and shares the address's allowance.
+        let (_, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let register = actix_web::test::TestRequest::post()
+            .uri("/acme/auth/me/mfa/passkeys")
+            .peer_addr("198.51.100.20:40000".parse().unwrap())
+            .insert_header(("authorization", format!("Bearer {access}")));
+        assert_eq!(client.send(register).await.status, StatusCode::TOO_MANY_REQUESTS);
+
+        // Housekeeping deletes ceremonies once expired, and only those.
+        let live = call(client, Method::POST, "/acme/auth/login/passkey/options", None, Auth::None).await;
+        assert_eq!(live.status, StatusCode::OK, "{}", live.json);
+        let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let db = client.rt.db();
+        let backend = db.get_database_backend();
+        let sql = if backend == sea_orm::DbBackend::Postgres {
+            "UPDATE passkey_ceremonies SET expires_at = $1 WHERE ceremony_digest <> $2"
+        } else {
+            "UPDATE passkey_ceremonies SET expires_at = ? WHERE ceremony_digest <> ?"
+        };
+        let keep = keygate_runtime::secret::digest(&live.str("ceremony"));
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [past.into(), keep.into()]);
+        sea_orm::ConnectionTrait::execute_raw(db, statement).await.unwrap();
+        let pruned = keygate_runtime::maintenance::prune(&client.rt, keygate_api::entities::EXPIRING).await.unwrap();
+        assert_eq!(pruned.rows("passkey_ceremonies"), u64::from(limit) + 1, "[{}] {pruned:?}", client.backend);
+        assert_eq!(stored().await, "1", "[{}] the live ceremony stays", client.backend);
+    })
+    .await;
+}

@@ -251,6 +251,11 @@ catalogue! {
         fix: "Name the field holding the owning user's id.",
         hint: "name the field holding the owning user's id, e.g. `owner: user_id`",
     }
+    BadExpires = "bad-expires" {
+        summary: "`expires:` naming a field that is not a `timestamp` of the entity.",
+        fix: "Name the timestamp field past which a row is dead.",
+        hint: "name the timestamp field past which housekeeping deletes a row, e.g. `expires: expires_at`",
+    }
     InputWithoutBody = "input-without-body" {
         summary: "`input` on a read, delete or list op.",
         fix: "Remove it.",

@@ -114,6 +114,9 @@ pub struct Entity {
     /// Unique string fields sharing one space of values (`unique_across:`); empty for none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unique_across: Vec<String>,
+    /// The `timestamp` field past which housekeeping deletes a row (`expires:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
     /// PascalCase name, e.g. `ApiKey`.
     pub pascal: String,
     /// Table name.

@@ -147,6 +147,9 @@ pub struct EntityDef {
     /// another row holds in any of them (e.g. a username that is another user's email).
     #[serde(default)]
     pub unique_across: Vec<Name>,
+    /// The `timestamp` field past which a row is dead (`expires: expires_at`): housekeeping
+    /// deletes rows whose value is in the past, in every tenant, through an index on it.
+    pub expires: Option<Name>,
     /// Stored columns.
     #[serde(default)]
     pub fields: IndexMap<Name, FieldDef>,

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use actix_web::HttpRequest;
 use sea_orm::{ActiveValue, DatabaseTransaction};
 use uuid::Uuid;
 
@@ -61,6 +62,7 @@ impl<'a> PrepareCtx<'a> {
 /// Context of a hook that runs before the row is written, inside the transaction.
 pub struct PreCtx<'a> {
     rt: &'a Runtime,
+    req: &'a HttpRequest,
     tx: &'a WriteTx,
     tenant: Option<Uuid>,
     op: &'static str,
@@ -72,6 +74,7 @@ pub struct PreCtx<'a> {
 /// Context of a hook that runs after the row is written (still inside the transaction).
 pub struct PostCtx<'a> {
     rt: &'a Runtime,
+    req: &'a HttpRequest,
     tx: &'a WriteTx,
     tenant: Option<Uuid>,
     op: &'static str,
@@ -81,23 +84,24 @@ pub struct PostCtx<'a> {
 }
 
 impl<'a> PreCtx<'a> {
-    /// Context for op `op` (e.g. `user.create`) in `tenant`, called by `caller`; `row` is the
-    /// primary key of the stored row an update or delete acts on (`None` on create).
+    /// Context for op `op` (e.g. `user.create`) in `tenant`, called by `caller` with `req`; `row`
+    /// is the primary key of the stored row an update or delete acts on (`None` on create).
     pub fn new(
         rt: &'a Runtime,
+        req: &'a HttpRequest,
         tx: &'a WriteTx,
         tenant: Option<Uuid>,
         op: &'static str,
         caller: Caller,
         row: Option<sea_orm::Value>,
     ) -> Self {
-        Self { rt, tx, tenant, op, caller, row, stash: Stash::default() }
+        Self { rt, req, tx, tenant, op, caller, row, stash: Stash::default() }
     }
 
     /// The same op, after the write.
     pub fn into_post(self) -> PostCtx<'a> {
-        let Self { rt, tx, tenant, op, caller, row, stash } = self;
-        PostCtx { rt, tx, tenant, op, caller, row, stash }
+        let Self { rt, req, tx, tenant, op, caller, row, stash } = self;
+        PostCtx { rt, req, tx, tenant, op, caller, row, stash }
     }
 
     /// Leaves `value` for a post hook under `key`.
@@ -147,6 +151,11 @@ macro_rules! common_accessors {
             /// The primary key of the stored row an update or delete acts on; `None` on create.
             pub fn row(&self) -> Option<&sea_orm::Value> {
                 self.row.as_ref()
+            }
+            /// Where the request came from (client IP under the `trusted_proxies` rules, user
+            /// agent), for the security events a hook records.
+            pub fn origin(&self) -> crate::security_events::Origin {
+                crate::security_events::Origin::of_request(self.req, &self.rt.config().trusted_proxies)
             }
         }
     };

@@ -265,6 +265,13 @@ pub async fn issue_device_code(
     Ok(())
 }
 
+/// On an admin's delete of a second factor: records `factor.removed` for its user (`data:
+/// {"factor_id", "kind", "by": "admin"}`), as the account API's removal does, in the delete's
+/// transaction.
+pub async fn record_factor_removal<R: Roles>(ctx: &mut PreCtx<'_>) -> HookResult {
+    crate::mfa::api::on_admin_removal::<R>(ctx).await
+}
+
 /// On an admin update that changes a user's `email`: the new address is unverified (unless the
 /// body sets `email_verified` itself), an `email.changed` security event is recorded, and the
 /// old address is told once the update committed.

@@ -104,15 +104,20 @@ pub struct Origin {
 impl Origin {
     /// The client IP and user agent of the request `ctx` serves (no device).
     pub fn of(ctx: &EndpointCtx<'_>) -> Self {
-        let ip = crate::account::credentials::client_ip(ctx);
-        let user_agent = ctx
-            .request()
+        Self::of_request(ctx.request(), &ctx.runtime().config().trusted_proxies)
+    }
+
+    /// The client IP of `req` (its peer, or what a proxy among `trusted` forwarded; see
+    /// [`crate::forwarded`]) and its user agent (control characters dropped), no device.
+    pub fn of_request(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> Self {
+        let ip = crate::forwarded::client_ip(req, trusted).map(|ip| ip.to_string());
+        let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect::<String>())
             .filter(|agent| !agent.is_empty());
-        Self { ip: Some(ip).filter(|ip| !ip.is_empty()), user_agent, device_id: None }
+        Self { ip, user_agent, device_id: None }
     }
 
     /// The same origin, from the known device `device`.

@@ -95,6 +95,13 @@ impl Browser {
         Self { http: awc::Client::builder().disable_redirects().finish(), cookies: RefCell::default() }
     }
 
+    /// A browser with no cookies that names itself `agent` (`User-Agent`).
+    pub fn with_user_agent(agent: &str) -> Self {
+        let http =
+            awc::Client::builder().disable_redirects().add_default_header(("user-agent", agent.to_owned())).finish();
+        Self { http, cookies: RefCell::default() }
+    }
+
     /// Whether the jar holds a cookie named `name`.
     pub fn has_cookie(&self, name: &str) -> bool {
         self.cookies.borrow().contains_key(name)

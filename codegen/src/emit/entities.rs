@@ -16,7 +16,13 @@ pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
         let module = ident(&e.name);
         quote!(migration.ensure(#module::Entity).await?;)
     });
-    let indexes = ir.entities.iter().flat_map(|entity| index_specs(entity, ir));
+    let indexes = ir.entities.iter().flat_map(index_specs);
+    let expiring = ir.entities.iter().filter_map(|entity| {
+        let (table, column, primary_key) = (&entity.table, entity.expires.as_ref()?, &entity.primary_key);
+        Some(quote! {
+            ::keygate_runtime::maintenance::Expiring { table: #table, column: #column, primary_key: #primary_key }
+        })
+    });
     let roles = emit_roles(ir);
     quote! {
         #(#modules)*
@@ -24,8 +30,13 @@ pub(super) fn emit_entities(ir: &Ir) -> TokenStream {
         #roles
 
         /// Indexes beyond primary keys: uniqueness (global or per tenant), lookups, housekeeping's
-        /// `expires_at`, and one per declared list sort key and filter (docs/schema.md, "Indexes").
+        /// `expires:` fields, and one per declared list sort key and filter (docs/schema.md, "Indexes").
         pub const INDEXES: &[::keygate_runtime::migrate::IndexSpec] = &[#(#indexes),*];
+
+        /// Tables whose rows die at a timestamp (the entities' `expires:`): housekeeping deletes
+        /// the rows past it, in every tenant, through the index above
+        /// (`keygate_runtime::maintenance::prune`).
+        pub const EXPIRING: &[::keygate_runtime::maintenance::Expiring] = &[#(#expiring),*];
 
         /// Creates missing tables (referenced tables first), adds missing columns and indexes,
         /// then refreshes stale planner statistics. Never drops or alters anything.
@@ -220,10 +231,6 @@ pub(crate) fn unique_index_name(entity: &Entity, field: &Field) -> String {
     }
 }
 
-/// Roles whose rows housekeeping (`runtime/src/maintenance.rs`) deletes by `expires_at < now`,
-/// in every tenant at once: their entity gets an index on `expires_at`.
-const PRUNED_ROLES: [&str; 5] = ["RevokedToken", "AuthSession", "RefreshToken", "MfaChallenge", "PasskeyCeremony"];
-
 /// PostgreSQL's identifier limit, in bytes; longer index names are shortened with a hash.
 const MAX_INDEX_NAME: usize = 63;
 
@@ -234,11 +241,11 @@ struct IndexPlan {
     unique: bool,
 }
 
-fn index_specs(entity: &Entity, ir: &Ir) -> Vec<TokenStream> {
+fn index_specs(entity: &Entity) -> Vec<TokenStream> {
     let table = &entity.table;
     let mut plans = field_indexes(entity);
     let primary_key = [entity.pk().name.clone()];
-    for wanted in expiry_index(entity, ir).into_iter().chain(list_indexes(entity)) {
+    for wanted in expiry_index(entity).into_iter().chain(list_indexes(entity)) {
         // An index whose leading columns are the wanted ones (the primary key's included)
         // already serves its queries.
         let covered = primary_key.starts_with(&wanted.columns)
@@ -287,12 +294,11 @@ fn field_indexes(entity: &Entity) -> Vec<IndexPlan> {
     plans
 }
 
-/// `expires_at` of an entity housekeeping prunes, so pruning is a range scan.
-fn expiry_index(entity: &Entity, ir: &Ir) -> Option<IndexPlan> {
-    let pruned = ir.roles.iter().any(|r| r.entity == entity.name && PRUNED_ROLES.contains(&r.trait_name.as_str()));
-    (pruned && entity.field("expires_at").is_some()).then(|| IndexPlan {
-        name: format!("ix_{}_expires_at", entity.table),
-        columns: vec!["expires_at".into()],
+/// The `expires:` field of an entity housekeeping prunes, so pruning is a range scan.
+fn expiry_index(entity: &Entity) -> Option<IndexPlan> {
+    entity.expires.as_ref().map(|field| IndexPlan {
+        name: format!("ix_{}_{}", entity.table, field),
+        columns: vec![field.clone()],
         unique: false,
     })
 }

@@ -45,10 +45,12 @@ impl Cx<'_> {
             .collect();
         let owner = self.owner(&cx, &fields);
         let unique_across = self.unique_across(name, def, &fields);
+        let expires = self.expires(&cx, &fields);
         let mut entity = Entity {
             name: name.to_string(),
             owner,
             unique_across,
+            expires,
             pascal: name.to_upper_camel_case(),
             table,
             doc: def.doc.clone().unwrap_or_default(),
@@ -249,6 +251,31 @@ impl Cx<'_> {
                         ),
                     )
                     .label("not a uuid field here"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `expires: FIELD`: a `timestamp` field of the entity (nullable or not; a row whose value is
+    /// null never expires).
+    fn expires(&mut self, cx: &EntityCx<'_>, fields: &[Field]) -> Option<String> {
+        let expires = cx.def.expires.as_ref()?;
+        match fields.iter().find(|f| f.name == expires.as_str()) {
+            Some(field) if field.ty == FieldType::Timestamp => Some(field.name.clone()),
+            found => {
+                let label = if found.is_some() { "not a timestamp field" } else { "no such field here" };
+                self.error(
+                    Diagnostic::error(
+                        Code::BadExpires,
+                        Pos::of(expires),
+                        format!(
+                            "`expires: {}` must name a timestamp field of `{}`",
+                            expires.as_str(),
+                            cx.name.as_str()
+                        ),
+                    )
+                    .label(label),
                 );
                 None
             }

@@ -2,7 +2,10 @@
 //! answers the same 202 at once whether or not an account matches: looking the account up,
 //! storing a link and mailing it happen afterwards on a background task, so neither the answer
 //! nor its timing tells an account exists. Requests are throttled per name and IP like
-//! sign-ins, in their own counters ([`crate::Runtime::recovery_throttle`]).
+//! sign-ins, in their own counters ([`crate::Runtime::recovery_throttle`]): per (name, IP),
+//! per name from any IP and per IP across names, with 429s that an unknown name gets exactly as
+//! a known one does. An account is mailed at most [`MAILS_PER_ACCOUNT`] links an hour however
+//! its names are spelt, counted after the answer, which stays the same.
 //!
 //! The emailed link opens a page (`GET /{tenant}/reset-password?token=`) whose CSRF-protected
 //! form posts the new password; `POST /auth/password/reset` `{token, new_password}` is the JSON
@@ -22,6 +25,7 @@ use super::api::{body, check_password, hash_password};
 use super::credentials;
 use super::links::{self, Purpose};
 use super::normalize::login_name;
+use super::throttle::Rate;
 use super::verify::{link_problem, query_token};
 use crate::browser::{csrf, pages};
 use crate::check::Checks;
@@ -71,10 +75,24 @@ pub async fn forgot<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
     Ok(crate::http::respond(202, &json!({ "detail": REQUESTED })))
 }
 
-/// Stores and mails a reset link when `name` is an active account's username or email.
+/// Reset links one account is mailed at most, per hour, whichever names (username, email) and
+/// addresses asked: the request throttle counts per name and IP, and an account has two names.
+pub const MAILS_PER_ACCOUNT: Rate = Rate { limit: 5, window: std::time::Duration::from_secs(60 * 60) };
+
+/// Stores and mails a reset link when `name` is an active account's username or email, unless
+/// the account had [`MAILS_PER_ACCOUNT`] this hour (the request was answered the same anyway).
 async fn mail_link<R: Roles>(rt: &Runtime, tenant: Uuid, tenant_key: &str, name: &str) -> Result<(), ApiError> {
     let Some(account) = credentials::find_account::<R>(rt.db(), tenant, name).await? else { return Ok(()) };
     if !account.is_active() {
+        return Ok(());
+    }
+    let per_account = format!("{tenant}:{}", account.id());
+    if let Some(wait) = rt.recovery_throttle().spend("reset_mail", &per_account, MAILS_PER_ACCOUNT).await? {
+        tracing::info!(
+            tenant = tenant_key,
+            retry_after = wait,
+            "password reset link not sent: too many for this account"
+        );
         return Ok(());
     }
     let base = rt.endpoint_url("password_reset_page", tenant_key).ok_or_else(|| ApiError::internal("no reset page"))?;

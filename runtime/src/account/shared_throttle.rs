@@ -1,4 +1,5 @@
-//! The sign-in throttle's records in Redis, so every replica counts the same failures. Each
+//! The sign-in throttle's records in Redis, so every replica counts the same failures (and the
+//! same requests, for per-IP request windows: a counter that expires with its window). Each
 //! record is a hash (`f`: failures, `u`: locked until, in the server's milliseconds) that expires
 //! [`FORGET_AFTER`] after its last failure; updates are Lua scripts, atomic on the server, and
 //! use the server's clock, so replicas with skewed clocks agree. Keys carry digests of the login
@@ -7,7 +8,7 @@
 use redis::Script;
 use redis::aio::ConnectionManager;
 
-use super::throttle::{ACCOUNT_FREE, FORGET_AFTER, IP_FREE, Key, MAX_LOCK, PAIR_FREE};
+use super::throttle::{ACCOUNT_FREE, FORGET_AFTER, IP_FREE, Key, MAX_LOCK, PAIR_FREE, Rate};
 use crate::error::ApiError;
 
 /// A connection to the shared store and the prefix of this deployment's keys.
@@ -45,7 +46,35 @@ end
 return wait
 ";
 
+/// Counts one request in the window KEYS[1], which starts with its first request and lasts
+/// ARGV[2] ms: the ms left in the window when the count is past ARGV[1], else 0.
+const SPEND: &str = r"
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  left = tonumber(ARGV[2])
+end
+if count > tonumber(ARGV[1]) then return math.max(left, 1) end
+return 0
+";
+
 impl SharedThrottle {
+    /// The seconds until `key`'s window for `purpose` ends when this request is past `rate`.
+    pub(super) async fn spend(&self, purpose: &str, key: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
+        let mut connection = self.connection.clone();
+        let name = format!("{}rate:{purpose}:{}", self.prefix, crate::secret::digest(key));
+        let window_ms = u64::try_from(rate.window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let wait_ms: i64 = Script::new(SPEND)
+            .key(name)
+            .arg(rate.limit)
+            .arg(window_ms)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok((wait_ms > 0).then(|| (wait_ms as u64).div_ceil(1000).max(1)))
+    }
+
     pub(super) async fn connect(url: &str, prefix: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("invalid Redis URL: {e}"))?;
         let connection =

@@ -3,6 +3,10 @@
 //! temporary (at most [`MAX_LOCK`]), so an attacker can delay a user's sign-in but never lock
 //! them out for good, and a success from the user's own IP clears that IP's record.
 //!
+//! Endpoints that store something for every call before any credential is checked (a WebAuthn
+//! ceremony) are limited per IP instead, by a count of requests in a fixed window
+//! ([`Throttle::spend`], [`Rate`]), kept in the same store.
+//!
 //! The client IP is the TCP peer's, or behind a listed reverse proxy the address it forwards
 //! ([`crate::forwarded`], the `trusted_proxies` setting). Counters live in this process by
 //! default. Replicas share them through Redis when one is configured ([`Throttle::redis`]);
@@ -42,25 +46,35 @@ pub(super) enum Key {
     Ip(String),
 }
 
-/// Sign-in failure records, in this process or shared through Redis.
+/// At most `limit` requests per `window` by one key, e.g. a client IP (a fixed window, starting
+/// at the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests served in one window.
+    pub limit: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+/// Sign-in failure records and request windows, in this process or shared through Redis.
 #[derive(Default)]
 pub struct Throttle(Store);
 
 enum Store {
-    Local(LocalThrottle),
+    Local(LocalThrottle, LocalWindows),
     Shared(super::shared_throttle::SharedThrottle),
 }
 
 impl Default for Store {
     fn default() -> Self {
-        Store::Local(LocalThrottle::default())
+        Store::Local(LocalThrottle::default(), LocalWindows::default())
     }
 }
 
 impl std::fmt::Debug for Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self.0 {
-            Store::Local(_) => "Throttle(local)",
+            Store::Local(..) => "Throttle(local)",
             Store::Shared(_) => "Throttle(redis)",
         })
     }
@@ -78,7 +92,7 @@ impl Throttle {
     /// never a verdict.
     pub async fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<Option<u64>, ApiError> {
         match &self.0 {
-            Store::Local(local) => Ok(local.check(tenant, account, ip)),
+            Store::Local(local, _) => Ok(local.check(tenant, account, ip)),
             Store::Shared(shared) => shared.check(&keys(tenant, account, ip)).await,
         }
     }
@@ -86,7 +100,7 @@ impl Throttle {
     /// Records a failed attempt.
     pub async fn failed(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), ApiError> {
         match &self.0 {
-            Store::Local(local) => {
+            Store::Local(local, _) => {
                 local.failed(tenant, account, ip);
                 Ok(())
             }
@@ -97,12 +111,44 @@ impl Throttle {
     /// Records a success.
     pub async fn succeeded(&self, tenant: Uuid, account: &str, ip: &str) -> Result<(), ApiError> {
         match &self.0 {
-            Store::Local(local) => {
+            Store::Local(local, _) => {
                 local.succeeded(tenant, account, ip);
                 Ok(())
             }
             Store::Shared(shared) => shared.succeeded(&keys(tenant, account, ip)).await,
         }
+    }
+}
+
+impl Throttle {
+    /// Counts one request to `purpose` (e.g. `passkey_ceremony`) by `key` (a client IP, or
+    /// whatever the purpose limits, such as an account) against `rate`: the seconds until the
+    /// window ends when this request is past the limit (refuse it, with a 429 where there is an
+    /// answer to give), `None` when it may be served. A shared store that cannot be reached is a
+    /// 503.
+    pub async fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Result<Option<u64>, ApiError> {
+        match &self.0 {
+            Store::Local(_, windows) => Ok(windows.spend(purpose, key, rate)),
+            Store::Shared(shared) => shared.spend(purpose, key, rate).await,
+        }
+    }
+}
+
+/// A request window: when it ends and how many requests it has seen.
+type Window = (Instant, u32);
+
+/// Request windows kept in this process, per purpose and key; each is forgotten when it ends.
+#[derive(Debug, Default)]
+struct LocalWindows(Mutex<HashMap<(&'static str, String), Window>>);
+
+impl LocalWindows {
+    fn spend(&self, purpose: &'static str, key: &str, rate: Rate) -> Option<u64> {
+        let Ok(mut map) = self.0.lock() else { return None };
+        let now = Instant::now();
+        map.retain(|_, (ends, _)| *ends > now);
+        let (ends, count) = map.entry((purpose, key.to_owned())).or_insert((now + rate.window, 0));
+        *count = count.saturating_add(1);
+        (*count > rate.limit).then(|| ends.saturating_duration_since(now).as_secs().max(1))
     }
 }
 
@@ -184,5 +230,24 @@ mod tests {
         assert!(wait <= MAX_LOCK.as_secs(), "never longer than the cap: {wait}");
         throttle.succeeded(tenant, "ann", "10.0.0.3");
         assert_eq!(throttle.check(tenant, "ann", "10.0.0.3"), None);
+    }
+
+    #[test]
+    fn a_window_serves_its_limit_per_ip_and_purpose() {
+        let windows = LocalWindows::default();
+        let rate = Rate { limit: 3, window: Duration::from_secs(60) };
+        for _ in 0..3 {
+            assert_eq!(windows.spend("ceremony", "10.0.0.1", rate), None);
+        }
+        let wait = windows.spend("ceremony", "10.0.0.1", rate).expect("the fourth is refused");
+        assert!((1..=60).contains(&wait), "until the window ends: {wait}");
+        assert_eq!(windows.spend("ceremony", "10.0.0.2", rate), None, "another IP has its own window");
+        assert_eq!(windows.spend("other", "10.0.0.1", rate), None, "another purpose too");
+        // A window that has ended is forgotten: the next request starts a new one.
+        let instant = Rate { limit: 1, window: Duration::ZERO };
+        assert_eq!(windows.spend("instant", "10.0.0.1", instant), None);
+        assert_eq!(windows.spend("instant", "10.0.0.1", instant), None);
+        // Each window keeps its own length, whatever other purposes use.
+        assert!(windows.spend("ceremony", "10.0.0.1", rate).is_some(), "still the same minute");
     }
 }

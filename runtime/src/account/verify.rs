@@ -136,8 +136,7 @@ pub async fn on_admin_email_change<R: Roles>(
         email_verified.set(false);
     }
     let data = json!({ "by": "admin" });
-    security_events::record::<R>(ctx.tx(), tenant, before.id(), EventType::EmailChanged, &Origin::default(), data)
-        .await?;
+    security_events::record::<R>(ctx.tx(), tenant, before.id(), EventType::EmailChanged, &ctx.origin(), data).await?;
     let slug = crud::find::<R::TenantSettings>(ctx.tx(), None, tenant).await?.slug().to_owned();
     let (mailer, old, notice) = (ctx.mailer().clone(), before.email().to_owned(), notices::email_changed(&slug, new));
     ctx.after_commit(move || mailer.send(&old, &notice));

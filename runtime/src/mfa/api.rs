@@ -108,6 +108,27 @@ pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespon
     Ok(crate::http::respond_empty(204))
 }
 
+/// The `data` of a `factor.removed` event: `{"factor_id", "kind", "by"}`, `by` saying whose
+/// call removed it (`user`: the account API, `admin`: the admin API).
+pub(crate) fn removal<R: Roles>(factor: &factors::FactorModel<R>, by: &str) -> Value {
+    json!({ "factor_id": factor.id(), "kind": factor.kind().as_str(), "by": by })
+}
+
+/// The pre hook of the admin API's `DELETE /admin/tenants/{tenant}/mfa_factors/{id}`: records
+/// `factor.removed` for the factor's user, shaped as the account API's (`"by": "admin"`, the
+/// admin's IP and user agent), in the delete's transaction, so the event exists exactly when the
+/// factor is gone. The generated handler has found the row in the tenant (404 otherwise).
+pub async fn on_admin_removal<R: Roles>(ctx: &crate::hook_context::PreCtx<'_>) -> crate::hook_context::HookResult {
+    let (Some(row), Some(tenant)) = (ctx.row(), ctx.tenant()) else { return Ok(()) };
+    let Some(factor) = crud::find_optional::<R::MfaFactor>(ctx.tx(), Some(tenant), row.clone()).await? else {
+        return Ok(());
+    };
+    let data = removal::<R>(&factor, "admin");
+    security_events::record::<R>(ctx.tx(), tenant, factor.user_id(), EventType::FactorRemoved, &ctx.origin(), data)
+        .await?;
+    Ok(())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Rename {

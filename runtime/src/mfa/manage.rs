@@ -123,7 +123,7 @@ pub async fn remove_factor<R: Roles>(
     let factor = factors::owned::<R>(ctx, caller.user_id, id).await?;
     let tx = ctx.runtime().begin_write().await?;
     crud::delete_id::<R::MfaFactor>(&*tx, factor.id()).await?;
-    let data = json!({ "factor_id": factor.id(), "kind": factor.kind().as_str(), "by": "user" });
+    let data = super::api::removal::<R>(&factor, "user");
     security_events::record::<R>(&*tx, ctx.tenant()?, caller.user_id, EventType::FactorRemoved, &Origin::of(ctx), data)
         .await?;
     tx.commit().await

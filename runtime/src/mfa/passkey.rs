@@ -36,7 +36,12 @@ use crate::vocab::FactorKind;
 /// the public URL's host is an IP address, which cannot be an RP ID (WebAuthn §5.1.2: a valid
 /// domain string).
 pub fn relying_party(ctx: &EndpointCtx<'_>) -> Result<Webauthn, ApiError> {
-    let public_url = &ctx.runtime().config().public_url;
+    relying_party_at(&ctx.runtime().config().public_url, ctx.tenant_key().unwrap_or("Keygate"))
+}
+
+/// The relying party of `public_url` (e.g. `https://id.example.com/`: RP ID `id.example.com`,
+/// origin `https://id.example.com`), shown to users as `name`. A 403 for an IP address host.
+pub fn relying_party_at(public_url: &str, name: &str) -> Result<Webauthn, ApiError> {
     let url = Url::parse(public_url).map_err(ApiError::internal)?;
     let Some(rp_id) = url.domain() else {
         return Err(ApiError::forbidden(
@@ -44,9 +49,7 @@ pub fn relying_party(ctx: &EndpointCtx<'_>) -> Result<Webauthn, ApiError> {
         ));
     };
     let origin = Url::parse(&url.origin().ascii_serialization()).map_err(ApiError::internal)?;
-    WebauthnBuilder::new(rp_id, &origin)
-        .and_then(|builder| builder.rp_name(ctx.tenant_key().unwrap_or("Keygate")).build())
-        .map_err(ApiError::internal)
+    WebauthnBuilder::new(rp_id, &origin).and_then(|builder| builder.rp_name(name).build()).map_err(ApiError::internal)
 }
 
 /// A credential id as stored and shown: base64url without padding.
@@ -207,3 +210,8 @@ pub async fn record_clone<R: Roles>(
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod vectors;

@@ -7,6 +7,7 @@ use quote::quote;
 use super::super::dto::{input_type_name, view_type_name};
 use super::super::{doc_lines, ident};
 use super::{create, delete, list, read, update};
+use crate::hooks::Phase;
 use crate::ir::{Action, Auth, Encoding, Entity, FieldType, Ir, Op, ResponseShape};
 
 /// One op's handler, as its action's body sees it.
@@ -48,7 +49,10 @@ pub(super) fn emit_handler(entity: &Entity, op: &Op, ir: &Ir) -> TokenStream {
             Encoding::Form => quote!(body: ::keygate_runtime::http::FormBody<crate::dto::#input>,),
         }
     });
+    // Pre and post hooks see the request (`PreCtx::origin`).
+    let has_hooks = op.pre.iter().chain(&op.post).any(|call| call.phase != Phase::Prepare);
     let uses_req = entity.tenant_scoped
+        || has_hooks
         || op.action.is_item()
         || matches!(op.action, Action::List | Action::Read)
         || (ir.rules && matches!(op.auth, Auth::Admin | Auth::Rule));

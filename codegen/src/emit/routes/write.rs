@@ -147,8 +147,8 @@ impl Handler<'_> {
         }
     }
 
-    /// The context pre and post hooks see: runtime, transaction, tenant, op, caller and stored
-    /// row.
+    /// The context pre and post hooks see: runtime, request, transaction, tenant, op, caller and
+    /// stored row.
     fn hook_ctx(&self) -> Option<TokenStream> {
         let op = self.op;
         let has_pre = self.listed(Phase::Pre).next().is_some();
@@ -166,7 +166,7 @@ impl Handler<'_> {
         (has_pre || !op.post.is_empty()).then(|| {
             quote! {
                 let #ctx_mut ctx = ::keygate_runtime::hook_context::PreCtx::new(
-                    &rt, &tx, #tenant, #op_id, #caller_value, #row_value,
+                    &rt, &req, &tx, #tenant, #op_id, #caller_value, #row_value,
                 );
             }
         })
