@@ -3,6 +3,11 @@
 //! line: iterations/s, p50 and p99 latency per iteration, and errors (failed iterations). The
 //! first failure is also described on stderr.
 //!
+//! Several URLs, one per replica of the server, spread the connections round-robin over them:
+//! connection `i` sends all its iterations to URL `i mod n`, as a layer-4 balancer does with
+//! keep-alive connections. With more than one URL, lines after the result line give each URL's
+//! share (`of which URL: N/s (P%)`).
+//!
 //! What an iteration is depends on `--scenario`:
 //! - `fixed`: one request (`--method`, `--header`, `--body`) to the URL, expecting a 2xx answer.
 //! - `auth-code`: an authorization-code round trip against the tenant whose issuer is the URL: the
@@ -14,9 +19,11 @@
 //!   round trip, then each iteration exchanges the current refresh token and keeps the new one
 //!   the answer rotates in. A failed refresh breaks the chain and ends that connection.
 //!
+//! `--cooldown` keeps the load going, unmeasured, after the measured window.
+//!
 //! Redirects are never followed. The process exits with status 1, after its result line and a
-//! message naming the scenario (`--label`), when any iteration failed (warm-up included) or none
-//! succeeded, so a broken scenario cannot pass for a slow one.
+//! message naming the scenario (`--label`), when any iteration failed (warm-up and cool-down
+//! included) or none succeeded, so a broken scenario cannot pass for a slow one.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,8 +41,12 @@ const STATE: &str = "bench";
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Target URL; for `auth-code` and `refresh`, the tenant's issuer (`http://host:port/tenant`).
-    url: String,
+    /// Target URLs, one per replica (connections are spread round-robin over them). For
+    /// `auth-code` and `refresh`, each is the tenant's base URL at that replica
+    /// (`http://host:port/tenant`), and the first is also the issuer every replica must name in
+    /// `iss` (replicas behind one balancer share a public URL).
+    #[arg(required = true, num_args = 1..)]
+    urls: Vec<String>,
     /// What one iteration does.
     #[arg(long, value_enum, default_value_t = Scenario::Fixed)]
     scenario: Scenario,
@@ -77,6 +88,10 @@ struct Args {
     /// Measured seconds.
     #[arg(long, default_value_t = 15)]
     duration: u64,
+    /// Seconds the load goes on after the measured window, not measured: an observer that samples
+    /// the servers' CPU over the window then sees them loaded to its end.
+    #[arg(long, default_value_t = 0)]
+    cooldown: u64,
     /// Label printed first.
     #[arg(long, default_value = "")]
     label: String,
@@ -106,10 +121,12 @@ struct Flow {
 }
 
 impl Flow {
-    /// The flow for the `auth-code` and `refresh` scenarios (clap has checked the flags).
-    fn new(args: &Args) -> Self {
+    /// The flow for the `auth-code` and `refresh` scenarios against the replica at `base` (clap has
+    /// checked the flags); the expected issuer is the first URL.
+    fn new(args: &Args, base: &str) -> Self {
         let required = |value: &Option<String>| value.clone().expect("required by clap for this scenario");
-        let issuer = args.url.trim_end_matches('/').to_owned();
+        let issuer = args.urls[0].trim_end_matches('/').to_owned();
+        let base = base.trim_end_matches('/');
         let client_id = required(&args.client_id);
         let redirect_uri = required(&args.redirect_uri);
         let query = form_urlencoded::Serializer::new(String::new())
@@ -122,8 +139,8 @@ impl Flow {
             .append_pair("code_challenge_method", "S256")
             .finish();
         Self {
-            authorize_url: format!("{issuer}/oauth2/authorize?{query}"),
-            token_url: format!("{issuer}/oauth2/token"),
+            authorize_url: format!("{base}/oauth2/authorize?{query}"),
+            token_url: format!("{base}/oauth2/token"),
             cookie: format!("kg_session={}", required(&args.session)),
             client_secret: required(&args.client_secret),
             code_verifier: required(&args.code_verifier),
@@ -160,8 +177,8 @@ struct Tally {
 
 impl Tally {
     /// Records an iteration that started at `sent`, if it started inside the measured window.
-    fn record(&mut self, ok: bool, sent: Instant, measure_from: Instant) {
-        if sent < measure_from {
+    fn record(&mut self, ok: bool, sent: Instant, window: &Window) {
+        if sent < window.measure_from || sent >= window.measure_to {
             return;
         }
         if ok {
@@ -170,6 +187,16 @@ impl Tally {
             self.errors += 1;
         }
     }
+}
+
+/// When iterations count, and when they stop.
+struct Window {
+    /// The end of the warm-up.
+    measure_from: Instant,
+    /// The end of the measured window (`--duration` after `measure_from`).
+    measure_to: Instant,
+    /// The end of the run (`--cooldown` after `measure_to`).
+    stop: Instant,
 }
 
 /// An answer, read in full.
@@ -184,27 +211,30 @@ type Failure = String;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let tally = actix_web::rt::System::new().block_on(run(&args));
-    let mut latencies = tally.latencies_us;
+    let per_url = actix_web::rt::System::new().block_on(run(&args));
+    let mut latencies: Vec<u32> = per_url.iter().flat_map(|tally| tally.latencies_us.iter().copied()).collect();
     latencies.sort_unstable();
     let percentile =
         |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
     let unit = if args.scenario == Scenario::AuthCode { "rt/s" } else { "req/s" };
-    let rate = latencies.len() as f64 / args.duration as f64;
-    // Slow scenarios (bcrypt-bound logins) need the decimals.
-    let rate = if rate < 100.0 { format!("{rate:.2}") } else { format!("{rate:.0}") };
     println!(
         "{:<30} {:>10} {unit:<5}   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
         args.label,
-        rate,
+        rate(latencies.len(), args.duration),
         f64::from(percentile(0.50)) / 1000.0,
         f64::from(percentile(0.99)) / 1000.0,
-        tally.errors
+        per_url.iter().map(|tally| tally.errors).sum::<u64>()
     );
+    if per_url.len() > 1 {
+        for (url, tally) in args.urls.iter().zip(&per_url) {
+            let share = 100.0 * tally.latencies_us.len() as f64 / latencies.len().max(1) as f64;
+            println!("  of which {url}: {}/s ({share:.0}%)", rate(tally.latencies_us.len(), args.duration));
+        }
+    }
     let failures = FAILURES.load(Ordering::Relaxed);
     if failures > 0 || latencies.is_empty() {
         eprintln!(
-            "keygate-bench: scenario `{}` FAILED: {failures} failed iterations (warm-up included), {} succeeded; \
+            "keygate-bench: scenario `{}` FAILED: {failures} failed iterations (warm-up and cool-down included), {} succeeded; \
              the first error is above",
             args.label,
             latencies.len()
@@ -214,39 +244,56 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `--connections` workers over one client and merges their tallies.
-async fn run(args: &Args) -> Tally {
+/// `iterations` over `seconds`, per second, with two decimals below 100/s (bcrypt-bound logins
+/// need them).
+fn rate(iterations: usize, seconds: u64) -> String {
+    let rate = iterations as f64 / seconds as f64;
+    if rate < 100.0 { format!("{rate:.2}") } else { format!("{rate:.0}") }
+}
+
+/// Runs `--connections` workers over one client, connection `i` against URL `i mod n`; returns
+/// one merged tally per URL, in the order of the URLs.
+async fn run(args: &Args) -> Vec<Tally> {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .disable_redirects()
         .connector(awc::Connector::new().limit(args.connections))
         .finish();
-    let workload = match args.scenario {
-        Scenario::Fixed => Workload::Fixed(FixedRequest::new(args)),
-        Scenario::AuthCode => Workload::AuthCode(Flow::new(args)),
-        Scenario::Refresh => Workload::Refresh(Flow::new(args)),
-    };
-    let start = Instant::now();
-    let measure_from = start + Duration::from_secs(args.warmup);
-    let stop = measure_from + Duration::from_secs(args.duration);
-    let workers = (0..args.connections).map(|_| worker(&client, &workload, measure_from, stop));
+    let workloads: Vec<Workload> = args.urls.iter().map(|url| Workload::new(args, url)).collect();
+    let measure_from = Instant::now() + Duration::from_secs(args.warmup);
+    let measure_to = measure_from + Duration::from_secs(args.duration);
+    let window = Window { measure_from, measure_to, stop: measure_to + Duration::from_secs(args.cooldown) };
+    let workers = (0..args.connections).map(|i| worker(&client, &workloads[i % workloads.len()], &window));
     let tallies = futures_util::future::join_all(workers).await;
-    tallies.into_iter().fold(Tally::default(), |mut all, one| {
+    let mut per_url: Vec<Tally> = workloads.iter().map(|_| Tally::default()).collect();
+    for (i, one) in tallies.into_iter().enumerate() {
+        let all = &mut per_url[i % workloads.len()];
         all.latencies_us.extend(one.latencies_us);
         all.errors += one.errors;
-        all
-    })
+    }
+    per_url
 }
 
-/// The scenario with its fixed inputs.
+/// The scenario with its fixed inputs, against one URL.
 enum Workload {
     Fixed(FixedRequest),
     AuthCode(Flow),
     Refresh(Flow),
 }
 
-/// One connection: iterations back to back until `stop`.
-async fn worker(client: &awc::Client, workload: &Workload, measure_from: Instant, stop: Instant) -> Tally {
+impl Workload {
+    /// The `--scenario` against `url` (one of the URLs).
+    fn new(args: &Args, url: &str) -> Self {
+        match args.scenario {
+            Scenario::Fixed => Self::Fixed(FixedRequest::new(args, url)),
+            Scenario::AuthCode => Self::AuthCode(Flow::new(args, url)),
+            Scenario::Refresh => Self::Refresh(Flow::new(args, url)),
+        }
+    }
+}
+
+/// One connection: iterations back to back until the window's `stop`.
+async fn worker(client: &awc::Client, workload: &Workload, window: &Window) -> Tally {
     let mut tally = Tally::default();
     let mut refresh_token = String::new();
     if let Workload::Refresh(flow) = workload {
@@ -258,7 +305,7 @@ async fn worker(client: &awc::Client, workload: &Workload, measure_from: Instant
             }
         }
     }
-    while Instant::now() < stop {
+    while Instant::now() < window.stop {
         let sent = Instant::now();
         let outcome = match workload {
             Workload::Fixed(request) => request.send(client).await,
@@ -266,7 +313,7 @@ async fn worker(client: &awc::Client, workload: &Workload, measure_from: Instant
             Workload::Refresh(flow) => refresh(client, flow, &refresh_token).await.map(|next| refresh_token = next),
         };
         let ok = report(outcome).is_some();
-        tally.record(ok, sent, measure_from);
+        tally.record(ok, sent, window);
         if !ok && matches!(workload, Workload::Refresh(_)) {
             break; // The chain is broken: its refresh token may be spent.
         }
@@ -285,12 +332,12 @@ struct FixedRequest {
 }
 
 impl FixedRequest {
-    fn new(args: &Args) -> Self {
+    fn new(args: &Args, url: &str) -> Self {
         let headers = args.headers.iter().filter_map(|header| header.split_once(':'));
         Self {
-            what: format!("{} {}", args.method, args.url),
+            what: format!("{} {url}", args.method),
             method: awc::http::Method::from_bytes(args.method.as_bytes()).expect("a valid HTTP method"),
-            url: args.url.clone(),
+            url: url.to_owned(),
             headers: headers.map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned())).collect(),
             body: args.body.clone(),
         }
@@ -385,7 +432,7 @@ fn string(json: &Value, name: &str) -> Option<String> {
     json.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Failed iterations, warm-up included (the exit status).
+/// Failed iterations, warm-up and cool-down included (the exit status).
 static FAILURES: AtomicU64 = AtomicU64::new(0);
 
 /// The success value, or `None` after counting the failure and describing it on stderr if it is
