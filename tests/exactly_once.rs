@@ -34,6 +34,22 @@ async fn delay_refresh_token_inserts(client: &Client<'_>) {
     .unwrap();
 }
 
+/// Tenant `acme` with the user ann, whose refresh-token inserts are slow (PostgreSQL).
+async fn ann_with_slow_rotations(client: &Client<'_>) {
+    client.tenant("acme").await;
+    let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
+    assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
+    delay_refresh_token_inserts(client).await;
+}
+
+/// A new sign-in of ann through the account API.
+async fn sign_in(client: &Client<'_>) -> support::Reply {
+    let login = json!({ "username": "ann", "password": PASSWORD });
+    let signed_in = client.json(Method::POST, "/acme/auth/login", Some(&login), Auth::None).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+    signed_in
+}
+
 async fn refresh(client: &Client<'_>, token: &str) -> support::Reply {
     client.json(Method::POST, "/acme/auth/refresh", Some(&json!({ "refresh_token": token })), Auth::None).await
 }
@@ -41,14 +57,9 @@ async fn refresh(client: &Client<'_>, token: &str) -> support::Reply {
 #[actix_web::test]
 async fn a_refresh_token_reused_during_its_rotation_ends_the_whole_sign_in() {
     each_backend(async |client: &Client<'_>| {
-        client.tenant("acme").await;
-        let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
-        assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
-        delay_refresh_token_inserts(client).await;
+        ann_with_slow_rotations(client).await;
         for round in 0..3 {
-            let login = json!({ "username": "ann", "password": PASSWORD });
-            let signed_in = client.json(Method::POST, "/acme/auth/login", Some(&login), Auth::None).await;
-            assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+            let signed_in = sign_in(client).await;
             let token = signed_in.str("refresh_token");
 
             let (first, second) = futures_util::future::join(refresh(client, &token), refresh(client, &token)).await;
@@ -73,14 +84,9 @@ async fn a_refresh_token_reused_during_its_rotation_ends_the_whole_sign_in() {
 #[actix_web::test]
 async fn a_sign_in_ended_during_its_rotation_takes_the_successor_with_it() {
     each_backend(async |client: &Client<'_>| {
-        client.tenant("acme").await;
-        let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
-        assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
-        delay_refresh_token_inserts(client).await;
+        ann_with_slow_rotations(client).await;
         for round in 0..3 {
-            let login = json!({ "username": "ann", "password": PASSWORD });
-            let signed_in = client.json(Method::POST, "/acme/auth/login", Some(&login), Auth::None).await;
-            assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+            let signed_in = sign_in(client).await;
             let (token, access) = (signed_in.str("refresh_token"), signed_in.str("access_token"));
 
             // The logout starts while the rotation waits in the delayed insert of its successor.
