@@ -377,14 +377,19 @@ fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
     })
 }
 
+/// The id of `tenant`'s first-party client: one per tenant, derived from the tenant's id, so
+/// concurrent first sign-ins agree and callers can recognise its tokens without a lookup.
+pub(crate) fn first_party_client_id(tenant: Uuid) -> Uuid {
+    Uuid::new_v5(&tenant, b"keygate:first-party-client")
+}
+
 /// The tenant's first-party client, created on first use.
 pub(crate) async fn first_party_client<R: Roles>(
     ctx: &EndpointCtx<'_>,
 ) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.
-    let id = Uuid::new_v5(&tenant, b"keygate:first-party-client");
+    let id = first_party_client_id(tenant);
     if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
         return Ok(AuthenticatedClient { id, model, public: false });
     }
