@@ -63,7 +63,11 @@ async fn an_applications_access_token_is_refused_by_the_account_api() {
             ("GET", "/auth/me/sessions", None),
             ("POST", "/auth/me/sessions/end-others", None),
             ("GET", "/auth/me/security-events", None),
-            ("POST", "/auth/password", Some(json!({ "current_password": PASSWORD, "new_password": "n3w horse battery" }))),
+            (
+                "POST",
+                "/auth/password",
+                Some(json!({ "current_password": PASSWORD, "new_password": "n3w horse battery" })),
+            ),
         ];
         for (method, path, body) in attempts {
             let (status, reply) = call(server, method, path, theirs, body).await;
