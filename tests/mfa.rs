@@ -423,10 +423,10 @@ async fn factors_stay_with_their_user_and_tenant() {
         // Another user of the tenant, and a user of another tenant: no such factor.
         for (tenant, token) in [("acme", &bob), ("beta", &carl)] {
             let path = format!("/{tenant}/auth/me/mfa/factors/{factor}");
-            assert_eq!(
-                call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await.status,
-                StatusCode::NOT_FOUND
-            );
+            let deleted = call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await;
+            assert_eq!((deleted.status, &deleted.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
+            let renamed = call(client, Method::PATCH, &path, Some(json!({ "label": "mine" })), Auth::Bearer(token)).await;
+            assert_eq!((renamed.status, &renamed.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
             let path = format!("/{tenant}/auth/me/mfa/totp/{factor}/confirm");
             let reply = call(client, Method::POST, &path, Some(json!({ "code": "123456" })), Auth::Bearer(token)).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.json);

@@ -90,7 +90,7 @@ struct CodeBody {
 /// replayed code is a 422 on `code` and counts against the code throttle (429 after).
 pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let id = path_id(ctx, "no such factor")?;
+    let id = path_id(ctx, "factor")?;
     factors::owned::<R>(ctx, caller.user_id, id).await?;
     let request: CodeBody = body(ctx)?;
     let factor = manage::confirm_totp::<R>(ctx, &caller, id, &request.code).await?;
@@ -104,7 +104,7 @@ pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespons
 /// issued before.
 pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    manage::remove_factor::<R>(ctx, &caller, path_id(ctx, "no such factor")?, None).await?;
+    manage::remove_factor::<R>(ctx, &caller, path_id(ctx, "factor")?, None).await?;
     Ok(crate::http::respond_empty(204))
 }
 
@@ -139,7 +139,7 @@ struct Rename {
 /// is not the caller's, 422 for a label the schema refuses.
 pub async fn rename_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "factor")?).await?;
     let request: Rename = body(ctx)?;
     let label = manage::label::<R>(Some(request.label))?;
     let tx = ctx.runtime().begin_write().await?;
@@ -229,9 +229,9 @@ pub async fn enrol_at_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRes
 pub async fn reset<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let id = path_id(ctx, "no such user")?;
+    let id = path_id(ctx, "user")?;
     if crud::find_optional::<R::Account>(rt.db(), Some(tenant), id).await?.is_none() {
-        return Err(ApiError::not_found("no such user"));
+        return Err(ApiError::not_found("user"));
     }
     let tx = rt.begin_write().await?;
     let factors = crud::delete_where(&*tx, tenant, R::MfaFactor::USER_ID, id).await?;
