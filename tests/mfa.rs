@@ -425,7 +425,8 @@ async fn factors_stay_with_their_user_and_tenant() {
             let path = format!("/{tenant}/auth/me/mfa/factors/{factor}");
             let deleted = call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await;
             assert_eq!((deleted.status, &deleted.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
-            let renamed = call(client, Method::PATCH, &path, Some(json!({ "label": "mine" })), Auth::Bearer(token)).await;
+            let renamed =
+                call(client, Method::PATCH, &path, Some(json!({ "label": "mine" })), Auth::Bearer(token)).await;
             assert_eq!((renamed.status, &renamed.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
             let path = format!("/{tenant}/auth/me/mfa/totp/{factor}/confirm");
             let reply = call(client, Method::POST, &path, Some(json!({ "code": "123456" })), Auth::Bearer(token)).await;
