@@ -117,12 +117,16 @@ pub(crate) fn removal<R: Roles>(factor: &factors::FactorModel<R>, by: &str) -> V
 /// The pre hook of the admin API's `DELETE /admin/tenants/{tenant}/mfa_factors/{id}`: records
 /// `factor.removed` for the factor's user, shaped as the account API's (`"by": "admin"`, the
 /// admin's IP and user agent), in the delete's transaction, so the event exists exactly when the
-/// factor is gone. The generated handler has found the row in the tenant (404 otherwise).
+/// factor is gone. The generated handler has found the row in the tenant (404 otherwise). A
+/// factor of a user holding a role the caller may not grant is refused (403,
+/// [`crate::account::grants`]), as updating that user would be.
 pub async fn on_admin_removal<R: Roles>(ctx: &crate::hook_context::PreCtx<'_>) -> crate::hook_context::HookResult {
     let (Some(row), Some(tenant)) = (ctx.row(), ctx.tenant()) else { return Ok(()) };
     let Some(factor) = crud::find_optional::<R::MfaFactor>(ctx.tx(), Some(tenant), row.clone()).await? else {
         return Ok(());
     };
+    // As for updating the user: not a factor of someone holding a role the caller could not grant.
+    crate::account::grants::check_acting_on::<R>(ctx, factor.user_id()).await?;
     let data = removal::<R>(&factor, "admin");
     security_events::record::<R>(ctx.tx(), tenant, factor.user_id(), EventType::FactorRemoved, &ctx.origin(), data)
         .await?;
