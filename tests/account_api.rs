@@ -263,6 +263,28 @@ async fn repeated_failures_slow_down_sign_in_from_that_ip_only() {
     .await;
 }
 
+#[actix_web::test]
+async fn failures_count_per_account_whichever_of_its_names_is_typed() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        register(client, "ann", "ann@example.com").await;
+        // Alternating the username and the email spends one account's allowance, not two.
+        for name in ["ann", "ANN@example.com", "ann", "ann@example.com", "Ann"] {
+            assert_eq!(login_from(client, "198.51.100.7", name, "guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        for name in ["ann", "ann@example.com"] {
+            let locked = login_from(client, "198.51.100.7", name, PASSWORD).await;
+            assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{name}: {}", locked.json);
+        }
+        // A name no account has counts by itself, as before.
+        for _ in 0..5 {
+            assert_eq!(login_from(client, "198.51.100.7", "nobody", "guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(login_from(client, "198.51.100.7", "nobody", "guess").await.status, StatusCode::TOO_MANY_REQUESTS);
+    })
+    .await;
+}
+
 /// A wrong-password sign-in from `peer`, with an `X-Forwarded-For` header.
 async fn guess_via(client: &Client<'_>, peer: &str, forwarded_for: &str) -> StatusCode {
     let request = TestRequest::post()

@@ -106,6 +106,38 @@ fn assert_stale(reply: &Reply, backend: &str) {
 }
 
 #[actix_web::test]
+async fn a_new_email_needs_a_recent_sign_in() {
+    each_backend_never_recent(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (user, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let page = browser(client, "ann", USER_PASSWORD).await;
+        let key = client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": user, "label": "ci" })).await;
+        // A stale token, session or an API key cannot move the account to another address
+        // (from which a reset link would take it over); the name is no such change.
+        let moved = json!({ "email": "mallory@evil.example" });
+        assert_stale(
+            &call(client, Method::PATCH, "/acme/auth/me", Some(moved.clone()), Auth::Bearer(&access)).await,
+            client.backend,
+        );
+        let by_key =
+            call(client, Method::PATCH, "/acme/auth/me", Some(moved.clone()), Auth::Bearer(&key.str("key"))).await;
+        assert_stale(&by_key, client.backend);
+        let by_cookie = page
+            .request(Method::PATCH, "/acme/auth/me")
+            .insert_header(("x-csrf-token", page.csrf.as_str()))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(moved.to_string());
+        assert_stale(&client.send(by_cookie).await, client.backend);
+        let renamed =
+            call(client, Method::PATCH, "/acme/auth/me", Some(json!({ "name": "Ann" })), Auth::Bearer(&access)).await;
+        assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.json);
+        assert_eq!(renamed.json["email"], "ann@example.com", "unchanged: {}", renamed.json);
+        assert!(!event_types(client, &access).await.contains(&"email.changed".to_owned()));
+    })
+    .await;
+}
+
+#[actix_web::test]
 async fn sensitive_changes_need_a_recent_sign_in_on_the_api_and_the_password_on_the_page() {
     each_backend_never_recent(async |client: &Client<'_>| {
         client.tenant("acme").await;

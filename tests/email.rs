@@ -307,6 +307,61 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_sign_in() {
 }
 
 #[actix_web::test]
+async fn a_new_password_or_email_ends_the_reset_links_sent_before() {
+    each_backend_with_mail(async |client: &Client<'_>, sink: &MailSink| {
+        client.tenant("acme").await;
+        register(client, "carol").await;
+        let forgot = async || {
+            let body = json!({ "username": "carol" });
+            let reply = client.json(Method::POST, "/acme/auth/password/forgot", Some(&body), Auth::None).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.json);
+        };
+        let reset = |token: String, password: &'static str| async move {
+            let body = json!({ "token": token, "new_password": password });
+            client.json(Method::POST, "/acme/auth/password/reset", Some(&body), Auth::None).await
+        };
+        let link = async |count: usize| {
+            token_of(&one_mail(sink, "carol@example.com", count, "Reset your password").await.link("token="))
+        };
+
+        // Two links asked for; the second resets the password: the first no longer works.
+        forgot().await;
+        let first = link(1).await;
+        forgot().await;
+        let second = link(2).await;
+        assert_eq!(reset(second, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
+        let stale = reset(first, "the attackers choice").await;
+        assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stale.json);
+        assert_eq!(stale.error_fields(), ["token"]);
+        assert_eq!(login(client, "carol", NEW_PASSWORD).await.status, StatusCode::OK);
+
+        // A link asked for, then the password changed while signed in: the link is over.
+        forgot().await;
+        let before_change = link(3).await;
+        let token = login(client, "carol", NEW_PASSWORD).await.str("access_token");
+        let change = json!({ "current_password": NEW_PASSWORD, "new_password": PASSWORD });
+        assert_eq!(
+            call(client, Method::POST, "/acme/auth/password", Some(change), &token).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let stale = reset(before_change, "the attackers choice").await;
+        assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stale.json);
+
+        // A link sent to the old address does not reset the password once the email changed.
+        forgot().await;
+        let to_old_address = link(4).await;
+        let token = login(client, "carol", PASSWORD).await.str("access_token");
+        let moved =
+            call(client, Method::PATCH, "/acme/auth/me", Some(json!({ "email": "carol@new.example" })), &token).await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.json);
+        let stale = reset(to_old_address, "the attackers choice").await;
+        assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stale.json);
+        assert_eq!(login(client, "carol", PASSWORD).await.status, StatusCode::OK, "the password is unchanged");
+    })
+    .await;
+}
+
+#[actix_web::test]
 async fn reset_requests_are_throttled_per_name_and_ip() {
     each_backend_with_mail(async |client: &Client<'_>, _sink: &MailSink| {
         client.tenant("acme").await;

@@ -411,6 +411,40 @@ async fn admins_see_factors_without_secrets_and_reset_them() {
 }
 
 #[actix_web::test]
+async fn an_org_admin_removes_factors_only_of_users_whose_roles_they_could_grant() {
+    each_backend(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        client.tenant("default").await;
+        let (_, olga) = client.signed_in_user("acme", "olga", &["org_admin"]).await;
+        let (_, otto) = client.signed_in_user("acme", "otto", &["operator"]).await;
+        let (_, ann) = client.signed_in_user("acme", "ann", &[]).await;
+        let (_, root) = client.signed_in_user("default", "root", &["superadmin"]).await;
+        let (_, dora) = client.signed_in_user("default", "dora", &["org_admin"]).await;
+        let delete = async |tenant: &str, factor: &str, token: &str| {
+            let path = format!("/admin/tenants/{tenant}/mfa_factors/{factor}");
+            client.json(Method::DELETE, &path, None, Auth::Bearer(token)).await
+        };
+        // Otto holds a role Olga does not (so she could not update him or make him a key): his
+        // factor stays, and nothing is recorded. A superadmin's stays out of an org_admin's reach.
+        let (otto_factor, _) = enrolled(client, "acme", &otto).await;
+        let refused = delete("acme", &otto_factor, &olga).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "[{}] {}", client.backend, refused.json);
+        let (root_factor, _) = enrolled(client, "default", &root).await;
+        let refused = delete("default", &root_factor, &dora).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "[{}] {}", client.backend, refused.json);
+        for (tenant, user, token) in [("acme", "otto", &otto), ("default", "root", &root)] {
+            assert_eq!(login(client, tenant, user).await.json["mfa_required"], true, "{user}'s factor stays");
+            assert!(!event_types(client, tenant, token).await.contains(&"factor.removed".to_owned()));
+        }
+        // A user without such roles: removed, as before.
+        let (ann_factor, _) = enrolled(client, "acme", &ann).await;
+        assert_eq!(delete("acme", &ann_factor, &olga).await.status, StatusCode::NO_CONTENT);
+        assert!(login(client, "acme", "ann").await.json["access_token"].is_string());
+    })
+    .await;
+}
+
+#[actix_web::test]
 async fn factors_stay_with_their_user_and_tenant() {
     each_backend(async |client: &Client<'_>| {
         client.tenant("acme").await;
@@ -423,10 +457,11 @@ async fn factors_stay_with_their_user_and_tenant() {
         // Another user of the tenant, and a user of another tenant: no such factor.
         for (tenant, token) in [("acme", &bob), ("beta", &carl)] {
             let path = format!("/{tenant}/auth/me/mfa/factors/{factor}");
-            assert_eq!(
-                call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await.status,
-                StatusCode::NOT_FOUND
-            );
+            let deleted = call(client, Method::DELETE, &path, None, Auth::Bearer(token)).await;
+            assert_eq!((deleted.status, &deleted.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
+            let renamed =
+                call(client, Method::PATCH, &path, Some(json!({ "label": "mine" })), Auth::Bearer(token)).await;
+            assert_eq!((renamed.status, &renamed.json["detail"]), (StatusCode::NOT_FOUND, &json!("no such factor")));
             let path = format!("/{tenant}/auth/me/mfa/totp/{factor}/confirm");
             let reply = call(client, Method::POST, &path, Some(json!({ "code": "123456" })), Auth::Bearer(token)).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.json);

@@ -267,7 +267,7 @@ pub async fn issue_device_code(
 
 /// On an admin's delete of a second factor: records `factor.removed` for its user (`data:
 /// {"factor_id", "kind", "by": "admin"}`), as the account API's removal does, in the delete's
-/// transaction.
+/// transaction; refuses (403) a factor of a user holding a role the caller may not grant.
 pub async fn record_factor_removal<R: Roles>(ctx: &mut PreCtx<'_>) -> HookResult {
     crate::mfa::api::on_admin_removal::<R>(ctx).await
 }

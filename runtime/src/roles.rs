@@ -872,6 +872,8 @@ pub trait EmailToken {
 pub trait EmailTokenColumns: Resource {
     /// Hex SHA-256 digest of the token.
     const TOKEN_DIGEST: Col<Self, String>;
+    /// The user it acts for.
+    const USER_ID: Col<Self, Uuid>;
     /// When it was used; claimed once.
     const USED_AT: Col<Self, Option<DateTime<Utc>>>;
     /// Expiry.

@@ -324,17 +324,20 @@ pub async fn me<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiErro
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     if ctx.request().method() == actix_web::http::Method::PATCH {
-        update_profile::<R>(ctx, caller.user_id).await?;
+        update_profile::<R>(ctx, &caller).await?;
     }
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), caller.user_id).await?;
     Ok(crate::http::respond(200, &profile::<R>(&account)))
 }
 
 /// Applies a `PATCH /auth/me` body. A new email address is unverified; the old address is told
-/// (after the commit) and an `email.changed` security event recorded.
-async fn update_profile<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(), ApiError> {
+/// (after the commit) and an `email.changed` security event recorded. A new address is a
+/// sensitive change ([`super::reauth`]): a reset link mailed there would set the password, so a
+/// stale caller (or an API key) gets 401 `reauthentication-required`.
+async fn update_profile<R: Roles>(ctx: &EndpointCtx<'_>, caller: &principal::Principal) -> Result<(), ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
+    let user = caller.user_id;
     let update: ProfileUpdate = body(ctx)?;
     let mut values = vec![R::Account::UPDATED_AT.set(crate::now())];
     let mut checks = Checks::default();
@@ -350,6 +353,9 @@ async fn update_profile<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid) -> Result<(
         values.push(R::Account::EMAIL_VERIFIED.set(false));
     }
     checks.finish()?;
+    if new_email.is_some() {
+        super::reauth::require::<R>(ctx, caller, None).await?;
+    }
     let tx = rt.begin_write().await?;
     crud::set(&*tx, tenant, user, values).await?;
     if new_email.is_some() {
@@ -377,14 +383,19 @@ fn profile<R: Roles>(account: &AccountModel<R>) -> Value {
     })
 }
 
+/// The id of `tenant`'s first-party client: one per tenant, derived from the tenant's id, so
+/// concurrent first sign-ins agree and callers can recognise its tokens without a lookup.
+pub(crate) fn first_party_client_id(tenant: Uuid) -> Uuid {
+    Uuid::new_v5(&tenant, b"keygate:first-party-client")
+}
+
 /// The tenant's first-party client, created on first use.
 pub(crate) async fn first_party_client<R: Roles>(
     ctx: &EndpointCtx<'_>,
 ) -> Result<AuthenticatedClient<ClientModel<R>>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    // One per tenant, with an id derived from the tenant's, so concurrent first sign-ins agree.
-    let id = Uuid::new_v5(&tenant, b"keygate:first-party-client");
+    let id = first_party_client_id(tenant);
     if let Some(model) = rt.clients().find::<R::OauthClient>(rt, tenant, id).await? {
         return Ok(AuthenticatedClient { id, model, public: false });
     }

@@ -38,14 +38,17 @@ pub async fn attempt<R: Roles>(
 ) -> Result<Attempt<AccountModel<R>>, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let name = login_name(name);
+    let typed = login_name(name);
     // The socket's address, or the one a trusted proxy forwarded: a forwarded-for header from
     // anyone else would let a client pick its own bucket.
     let ip = client_ip(ctx);
+    let account = find_by_login::<R>(ctx, &typed).await?;
+    // Failures count per account, whichever of its names (username, email) was typed, or
+    // alternating them would double the attempts; a name no account has counts by itself.
+    let name = account.as_ref().map_or(typed, |account| account.username().to_owned());
     if let Some(wait) = rt.throttle().check(tenant, &name, &ip).await? {
         return Ok(Attempt::Throttled(wait));
     }
-    let account = find_by_login::<R>(ctx, &name).await?;
     let verified = verify(rt, account.as_ref(), password.clone()).await?;
     match account {
         Some(account) if verified.matches() && account.is_active() => {

@@ -9,8 +9,9 @@
 //!   [`SUPERADMIN`], which only a superadmin gives;
 //! - a user may not add roles to their own account, whatever they hold;
 //! - services (and anonymous callers) grant none;
-//! - acting on another user — updating them at all, or making an API key for them — needs the
-//!   right to grant every role they hold, or a password reset would hand those roles over.
+//! - acting on another user — updating them at all, making an API key for them, or removing
+//!   one of their second factors — needs the right to grant every role they hold, or a password
+//!   reset would hand those roles over (or, for a factor, leave them a password away).
 //!
 //! A refusal is a 403 naming the roles, and the op's transaction is rolled back.
 
@@ -72,6 +73,12 @@ pub async fn check_user<R: Roles>(ctx: &PreCtx<'_>, roles: Option<&StringList>) 
 /// An API key is made for `user`: it authenticates as them, so unless it is the caller's own,
 /// the caller must be able to grant every role the user holds.
 pub async fn check_key_holder<R: Roles>(ctx: &PreCtx<'_>, user: Uuid) -> HookResult {
+    check_acting_on::<R>(ctx, user).await
+}
+
+/// The caller acts on `user` (makes them a key, removes one of their factors): unless it is the
+/// caller themselves, they must be able to grant every role the user holds (403 otherwise).
+pub async fn check_acting_on<R: Roles>(ctx: &PreCtx<'_>, user: Uuid) -> HookResult {
     if matches!(ctx.caller(), Caller::User { id, .. } if *id == user) {
         return Ok(());
     }

@@ -4,6 +4,7 @@
 //! or for another purpose is refused with a 422 naming `token` and saying which.
 
 use chrono::Duration;
+use sea_orm::QueryFilter;
 use uuid::Uuid;
 
 use crate::crud;
@@ -105,6 +106,27 @@ pub async fn claim<R: Roles>(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Re
     } else {
         Err(used())
     }
+}
+
+/// Ends every unused password reset link of `user` in the caller's write transaction (marks
+/// them used), when the password was just set or reset: a link asked for before must not set it
+/// again (OWASP Forgot Password Cheat Sheet: tokens are invalidated once the password changes).
+pub async fn end_resets<R: Roles>(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+) -> Result<(), ApiError> {
+    let now = crate::now();
+    let unused = crud::scoped_find::<R::EmailToken>(Some(tenant))
+        .filter(R::EmailToken::USER_ID.eq(user))
+        .filter(R::EmailToken::USED_AT.is_null())
+        .all(db)
+        .await?;
+    for link in unused.iter().filter(|link| link.purpose() == Purpose::ResetPassword.as_str()) {
+        crud::claim::<R::EmailToken, _>(db, link.id(), R::EmailToken::USED_AT, [R::EmailToken::USED_AT.set(Some(now))])
+            .await?;
+    }
+    Ok(())
 }
 
 fn used() -> ApiError {

@@ -38,6 +38,7 @@ pub async fn change<R: Roles>(
     let tx = rt.begin_write().await?;
     let values = [R::Account::PASSWORD_HASH.set(hash), R::Account::UPDATED_AT.set(crate::now())];
     crud::set(&*tx, tenant, caller.user_id, values).await?;
+    super::links::end_resets::<R>(&*tx, tenant, caller.user_id).await?;
     sign_ins::end_others_in::<R>(&*tx, tenant, caller).await?;
     let origin = Origin::of(ctx);
     security_events::record::<R>(&*tx, tenant, caller.user_id, EventType::PasswordChanged, &origin, json!({})).await?;

@@ -1,10 +1,14 @@
-//! Who is calling the account API: a user, by an access token this tenant issued (from the
-//! sign-in API or an OAuth flow) or by one of their API keys (`Authorization: Bearer sk_…` or
-//! `X-API-Key: sk_…`).
+//! Who is calling the account API: a user, by an access token of this tenant's first-party
+//! client (the sign-in API's tokens), by one of their API keys (`Authorization: Bearer sk_…` or
+//! `X-API-Key: sk_…`), or by the browser session cookie. An access token an application got
+//! through the authorization endpoint is not taken: it stands for what the user consented to
+//! give that application (its scopes), not for managing their account — with it, an application
+//! could change the email to its own address and reset the password from there.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::api::first_party_client_id;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token::{self, GRANT_CLAIM};
@@ -45,7 +49,12 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
             let Some(claims) = access_token::verify::<R>(ctx, rt.db(), token).await? else {
                 return Err(unauthorized("the access token is invalid, expired or revoked"));
             };
-            // Only user tokens: a client's own token has no grant.
+            // Only user tokens (a client's own token has no grant) of the first-party client.
+            if claims["client_id"].as_str() != Some(first_party_client_id(tenant).to_string().as_str()) {
+                return Err(unauthorized(
+                    "this access token was issued to an application; the account API takes the tokens of its own sign-in",
+                ));
+            }
             let grant = claims.get(GRANT_CLAIM).and_then(|g| g.as_str()).and_then(|g| g.parse().ok());
             let user = claims["sub"].as_str().and_then(|s| s.parse().ok());
             let auth_time = claims["auth_time"].as_i64().and_then(|t| DateTime::from_timestamp(t, 0));

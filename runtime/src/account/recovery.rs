@@ -10,7 +10,9 @@
 //! The emailed link opens a page (`GET /{tenant}/reset-password?token=`) whose CSRF-protected
 //! form posts the new password; `POST /auth/password/reset` `{token, new_password}` is the JSON
 //! equivalent. The new password meets the registration policy; the link works once, for
-//! [`links::RESET_LIFETIME`]; bcrypt runs before the write transaction; every sign-in of the
+//! [`links::RESET_LIFETIME`], only while the account's email is the address it was sent to, and
+//! not after the password was set or reset since ([`links::end_resets`]: every other unused
+//! reset link of the user ends with the change); bcrypt runs before the write transaction; every sign-in of the
 //! user ends (grants with their refresh tokens, browser sessions); a `password.reset` security
 //! event is recorded and the user is told by mail.
 
@@ -120,13 +122,22 @@ async fn reset<R: Roles>(
     checks.finish()?;
     let hash = hash_password(rt, new_password).await?;
     let account = crud::find::<R::Account>(rt.db(), Some(tenant), link.user_id()).await?;
+    if account.email() != link.email() {
+        // The account's address changed since: whoever reads the old one no longer may reset.
+        return Err(ApiError::invalid_field(
+            links::TOKEN_FIELD,
+            "this link was sent to an address the account no longer has",
+        ));
+    }
     let tx = rt.begin_write().await?;
     links::claim::<R>(&*tx, link.id()).await?;
-    let mut values = vec![R::Account::PASSWORD_HASH.set(hash), R::Account::UPDATED_AT.set(crate::now())];
-    if account.email() == link.email() {
-        // Following the link proved the address is the user's.
-        values.push(R::Account::EMAIL_VERIFIED.set(true));
-    }
+    links::end_resets::<R>(&*tx, tenant, account.id()).await?;
+    // Following the link proved the address is the user's.
+    let values = [
+        R::Account::PASSWORD_HASH.set(hash),
+        R::Account::UPDATED_AT.set(crate::now()),
+        R::Account::EMAIL_VERIFIED.set(true),
+    ];
     crud::set(&*tx, tenant, account.id(), values).await?;
     let live = crud::scoped_find::<R::Grant>(Some(tenant))
         .filter(R::Grant::USER_ID.eq(account.id()))

@@ -87,7 +87,8 @@ impl Throttle {
         Ok(Self(Store::Shared(super::shared_throttle::SharedThrottle::connect(url, prefix).await?)))
     }
 
-    /// The seconds an attempt for `account` (normalized login name) from `ip` must wait, if it
+    /// The seconds an attempt for `account` (the account's username whichever of its names was
+    /// typed; a typed name no account has, normalized) from `ip` must wait, if it
     /// must; a shared store that cannot be reached is a 503 ([`crate::error::Kind::Unavailable`]),
     /// never a verdict.
     pub async fn check(&self, tenant: Uuid, account: &str, ip: &str) -> Result<Option<u64>, ApiError> {

@@ -90,7 +90,7 @@ struct CodeBody {
 /// replayed code is a 422 on `code` and counts against the code throttle (429 after).
 pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let id = path_id(ctx, "no such factor")?;
+    let id = path_id(ctx, "factor")?;
     factors::owned::<R>(ctx, caller.user_id, id).await?;
     let request: CodeBody = body(ctx)?;
     let factor = manage::confirm_totp::<R>(ctx, &caller, id, &request.code).await?;
@@ -104,7 +104,7 @@ pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespons
 /// issued before.
 pub async fn delete_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    manage::remove_factor::<R>(ctx, &caller, path_id(ctx, "no such factor")?, None).await?;
+    manage::remove_factor::<R>(ctx, &caller, path_id(ctx, "factor")?, None).await?;
     Ok(crate::http::respond_empty(204))
 }
 
@@ -117,12 +117,16 @@ pub(crate) fn removal<R: Roles>(factor: &factors::FactorModel<R>, by: &str) -> V
 /// The pre hook of the admin API's `DELETE /admin/tenants/{tenant}/mfa_factors/{id}`: records
 /// `factor.removed` for the factor's user, shaped as the account API's (`"by": "admin"`, the
 /// admin's IP and user agent), in the delete's transaction, so the event exists exactly when the
-/// factor is gone. The generated handler has found the row in the tenant (404 otherwise).
+/// factor is gone. The generated handler has found the row in the tenant (404 otherwise). A
+/// factor of a user holding a role the caller may not grant is refused (403,
+/// [`crate::account::grants`]), as updating that user would be.
 pub async fn on_admin_removal<R: Roles>(ctx: &crate::hook_context::PreCtx<'_>) -> crate::hook_context::HookResult {
     let (Some(row), Some(tenant)) = (ctx.row(), ctx.tenant()) else { return Ok(()) };
     let Some(factor) = crud::find_optional::<R::MfaFactor>(ctx.tx(), Some(tenant), row.clone()).await? else {
         return Ok(());
     };
+    // As for updating the user: not a factor of someone holding a role the caller could not grant.
+    crate::account::grants::check_acting_on::<R>(ctx, factor.user_id()).await?;
     let data = removal::<R>(&factor, "admin");
     security_events::record::<R>(ctx.tx(), tenant, factor.user_id(), EventType::FactorRemoved, &ctx.origin(), data)
         .await?;
@@ -139,7 +143,7 @@ struct Rename {
 /// is not the caller's, 422 for a label the schema refuses.
 pub async fn rename_factor<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
-    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "no such factor")?).await?;
+    let factor = factors::owned::<R>(ctx, caller.user_id, path_id(ctx, "factor")?).await?;
     let request: Rename = body(ctx)?;
     let label = manage::label::<R>(Some(request.label))?;
     let tx = ctx.runtime().begin_write().await?;
@@ -229,9 +233,9 @@ pub async fn enrol_at_sign_in<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRes
 pub async fn reset<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
-    let id = path_id(ctx, "no such user")?;
+    let id = path_id(ctx, "user")?;
     if crud::find_optional::<R::Account>(rt.db(), Some(tenant), id).await?.is_none() {
-        return Err(ApiError::not_found("no such user"));
+        return Err(ApiError::not_found("user"));
     }
     let tx = rt.begin_write().await?;
     let factors = crud::delete_where(&*tx, tenant, R::MfaFactor::USER_ID, id).await?;

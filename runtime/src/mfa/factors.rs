@@ -38,7 +38,7 @@ pub async fn owned<R: Roles>(ctx: &EndpointCtx<'_>, user: Uuid, id: Uuid) -> Res
     crud::find_optional::<R::MfaFactor>(ctx.runtime().db(), Some(ctx.tenant()?), id)
         .await?
         .filter(|factor| factor.user_id() == user)
-        .ok_or_else(|| ApiError::not_found("no such factor"))
+        .ok_or_else(|| ApiError::not_found("factor"))
 }
 
 /// Starts TOTP enrolment for `user` (login name `account`): an unconfirmed factor replacing any
