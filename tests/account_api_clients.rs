@@ -3,6 +3,8 @@
 //! relying party holds the user's token for what the user consented to (scopes); with the
 //! account API it could otherwise read the profile beyond them, change the email to its own
 //! address and reset the password from there, or make new recovery codes: the user's account.
+//! The admin API takes the same tokens only, for the same reason: an org_admin signing in to an
+//! application must not hand it the tenant.
 
 mod oidc;
 mod support;
@@ -84,6 +86,42 @@ async fn an_applications_access_token_is_refused_by_the_account_api() {
         assert_eq!((status, me["email"].as_str()), (200, Some("alice@example.com")), "{me}");
         let (_, factors) = call(server, "GET", "/auth/me/mfa/factors", own, None).await;
         assert_eq!(factors["recovery_codes_left"], 0, "{factors}");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_admins_token_issued_to_an_application_is_refused_by_the_admin_api() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let users = admin.get("/admin/tenants/acme/users").await;
+        let alice = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "alice").unwrap()["id"].clone();
+        admin
+            .patch(&format!("/admin/tenants/acme/users/{}", alice.as_str().unwrap()), json!({ "roles": ["org_admin"] }))
+            .await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let tokens = relying_party_tokens(server, &(id, secret.unwrap())).await;
+        let theirs = tokens["access_token"].as_str().unwrap();
+
+        let users_of = async |token: &str| {
+            let http = awc::Client::default();
+            let request = http
+                .get(format!("{}/admin/tenants/acme/users", server.base))
+                .insert_header(("authorization", format!("Bearer {token}")));
+            let mut reply = request.send().await.expect("admin call");
+            let challenge = reply.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+            let _ = reply.body().await;
+            (reply.status().as_u16(), challenge)
+        };
+        // The application signed alice in; it may not act as her on the tenant.
+        let (status, challenge) = users_of(theirs).await;
+        assert_eq!(status, 401);
+        assert!(challenge.unwrap_or_default().contains("invalid_token"));
+        let login = json!({ "username": "alice", "password": PASSWORD });
+        let mut signed_in =
+            awc::Client::default().post(format!("{}/acme/auth/login", server.base)).send_json(&login).await.unwrap();
+        let own: Value = signed_in.json().await.unwrap();
+        assert_eq!(users_of(own["access_token"].as_str().unwrap()).await.0, 200, "her own sign-in's token works");
     })
     .await;
 }

@@ -10,6 +10,7 @@
 use actix_web::HttpRequest;
 use uuid::Uuid;
 
+use crate::account::api::first_party_client_id;
 use crate::authorization::Authorization;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
@@ -273,6 +274,17 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
     // A user's token has a grant; a client's own token (client_credentials) is no user.
     if claims.get(access_token::GRANT_CLAIM).is_none() {
         return Ok(None);
+    }
+    // Only the tenant's own sign-in (`/auth/login`, the first-party client) speaks for its user
+    // here: a token an application obtained when the user signed in to it carries the user's
+    // roles but was never meant for the admin API (an org_admin signing in to some app would
+    // hand it the tenant).
+    // RFC 6750 §3.1: presented to the wrong resource, it is an `invalid_token`.
+    if claims["client_id"].as_str() != Some(first_party_client_id(tenant).to_string().as_str()) {
+        return Err(ApiError::unauthorized(
+            "this access token was issued to an application; the admin API takes the tokens of the tenant's own sign-in (`/auth/login`)",
+            &format!("{CHALLENGE}, error=\"invalid_token\""),
+        ));
     }
     Ok(claims["sub"].as_str().and_then(|s| s.parse().ok()).map(|user| (tenant, user)))
 }
