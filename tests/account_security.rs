@@ -294,6 +294,31 @@ async fn adding_an_authenticator_app_needs_a_recent_sign_in_or_the_password() {
 }
 
 #[actix_web::test]
+async fn the_enrolment_a_policy_requires_at_sign_in_needs_no_more_than_that_sign_in() {
+    each_backend_never_recent(async |client: &Client<'_>| {
+        let tenant = client.tenant("acme").await.str("id");
+        client.signed_in_user("acme", "bob", &[]).await;
+        let patched = client.patch(&format!("/admin/tenants/{tenant}"), &json!({ "mfa_policy": "required" })).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
+        // The challenge proves the password was just entered: no recent-sign-in rule applies.
+        let challenge = login(client, "bob", USER_PASSWORD).await;
+        assert_eq!(challenge.json["enrol"], true, "{}", challenge.json);
+        let challenge = challenge.str("mfa_challenge");
+        let enrol = json!({ "mfa_challenge": challenge });
+        let enrolment = call(client, Method::POST, "/acme/auth/login/mfa/totp", Some(enrol), Auth::None).await;
+        assert_eq!(enrolment.status, StatusCode::CREATED, "[{}] {}", client.backend, enrolment.json);
+        let app = Totp::from_url(enrolment.str("otpauth_uri")).unwrap();
+        let answer = json!({ "mfa_challenge": challenge, "code": support::flow::totp_code(&app, 0) });
+        let tokens = call(client, Method::POST, "/acme/auth/login/mfa", Some(answer), Auth::None).await;
+        assert_eq!(tokens.status, StatusCode::OK, "[{}] {}", client.backend, tokens.json);
+        let access = tokens.str("access_token");
+        assert_eq!(factor_count(client, &access).await, 1);
+        assert!(event_types(client, &access).await.contains(&"factor.added".to_owned()));
+    })
+    .await;
+}
+
+#[actix_web::test]
 async fn a_recent_sign_in_changes_without_the_password() {
     each_backend(async |client: &Client<'_>| {
         client.tenant("acme").await;
