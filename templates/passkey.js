@@ -57,7 +57,11 @@
     return fetch(url, init).then(function (reply) {
       return reply.text().then(function (text) {
         var json = text ? JSON.parse(text) : {};
-        if (!reply.ok) throw new Error(json.detail || "the server answered " + reply.status);
+        if (!reply.ok) {
+          var error = new Error(json.detail || "the server answered " + reply.status);
+          error.type = json.type;
+          throw error;
+        }
         return json;
       });
     });
@@ -124,18 +128,35 @@
   });
 
   // The account page: add a passkey through the account API (session cookie + CSRF token);
-  // removing one is a plain form post.
+  // removing one is a plain form post. Adding one is a sensitive change: a session older than
+  // the recent sign-in window sends the password with both calls (the field is shown then, or
+  // once the server asks for it).
   var add = document.getElementById("add-passkey");
   if (add) add.addEventListener("click", function () {
     var csrf = add.dataset.csrf;
+    var reauth = document.getElementById("passkey-reauth");
+    var password = document.getElementById("passkey-password");
+    var withPassword = function (body) {
+      if (reauth && !reauth.hidden && password.value) body.password = password.value;
+      return body;
+    };
     status("Follow your browser's prompt to create a passkey…");
     var label = document.getElementById("passkey-label").value.trim();
     var ceremony;
-    send("POST", add.dataset.optionsUrl, label ? { label: label } : {}, csrf).then(function (start) {
+    send("POST", add.dataset.optionsUrl, withPassword(label ? { label: label } : {}), csrf).then(function (start) {
       ceremony = start.ceremony;
       return navigator.credentials.create({ publicKey: creationOptions(start.options) });
     }).then(function (credential) {
-      return send("POST", add.dataset.registerUrl, { ceremony: ceremony, credential: attestationJSON(credential) }, csrf);
-    }).then(function () { window.location.reload(); }).catch(failed("The passkey was not added"));
+      var body = withPassword({ ceremony: ceremony, credential: attestationJSON(credential) });
+      return send("POST", add.dataset.registerUrl, body, csrf);
+    }).then(function () { window.location.reload(); }).catch(function (error) {
+      if (error && error.type === "urn:keygate:problem:reauthentication-required" && reauth) {
+        reauth.hidden = false;
+        password.focus();
+        status("The passkey was not added: you signed in a while ago; enter your password and try again.");
+        return;
+      }
+      failed("The passkey was not added")(error);
+    });
   });
 })();

@@ -92,6 +92,33 @@ async fn factor_count(client: &Client<'_>, access: &str) -> usize {
     listed.json["factors"].as_array().unwrap().len()
 }
 
+/// The text of `html` between `start` and the next `end`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("no {start} in {html}")) + start.len();
+    &html[from..from + html[from..].find(end).unwrap()]
+}
+
+/// The authenticator app the account page's set-up page shows, and the factor's id.
+fn shown_app(html: &str) -> (Totp, String) {
+    let uri = between(html, "href=\"", "\" id=\"totp-uri\"").replace("&amp;", "&").replace("&#x2f;", "/");
+    let id = between(html, "name=\"id\" value=\"", "\"").to_owned();
+    (Totp::from_url(&uri).expect("an otpauth URI"), id)
+}
+
+/// A TOTP factor set up and confirmed on the account page with the password (a stale session):
+/// its id.
+async fn totp_factor_on_page(client: &Client<'_>, page: &Browser) -> String {
+    let started = page.form(client, "/acme/account/totp", &[("password", USER_PASSWORD)]).await;
+    assert_eq!(started.status, StatusCode::OK, "[{}] {}", client.backend, started.text);
+    assert!(started.text.contains("id=\"totp-confirm-password\""), "the code form asks again: {}", started.text);
+    let (app, id) = shown_app(&started.text);
+    let code = support::flow::totp_code(&app, 0);
+    let fields = [("id", id.as_str()), ("code", code.as_str()), ("password", USER_PASSWORD)];
+    let confirmed = page.form(client, "/acme/account/totp/confirm", &fields).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "[{}] {}", client.backend, confirmed.text);
+    id
+}
+
 async fn event_types(client: &Client<'_>, access: &str) -> Vec<String> {
     let page = call(client, Method::GET, "/acme/auth/me/security-events", None, Auth::Bearer(access)).await;
     page.json["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
@@ -143,7 +170,7 @@ async fn sensitive_changes_need_a_recent_sign_in_on_the_api_and_the_password_on_
         client.tenant("acme").await;
         let (user, access) = client.signed_in_user("acme", "ann", &[]).await;
         let page = browser(client, "ann", USER_PASSWORD).await;
-        let factor = totp_factor(client, &access).await;
+        let factor = totp_factor_on_page(client, &page).await;
         let path = format!("/acme/auth/me/mfa/factors/{factor}");
 
         // The account API: a 401 asking for a new sign-in, and nothing changes.
@@ -187,6 +214,106 @@ async fn sensitive_changes_need_a_recent_sign_in_on_the_api_and_the_password_on_
         for expected in ["factor.removed", "recovery_codes.regenerated", "password.changed"] {
             assert!(events.contains(&expected.to_owned()), "[{}] {events:?}", client.backend);
         }
+    })
+    .await;
+}
+
+/// Whether the holder of `access` has a confirmed factor `id`; `None` when it does not exist.
+async fn confirmed(client: &Client<'_>, access: &str, id: &str) -> Option<bool> {
+    let listed = call(client, Method::GET, "/acme/auth/me/mfa/factors", None, Auth::Bearer(access)).await;
+    let factors = listed.json["factors"].as_array().unwrap().clone();
+    factors.iter().find(|f| f["id"] == id).map(|f| f["confirmed"].as_bool().unwrap())
+}
+
+#[actix_web::test]
+async fn adding_an_authenticator_app_needs_a_recent_sign_in_or_the_password() {
+    each_backend_never_recent(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (user, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let page = browser(client, "ann", USER_PASSWORD).await;
+        let key = client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": user, "label": "ci" })).await;
+        let backend = client.backend;
+
+        // Starting: a stale token, API key or cookie session gets the 401, and nothing is stored
+        // (a thief's app would lock the owner out of signing in).
+        let start = "/acme/auth/me/mfa/totp";
+        assert_stale(&call(client, Method::POST, start, None, Auth::Bearer(&access)).await, backend);
+        assert_stale(&call(client, Method::POST, start, None, Auth::Bearer(&key.str("key"))).await, backend);
+        assert_stale(&page.json(client, Method::POST, start).await, backend);
+        let stored = "SELECT CAST(COUNT(*) AS TEXT) FROM mfa_factors";
+        assert_eq!(client.scalar(stored).await.as_deref(), Some("0"), "[{backend}] nothing stored");
+
+        // The page's form asks for the password; without it or with a wrong one, no key is shown.
+        let shown = client.send(page.request(Method::GET, "/acme/account")).await;
+        assert!(shown.text.contains("id=\"totp-password\""), "{}", shown.text);
+        let without = page.form(client, "/acme/account/totp", &[("label", "Phone")]).await;
+        assert_eq!(without.status, StatusCode::UNAUTHORIZED, "{}", without.text);
+        assert!(without.text.contains("enter your password") && !without.text.contains("totp-secret"));
+        let wrong = page.form(client, "/acme/account/totp", &[("password", "not my password")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.text);
+        assert!(!wrong.text.contains("totp-secret") && wrong.text.contains("aria-invalid=\"true\""));
+        assert_eq!(client.scalar(stored).await.as_deref(), Some("0"), "[{backend}] nothing stored");
+
+        // Confirming needs it too, before the code is looked at: a stale caller neither confirms
+        // the pending app nor gets its key shown again.
+        let started = page.form(client, "/acme/account/totp", &[("password", USER_PASSWORD)]).await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+        let (app, id) = shown_app(&started.text);
+        let code = json!({ "code": support::flow::totp_code(&app, 0) });
+        let confirm = format!("/acme/auth/me/mfa/totp/{id}/confirm");
+        assert_stale(&call(client, Method::POST, &confirm, Some(code.clone()), Auth::Bearer(&access)).await, backend);
+        let by_cookie = page
+            .request(Method::POST, &confirm)
+            .insert_header(("x-csrf-token", page.csrf.as_str()))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(code.to_string());
+        assert_stale(&client.send(by_cookie).await, backend);
+        let code = support::flow::totp_code(&app, 0);
+        let confirm_form = "/acme/account/totp/confirm";
+        let without = page.form(client, confirm_form, &[("id", &id), ("code", &code)]).await;
+        assert_eq!(without.status, StatusCode::UNAUTHORIZED, "{}", without.text);
+        assert!(without.text.contains("enter your password") && !without.text.contains("totp-secret"));
+        let wrong = page.form(client, confirm_form, &[("id", &id), ("code", &code), ("password", "nope")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.text);
+        assert!(!wrong.text.contains("totp-secret"), "{}", wrong.text);
+        let fields = [("id", id.as_str()), ("code", "000000"), ("password", USER_PASSWORD)];
+        let bad_code = page.form(client, confirm_form, &fields).await;
+        assert_eq!(bad_code.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad_code.text);
+        assert!(bad_code.text.contains("totp-secret") && bad_code.text.contains("id=\"totp-confirm-password\""));
+        assert_eq!(confirmed(client, &access, &id).await, Some(false), "[{backend}] still pending");
+        assert!(!event_types(client, &access).await.contains(&"factor.added".to_owned()));
+
+        // With the password, it is set up.
+        let fields = [("id", id.as_str()), ("code", code.as_str()), ("password", USER_PASSWORD)];
+        let done = page.form(client, confirm_form, &fields).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(confirmed(client, &access, &id).await, Some(true), "[{backend}]");
+        assert!(event_types(client, &access).await.contains(&"factor.added".to_owned()));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_enrolment_a_policy_requires_at_sign_in_needs_no_more_than_that_sign_in() {
+    each_backend_never_recent(async |client: &Client<'_>| {
+        let tenant = client.tenant("acme").await.str("id");
+        client.signed_in_user("acme", "bob", &[]).await;
+        let patched = client.patch(&format!("/admin/tenants/{tenant}"), &json!({ "mfa_policy": "required" })).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
+        // The challenge proves the password was just entered: no recent-sign-in rule applies.
+        let challenge = login(client, "bob", USER_PASSWORD).await;
+        assert_eq!(challenge.json["enrol"], true, "{}", challenge.json);
+        let challenge = challenge.str("mfa_challenge");
+        let enrol = json!({ "mfa_challenge": challenge });
+        let enrolment = call(client, Method::POST, "/acme/auth/login/mfa/totp", Some(enrol), Auth::None).await;
+        assert_eq!(enrolment.status, StatusCode::CREATED, "[{}] {}", client.backend, enrolment.json);
+        let app = Totp::from_url(enrolment.str("otpauth_uri")).unwrap();
+        let answer = json!({ "mfa_challenge": challenge, "code": support::flow::totp_code(&app, 0) });
+        let tokens = call(client, Method::POST, "/acme/auth/login/mfa", Some(answer), Auth::None).await;
+        assert_eq!(tokens.status, StatusCode::OK, "[{}] {}", client.backend, tokens.json);
+        let access = tokens.str("access_token");
+        assert_eq!(factor_count(client, &access).await, 1);
+        assert!(event_types(client, &access).await.contains(&"factor.added".to_owned()));
     })
     .await;
 }

@@ -279,3 +279,102 @@ async fn ceremonies_are_limited_per_ip_and_expired_ones_are_pruned() {
     })
     .await;
 }
+
+/// Every backend at [`PUBLIC_URL`], with sign-ins that are never recent enough for a sensitive
+/// change.
+async fn each_backend_never_recent<F: AsyncFn(&Client<'_>)>(check: F) {
+    for db in support::databases().await {
+        let config = keygate_runtime::RuntimeConfig {
+            bcrypt_cost: 4,
+            public_url: PUBLIC_URL.to_owned(),
+            reauthentication_window: chrono::Duration::zero(),
+            ..keygate_runtime::RuntimeConfig::default()
+        };
+        let rt = support::runtime_with(&db, config).await;
+        let app = actix_web::test::init_service(keygate::server::app(rt.clone())).await;
+        check(&Client::new(&app, db.backend, rt)).await;
+    }
+}
+
+fn assert_stale(reply: &Reply, backend: &str) {
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "[{backend}] {}", reply.json);
+    assert_eq!(reply.json["type"], "urn:keygate:problem:reauthentication-required", "[{backend}] {}", reply.json);
+    let challenge = reply.headers.get("www-authenticate").unwrap().to_str().unwrap();
+    assert!(challenge.contains("error=\"insufficient_user_authentication\""), "RFC 9470 §3: {challenge}");
+}
+
+/// A cookie-mode sign-in of `name`: the account API request for `path` with its cookies and CSRF
+/// header, and a JSON `body`.
+async fn by_cookie(client: &Client<'_>, name: &str, path: &str, body: &Value) -> Reply {
+    let login = json!({ "username": name, "password": USER_PASSWORD, "session": "cookie" });
+    let signed_in = call(client, Method::POST, "/acme/auth/login", Some(login), Auth::None).await;
+    let cookies: Vec<String> = signed_in
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("kg_session=") || v.starts_with("kg_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{:?}", signed_in.headers);
+    let request = actix_web::test::TestRequest::post()
+        .uri(path)
+        .insert_header(("cookie", cookies.join("; ")))
+        .insert_header(("x-csrf-token", signed_in.str("csrf_token")))
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body.to_string());
+    client.send(request).await
+}
+
+async fn count(client: &Client<'_>, table: &str) -> String {
+    client.scalar(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}")).await.unwrap()
+}
+
+#[actix_web::test]
+async fn registering_a_passkey_needs_a_recent_sign_in_or_the_password() {
+    each_backend_never_recent(async |client: &Client<'_>| {
+        client.tenant("acme").await;
+        let (user, access) = client.signed_in_user("acme", "ann", &[]).await;
+        let api_key = client.post("/admin/tenants/acme/api_keys", &json!({ "user_id": user, "label": "ci" })).await;
+        let backend = client.backend;
+        let (options, finish) = ("/acme/auth/me/mfa/passkeys", "/acme/auth/me/mfa/passkeys/register");
+
+        // The options: a stale token, API key or cookie session gets the 401, and no ceremony is
+        // stored; a wrong password is a 422 on `password`.
+        let label = json!({ "label": "Thief's key" });
+        assert_stale(&call(client, Method::POST, options, Some(label.clone()), Auth::Bearer(&access)).await, backend);
+        let with_key =
+            call(client, Method::POST, options, Some(label.clone()), Auth::Bearer(&api_key.str("key"))).await;
+        assert_stale(&with_key, backend);
+        assert_stale(&by_cookie(client, "ann", options, &label).await, backend);
+        let wrong = json!({ "password": "not my password" });
+        let wrong = call(client, Method::POST, options, Some(wrong), Auth::Bearer(&access)).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.json);
+        assert_eq!(wrong.error_fields(), ["password"]);
+        assert_eq!(count(client, "passkey_ceremonies").await, "0", "[{backend}] no ceremony");
+
+        // With the password, the ceremony starts; finishing it needs the rule again (checked
+        // before the ceremony, which stays unused), and nothing is stored without it.
+        let start = json!({ "label": "Laptop", "password": USER_PASSWORD });
+        let start = call(client, Method::POST, options, Some(start), Auth::Bearer(&access)).await;
+        assert_eq!(start.status, StatusCode::OK, "[{backend}] {}", start.json);
+        let challenge: CreationChallengeResponse = serde_json::from_value(start.json["options"].clone()).unwrap();
+        let credential = SoftPasskey::new(true).do_registration(origin(), challenge).unwrap();
+        let answer = json!({ "ceremony": start.str("ceremony"), "credential": credential });
+        assert_stale(&call(client, Method::POST, finish, Some(answer.clone()), Auth::Bearer(&access)).await, backend);
+        assert_stale(&by_cookie(client, "ann", finish, &answer).await, backend);
+        let mut wrong = answer.clone();
+        wrong["password"] = json!("not my password");
+        let wrong = call(client, Method::POST, finish, Some(wrong), Auth::Bearer(&access)).await;
+        assert_eq!(wrong.error_fields(), ["password"], "{}", wrong.json);
+        assert_eq!(count(client, "mfa_factors").await, "0", "[{backend}] no passkey");
+        assert!(events(client, "acme", &access, "factor.added").await.is_empty());
+
+        let mut answer = answer;
+        answer["password"] = json!(USER_PASSWORD);
+        let done = call(client, Method::POST, finish, Some(answer), Auth::Bearer(&access)).await;
+        assert_eq!(done.status, StatusCode::CREATED, "[{backend}] {}", done.json);
+        assert_eq!((done.json["kind"].clone(), done.json["label"].clone()), (json!("passkey"), json!("Laptop")));
+        assert_eq!(events(client, "acme", &access, "factor.added").await.len(), 1);
+    })
+    .await;
+}

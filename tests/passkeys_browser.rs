@@ -112,6 +112,52 @@ async fn passkey_round_trip(chromium: &Chromium, server: &LiveServer) {
     assert_eq!(chromium.eval(plain).await, json!(["username", 0, false]));
 }
 
+#[actix_web::test]
+async fn an_old_session_adds_a_passkey_with_the_password() {
+    for db in support::databases().await {
+        let Some(chromium) = Chromium::start().await else { return };
+        let server = LiveServer::start_never_recent(&db, "localhost").await;
+        passkey_with_password(&chromium, &server).await;
+        server.stop().await;
+    }
+}
+
+/// Adding a passkey is a sensitive change: a session that is not recent sends the password the
+/// account page asks for with both calls; without it, the page says so and nothing is added.
+async fn passkey_with_password(chromium: &Chromium, server: &LiveServer) {
+    let admin = Admin::new(server);
+    admin.post("/admin/tenants", json!({ "slug": "acme", "name": "Acme" })).await;
+    let alice = json!({ "username": "alice", "email": "alice@example.com", "password": PASSWORD });
+    admin.post("/admin/tenants/acme/users", alice).await;
+    let (id, _) = admin.client("acme", json!({})).await;
+    chromium.call("Network.enable", json!({})).await;
+    chromium.call("WebAuthn.enable", json!({})).await;
+    let authenticator = json!({ "options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
+    }});
+    chromium.call("WebAuthn.addVirtualAuthenticator", authenticator).await;
+    sign_in_with_password(chromium, server, &id).await;
+    callback_code(chromium, 0).await;
+    chromium.goto(&format!("{}/acme/account", server.base)).await;
+    let button = "document.getElementById('add-passkey')";
+    chromium.wait_for(&format!("{button} && !{button}.closest('[hidden]')"), 10, "document.body.innerText").await;
+    let asked = "!document.getElementById('passkey-reauth').hidden";
+    assert_eq!(chromium.eval(asked).await, true, "the page asks for the password");
+
+    chromium.eval(&format!("{button}.click(); true")).await;
+    let status = "document.getElementById('passkey-status').textContent";
+    let said = chromium.wait_for(&format!("{status}.includes('password') && {status}"), 15, status).await;
+    assert!(said.as_str().unwrap().contains("enter your password"), "{said}");
+    assert_eq!(chromium.eval("document.querySelectorAll('[data-passkey]').length").await, 0);
+
+    let fill = format!("document.getElementById('passkey-password').value = {}; true", json!(PASSWORD));
+    chromium.eval(&fill).await;
+    chromium.eval(&format!("{button}.click(); true")).await;
+    let listed = chromium.wait_for("document.querySelector('[data-passkey] .label')?.textContent", 15, status);
+    assert_eq!(listed.await, "Passkey");
+}
+
 /// The ID token of `code` says `amr` (device-bound passkey: `hwk`), and two factors.
 async fn assert_amr(server: &LiveServer, client: &(String, String), code: &str, amr: serde_json::Value) {
     let tokens = redeem(server, client, code).await;

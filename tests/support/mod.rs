@@ -179,21 +179,37 @@ impl LiveServer {
     /// Starts the app on `db`, its public URL naming the loopback address by `host` (`localhost`
     /// where a browser needs a domain, as WebAuthn does).
     pub async fn start_as(db: &TestDb, host: &str) -> Self {
-        Self::start_with(db, host, None).await
+        Self::start_with(db, host, None, chrono::Duration::minutes(10)).await
+    }
+
+    /// Like [`Self::start_as`], with sign-ins that are never recent enough for a sensitive change
+    /// (a zero `reauthentication_window`): the account page asks for the password.
+    pub async fn start_never_recent(db: &TestDb, host: &str) -> Self {
+        Self::start_with(db, host, None, chrono::Duration::zero()).await
     }
 
     /// Starts the app on `db`, its mail sent over SMTP to `sink`.
     pub async fn start_with_mail(db: &TestDb, sink: &smtp::MailSink) -> Self {
         let mailer =
             keygate_runtime::mail::Mailer::smtp(&sink.url(), "Keygate <noreply@keygate.test>").expect("mailer");
-        Self::start_with(db, "127.0.0.1", Some(mailer)).await
+        Self::start_with(db, "127.0.0.1", Some(mailer), chrono::Duration::minutes(10)).await
     }
 
-    async fn start_with(db: &TestDb, host: &str, mailer: Option<keygate_runtime::mail::Mailer>) -> Self {
+    async fn start_with(
+        db: &TestDb,
+        host: &str,
+        mailer: Option<keygate_runtime::mail::Mailer>,
+        reauthentication_window: chrono::Duration,
+    ) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let base = format!("http://{host}:{port}");
-        let config = RuntimeConfig { bcrypt_cost: 4, public_url: base.clone(), ..RuntimeConfig::default() };
+        let config = RuntimeConfig {
+            bcrypt_cost: 4,
+            public_url: base.clone(),
+            reauthentication_window,
+            ..RuntimeConfig::default()
+        };
         let mut key = [0u8; 32];
         key.copy_from_slice(&[uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
         let mut runtime = runtime_unshared(db, config, &key).await;

@@ -1,6 +1,8 @@
-//! Recent authentication for sensitive changes: removing a second factor, making new recovery
-//! codes, changing the email address (where reset links go), changing the password. A stolen session cookie or access token should not be enough
-//! to lock the owner out or weaken their account, so these changes need a sign-in no older than
+//! Recent authentication for sensitive changes: adding a second factor (TOTP start and confirm,
+//! passkey options and registration) or removing one, making new recovery codes, changing the
+//! email address (where reset links go), changing the password. A stolen session cookie or
+//! access token should not be enough to lock the owner out, weaken their account or plant a way
+//! back in, so these changes need a sign-in no older than
 //! [`crate::RuntimeConfig::reauthentication_window`] (10 minutes by default) — the session's
 //! or access token's `auth_time` — or the current password entered with the change (the account
 //! page's forms ask for it when the session is older). An API key is no sign-in: it never counts

@@ -15,6 +15,7 @@ use super::csrf;
 use super::pages::{self, AccountTotpPage, RecoveryCodesPage};
 use crate::account::password_change;
 use crate::account::principal::Principal;
+use crate::account::reauth;
 use crate::account::sign_ins;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
@@ -181,30 +182,34 @@ pub async fn recovery_codes<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespo
     pages::render(StatusCode::OK, &page, Vec::new())
 }
 
-/// `POST /account/totp` (`label`, optional): a new authenticator app's QR code, key and URI,
-/// with the form for its first code ([`manage::start_totp`]).
+/// `POST /account/totp` (`label`, optional; `password` when not recent): a new authenticator
+/// app's QR code, key and URI, with the form for its first code ([`manage::start_totp`]).
 pub async fn start_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let Some((form, caller, account)) = checked::<R>(ctx).await? else { return account::not_signed_in(ctx) };
     let label = form.get("label").map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
-    match manage::start_totp::<R>(ctx, &caller, label).await {
-        Ok((id, _, enrolment)) => totp_page(ctx, id, enrolment, None, StatusCode::OK),
+    let password = form.get("password").map(str::to_owned);
+    match manage::start_totp::<R>(ctx, &caller, label, password).await {
+        Ok((id, _, enrolment)) => totp_page(ctx, &caller, id, enrolment, None, StatusCode::OK),
         Err(error) => refused::<R>(ctx, &caller, &account, "totp", error).await,
     }
 }
 
-/// `POST /account/totp/confirm` (`id`, `code`): the first code confirms the app
-/// ([`manage::confirm_totp`]); a wrong one shows the set-up page again with why.
+/// `POST /account/totp/confirm` (`id`, `code`; `password` when not recent): the first code
+/// confirms the app ([`manage::confirm_totp`]); a wrong one shows the set-up page again with
+/// why. A refused password (or none from a stale session) shows the account page instead, so
+/// the key is shown only to a caller who passed the rule.
 pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let Some((form, caller, account)) = checked::<R>(ctx).await? else { return account::not_signed_in(ctx) };
     let id = match id_field(&form, "factor") {
         Ok(id) => id,
         Err(error) => return refused::<R>(ctx, &caller, &account, "totp", error).await,
     };
-    match manage::confirm_totp::<R>(ctx, &caller, id, form.get("code").unwrap_or("")).await {
+    let password = form.get("password").map(str::to_owned);
+    match manage::confirm_totp::<R>(ctx, &caller, id, form.get("code").unwrap_or(""), password).await {
         Ok(_) => done(ctx, "totp"),
         Err(error) if error.field_errors().iter().any(|e| e.field == "code") => {
             let enrolment = manage::pending_totp::<R>(ctx, &caller, id).await?;
-            totp_page(ctx, id, enrolment, Some(explain(&error).1), error.status())
+            totp_page(ctx, &caller, id, enrolment, Some(explain(&error).1), error.status())
         }
         Err(error) => refused::<R>(ctx, &caller, &account, "totp", error).await,
     }
@@ -212,6 +217,7 @@ pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpRespons
 
 fn totp_page(
     ctx: &EndpointCtx<'_>,
+    caller: &Principal,
     id: Uuid,
     enrolment: Enrolment,
     error: Option<String>,
@@ -232,6 +238,7 @@ fn totp_page(
         back: url("account_page"),
         csrf,
         error,
+        recent: reauth::is_recent(ctx.runtime(), caller.auth_time),
     };
     pages::render(status, &page, cookie.into_iter().collect())
 }

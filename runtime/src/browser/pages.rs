@@ -220,6 +220,9 @@ pub struct AccountTotpPage {
     pub csrf: String,
     /// Why the last code was refused.
     pub error: Option<String>,
+    /// Whether the session's sign-in is recent; if not, the form asks for the password too
+    /// ([`crate::account::reauth`]).
+    pub recent: bool,
 }
 
 /// New recovery codes, shown once.

@@ -72,11 +72,13 @@ struct TotpStart {
 }
 
 /// `POST /auth/me/mfa/totp` (`{"label"?}`): 201 with an unconfirmed factor's `id`, `secret`
-/// (base32), `otpauth_uri` and `qr_svg`; confirm it with its first code.
+/// (base32), `otpauth_uri` and `qr_svg`; confirm it with its first code. 401
+/// `reauthentication-required` when the caller signed in too long ago
+/// ([`crate::account::reauth`]); nothing is stored then.
 pub async fn start_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let request: TotpStart = optional_body(ctx)?;
-    let (id, label, enrolment) = manage::start_totp::<R>(ctx, &caller, request.label).await?;
+    let (id, label, enrolment) = manage::start_totp::<R>(ctx, &caller, request.label, None).await?;
     Ok(crate::http::respond(201, &enrolment_view(id, &label, &enrolment)))
 }
 
@@ -87,13 +89,15 @@ struct CodeBody {
 }
 
 /// `POST /auth/me/mfa/totp/{id}/confirm` (`{"code"}`): the factor, now confirmed. A wrong or
-/// replayed code is a 422 on `code` and counts against the code throttle (429 after).
+/// replayed code is a 422 on `code` and counts against the code throttle (429 after); 401
+/// `reauthentication-required` when the caller signed in too long ago (the factor stays
+/// unconfirmed: sign in again and confirm it).
 pub async fn confirm_totp<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let id = path_id(ctx, "factor")?;
     factors::owned::<R>(ctx, caller.user_id, id).await?;
     let request: CodeBody = body(ctx)?;
-    let factor = manage::confirm_totp::<R>(ctx, &caller, id, &request.code).await?;
+    let factor = manage::confirm_totp::<R>(ctx, &caller, id, &request.code, None).await?;
     Ok(crate::http::respond(200, &factors::view::<R>(&factor)))
 }
 

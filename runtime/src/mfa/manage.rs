@@ -1,8 +1,12 @@
 //! What a signed-in user does with their own second factors, for the account API
 //! (`/auth/me/mfa/…`, [`super::api`]) and the account page ([`crate::browser::account`]) alike:
 //! start and confirm TOTP, remove a factor, make new recovery codes. Each records the same
-//! security events whichever way it is called. Removing a factor and new recovery codes are
-//! sensitive changes: they need a recent sign-in or the password ([`crate::account::reauth`]).
+//! security events whichever way it is called. All but renaming are sensitive changes: they need
+//! a recent sign-in or the password ([`crate::account::reauth`]). Adding a factor is one too: a
+//! thief's authenticator app locks the owner out of signing in (a password reset keeps
+//! factors), a thief's passkey may sign in without the password. The enrolment a policy requires
+//! during a sign-in ([`super::api::enrol_at_sign_in`], the sign-in page's) is not made here: its
+//! challenge proves the password was just entered.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -41,14 +45,18 @@ pub async fn enrolment_allowed<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(), Ap
 }
 
 /// Starts TOTP enrolment for `caller`: an unconfirmed factor (replacing an earlier unconfirmed
-/// one) named `label`; its id, label and what the app needs. 403 when factors are off.
+/// one) named `label`; its id, label and what the app needs. 403 when factors are off. A
+/// sensitive change: `password` re-authenticates a stale caller ([`reauth::require`]: 401, or a
+/// 422 on `password`), and nothing is stored until the caller passes.
 pub async fn start_totp<R: Roles>(
     ctx: &EndpointCtx<'_>,
     caller: &Principal,
     label: Option<String>,
+    password: Option<String>,
 ) -> Result<(Uuid, String, totp::Enrolment), ApiError> {
     let label = self::label::<R>(label)?;
     enrolment_allowed::<R>(ctx).await?;
+    reauth::require::<R>(ctx, caller, password).await?;
     let account = crud::find::<R::Account>(ctx.runtime().db(), Some(ctx.tenant()?), caller.user_id).await?;
     let (id, enrolment) = factors::enrol_totp::<R>(ctx, caller.user_id, account.username(), label.clone()).await?;
     Ok((id, label, enrolment))
@@ -81,14 +89,17 @@ async fn unconfirmed<R: Roles>(
 
 /// Confirms `caller`'s TOTP factor `id` with its first `code`, recording `factor.added`; the
 /// factor. A wrong or replayed code is a 422 on `code` and counts against the code throttle
-/// (429 after); 404 for another's factor, 409 for a confirmed one.
+/// (429 after); 404 for another's factor, 409 for a confirmed one. A sensitive change like
+/// [`start_totp`] (the rule is checked before the code, so a stale caller learns nothing).
 pub async fn confirm_totp<R: Roles>(
     ctx: &EndpointCtx<'_>,
     caller: &Principal,
     id: Uuid,
     code: &str,
+    password: Option<String>,
 ) -> Result<FactorModel<R>, ApiError> {
     let factor = unconfirmed::<R>(ctx, caller, id).await?;
+    reauth::require::<R>(ctx, caller, password).await?;
     throttle::check(ctx, caller.user_id).await?;
     let tx = ctx.runtime().begin_write().await?;
     let verdict = factors::accept_code::<R>(ctx, &*tx, std::slice::from_ref(&factor), code).await?;

@@ -3,6 +3,11 @@
 //! sign-in (`/auth/login/passkey/options`, then `/auth/login/passkey`). Listing, renaming and
 //! removing are the generic factor endpoints ([`super::api`]); a passkey as a second factor
 //! answers the sign-in challenge ([`super::answer`]).
+//!
+//! Registering is a sensitive change ([`crate::account::reauth`]): a thief's passkey would be a
+//! way in that survives a password reset (with `passkey_sign_in`, without the password at all).
+//! Both calls need a recent sign-in or the current `password` in the body (the account page's
+//! script sends it when the session is older); otherwise 401 `reauthentication-required`.
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -16,6 +21,7 @@ use super::passkey::{self, Assertion};
 use super::{amr, ceremony, throttle};
 use crate::account::api::{AccountModel, body, signed_in};
 use crate::account::principal::{self, CHALLENGE};
+use crate::account::reauth;
 use crate::check::Checks;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
@@ -30,6 +36,9 @@ const DEFAULT_LABEL: &str = "Passkey";
 struct Start {
     #[serde(default)]
     label: Option<String>,
+    /// The current password, re-authenticating a stale caller.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// 403 unless the tenant uses passkeys: as second factors (`mfa_policy` not `off`) or to sign in
@@ -42,10 +51,11 @@ async fn passkeys_allowed<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<(), ApiErro
     Ok(())
 }
 
-/// `POST /auth/me/mfa/passkeys` (`{"label"?}`): `{"ceremony", "expires_in", "options":
-/// {"publicKey": ...}}`, the WebAuthn creation options (§5.4) to pass to
+/// `POST /auth/me/mfa/passkeys` (`{"label"?, "password"?}`): `{"ceremony", "expires_in",
+/// "options": {"publicKey": ...}}`, the WebAuthn creation options (§5.4) to pass to
 /// `navigator.credentials.create`, excluding the user's registered passkeys; the ceremony
-/// token goes back with the answer.
+/// token goes back with the answer. 401 `reauthentication-required` for a stale caller without
+/// `password`, 422 on a wrong one ([`crate::account::reauth::require`]); no ceremony is stored.
 pub async fn start_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let request: Start = if ctx.body().is_empty() { Start::default() } else { body(ctx)? };
@@ -54,6 +64,7 @@ pub async fn start_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpR
     checks.field::<R::MfaFactor>("label", &label);
     checks.finish()?;
     passkeys_allowed::<R>(ctx).await?;
+    reauth::require::<R>(ctx, &caller, request.password).await?;
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let rp = passkey::relying_party(ctx)?;
@@ -82,15 +93,21 @@ pub async fn start_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpR
 struct Registration {
     ceremony: String,
     credential: RegisterPublicKeyCredential,
+    /// The current password, re-authenticating a stale caller.
+    #[serde(default)]
+    password: Option<String>,
 }
 
-/// `POST /auth/me/mfa/passkeys/register` (`{"ceremony", "credential"}`, the credential as
-/// `PublicKeyCredential` JSON with base64url binary members): 201 with the new factor. A 422
-/// on `ceremony` (unknown, another user's, used or expired) or `credential` (refused by
-/// WebAuthn §7.1's checks); 409 when the credential is already registered.
+/// `POST /auth/me/mfa/passkeys/register` (`{"ceremony", "credential", "password"?}`, the
+/// credential as `PublicKeyCredential` JSON with base64url binary members): 201 with the new
+/// factor. A 422 on `ceremony` (unknown, another user's, used or expired) or `credential`
+/// (refused by WebAuthn §7.1's checks); 409 when the credential is already registered. 401
+/// `reauthentication-required` (or 422 on `password`) as for the options, checked first: the
+/// ceremony stays unused and nothing is stored.
 pub async fn finish_registration<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let caller = principal::require::<R>(ctx).await?;
     let request: Registration = body(ctx)?;
+    reauth::require::<R>(ctx, &caller, request.password).await?;
     let (row, state): (_, PasskeyRegistration) =
         ceremony::find::<R, _>(ctx, &request.ceremony, CeremonyPurpose::Register).await?;
     if row.user_id() != Some(caller.user_id) {
