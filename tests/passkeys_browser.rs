@@ -24,6 +24,18 @@ async fn sign_in_with_password(chromium: &Chromium, server: &LiveServer, client_
     flow::consent(chromium).await;
 }
 
+/// A platform authenticator (CTAP2, resident keys, user verification that always succeeds) in
+/// the browser, as DevTools' WebAuthn domain makes one; DevTools' answer (its `authenticatorId`).
+async fn add_virtual_authenticator(chromium: &Chromium) -> serde_json::Value {
+    chromium.call("Network.enable", json!({})).await;
+    chromium.call("WebAuthn.enable", json!({})).await;
+    let authenticator = json!({ "options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
+    }});
+    chromium.call("WebAuthn.addVirtualAuthenticator", authenticator).await
+}
+
 #[actix_web::test]
 async fn a_passkey_added_on_the_account_page_signs_in_on_the_sign_in_page() {
     for db in support::databases().await {
@@ -43,13 +55,7 @@ async fn passkey_round_trip(chromium: &Chromium, server: &LiveServer) {
     let (id, secret) = admin.client("acme", json!({})).await;
     let client = (id.clone(), secret.unwrap());
 
-    chromium.call("Network.enable", json!({})).await;
-    chromium.call("WebAuthn.enable", json!({})).await;
-    let authenticator = json!({ "options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
-        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
-    }});
-    let authenticator = chromium.call("WebAuthn.addVirtualAuthenticator", authenticator).await;
+    let authenticator = add_virtual_authenticator(chromium).await;
 
     // Password first: a session, then the account page, where the script adds a passkey.
     sign_in_with_password(chromium, server, &id).await;
@@ -130,13 +136,7 @@ async fn passkey_with_password(chromium: &Chromium, server: &LiveServer) {
     let alice = json!({ "username": "alice", "email": "alice@example.com", "password": PASSWORD });
     admin.post("/admin/tenants/acme/users", alice).await;
     let (id, _) = admin.client("acme", json!({})).await;
-    chromium.call("Network.enable", json!({})).await;
-    chromium.call("WebAuthn.enable", json!({})).await;
-    let authenticator = json!({ "options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
-        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
-    }});
-    chromium.call("WebAuthn.addVirtualAuthenticator", authenticator).await;
+    add_virtual_authenticator(chromium).await;
     sign_in_with_password(chromium, server, &id).await;
     callback_code(chromium, 0).await;
     chromium.goto(&format!("{}/acme/account", server.base)).await;

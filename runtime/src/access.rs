@@ -10,7 +10,7 @@
 use actix_web::HttpRequest;
 use uuid::Uuid;
 
-use crate::account::api::first_party_client_id;
+use crate::account::api::issued_to_first_party;
 use crate::authorization::Authorization;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
@@ -280,7 +280,7 @@ async fn token_owner<R: Roles>(rt: &Runtime, token: &str) -> Result<Option<(Uuid
     // roles but was never meant for the admin API (an org_admin signing in to some app would
     // hand it the tenant).
     // RFC 6750 §3.1: presented to the wrong resource, it is an `invalid_token`.
-    if claims["client_id"].as_str() != Some(first_party_client_id(tenant).to_string().as_str()) {
+    if !issued_to_first_party(&claims, tenant) {
         return Err(ApiError::unauthorized(
             "this access token was issued to an application; the admin API takes the tokens of the tenant's own sign-in (`/auth/login`)",
             &format!("{CHALLENGE}, error=\"invalid_token\""),

@@ -389,6 +389,14 @@ pub(crate) fn first_party_client_id(tenant: Uuid) -> Uuid {
     Uuid::new_v5(&tenant, b"keygate:first-party-client")
 }
 
+/// Whether verified access-token `claims` were issued to `tenant`'s first-party client (its own
+/// sign-in, `/auth/login` and its refreshes), the only tokens the account and admin APIs take
+/// for a user: a token an application got when the user signed in to it stands for the scopes
+/// the user consented to, not for managing the account or the tenant.
+pub(crate) fn issued_to_first_party(claims: &serde_json::Value, tenant: Uuid) -> bool {
+    claims["client_id"].as_str() == Some(first_party_client_id(tenant).to_string().as_str())
+}
+
 /// The tenant's first-party client, created on first use.
 pub(crate) async fn first_party_client<R: Roles>(
     ctx: &EndpointCtx<'_>,

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::api::first_party_client_id;
+use super::api::issued_to_first_party;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::oauth::access_token::{self, GRANT_CLAIM};
@@ -50,7 +50,7 @@ pub async fn require<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<Principal, ApiEr
                 return Err(unauthorized("the access token is invalid, expired or revoked"));
             };
             // Only user tokens (a client's own token has no grant) of the first-party client.
-            if claims["client_id"].as_str() != Some(first_party_client_id(tenant).to_string().as_str()) {
+            if !issued_to_first_party(&claims, tenant) {
                 return Err(unauthorized(
                     "this access token was issued to an application; the account API takes the tokens of its own sign-in",
                 ));
