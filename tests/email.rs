@@ -561,3 +561,22 @@ async fn a_browser_sign_in_from_a_new_device_is_logged_and_mailed() {
         server.stop().await;
     }
 }
+
+/// A link survives its transfer encoding whole, wherever a soft line break falls: a token is
+/// base64url, so `--` can start a quoted-printable continuation line, and a reader that ends a
+/// MIME part at any line beginning with `--` (instead of at the boundary) cut such links short
+/// (a rare flake of the verification test above, one token in a few thousand).
+#[actix_web::test]
+async fn links_of_any_shape_arrive_whole() {
+    let sink = MailSink::start().await;
+    let mailer = keygate_runtime::mail::Mailer::smtp(&sink.url(), "Keygate <noreply@keygate.test>").expect("mailer");
+    for shift in 0..4 {
+        let token = format!("{}{}", "A".repeat(shift), "-".repeat(60));
+        let url = format!("http://127.0.0.1:8080/acme/verify-email?token={token}");
+        let to = format!("shift{shift}@example.com");
+        mailer.send(&to, &keygate_runtime::mail::notices::verify_email("acme", url.clone(), 24));
+        let mail = one_mail(&sink, &to, 1, "Verify your email address").await;
+        assert_eq!(mail.link("token="), url, "the plain-text part");
+        assert!(mail.part("text/html").contains(&url), "the HTML part: {}", mail.part("text/html"));
+    }
+}

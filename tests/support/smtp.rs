@@ -144,7 +144,10 @@ impl Mail {
             .unwrap_or_else(|| panic!("no {mime} part in {}", self.data));
         let part = &self.data[start..];
         let (headers, rest) = part.split_once("\r\n\r\n").expect("part headers end");
-        let body = rest.split("\r\n--").next().unwrap_or(rest);
+        // A part ends at its multipart boundary (RFC 2046 §5.1.1), not at any line that begins
+        // with `--`: a quoted-printable soft break can put `--` of a token at a line's start.
+        let delimiter = format!("\r\n--{}", self.boundary());
+        let body = rest.split(delimiter.as_str()).next().unwrap_or(rest);
         let encoding = headers
             .lines()
             .find_map(|l| l.strip_prefix("Content-Transfer-Encoding:"))
@@ -159,6 +162,14 @@ impl Mail {
             }
             _ => body.to_owned(),
         }
+    }
+
+    /// The `boundary` parameter of the message's multipart `Content-Type`.
+    fn boundary(&self) -> String {
+        let content_type = self.header("Content-Type").unwrap_or_else(|| panic!("no Content-Type in {}", self.data));
+        let (_, rest) =
+            content_type.split_once("boundary=").unwrap_or_else(|| panic!("not a multipart message: {content_type}"));
+        rest.split(';').next().unwrap_or(rest).trim().trim_matches('"').to_owned()
     }
 
     /// The plain-text body.
