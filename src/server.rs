@@ -35,6 +35,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings.database_url).await?;
     let bootstrap = admin_credential::bootstrap(&db, settings.admin_token.as_deref()).await?;
     let master = master_key(settings)?;
+    keygate_runtime::keys::check_master_key(&db, &master).await.map_err(anyhow::Error::msg)?;
     let mut runtime = Runtime::new(db, settings.runtime.clone(), bootstrap.credentials, master)
         .with_endpoints(keygate_api::routes::ENDPOINT_PATHS);
     runtime = runtime.with_mailer(mailer(settings)?);

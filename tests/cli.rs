@@ -214,6 +214,48 @@ fn errors_name_the_cause_without_a_backtrace() {
     assert!(!stderr.contains("backtrace") && !stderr.contains("Backtrace"), "{stderr}");
 }
 
+/// A process whose master key does not open the stored signing keys (a replica started with
+/// another key, a database restored without its key) refuses to start, saying so, instead of
+/// failing every token request.
+#[actix_web::test]
+async fn a_master_key_that_does_not_open_the_stored_keys_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = [("KEYGATE_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")];
+    let server = start(dir.path(), &first).await;
+    let client = awc::Client::default();
+    let mut jwks = client.get(format!("{}/default/.well-known/jwks.json", server.base)).send().await.unwrap();
+    assert!(jwks.status().is_success(), "the first start makes the keys");
+    let _ = jwks.body().await;
+    drop(server);
+
+    let mut other = keygate(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{}", free_port())])
+        .env("KEYGATE_MASTER_KEY", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = other.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            other.kill().unwrap();
+            panic!("keygate served with a master key that does not open its signing keys");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut other.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("KEYGATE_MASTER_KEY") && stderr.contains("does not open"), "{stderr}");
+
+    let same = start(dir.path(), &first).await;
+    let mut jwks = client.get(format!("{}/default/.well-known/jwks.json", same.base)).send().await.unwrap();
+    assert!(jwks.status().is_success(), "the right key still starts");
+    let _ = jwks.body().await;
+}
+
 /// `--bind` takes a host name; logs written to a pipe or file carry no terminal colour codes.
 #[actix_web::test]
 async fn binds_to_a_name_and_logs_plain_text() {

@@ -45,13 +45,42 @@ pub enum KeyStoreError {
 }
 
 /// A storage failure is what the database said (a 503 when it is unavailable, see
-/// `error::outage`); a key that does not open or cannot be used is a 500.
+/// `error::outage`). A stored key that does not open under this process's master key is a
+/// deployment fault, not the request's: a 503 whose log line names the master key (replicas
+/// started with different keys, or a database restored without its key). A key that opens but
+/// cannot be used is a 500.
 impl From<KeyStoreError> for crate::ApiError {
     fn from(error: KeyStoreError) -> Self {
         match error {
             KeyStoreError::Db(error) => error.into(),
+            seal @ KeyStoreError::Seal { .. } => {
+                tracing::error!(error = %seal, "{MASTER_KEY_MISMATCH}");
+                crate::ApiError::unavailable("the server cannot use its signing keys; retry later", 30)
+            }
             other => crate::ApiError::internal(other),
         }
+    }
+}
+
+/// What an operator is told when a stored key does not open.
+const MASTER_KEY_MISMATCH: &str = "the master key (KEYGATE_MASTER_KEY, or the development key file) does not open the \
+     signing keys stored in this database: every process on one database needs the same master key, and a \
+     restored database the key it was sealed with";
+
+/// Checks that `master` opens the newest signing key stored in `db` (any tenant's), so that a
+/// process started with the wrong master key refuses to start instead of failing every token
+/// request. `Ok` when no key is stored yet.
+pub async fn check_master_key(db: &impl ConnectionTrait, master: &MasterKey) -> Result<(), String> {
+    let newest = signing_key::Entity::find()
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .one(db)
+        .await
+        .map_err(|error| format!("reading the stored signing keys: {error}"))?;
+    match newest {
+        Some(row) if master.open(&row.kid, &row.sealed_private_key).is_err() => {
+            Err(format!("{MASTER_KEY_MISMATCH} (key {} does not open)", row.kid))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -406,6 +435,23 @@ mod tests {
 
     fn store(master: &[u8; 32]) -> KeyStore {
         KeyStore::new(MasterKey::from_bytes(master).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_key_sealed_under_another_master_key_is_a_503_and_fails_the_start_check() {
+        each_database(async |db: &DatabaseConnection| {
+            assert_eq!(check_master_key(db, &MasterKey::from_bytes(&[7u8; 32]).unwrap()).await, Ok(()), "no keys yet");
+            let tenant = Uuid::new_v4();
+            store(&[7u8; 32]).active(db, tenant, Algorithm::ES256).await.unwrap();
+            assert_eq!(check_master_key(db, &MasterKey::from_bytes(&[7u8; 32]).unwrap()).await, Ok(()));
+            let refused = check_master_key(db, &MasterKey::from_bytes(&[8u8; 32]).unwrap()).await.unwrap_err();
+            assert!(refused.contains("KEYGATE_MASTER_KEY"), "{refused}");
+            let error = store(&[8u8; 32]).active(db, tenant, Algorithm::ES256).await.unwrap_err();
+            assert!(matches!(error, KeyStoreError::Seal { .. }), "{error}");
+            let api = crate::ApiError::from(error);
+            assert_eq!(api.status(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "{api}");
+        })
+        .await;
     }
 
     #[tokio::test]
