@@ -41,8 +41,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Replace a tenant's signing key. The old public key stays in the JWKS for 24 hours, so
-    /// tokens signed before the rotation keep verifying.
+    /// Replace a tenant's signing key. The new key is published at once and signs six minutes
+    /// later, once relying parties' cached key sets have expired (`--now`: at once). The old
+    /// public key stays in the JWKS for 24 hours after that, so tokens it signed keep verifying.
     Rotate(RotateArgs),
 }
 
@@ -56,6 +57,10 @@ struct RotateArgs {
     /// Algorithm of the key to rotate: RS256, ES256 or EdDSA.
     #[arg(long, default_value = "RS256")]
     alg: String,
+    /// Sign with the new key at once (a key that may have leaked), instead of after publishing it
+    /// for the JWKS's cache lifetime.
+    #[arg(long)]
+    now: bool,
 }
 
 #[derive(Debug, Args)]
@@ -167,18 +172,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|_| anyhow::anyhow!("no tenant `{}`", args.tenant))?;
                 let keys = keygate_runtime::keys::KeyStore::new(server::master_key(&settings)?);
-                let key = keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention).await?;
-                println!("{}", key.kid());
+                let activation = if args.now {
+                    keygate_runtime::keys::Activation::Immediate
+                } else {
+                    keygate_runtime::keys::Activation::Scheduled
+                };
+                let rotated =
+                    keys.rotate(&db, tenant.id, algorithm, settings.runtime.key_retention, activation).await?;
+                println!("{}", rotated.key.kid());
                 let change = keygate_runtime::invalidation::Change::Keys(tenant.id);
                 let announced = keygate_runtime::invalidation::announce(&db, change).await;
                 if let Err(error) = &announced {
                     eprintln!("could not notify running servers: {error}");
                 }
-                let when = match announced {
+                let published = match announced {
                     Ok(()) if !keygate_runtime::db::is_sqlite(&settings.database_url) => "at once".to_owned(),
                     _ => format!("within {} s", keygate_runtime::keys::CACHE_TTL.as_secs()),
                 };
-                eprintln!("rotated the {algorithm} key of `{}`; running servers sign with it {when}", args.tenant);
+                eprintln!(
+                    "rotated the {algorithm} key of `{}`: running servers publish it {published} and sign with it from {}",
+                    args.tenant,
+                    rotated.activates_at.format("%Y-%m-%dT%H:%M:%SZ")
+                );
                 anyhow::Ok(())
             })
         }

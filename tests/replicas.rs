@@ -87,7 +87,8 @@ async fn a_key_rotated_at_one_replica_is_published_and_trusted_by_the_other_at_o
         assert_eq!(introspected.json["active"], true, "{}", introspected.json);
 
         let path = "/admin/tenants/acme/signing-keys/rotate";
-        let rotated = a.json(Method::POST, path, Some(&json!({ "alg": "RS256" })), Auth::Admin).await;
+        let now = json!({ "alg": "RS256", "immediately": true });
+        let rotated = a.json(Method::POST, path, Some(&now), Auth::Admin).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
         let kid = rotated.str("kid");
         assert!(!before.contains(&kid));

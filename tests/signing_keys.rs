@@ -4,6 +4,9 @@ mod support;
 
 use actix_web::http::{Method, StatusCode};
 use keygate_runtime::jose::{Algorithm, SigningKey, sign_jwt, verify_jwt};
+use keygate_runtime::keys::{Activation, signing_key};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use support::{Auth, Client, each_backend};
 
@@ -67,7 +70,8 @@ async fn rotation_keeps_old_tokens_verifiable_until_retention_ends() {
         let bad = client.json(Method::POST, path, Some(&json!({ "alg": "HS256" })), Auth::Admin).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.error_fields(), ["alg"]);
-        let rotated = client.json(Method::POST, path, Some(&json!({ "alg": "RS256" })), Auth::Admin).await;
+        let now = json!({ "alg": "RS256", "immediately": true });
+        let rotated = client.json(Method::POST, path, Some(&now), Auth::Admin).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
         let new_kid = rotated.json["kid"].as_str().unwrap().to_owned();
         assert!(before.iter().all(|k| k.kid.as_deref() != Some(new_kid.as_str())));
@@ -85,10 +89,76 @@ async fn rotation_keeps_old_tokens_verifiable_until_retention_ends() {
         assert!(algs.contains(&json!("ES256")) && algs.contains(&json!("RS256")));
 
         // Once the retention has passed, the retired key leaves the JWKS and its tokens stop verifying.
-        client.rt.keys().rotate(client.rt.db(), tenant_id, Algorithm::RS256, chrono::Duration::zero()).await.unwrap();
+        let (db, zero) = (client.rt.db(), chrono::Duration::zero());
+        client.rt.keys().rotate(db, tenant_id, Algorithm::RS256, zero, Activation::Immediate).await.unwrap();
         let keys = jwks(client, "acme").await;
         assert!(keys.iter().all(|k| k.kid.as_deref() != Some(new_kid.as_str())), "retired without retention: gone");
         assert!(keys.iter().any(|k| k.kid.as_deref() == Some(old_key.kid())), "the first key is within its retention");
+    })
+    .await;
+}
+
+/// The `kid` of an access token the tenant issues over HTTP now (client_credentials, RS256).
+async fn signing_kid(client: &Client<'_>) -> String {
+    use base64::Engine;
+    let body = json!({ "name": "svc", "grant_types": ["client_credentials"] });
+    let created = client.post("/admin/tenants/acme/clients", &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let pair = format!("{}:{}", created.str("id"), created.str("client_secret"));
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+    let form = "application/x-www-form-urlencoded";
+    let grant = "grant_type=client_credentials";
+    let reply = client.raw(Method::POST, "/acme/oauth2/token", form, grant, Auth::Header(&basic)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let token = reply.str("access_token");
+    keygate_runtime::jose::decode_header(&token).unwrap().kid.unwrap()
+}
+
+/// A planned rotation publishes the new key first and signs with it only once every relying
+/// party's cached key set (the JWKS's `max-age`) has expired, so none meets a `kid` it lacks;
+/// the switch happens at `activates_at` in a process that cached the old key, with no write.
+/// `immediately` signs with the new key at once.
+#[actix_web::test]
+async fn a_rotated_key_is_published_before_it_signs() {
+    each_backend(async |client: &Client<'_>| {
+        let tenant = client.tenant("acme").await;
+        let tenant_id: uuid::Uuid = tenant.str("id").parse().unwrap();
+        let reply = client.json(Method::GET, "/acme/.well-known/jwks.json", None, Auth::None).await;
+        let cache_control = reply.headers.get("cache-control").unwrap().to_str().unwrap().to_owned();
+        let max_age: i64 = cache_control.split("max-age=").nth(1).unwrap().parse().unwrap();
+        let old_kid = signing_kid(client).await;
+
+        let path = "/admin/tenants/acme/signing-keys/rotate";
+        let rotated = client.json(Method::POST, path, Some(&json!({ "alg": "RS256" })), Auth::Admin).await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
+        let new_kid = rotated.str("kid");
+        let activates_at: chrono::DateTime<chrono::Utc> = rotated.str("activates_at").parse().unwrap();
+        let lead = activates_at - chrono::Utc::now();
+        assert!(lead > chrono::Duration::seconds(max_age), "signs after cached key sets expire: {lead} vs {max_age} s");
+        assert!(jwks(client, "acme").await.iter().any(|k| k.kid.as_deref() == Some(new_kid.as_str())), "published now");
+        assert_eq!(signing_kid(client).await, old_kid, "[{}] the old key still signs", client.backend);
+
+        // Time passes: the new key's start is a second away; the process reads the rows again
+        // once, then switches at that instant on its own.
+        signing_key::Entity::update_many()
+            .col_expr(
+                signing_key::Column::ActivatesAt,
+                Expr::value(Some(chrono::Utc::now() + chrono::Duration::seconds(1))),
+            )
+            .filter(signing_key::Column::Kid.eq(new_kid.as_str()))
+            .exec(client.rt.db())
+            .await
+            .unwrap();
+        client.rt.keys().forget_tenant(tenant_id);
+        assert_eq!(signing_kid(client).await, old_kid, "not yet");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert_eq!(signing_kid(client).await, new_kid, "[{}] the new key signs from its start", client.backend);
+        assert!(jwks(client, "acme").await.iter().any(|k| k.kid.as_deref() == Some(old_kid.as_str())), "retained");
+
+        let now = json!({ "alg": "RS256", "immediately": true });
+        let urgent = client.json(Method::POST, path, Some(&now), Auth::Admin).await;
+        assert_eq!(urgent.status, StatusCode::OK, "{}", urgent.json);
+        assert_eq!(signing_kid(client).await, urgent.str("kid"), "an immediate rotation signs at once");
     })
     .await;
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::jose::Algorithm;
+use crate::keys::Activation;
 use crate::oauth::client_auth::Client;
 
 /// The tenant's public signing keys (RFC 7517 §5), for verifying its tokens offline.
@@ -27,8 +28,9 @@ pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     };
     Ok(HttpResponse::Ok()
         .content_type("application/jwk-set+json")
-        // Keys change rarely and clients refetch on an unknown `kid`; a short cache is safe.
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        // A rotated-in key is published `PUBLISH_AHEAD` (longer than this) before it signs, so a
+        // relying party keeping the key set this long still has every key it meets.
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", crate::keys::JWKS_MAX_AGE_SECS)))
         .json(&*jwks))
 }
 
@@ -36,10 +38,15 @@ pub async fn jwks(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
 #[serde(deny_unknown_fields)]
 struct RotateRequest {
     alg: Option<String>,
+    #[serde(default)]
+    immediately: bool,
 }
 
-/// Rotates the tenant's signing key (`{"alg": "ES256"}`, default RS256). The previous public key
-/// stays published for the configured retention, so tokens signed before the rotation verify.
+/// Rotates the tenant's signing key (`{"alg": "ES256", "immediately": false}`, default RS256).
+/// The new key is published at once and signs from `activates_at`, after relying parties' cached
+/// key sets have expired (`crate::keys::PUBLISH_AHEAD`), or at once with `immediately: true` (a
+/// key that may have leaked). The previous public key stays published for the configured
+/// retention after that, so tokens it signed verify. Answers `{kid, alg, activates_at}`.
 pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, ApiError> {
     let request: RotateRequest = if ctx.body().is_empty() {
         RotateRequest::default()
@@ -56,10 +63,16 @@ pub async fn rotate_signing_keys(ctx: EndpointCtx<'_>) -> Result<HttpResponse, A
     let rt = ctx.runtime();
     let tenant = ctx.tenant()?;
     let tx = rt.begin_write().await?;
-    let key = rt.keys().rotate(&*tx, tenant, algorithm, rt.config().key_retention).await?;
+    let activation = if request.immediately { Activation::Immediate } else { Activation::Scheduled };
+    let rotated = rt.keys().rotate(&*tx, tenant, algorithm, rt.config().key_retention, activation).await?;
     tx.commit().await?;
     rt.keys_changed(tenant);
-    Ok(crate::http::respond(200, &serde_json::json!({ "kid": key.kid(), "alg": algorithm.as_str() })))
+    let body = serde_json::json!({
+        "kid": rotated.key.kid(),
+        "alg": algorithm.as_str(),
+        "activates_at": rotated.activates_at,
+    });
+    Ok(crate::http::respond(200, &body))
 }
 
 /// The token endpoint (RFC 6749 §3.2): form-encoded grants, `Cache-Control: no-store`.

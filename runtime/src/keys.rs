@@ -5,6 +5,15 @@
 //!
 //! At most one key per tenant and algorithm is active: a partial unique index enforces it across
 //! processes, and a process that loses a race to create a key adopts the winner's.
+//!
+//! **Publish before use.** A rotation publishes the new key at once but signs with it only from
+//! its `activates_at`, [`PUBLISH_AHEAD`] later: longer than a relying party (or an HTTP cache in
+//! front of it) may keep the JWKS it fetched ([`JWKS_MAX_AGE_SECS`]), so no relying party meets a
+//! `kid` its cached key set lacks. Until then the previous key signs. Which key signs is a
+//! function of time over the stored rows (the newest whose `activates_at` has passed), so the
+//! switch needs no write and happens at the same instant in every process: a cached signing key
+//! is kept only until the next key's `activates_at`. An immediate rotation (a key that may have
+//! leaked) signs with the new key at once.
 
 use std::sync::Arc;
 
@@ -84,6 +93,41 @@ pub async fn check_master_key(db: &impl ConnectionTrait, master: &MasterKey) -> 
     }
 }
 
+/// `Cache-Control: max-age` of the JWKS response, in seconds: how long a relying party or an HTTP
+/// cache may keep the key set it fetched.
+pub const JWKS_MAX_AGE_SECS: u32 = 300;
+
+/// How long before it signs a rotated-in key is published: the JWKS's `max-age` plus this
+/// process's own cache of the key set ([`CACHE_TTL`]).
+pub const PUBLISH_AHEAD: Duration = Duration::seconds(JWKS_MAX_AGE_SECS as i64 + CACHE_TTL.as_secs() as i64);
+
+/// When a rotated-in key starts signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// After [`PUBLISH_AHEAD`]: the planned rotation, which no relying party notices.
+    Scheduled,
+    /// At once: for a key that may have leaked. Relying parties holding a cached JWKS refetch it
+    /// when they meet the new `kid` (OIDC Core §10.1.1), unless a cache serves them the old one.
+    Immediate,
+}
+
+/// A rotation's result: the new key, and when it starts signing.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    /// The new key (or, if another process rotated the same key concurrently, the one it made).
+    pub key: Arc<SigningKey>,
+    /// When it signs the tenant's tokens from; until then the previous key does.
+    pub activates_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The key that signs for one tenant and algorithm, as cached: valid until the next key's
+/// `activates_at`, if one is scheduled.
+#[derive(Clone)]
+struct Signer {
+    key: Arc<SigningKey>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// How long a process trusts its cached keys before re-reading them. A rotation made by another
 /// replica (or the CLI) reaches every process at once through [`crate::invalidation`] on
 /// PostgreSQL; this bounds the delay if that notification is lost, and how long a retired key
@@ -93,7 +137,7 @@ pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// The signing keys of every tenant.
 pub struct KeyStore {
     master: MasterKey,
-    active: TtlMap<(Uuid, Algorithm), Arc<SigningKey>>,
+    active: TtlMap<(Uuid, Algorithm), Signer>,
     published: TtlMap<Uuid, Arc<Jwks>>,
     /// Serialises loading and creating keys, so concurrent first uses make one key, not several.
     loading: tokio::sync::Mutex<()>,
@@ -117,11 +161,12 @@ impl KeyStore {
     }
 
     fn cached(&self, tenant: Uuid, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
-        self.active.get(&(tenant, algorithm))
+        let signer = self.active.get(&(tenant, algorithm))?;
+        signer.until.is_none_or(|until| crate::now() < until).then_some(signer.key)
     }
 
-    fn remember(&self, ticket: Ticket, tenant: Uuid, key: Arc<SigningKey>) {
-        self.active.insert(ticket, (tenant, key.algorithm()), key);
+    fn remember(&self, ticket: Ticket, tenant: Uuid, algorithm: Algorithm, signer: Signer) {
+        self.active.insert(ticket, (tenant, algorithm), signer);
         // A new key changes what is published.
         self.published.retain(|owner| *owner != tenant);
     }
@@ -161,7 +206,8 @@ impl KeyStore {
         self.load(db, tenant, algorithm).await
     }
 
-    /// Reads the active key from storage, or creates it. Callers hold `loading`.
+    /// Reads the key that signs now from storage (creating the active key if there is none).
+    /// Callers hold `loading`.
     async fn load(
         &self,
         db: &impl ConnectionTrait,
@@ -169,12 +215,16 @@ impl KeyStore {
         algorithm: Algorithm,
     ) -> Result<Arc<SigningKey>, KeyStoreError> {
         let ticket = self.active.ticket();
-        let key = match active_row(db, tenant, algorithm).await? {
-            Some(row) => self.open(&row, algorithm)?,
-            None => self.create(db, tenant, algorithm).await?,
-        };
-        let key = Arc::new(key);
-        self.remember(ticket, tenant, key.clone());
+        let mut rows = signing_rows(db, tenant, algorithm).await?;
+        if !rows.iter().any(|row| row.active) {
+            self.create(db, tenant, algorithm, None).await?;
+            rows = signing_rows(db, tenant, algorithm).await?;
+        }
+        let (row, until) = signer_at(&rows, crate::now()).ok_or(KeyStoreError::Db(DbErr::RecordNotFound(format!(
+            "no {algorithm} signing key of tenant {tenant}"
+        ))))?;
+        let key = Arc::new(self.open(row, algorithm)?);
+        self.remember(ticket, tenant, algorithm, Signer { key: key.clone(), until });
         Ok(key)
     }
 
@@ -186,15 +236,17 @@ impl KeyStore {
         Ok(SigningKey::from_pkcs8(algorithm, pkcs8)?)
     }
 
-    /// Makes and stores a new active key. If another process stored one for the same tenant and
-    /// algorithm meanwhile (the partial unique index refuses a second), that one is adopted, so
-    /// every process signs with the key the JWKS publishes.
+    /// Makes and stores a new active key, signing from `activates_at` (from now if `None`); returns
+    /// it and when it signs from. If another process stored one for the same tenant and algorithm
+    /// meanwhile (the partial unique index refuses a second), that one is adopted, so every
+    /// process signs with the key the JWKS publishes.
     async fn create(
         &self,
         db: &impl ConnectionTrait,
         tenant: Uuid,
         algorithm: Algorithm,
-    ) -> Result<SigningKey, KeyStoreError> {
+        activates_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(SigningKey, Option<chrono::DateTime<chrono::Utc>>), KeyStoreError> {
         // RSA generation takes tens of milliseconds: keep it off the async workers.
         let key = tokio::task::spawn_blocking(move || SigningKey::generate(algorithm))
             .await
@@ -213,6 +265,7 @@ impl KeyStore {
             active: ActiveValue::Set(true),
             created_at: ActiveValue::Set(crate::now()),
             publish_until: ActiveValue::Set(None),
+            activates_at: ActiveValue::Set(activates_at),
         };
         let inserted = signing_key::Entity::insert(row)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
@@ -223,10 +276,10 @@ impl KeyStore {
                 return Err(KeyStoreError::Db(DbErr::RecordNotInserted));
             };
             tracing::info!(%tenant, alg = %algorithm, kid = %winner.kid, "adopted a signing key another process created");
-            return self.open(&winner, algorithm);
+            return Ok((self.open(&winner, algorithm)?, winner.activates_at));
         }
-        tracing::info!(%tenant, alg = %algorithm, kid = key.kid(), "created signing key");
-        Ok(key)
+        tracing::info!(%tenant, alg = %algorithm, kid = key.kid(), ?activates_at, "created signing key");
+        Ok((key, activates_at))
     }
 
     /// The tenant's JWKS (RFC 7517 §5): active keys and retired keys still within their
@@ -261,31 +314,39 @@ impl KeyStore {
         Ok(jwks)
     }
 
-    /// Replaces the tenant's active `algorithm` key with a new one; the other algorithms' keys
-    /// are untouched. The old public key stays in the JWKS for `retention` (at least the longest
-    /// token lifetime), so tokens it signed keep verifying; after that it is gone. Returns the
-    /// new key (or, if another process rotated the same key concurrently, the one it made).
+    /// Replaces the tenant's active `algorithm` key with a new one, published at once and
+    /// signing from `activation` (module docs); the other algorithms' keys are untouched. The
+    /// old public key stays in the JWKS for `retention` (at least the longest token lifetime)
+    /// after the new key starts signing, so tokens it signed keep verifying; after that it is
+    /// gone. A tenant with no key for `algorithm` gets one that signs at once.
     pub async fn rotate(
         &self,
         db: &impl ConnectionTrait,
         tenant: Uuid,
         algorithm: Algorithm,
         retention: Duration,
-    ) -> Result<Arc<SigningKey>, KeyStoreError> {
+        activation: Activation,
+    ) -> Result<Rotated, KeyStoreError> {
         let _loading = self.loading.lock().await;
-        signing_key::Entity::update_many()
+        let now = crate::now();
+        let starts = match activation {
+            Activation::Scheduled => now + PUBLISH_AHEAD,
+            Activation::Immediate => now,
+        };
+        let retired = signing_key::Entity::update_many()
             .col_expr(signing_key::Column::Active, Expr::value(false))
-            .col_expr(signing_key::Column::PublishUntil, Expr::value(Some(crate::now() + retention)))
+            .col_expr(signing_key::Column::PublishUntil, Expr::value(Some(starts + retention)))
             .filter(signing_key::Column::TenantId.eq(tenant))
             .filter(signing_key::Column::Alg.eq(algorithm.as_str()))
             .filter(signing_key::Column::Active.eq(true))
             .exec(db)
             .await?;
-        let key = Arc::new(self.create(db, tenant, algorithm).await?);
+        let scheduled = (retired.rows_affected > 0 && activation == Activation::Scheduled).then_some(starts);
+        let (key, activates_at) = self.create(db, tenant, algorithm, scheduled).await?;
         // Not cached: `db` may be a transaction that does not commit. The next use reads
         // whichever key is stored.
         self.forget(tenant, algorithm);
-        Ok(key)
+        Ok(Rotated { key: Arc::new(key), activates_at: activates_at.unwrap_or(now) })
     }
 
     fn forget(&self, tenant: Uuid, algorithm: Algorithm) {
@@ -304,6 +365,36 @@ impl KeyStore {
         self.active.clear();
         self.published.clear();
     }
+}
+
+/// The tenant's keys for `algorithm` that may sign now or later (the active one, which may not
+/// sign yet) or did until lately (retired ones still published), newest first.
+async fn signing_rows(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    algorithm: Algorithm,
+) -> Result<Vec<signing_key::Model>, DbErr> {
+    let now = crate::now();
+    let rows = signing_key::Entity::find()
+        .filter(signing_key::Column::TenantId.eq(tenant))
+        .filter(signing_key::Column::Alg.eq(algorithm.as_str()))
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter(|row| row.active || row.publish_until.is_some_and(|until| until > now)).collect())
+}
+
+/// Of `rows` (newest first), the key that signs at `now`: the newest whose `activates_at` has
+/// passed (or the active one, should none have), and until when: the next `activates_at` after
+/// `now`, if any.
+fn signer_at(
+    rows: &[signing_key::Model],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<(&signing_key::Model, Option<chrono::DateTime<chrono::Utc>>)> {
+    let started = |row: &&signing_key::Model| row.activates_at.is_none_or(|at| at <= now);
+    let signer = rows.iter().find(started).or_else(|| rows.iter().find(|row| row.active))?;
+    let until = rows.iter().filter_map(|row| row.activates_at).filter(|at| *at > now).min();
+    Some((signer, until))
 }
 
 /// The tenant's active key for `algorithm`, if stored.
@@ -395,6 +486,10 @@ pub mod signing_key {
         /// Retired keys stay in the JWKS until then.
         #[sea_orm(nullable)]
         pub publish_until: Option<DateTimeUtc>,
+        /// When it starts signing: a rotated-in key is published this long before (see
+        /// `keys::PUBLISH_AHEAD`); null when it signed from its creation.
+        #[sea_orm(nullable)]
+        pub activates_at: Option<DateTimeUtc>,
     }
 
     /// No relations.
@@ -462,7 +557,7 @@ mod tests {
             let tenant = Uuid::new_v4();
             let made = first.active(db, tenant, Algorithm::ES256).await.unwrap();
             // The second process did not see the row before deciding to create one.
-            let adopted = second.create(db, tenant, Algorithm::ES256).await.unwrap();
+            let (adopted, _) = second.create(db, tenant, Algorithm::ES256, None).await.unwrap();
             assert_eq!(adopted.kid(), made.kid(), "{:?}", db.get_database_backend());
             let jwks = second.jwks(db, tenant).await.unwrap();
             let es256 = jwks.keys.iter().filter(|k| k.alg.as_deref() == Some(Algorithm::ES256.as_str())).count();
