@@ -231,7 +231,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stops accepting connections,
 /// lets in-flight requests finish within `shutdown_timeout`, stops the workers and the
-/// housekeeping task, closes the database pool, and returns (exit status 0).
+/// housekeeping task, closes the database pool, and returns (exit status 0). A second signal
+/// during that stops the workers at once (their requests are dropped unanswered; what they had
+/// not committed is rolled back when the pool closes).
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let prepared = server::prepare(&settings).await?;
@@ -265,27 +267,44 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             signal = shutdown::signalled() => signal?,
         };
         let grace = settings.shutdown_timeout;
-        tracing::info!(signal, running = in_flight.running(), grace_secs = grace.as_secs(), "shutting down: no new connections, finishing in-flight requests");
-        let started = tokio::time::Instant::now();
-        handle.pause().await;
-        let abandoned = in_flight.close(grace).await;
-        if abandoned > 0 {
-            tracing::warn!(abandoned, "the grace period ended with requests still running");
-        }
-        // Nothing runs any more: the workers only flush the last responses.
-        let remaining = grace.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
-        let stopped = tokio::time::timeout(remaining, async {
-            handle.stop(true).await;
-            server.await
-        });
-        if stopped.await.is_err() {
-            tracing::warn!("HTTP workers did not stop within the grace period");
+        tracing::info!(signal, running = in_flight.running(), grace_secs = grace.as_secs(), "shutting down: no new connections, finishing in-flight requests (a second signal stops at once)");
+        let drained = drain(&handle, &mut server, &in_flight, grace);
+        tokio::select! {
+            () = drained => {}
+            second = shutdown::signalled() => {
+                tracing::warn!(signal = second?, running = in_flight.running(), "second signal: stopping now, without waiting for in-flight requests");
+                handle.stop(false).await;
+            }
         }
         housekeeping.abort();
         runtime.db().close_by_ref().await.context("cannot close the database pool")?;
         tracing::info!("keygate stopped");
         Ok(())
     })
+}
+
+/// The graceful part of a shutdown: stops accepting connections, lets in-flight requests finish
+/// within `grace`, then stops the workers (which only flush the last responses by then).
+async fn drain(
+    handle: &actix_web::dev::ServerHandle,
+    server: &mut actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+    in_flight: &InFlight,
+    grace: Duration,
+) {
+    let started = tokio::time::Instant::now();
+    handle.pause().await;
+    let abandoned = in_flight.close(grace).await;
+    if abandoned > 0 {
+        tracing::warn!(abandoned, "the grace period ended with requests still running");
+    }
+    let remaining = grace.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+    let stopped = tokio::time::timeout(remaining, async {
+        handle.stop(true).await;
+        server.await
+    });
+    if stopped.await.is_err() {
+        tracing::warn!("HTTP workers did not stop within the grace period");
+    }
 }
 
 /// Prunes expired rows every [`keygate_runtime::maintenance::INTERVAL`], forever.
