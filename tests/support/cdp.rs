@@ -160,14 +160,28 @@ impl Chromium {
         }
     }
 
-    /// The params of the `nth` (from 0) event `method` recorded whose params `matches`, waiting
-    /// up to `seconds`.
-    pub async fn event(&self, method: &str, nth: usize, seconds: u64, matches: impl Fn(&Value) -> bool) -> Value {
+    /// The params of the event `method` whose params `matches` and whose `key` is the `nth`
+    /// (from 0) distinct key among those recorded (a repeat of an earlier key does not count),
+    /// waiting up to `seconds`.
+    pub async fn nth_distinct(
+        &self,
+        method: &str,
+        nth: usize,
+        seconds: u64,
+        matches: impl Fn(&Value) -> bool,
+        key: impl Fn(&Value) -> String,
+    ) -> Value {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         loop {
             let found = {
                 let events = self.events.lock().unwrap();
-                events.iter().filter(|e| e["method"] == method && matches(&e["params"])).nth(nth).cloned()
+                let mut seen = std::collections::HashSet::new();
+                events
+                    .iter()
+                    .filter(|e| e["method"] == method && matches(&e["params"]))
+                    .filter(|e| seen.insert(key(&e["params"])))
+                    .nth(nth)
+                    .cloned()
             };
             if let Some(event) = found {
                 return event["params"].clone();

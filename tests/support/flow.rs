@@ -54,11 +54,15 @@ pub fn totp_code(app: &totp_rs::Totp, steps: i64) -> String {
     app.generate(u64::try_from(now).unwrap()).to_string()
 }
 
-/// The authorization code of the `nth` (from 0) request Chromium made to the client's redirect
-/// URI (the callback itself goes nowhere: nothing listens there). Needs `Network.enable`.
+/// The authorization code of the `nth` (from 0) distinct request Chromium made to the client's
+/// redirect URI (the callback itself goes nowhere: nothing listens there). Needs `Network.enable`.
+/// A repeat of an earlier URL does not count: Chromium can ask for the same callback again (it
+/// may reload a network error page by itself), and the CI run of 2026-11-30 saw the passkey test
+/// take such a repeat for the next sign-in's code ("the authorization code was already used").
 pub async fn callback_code(chromium: &Chromium, nth: usize) -> String {
     let to_client = |params: &Value| params["request"]["url"].as_str().is_some_and(|url| url.starts_with(REDIRECT));
-    let event = chromium.event("Network.requestWillBeSent", nth, 20, to_client).await;
+    let url_of = |params: &Value| params["request"]["url"].as_str().unwrap_or_default().to_owned();
+    let event = chromium.nth_distinct("Network.requestWillBeSent", nth, 20, to_client, url_of).await;
     let url = event["request"]["url"].as_str().unwrap().to_owned();
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let code = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "code").map(|(_, v)| v.into_owned());
