@@ -179,6 +179,47 @@ async fn browser_pages_refuse_with_an_html_page() {
         }
         let reply = send(client, Method::GET, "/acme/nope", None, String::new()).await;
         assert_page(&reply, StatusCode::NOT_FOUND, "unknown route under the tenant");
+        // No route took the path, so the page speaks for no tenant.
+        assert!(reply.text.contains("· Keygate</title>"), "unknown route under the tenant: {}", reply.text);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_tenant_named_admin_keeps_every_route_of_its_own() {
+    // Routes are mounted in scopes by their leading segments (`/admin/tenants`, `/{tenant}`): the
+    // tenant `admin` shares its first segment with the admin API, and each keeps its routes, its
+    // 405s and its 404s.
+    each_backend(async |client: &Client<'_>| {
+        let tenant = client.tenant("admin").await.str("id");
+        let reply = client.json(Method::GET, "/admin/.well-known/openid-configuration", None, Auth::None).await;
+        assert_eq!(reply.status, StatusCode::OK, "discovery of the tenant admin: {}", reply.text);
+        assert!(reply.str("issuer").ends_with("/admin"), "{}", reply.text);
+        let reply = client.json(Method::GET, "/admin/.well-known/jwks.json", None, Auth::None).await;
+        assert_eq!(reply.status, StatusCode::OK, "JWKS of the tenant admin: {}", reply.text);
+
+        let path = "/admin/oauth2/token";
+        let reply = send(client, Method::POST, path, Some(FORM), "grant_type=client_credentials".into()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {}", reply.text);
+        assert_eq!(reply.json["error"], "invalid_client", "{path}: the token endpoint answers: {}", reply.text);
+        let reply = send(client, Method::GET, path, None, String::new()).await;
+        assert_oauth(&reply, StatusCode::METHOD_NOT_ALLOWED, "GET /admin/oauth2/token");
+        let reply = send(client, Method::POST, "/admin/oauth2/nope", Some(FORM), "a=b".into()).await;
+        assert_oauth(&reply, StatusCode::NOT_FOUND, "unknown route under the tenant admin's /oauth2");
+        let reply = send(client, Method::PUT, "/admin/login", Some(FORM), "a=b".into()).await;
+        assert_page(&reply, StatusCode::METHOD_NOT_ALLOWED, "PUT /admin/login");
+        assert!(reply.text.contains("· admin</title>"), "the tenant admin's page: {}", reply.text);
+
+        // The admin API is where it was; beside it, the nearest directory is the admin API's.
+        let reply = client.get(&format!("/admin/tenants/{tenant}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(reply.str("slug"), "admin");
+        let reply = send(client, Method::PUT, "/admin/tenants", Some(JSON), "{}".into()).await;
+        assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "PUT /admin/tenants");
+        for path in ["/admin/nope", "/admin/tenants/admin/nope", "/admin/tenants/"] {
+            let reply = send(client, Method::GET, path, None, String::new()).await;
+            assert_problem(&reply, StatusCode::NOT_FOUND, path);
+        }
     })
     .await;
 }

@@ -92,6 +92,10 @@ fn basic(encoded: &str) -> Result<Authorization, AuthorizationError> {
 
 /// Decodes one `application/x-www-form-urlencoded` value (`+` is a space, `%XX` a byte).
 fn form_unescape(value: &str) -> String {
+    // Nothing to decode (the usual client id and secret): the value as it is.
+    if !value.contains(['%', '+', '&']) {
+        return value.to_owned();
+    }
     form_urlencoded::parse(format!("v={value}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 

@@ -48,6 +48,12 @@ impl ErrorFamily {
     /// [`ApiError::in_family`]), with its `Allow`, `Retry-After` and challenge headers. A 5xx is
     /// logged with its cause.
     pub fn render(self, req: &HttpRequest, error: &ApiError) -> HttpResponse {
+        self.render_for(req.match_info().get("tenant"), error)
+    }
+
+    /// [`Self::render`] for a request of `tenant` (the `{tenant}` segment of its route, which an
+    /// error page names; `None` for a request no route took).
+    pub fn render_for(self, tenant: Option<&str>, error: &ApiError) -> HttpResponse {
         let family = error.family().unwrap_or(self);
         let mut response = match family {
             ErrorFamily::Problem => return error.error_response(),
@@ -58,7 +64,7 @@ impl ErrorFamily {
             ErrorFamily::Bearer => bearer(error),
             ErrorFamily::Page => match (error.redirect(), error.code()) {
                 (Some(to), Some(code)) => authorization_redirect(to, code, error.detail()),
-                _ => page(req, error),
+                _ => page(tenant, error),
             },
         };
         error.log();
@@ -159,9 +165,9 @@ fn authorization_redirect(to: &ErrorRedirect, code: &str, description: &str) -> 
     crate::oauth::authorize::redirect(&to.uri, &params, Vec::new())
 }
 
-/// The HTML error page of the tenant the path names.
-fn page(req: &HttpRequest, error: &ApiError) -> HttpResponse {
-    let tenant = req.match_info().get("tenant").unwrap_or("Keygate");
+/// The HTML error page of `tenant` (of Keygate without one).
+fn page(tenant: Option<&str>, error: &ApiError) -> HttpResponse {
+    let tenant = tenant.unwrap_or("Keygate");
     let title =
         if error.status().is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
     crate::browser::pages::error(tenant, error.status(), title, error.detail())

@@ -312,10 +312,11 @@ pub fn method_not_allowed(req: &HttpRequest, allowed: &str, family: ErrorFamily)
 }
 
 /// Fallback of the whole service: 404 in the format of the declared routes nearest the path
-/// (`families`: see [`crate::family::for_unknown_path`]).
+/// (`families`: see [`crate::family::for_unknown_path`]). No route took the path, so its page
+/// names no tenant, even when routing got as far as a `{tenant}` scope before finding nothing.
 pub fn not_found(req: &HttpRequest, families: &[(&str, ErrorFamily)]) -> HttpResponse {
     let family = crate::family::for_unknown_path(req.path(), families);
-    family.render(req, &ApiError::not_found("route"))
+    family.render_for(None, &ApiError::not_found("route"))
 }
 
 /// `GET /healthz`: the process is up.

@@ -17,8 +17,15 @@ pub fn random_token(prefix: &str, bytes: usize) -> String {
 
 /// Lowercase hex SHA-256 of `secret`: the only form in which secrets are stored.
 pub fn digest(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha256::digest(secret.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    // On every client authentication: one allocation, not one `format!` per byte.
+    let mut hex = String::with_capacity(2 * hash.len());
+    for byte in hash {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
 }
 
 /// Whether `secret` hashes to `stored` (hex), compared in constant time.
@@ -65,6 +72,8 @@ mod tests {
     fn digests_match_only_their_secret() {
         let stored = digest("sk_abc");
         assert_eq!(stored.len(), 64);
+        // FIPS 180-2 appendix B.1: the stored form is lowercase hex.
+        assert_eq!(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(digest_matches("sk_abc", &stored));
         assert!(!digest_matches("sk_abd", &stored));
     }

@@ -9,12 +9,14 @@
 //! are one of these actions on their own route). [`write`] is the transaction and hook plumbing
 //! of the three writing actions, [`references`] their foreign-key checks. Hand-written endpoints
 //! get a route from [`endpoint`], and cross-origin ones a CORS preflight from [`preflight`].
+//! [`mount`] groups the resources under scopes, so a request is matched against few patterns.
 
 mod create;
 mod delete;
 mod endpoint;
 mod handler;
 mod list;
+mod mount;
 mod preflight;
 mod read;
 mod references;
@@ -27,6 +29,7 @@ use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use self::mount::Mount;
 use super::ident;
 use crate::ir::{Endpoint, Entity, ErrorFamily, Ir, Op};
 
@@ -154,29 +157,46 @@ impl RouteTable {
         }
     }
 
-    /// One `cfg.service(resource)` per path; a method the path does not serve is a 405 in the
-    /// path's error format.
+    /// The `cfg.service(…)` calls of `configure`: resources grouped under scopes ([`mount`]); a
+    /// method a path does not serve is a 405 in the path's error format.
     fn resources(&self) -> Vec<TokenStream> {
         // Static segments before parameters, so `/things/revoke` is tried before `/things/{id}`.
-        let mut paths: Vec<_> = self.routes.iter().collect();
-        paths.sort_by_key(|(path, _)| (path.matches('{').count(), (*path).clone()));
-        paths
+        let mut paths: Vec<&str> = self.routes.keys().map(String::as_str).collect();
+        paths.sort_by_key(|path| (path.matches('{').count(), *path));
+        mount::plan(&paths)
             .into_iter()
-            .map(|(path, methods)| {
-                let allowed = methods.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>().join(", ");
-                let family = family_expr(self.families.get(path).copied().unwrap_or(ErrorFamily::Problem));
-                let routes = methods.iter().map(|(method, handler)| route(method, handler));
-                quote! {
-                    cfg.service(
-                        ::actix_web::web::resource(#path)
-                            #(#routes)*
-                            .default_service(::actix_web::web::to(|req: ::actix_web::HttpRequest| async move {
-                                ::keygate_runtime::http::method_not_allowed(&req, #allowed, #family)
-                            })),
-                    );
+            .map(|mount| match mount {
+                Mount::Resource(path) => {
+                    let resource = self.resource(path, path);
+                    quote!(cfg.service(#resource);)
+                }
+                Mount::Scope { prefix, paths } => {
+                    let resources = paths.iter().map(|path| self.resource(&path[prefix.len()..], path));
+                    quote! {
+                        cfg.service(
+                            ::actix_web::web::scope(#prefix)
+                                #(.service(#resources))*
+                        );
+                    }
                 }
             })
             .collect()
+    }
+
+    /// `web::resource(pattern)` serving the methods of `path` (the full path; `pattern` is what
+    /// is left of it under its scope).
+    fn resource(&self, pattern: &str, path: &str) -> TokenStream {
+        let methods = &self.routes[path];
+        let allowed = methods.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>().join(", ");
+        let family = family_expr(self.families.get(path).copied().unwrap_or(ErrorFamily::Problem));
+        let routes = methods.iter().map(|(method, handler)| route(method, handler));
+        quote! {
+            ::actix_web::web::resource(#pattern)
+                #(#routes)*
+                .default_service(::actix_web::web::to(|req: ::actix_web::HttpRequest| async move {
+                    ::keygate_runtime::http::method_not_allowed(&req, #allowed, #family)
+                }))
+        }
     }
 }
 
