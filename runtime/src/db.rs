@@ -39,7 +39,14 @@ pub fn options(url: &str) -> ConnectOptions {
 }
 
 /// Keygate's settings of every SQLite connection: created when missing, WAL (readers never
-/// block the writer), foreign keys on, and a busy timeout for another process's write lock.
+/// block the writer), foreign keys on, a busy timeout for another process's write lock, and
+/// temporary storage in memory.
+///
+/// `temp_store=MEMORY`: every writer of a group-committed batch runs in a savepoint of its own
+/// ([`crate::writer`]), so SQLite keeps a statement journal for it; on disk that journal is a
+/// temporary file created, written and deleted for each writer, which cost about a quarter of a
+/// refresh-token rotation's time (`docs/benchmarks.md`). Its size is bounded by what one writer
+/// changes (housekeeping deletes in batches).
 pub fn sqlite_settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
     options
         .create_if_missing(true)
@@ -47,6 +54,7 @@ pub fn sqlite_settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
+        .pragma("temp_store", "memory")
 }
 
 /// Whether `url` names a SQLite database.
@@ -96,5 +104,24 @@ pub async fn probe(url: &str) -> Result<(), DbErr> {
             "cannot connect to the database: no answer within {} s",
             FIRST_CONNECT_TIMEOUT.as_secs()
         )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// Savepoint journals and other temporary tables stay in memory (`PRAGMA temp_store` is 2).
+    #[tokio::test]
+    async fn sqlite_keeps_temporary_storage_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = super::connect(&url).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA temp_store"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 2);
     }
 }
