@@ -13,12 +13,6 @@ use keygate::config::{BindAddress, FileSettings, Overrides, Settings, config_fil
 use keygate::server;
 use keygate::shutdown::{self, InFlight};
 
-/// mimalloc instead of the C library's allocator: a request allocates and frees many small
-/// buffers, and glibc's malloc and free took about 8% of a refresh-token rotation's time
-/// (`docs/benchmarks.md`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A self-hosted, multi-tenant OAuth 2.1 / OpenID Connect server.
 ///
 /// With no configuration at all, `keygate serve` stores everything in ./keygate-data/keygate.db
