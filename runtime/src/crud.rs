@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Select, SqlErr,
 };
 use uuid::Uuid;
 
@@ -262,37 +262,53 @@ pub async fn insert_new<E: Resource>(
     Ok(())
 }
 
-/// PostgreSQL only: inserts `row` only if the data-modifying `step` (an `UPDATE … RETURNING`)
-/// changed a row, in one statement: `WITH step AS (…) INSERT INTO … SELECT <row> WHERE EXISTS
-/// (SELECT 1 FROM step)`. Both happen or neither, and the statement commits on its own when
-/// `db` is not a transaction. Whether the row was inserted; checks and conflicts as for
-/// [`insert_new`].
-pub async fn insert_new_after<E: Resource>(
-    db: &impl ConnectionTrait,
-    step: sea_orm::sea_query::UpdateStatement,
+/// The write that inserts `row` only if the data-modifying `step` (an `UPDATE`) changed a row,
+/// for [`Runtime::execute_write`](crate::state::Runtime::execute_write), which runs it as a
+/// write transaction of its own, so both happen or neither. Its last part, the insert, changes one
+/// row if it inserted.
+/// - PostgreSQL: one statement, `WITH step AS (<step> RETURNING 1) INSERT INTO … SELECT <row>
+///   WHERE EXISTS (SELECT 1 FROM step)`.
+/// - SQLite, which has no data-modifying `WITH`: two, `<step>; INSERT INTO … SELECT <row> WHERE
+///   changes() = 1` (`changes()` is the row count of the connection's last completed `UPDATE`).
+///
+/// Checks as for [`insert_new`]; an entity with `unique_across` fields is refused (its check
+/// reads other tables, which needs a transaction).
+pub fn insert_after<E: Resource>(
+    backend: DbBackend,
+    mut step: sea_orm::sea_query::UpdateStatement,
     row: impl Into<E::ActiveModel>,
-) -> Result<bool, ApiError> {
+) -> Result<sea_orm::Statement, ApiError> {
     use sea_orm::sea_query::{Alias, CommonTableExpression, Query, WithClause};
     use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
     let row = row.into();
     check_declared::<E>(&row)?;
-    crate::unique_across::check_row::<E>(db, &row).await?;
+    if !E::UNIQUE_ACROSS.is_empty() {
+        return Err(ApiError::internal(format!("{} has unique_across fields: insert it in a transaction", E::NAME)));
+    }
     let (columns, values): (Vec<E::Column>, Vec<sea_orm::Value>) = E::Column::iter()
         .filter_map(|column| match row.get(column) {
             ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Some((column, value)),
             ActiveValue::NotSet => None,
         })
         .unzip();
-    let name = Alias::new("step");
-    let stepped = Query::select().expr(Expr::value(1)).from(name.clone()).to_owned();
     let mut select = Query::select();
-    select.exprs(values.into_iter().map(Expr::value)).and_where(Expr::exists(stepped));
+    select.exprs(values.into_iter().map(Expr::value));
     let mut insert = Query::insert();
-    insert.into_table(E::default()).columns(columns).select_from(select).map_err(ApiError::internal)?;
-    let step = CommonTableExpression::new().query(step).table_name(name).to_owned();
-    let statement = insert.with(WithClause::new().cte(step).to_owned());
-    let inserted = db.execute(&statement).await.map_err(write_error::<E>)?;
-    Ok(inserted.rows_affected() == 1)
+    insert.into_table(E::default()).columns(columns);
+    if backend == DbBackend::Postgres {
+        let name = Alias::new("step");
+        step.returning(Query::returning().expr(Expr::value(1)));
+        select.and_where(Expr::exists(Query::select().expr(Expr::value(1)).from(name.clone()).to_owned()));
+        insert.select_from(select).map_err(ApiError::internal)?;
+        let step = CommonTableExpression::new().query(step).table_name(name).to_owned();
+        return Ok(backend.build(&insert.with(WithClause::new().cte(step).to_owned())));
+    }
+    select.and_where(Expr::cust("changes() = 1"));
+    insert.select_from(select).map_err(ApiError::internal)?;
+    let (step, insert) = (backend.build(&step), backend.build(&insert));
+    let values: Vec<sea_orm::Value> =
+        [step.values, insert.values].into_iter().flatten().flat_map(|values| values.0).collect();
+    Ok(sea_orm::Statement::from_sql_and_values(backend, format!("{}; {}", step.sql, insert.sql), values))
 }
 
 /// Sets columns on the row `id`, only if the column `unset` is still NULL; whether it was. This

@@ -226,6 +226,17 @@ impl Runtime {
         self.writer.begin(&self.invalidator).await
     }
 
+    /// Runs `statement`, a write of rows of `E` that is atomic on its own, as a write transaction
+    /// of its own (after any writer ahead of it on SQLite, where it may be several statements run
+    /// in one round trip), then drops what it made stale; how many rows its last part changed.
+    /// See [`Writer::execute`].
+    pub async fn execute_write<E: crate::crud::Resource>(
+        &self,
+        statement: sea_orm::Statement,
+    ) -> Result<u64, ApiError> {
+        self.writer.execute::<E>(&self.invalidator, statement).await
+    }
+
     /// SQLite only: how many commits this runtime's writes took (group commit, see
     /// [`crate::writer`]); `None` on PostgreSQL, where each transaction commits on its own.
     pub fn commit_stats(&self) -> Option<CommitStats> {

@@ -39,7 +39,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::SqlitePoolOptions;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqlxSqliteConnector, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlxSqliteConnector, Statement,
+    TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
@@ -58,6 +59,9 @@ const FLUSH_FALLBACK: Duration = Duration::from_millis(20);
 
 /// The savepoint every batch opens first; releasing it proves SQLite did not roll the batch back.
 const BATCH_SAVEPOINT: &str = "keygate_batch";
+
+/// The savepoint a writer of a single statement ([`Writer::execute`]) runs in.
+const STATEMENT_SAVEPOINT: &str = "keygate_statement";
 
 /// Who writes next, and on which connection.
 pub(crate) struct Writer {
@@ -153,6 +157,30 @@ impl Writer {
         }
     }
 
+    /// Runs `statement`, a write of rows of `E` that is atomic on its own, as a write transaction
+    /// of its own, then reports what it made stale; how many rows its last part changed (on
+    /// PostgreSQL the statement's count). On PostgreSQL it commits on its own on a pooled
+    /// connection. On SQLite it may be several statements (`a; b`), which run together as one
+    /// writer of the open batch in a single round trip to the connection (one hop instead of one
+    /// per statement, savepoint and release): all of it is kept, or none. `Ok` means committed,
+    /// as for [`WriteTx::commit`]; the statement's own failure is mapped by
+    /// [`crud::write_error`], a batch that fails to commit is a 503.
+    pub(crate) async fn execute<E: Resource>(
+        &self,
+        invalidator: &Invalidator,
+        statement: Statement,
+    ) -> Result<u64, ApiError> {
+        let changed = match &self.sqlite {
+            None => self.db.execute_raw(statement).await.map(|done| done.rows_affected()),
+            Some(gate) => gate.execute(&self.db, statement).await?,
+        };
+        let changed = changed.map_err(crud::write_error::<E>)?;
+        for change in Change::of::<E>() {
+            invalidator.changed(change);
+        }
+        Ok(changed)
+    }
+
     /// SQLite only: how many commits the writes took so far.
     pub(crate) fn commit_stats(&self) -> Option<CommitStats> {
         self.sqlite.as_ref().map(|gate| CommitStats {
@@ -226,6 +254,32 @@ impl Gate {
         flushing.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
     }
 
+    /// [`Writer::execute`] on SQLite: the statement's own outcome, once its batch committed.
+    async fn execute(
+        self: &Arc<Self>,
+        db: &DatabaseConnection,
+        statement: Statement,
+    ) -> Result<Result<u64, DbErr>, ApiError> {
+        let waiting = Waiting::new(self);
+        let mut turn = self.writer.clone().lock_owned().await;
+        waiting.disarm();
+        let (gate, db) = (self.clone(), db.clone());
+        // From here the gate is held by a task of its own: a request dropped meanwhile must not
+        // stop the statement half way, with its savepoint still open.
+        let ran = tokio::spawn(async move {
+            let ran = turn.execute(&db, statement).await;
+            gate.finish(turn).await;
+            ran
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        let (changed, batch, mut outcome) = ran?;
+        if changed.is_ok() {
+            self.settled(batch, &mut outcome).await?;
+        }
+        Ok(changed)
+    }
+
     /// Waits for batch `id` to commit; if it is still open after [`FLUSH_FALLBACK`] (the writer
     /// it was kept open for went away), commits it.
     async fn settled(self: &Arc<Self>, id: u64, outcome: &mut watch::Receiver<Outcome>) -> Result<(), ApiError> {
@@ -261,22 +315,61 @@ impl SqliteWriter {
         &mut self,
         db: &DatabaseConnection,
     ) -> Result<(DatabaseTransaction, u64, watch::Receiver<Outcome>), ApiError> {
+        let batch = self.open(db).await?;
+        let savepoint = batch.tx.begin().await.inspect_err(|_| batch.failed = true)?;
+        batch.members += 1;
+        Ok((savepoint, batch.id, batch.outcome.subscribe()))
+    }
+
+    /// Runs `statement` in the open batch (opening one if there is none) as a writer of its own,
+    /// in one round trip to the connection: `SAVEPOINT; <statement>; RELEASE; SELECT changes()`.
+    /// If any of it fails, the batch is rolled back to the savepoint. How many rows the
+    /// statement's last part changed, the batch's id and where its outcome will be told.
+    async fn execute(
+        &mut self,
+        db: &DatabaseConnection,
+        statement: Statement,
+    ) -> Result<(Result<u64, DbErr>, u64, watch::Receiver<Outcome>), ApiError> {
+        let batch = self.open(db).await?;
+        batch.members += 1;
+        let script = Statement {
+            sql: format!(
+                "SAVEPOINT {STATEMENT_SAVEPOINT}; {}; RELEASE {STATEMENT_SAVEPOINT}; SELECT changes()",
+                statement.sql
+            ),
+            ..statement
+        };
+        let changed = match batch.tx.query_all_raw(script).await {
+            Ok(rows) => match rows.first() {
+                Some(row) => row.try_get_by_index::<i64>(0).map(|n| n as u64),
+                None => Err(DbErr::Custom("`SELECT changes()` returned no row".into())),
+            },
+            Err(error) => {
+                let undo = format!("ROLLBACK TO {STATEMENT_SAVEPOINT}; RELEASE {STATEMENT_SAVEPOINT}");
+                if batch.tx.execute_unprepared(&undo).await.is_err() {
+                    batch.failed = true;
+                }
+                Err(error)
+            }
+        };
+        Ok((changed, batch.id, batch.outcome.subscribe()))
+    }
+
+    /// The open batch, opened first if there is none.
+    async fn open(&mut self, db: &DatabaseConnection) -> Result<&mut Batch, ApiError> {
         if self.batch.is_none() {
             let connection = self.connection(db).await?;
             let opened = async {
                 let tx = connection.begin().await?;
                 tx.execute_unprepared(&format!("SAVEPOINT {BATCH_SAVEPOINT}")).await?;
-                Ok::<_, sea_orm::DbErr>(tx)
+                Ok::<_, DbErr>(tx)
             };
             let tx = opened.await.inspect_err(|_| self.retire = true)?;
             self.batches += 1;
             let (outcome, _) = watch::channel(Outcome::Open);
             self.batch = Some(Batch { id: self.batches, tx, members: 0, failed: false, outcome });
         }
-        let batch = self.batch.as_mut().expect("a batch was just opened");
-        let savepoint = batch.tx.begin().await.inspect_err(|_| batch.failed = true)?;
-        batch.members += 1;
-        Ok((savepoint, batch.id, batch.outcome.subscribe()))
+        Ok(self.batch.as_mut().expect("a batch was just opened"))
     }
 
     /// Commits the open batch (if any) and tells its members; a batch that cannot commit is
@@ -321,7 +414,7 @@ impl SqliteWriter {
             .max_connections(1)
             .connect_with((*options).clone())
             .await
-            .map_err(|e| ApiError::from(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))))?;
+            .map_err(|e| ApiError::from(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))))?;
         let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
         self.connection = Some(connection.clone());
         Ok(connection)
@@ -575,6 +668,49 @@ mod tests {
         writer.sqlite.as_ref().unwrap().waiting.fetch_add(1, Ordering::AcqRel);
         tx.commit().await.unwrap();
         assert_eq!(rows(&db).await, vec![1]);
+    }
+
+    /// [`Writer::execute`] on SQLite: `sql` as one writer of the batch.
+    async fn execute(writer: &Writer, sql: &str) -> Result<u64, DbErr> {
+        let gate = writer.sqlite.as_ref().unwrap();
+        gate.execute(&writer.db, sea_orm::Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap()
+    }
+
+    /// Several statements run as one writer, all kept or none, in the batch of the writers queued
+    /// with them; the count is the last statement's (`changes()` sees the one before it).
+    #[tokio::test]
+    async fn a_statement_of_several_parts_is_one_writer_kept_whole_or_not_at_all() {
+        let (_dir, db, writer, invalidator) = sqlite().await;
+        db.execute_unprepared("CREATE UNIQUE INDEX t_n ON t (n)").await.unwrap();
+        let first = writer.begin(&invalidator).await.unwrap();
+        let chained = tokio::spawn({
+            let writer = writer.clone();
+            async move { execute(&writer, "INSERT INTO t VALUES (2); INSERT INTO t SELECT 3 WHERE changes() = 1").await }
+        });
+        until_waiting(&writer, 2).await;
+        // Fails in its second part (n = 1 exists by then): its first part goes too.
+        let failing = tokio::spawn({
+            let writer = writer.clone();
+            async move { execute(&writer, "INSERT INTO t VALUES (4); INSERT INTO t VALUES (1)").await }
+        });
+        until_waiting(&writer, 3).await;
+        let unclaimed = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                execute(&writer, "UPDATE t SET n = 9 WHERE n = 8; INSERT INTO t SELECT 5 WHERE changes() = 1").await
+            }
+        });
+        until_waiting(&writer, 4).await;
+        first.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        first.commit().await.unwrap();
+        assert_eq!(chained.await.unwrap().unwrap(), 1);
+        let error = failing.await.unwrap().unwrap_err();
+        assert!(matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))), "{error}");
+        assert_eq!(unclaimed.await.unwrap().unwrap(), 0);
+        assert_eq!(rows(&db).await, vec![1, 2, 3]);
+        let stats = writer.commit_stats().unwrap();
+        assert_eq!(stats.writers, 4);
+        assert!(stats.batches < 4, "the writers shared commits: {stats:?}");
     }
 
     /// SQLite can end a transaction by itself when a statement fails (a full disk, an I/O

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{Grant, GrantColumns, RefreshTokenColumns, Roles};
+use crate::state::Runtime;
 
 /// The grant `id` if it exists and is not revoked.
 pub async fn live<R: Roles>(
@@ -18,32 +19,27 @@ pub async fn live<R: Roles>(
     Ok(crud::find_optional::<R::Grant>(db, Some(tenant), id).await?.filter(|grant| grant.revoked_at().is_none()))
 }
 
-/// Inside a write transaction: claims the refresh token `token` (sets its `used_at`) if it is
-/// unused and its grant `grant` is live, in one statement; whether it did. Of two concurrent
+/// Claims the refresh token `token` (sets its `used_at`) if it is unused and its grant `grant`
+/// is live, and inserts `successor` if it did, as one write of its own
+/// ([`Runtime::execute_write`]): both happen, or neither. Whether they did. Of two concurrent
 /// claims of one token exactly one succeeds.
 ///
-/// On PostgreSQL the grant's row is read `FOR SHARE` by an uncorrelated sub-select, which runs
-/// before the update scans for the token: the grant is locked first, as [`revoke`] locks it
-/// first. A concurrent revocation therefore either committed before (the re-checked grant is
-/// revoked, nothing is claimed) or waits for this transaction and then retires every token it
-/// stored, the successor included. On SQLite the write gate orders the two.
-pub async fn claim_while_live<R: Roles>(db: &impl ConnectionTrait, token: Uuid, grant: Uuid) -> Result<bool, ApiError> {
-    let claim = claim_statement::<R>(db.get_database_backend(), token, grant);
-    Ok(db.execute(&claim).await?.rows_affected() == 1)
-}
-
-/// PostgreSQL only: [`claim_while_live`] and the insert of `successor`, in one statement that
-/// commits on its own (`db` is the pool): both happen, or neither, with the grant locked first as
-/// above. Whether they did.
+/// On PostgreSQL this is one statement ([`crud::insert_after`]) whose claim reads the grant's row
+/// `FOR SHARE` by an uncorrelated sub-select, which runs before the update scans for the token:
+/// the grant is locked first, as [`revoke`] locks it first. A concurrent revocation therefore
+/// either committed before (the re-checked grant is revoked, nothing is claimed) or waits for
+/// this statement and then retires every token of the grant, the successor included. On SQLite
+/// the claim and the insert are two statements run together in one round trip to the writer, and
+/// the write gate orders them with any revocation.
 pub async fn claim_and_replace<R: Roles>(
-    db: &impl ConnectionTrait,
+    rt: &Runtime,
     token: Uuid,
     grant: Uuid,
     successor: <R::RefreshToken as EntityTrait>::ActiveModel,
 ) -> Result<bool, ApiError> {
-    let mut claim = claim_statement::<R>(DbBackend::Postgres, token, grant);
-    claim.returning_col(<R::RefreshToken as crud::Resource>::pk());
-    crud::insert_new_after::<R::RefreshToken>(db, claim, successor).await
+    let backend = rt.db().get_database_backend();
+    let write = crud::insert_after::<R::RefreshToken>(backend, claim_statement::<R>(backend, token, grant), successor)?;
+    Ok(rt.execute_write::<R::RefreshToken>(write).await? == 1)
 }
 
 /// `UPDATE refresh_token SET used_at = now WHERE id = token AND used_at IS NULL AND EXISTS
@@ -67,7 +63,7 @@ fn claim_statement<R: Roles>(backend: DbBackend, token: Uuid, grant: Uuid) -> Up
 
 /// Revokes the grant `id` of `tenant` (a no-op if it already is), and retires its refresh tokens;
 /// `id` comes from a row or credential of that tenant. The grant row is written first: a
-/// rotation holding it ([`claim_while_live`]) finishes before the refresh tokens are retired, so
+/// rotation holding it ([`claim_and_replace`]) finishes before the refresh tokens are retired, so
 /// its new token is retired too.
 pub async fn revoke<R: Roles>(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<(), ApiError> {
     let now = crate::now();

@@ -3,7 +3,7 @@
 //! or an attacker holds a stolen copy.
 
 use actix_web::HttpResponse;
-use sea_orm::{DbBackend, EntityTrait};
+use sea_orm::EntityTrait;
 
 use super::grants;
 use super::issue::{ClientKeys, TokenResponse, UserGrant, UserTokens, user_tokens};
@@ -77,32 +77,20 @@ pub async fn rotate<R: Roles>(
     Ok(response.respond())
 }
 
-/// Claims `token` while its grant is live and stores its successor: the response, or `None` if
-/// the token was used meanwhile or its grant revoked. A concurrent revocation (a reuse of this
-/// token, a logout) either came first, and nothing is claimed, or waits for the claim's commit
-/// and then retires the successor too (see [`grants::claim_while_live`]); of two concurrent
-/// refreshes exactly one claims the token.
-///
-/// On PostgreSQL this is one statement that commits on its own (a data-modifying `WITH`), so a
-/// rotation is a single round trip after the lookup; SQLite has no data-modifying `WITH`, so there
-/// it is two statements in one write transaction.
+/// Claims `token` while its grant is live and stores its successor, in one write of their own
+/// ([`grants::claim_and_replace`], a single round trip after the lookup on either backend): the
+/// response, or `None` if the token was used meanwhile or its grant revoked. A concurrent
+/// revocation (a reuse of this token, a logout) either came first, and nothing is claimed, or
+/// waits for the claim's commit and then retires the successor too; of two concurrent refreshes
+/// exactly one claims the token.
 async fn replace<R: Roles>(
     rt: &Runtime,
     token: &<R::RefreshToken as EntityTrait>::Model,
     mut tokens: UserTokens<R>,
 ) -> Result<Option<TokenResponse>, ApiError> {
-    if rt.db().get_database_backend() == DbBackend::Postgres
-        && let Some(successor) = tokens.refresh_row.take()
-    {
-        let replaced = grants::claim_and_replace::<R>(rt.db(), token.id(), token.grant_id(), successor).await?;
-        return Ok(replaced.then_some(tokens.response));
-    }
-    let tx = rt.begin_write().await?;
-    if !grants::claim_while_live::<R>(&*tx, token.id(), token.grant_id()).await? {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    let response = tokens.store(&*tx).await?;
-    tx.commit().await?;
-    Ok(Some(response))
+    let Some(successor) = tokens.refresh_row.take() else {
+        return Err(ApiError::internal("a rotation issued no refresh token"));
+    };
+    let replaced = grants::claim_and_replace::<R>(rt, token.id(), token.grant_id(), successor).await?;
+    Ok(replaced.then_some(tokens.response))
 }
