@@ -171,10 +171,9 @@ impl Writer {
         statement: Statement,
     ) -> Result<u64, ApiError> {
         let changed = match &self.sqlite {
-            None => self.db.execute_raw(statement).await.map(|done| done.rows_affected()),
-            Some(gate) => gate.execute(&self.db, statement).await?,
+            None => self.db.execute_raw(statement).await.map_err(crud::write_error::<E>)?.rows_affected(),
+            Some(gate) => gate.execute(&self.db, statement, crud::write_error::<E>).await?,
         };
-        let changed = changed.map_err(crud::write_error::<E>)?;
         for change in Change::of::<E>() {
             invalidator.changed(change);
         }
@@ -254,12 +253,14 @@ impl Gate {
         flushing.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
     }
 
-    /// [`Writer::execute`] on SQLite: the statement's own outcome, once its batch committed.
+    /// [`Writer::execute`] on SQLite: how many rows the statement's last part changed, once its
+    /// batch committed; its own failure is mapped by `failed`.
     async fn execute(
         self: &Arc<Self>,
         db: &DatabaseConnection,
         statement: Statement,
-    ) -> Result<Result<u64, DbErr>, ApiError> {
+        failed: fn(DbErr) -> ApiError,
+    ) -> Result<u64, ApiError> {
         let waiting = Waiting::new(self);
         let mut turn = self.writer.clone().lock_owned().await;
         waiting.disarm();
@@ -267,16 +268,14 @@ impl Gate {
         // From here the gate is held by a task of its own: a request dropped meanwhile must not
         // stop the statement half way, with its savepoint still open.
         let ran = tokio::spawn(async move {
-            let ran = turn.execute(&db, statement).await;
+            let ran = turn.execute(&db, statement, failed).await;
             gate.finish(turn).await;
             ran
         })
         .await
         .map_err(ApiError::internal)?;
         let (changed, batch, mut outcome) = ran?;
-        if changed.is_ok() {
-            self.settled(batch, &mut outcome).await?;
-        }
+        self.settled(batch, &mut outcome).await?;
         Ok(changed)
     }
 
@@ -323,13 +322,15 @@ impl SqliteWriter {
 
     /// Runs `statement` in the open batch (opening one if there is none) as a writer of its own,
     /// in one round trip to the connection: `SAVEPOINT; <statement>; RELEASE; SELECT changes()`.
-    /// If any of it fails, the batch is rolled back to the savepoint. How many rows the
-    /// statement's last part changed, the batch's id and where its outcome will be told.
+    /// If any of it fails, the batch is rolled back to the savepoint and the failure mapped by
+    /// `failed`. How many rows the statement's last part changed, the batch's id and where its
+    /// outcome will be told.
     async fn execute(
         &mut self,
         db: &DatabaseConnection,
         statement: Statement,
-    ) -> Result<(Result<u64, DbErr>, u64, watch::Receiver<Outcome>), ApiError> {
+        failed: fn(DbErr) -> ApiError,
+    ) -> Result<(u64, u64, watch::Receiver<Outcome>), ApiError> {
         let batch = self.open(db).await?;
         batch.members += 1;
         let script = Statement {
@@ -352,7 +353,7 @@ impl SqliteWriter {
                 Err(error)
             }
         };
-        Ok((changed, batch.id, batch.outcome.subscribe()))
+        Ok((changed.map_err(failed)?, batch.id, batch.outcome.subscribe()))
     }
 
     /// The open batch, opened first if there is none.
@@ -670,10 +671,15 @@ mod tests {
         assert_eq!(rows(&db).await, vec![1]);
     }
 
-    /// [`Writer::execute`] on SQLite: `sql` as one writer of the batch.
-    async fn execute(writer: &Writer, sql: &str) -> Result<u64, DbErr> {
+    /// [`Writer::execute`] on SQLite: `sql` as one writer of the batch; a unique violation is a
+    /// 409.
+    async fn execute(writer: &Writer, sql: &str) -> Result<u64, ApiError> {
         let gate = writer.sqlite.as_ref().unwrap();
-        gate.execute(&writer.db, sea_orm::Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap()
+        let failed = |error: DbErr| match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(None, "exists"),
+            _ => ApiError::internal(error),
+        };
+        gate.execute(&writer.db, sea_orm::Statement::from_string(DbBackend::Sqlite, sql), failed).await
     }
 
     /// Several statements run as one writer, all kept or none, in the batch of the writers queued
@@ -704,8 +710,7 @@ mod tests {
         first.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
         first.commit().await.unwrap();
         assert_eq!(chained.await.unwrap().unwrap(), 1);
-        let error = failing.await.unwrap().unwrap_err();
-        assert!(matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))), "{error}");
+        assert_eq!(failing.await.unwrap().unwrap_err().status(), actix_web::http::StatusCode::CONFLICT);
         assert_eq!(unclaimed.await.unwrap().unwrap(), 0);
         assert_eq!(rows(&db).await, vec![1, 2, 3]);
         let stats = writer.commit_stats().unwrap();
