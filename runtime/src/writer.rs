@@ -142,9 +142,7 @@ impl Writer {
         let Some(gate) = &self.sqlite else {
             return Ok(WriteTx { tx: Some(self.db.begin().await?), member: None, written });
         };
-        let waiting = Waiting::new(gate);
-        let mut turn = gate.writer.clone().lock_owned().await;
-        waiting.disarm();
+        let mut turn = gate.turn().await;
         match turn.join(&self.db).await {
             Ok((savepoint, batch, outcome)) => {
                 let member = Member { gate: gate.clone(), turn: Some(turn), batch, outcome };
@@ -224,6 +222,14 @@ impl Drop for Waiting<'_> {
 }
 
 impl Gate {
+    /// The gate, once the writers ahead are done, counted as waiting until [`Gate::finish`].
+    async fn turn(&self) -> OwnedMutexGuard<SqliteWriter> {
+        let waiting = Waiting::new(self);
+        let turn = self.writer.clone().lock_owned().await;
+        waiting.disarm();
+        turn
+    }
+
     /// Ends a writer's turn: commits the batch if nobody else is waiting for the gate (or the
     /// batch is full, or cannot commit), then lets the next writer in.
     async fn finish(&self, mut turn: OwnedMutexGuard<SqliteWriter>) {
@@ -261,9 +267,7 @@ impl Gate {
         statement: Statement,
         failed: fn(DbErr) -> ApiError,
     ) -> Result<u64, ApiError> {
-        let waiting = Waiting::new(self);
-        let mut turn = self.writer.clone().lock_owned().await;
-        waiting.disarm();
+        let mut turn = self.turn().await;
         let (gate, db) = (self.clone(), db.clone());
         // From here the gate is held by a task of its own: a request dropped meanwhile must not
         // stop the statement half way, with its savepoint still open.
@@ -341,7 +345,8 @@ impl SqliteWriter {
             ..statement
         };
         let changed = match batch.tx.query_all_raw(script).await {
-            Ok(rows) => match rows.first() {
+            // The last row is `SELECT changes()`'s (the statement may return rows of its own).
+            Ok(rows) => match rows.last() {
                 Some(row) => row.try_get_by_index::<i64>(0).map(|n| n as u64),
                 None => Err(DbErr::Custom("`SELECT changes()` returned no row".into())),
             },
