@@ -8,38 +8,17 @@
 mod support;
 
 use actix_web::http::{Method, StatusCode};
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 use support::{Auth, Client, each_backend};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// Delays inserts into `refresh_tokens` (PostgreSQL only).
-async fn delay_refresh_token_inserts(client: &Client<'_>) {
-    if client.backend != "postgres" {
-        return;
-    }
-    let db = client.rt.db();
-    db.execute_unprepared(
-        "CREATE FUNCTION keygate_test_delay() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
-    )
-    .await
-    .unwrap();
-    db.execute_unprepared(
-        "CREATE TRIGGER keygate_test_delay BEFORE INSERT ON refresh_tokens \
-         FOR EACH ROW EXECUTE FUNCTION keygate_test_delay()",
-    )
-    .await
-    .unwrap();
-}
 
 /// Tenant `acme` with the user ann, whose refresh-token inserts are slow (PostgreSQL).
 async fn ann_with_slow_rotations(client: &Client<'_>) {
     client.tenant("acme").await;
     let user = json!({ "username": "ann", "email": "ann@example.com", "password": PASSWORD });
     assert_eq!(client.post("/admin/tenants/acme/users", &user).await.status, StatusCode::CREATED);
-    delay_refresh_token_inserts(client).await;
+    support::delay_inserts(client.rt.db(), "refresh_tokens").await;
 }
 
 /// A new sign-in of ann through the account API.

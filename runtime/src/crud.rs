@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Select, SqlErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr,
 };
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ pub async fn ensure_ref<E: Resource>(
 /// column the row sets, as it is about to be stored: after hooks have run (a username is
 /// NFKC-normalized by then, and NFKC can lengthen it), and for rows protocol code builds. A
 /// failure is the same 422 a request body gets, on both backends, before the database sees it.
-fn check_declared<E: Resource>(row: &E::ActiveModel) -> Result<(), ApiError>
+pub(crate) fn check_declared<E: Resource>(row: &E::ActiveModel) -> Result<(), ApiError>
 where
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
 {
@@ -262,55 +262,6 @@ pub async fn insert_new<E: Resource>(
     Ok(())
 }
 
-/// The write that inserts `row` only if the data-modifying `step` (an `UPDATE`) changed a row,
-/// for [`Runtime::execute_write`](crate::state::Runtime::execute_write), which runs it as a
-/// write transaction of its own, so both happen or neither. Its last part, the insert, changes one
-/// row if it inserted.
-/// - PostgreSQL: one statement, `WITH step AS (<step> RETURNING 1) INSERT INTO … SELECT <row>
-///   WHERE EXISTS (SELECT 1 FROM step)`.
-/// - SQLite, which has no data-modifying `WITH`: two, `<step>; INSERT INTO … SELECT <row> WHERE
-///   changes() = 1` (`changes()` is the row count of the connection's last completed `UPDATE`).
-///
-/// Checks as for [`insert_new`]; an entity with `unique_across` fields is refused (its check
-/// reads other tables, which needs a transaction).
-pub fn insert_after<E: Resource>(
-    backend: DbBackend,
-    mut step: sea_orm::sea_query::UpdateStatement,
-    row: impl Into<E::ActiveModel>,
-) -> Result<sea_orm::Statement, ApiError> {
-    use sea_orm::sea_query::{Alias, CommonTableExpression, Query, WithClause};
-    use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
-    let row = row.into();
-    check_declared::<E>(&row)?;
-    if !E::UNIQUE_ACROSS.is_empty() {
-        return Err(ApiError::internal(format!("{} has unique_across fields: insert it in a transaction", E::NAME)));
-    }
-    let (columns, values): (Vec<E::Column>, Vec<sea_orm::Value>) = E::Column::iter()
-        .filter_map(|column| match row.get(column) {
-            ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Some((column, value)),
-            ActiveValue::NotSet => None,
-        })
-        .unzip();
-    let mut select = Query::select();
-    select.exprs(values.into_iter().map(Expr::value));
-    let mut insert = Query::insert();
-    insert.into_table(E::default()).columns(columns);
-    if backend == DbBackend::Postgres {
-        let name = Alias::new("step");
-        step.returning(Query::returning().expr(Expr::value(1)));
-        select.and_where(Expr::exists(Query::select().expr(Expr::value(1)).from(name.clone()).to_owned()));
-        insert.select_from(select).map_err(ApiError::internal)?;
-        let step = CommonTableExpression::new().query(step).table_name(name).to_owned();
-        return Ok(backend.build(&insert.with(WithClause::new().cte(step).to_owned())));
-    }
-    select.and_where(Expr::cust("changes() = 1"));
-    insert.select_from(select).map_err(ApiError::internal)?;
-    let (step, insert) = (backend.build(&step), backend.build(&insert));
-    let values: Vec<sea_orm::Value> =
-        [step.values, insert.values].into_iter().flatten().flat_map(|values| values.0).collect();
-    Ok(sea_orm::Statement::from_sql_and_values(backend, format!("{}; {}", step.sql, insert.sql), values))
-}
-
 /// Sets columns on the row `id`, only if the column `unset` is still NULL; whether it was. This
 /// is how one-time things (codes, refresh tokens, grants) are claimed: of two concurrent claims
 /// exactly one sees `true`. `id` must come from a row read within the caller's tenant (the
@@ -321,11 +272,34 @@ pub async fn claim<E: Resource, T>(
     unset: Col<E, Option<T>>,
     values: impl IntoIterator<Item = Assign<E>>,
 ) -> Result<bool, ApiError> {
+    let update = claim_statement(id, unset, values);
+    Ok(db.execute(&update).await.map_err(write_error::<E>)?.rows_affected() == 1)
+}
+
+/// [`claim`]'s statement, `UPDATE … SET <values> WHERE id = <id> AND <unset> IS NULL`, for a
+/// [`crate::chain::Chain`].
+pub fn claim_statement<E: Resource, T>(
+    id: Uuid,
+    unset: Col<E, Option<T>>,
+    values: impl IntoIterator<Item = Assign<E>>,
+) -> sea_orm::sea_query::UpdateStatement {
+    use sea_orm::QueryTrait;
     let mut update = E::update_many().filter(E::pk().eq(id)).filter(unset.is_null());
     for Assign { column, value } in values {
         update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
     }
-    Ok(update.exec(db).await.map_err(write_error::<E>)?.rows_affected == 1)
+    update.into_query()
+}
+
+/// `SELECT 1 FROM … WHERE id = <id> AND <unset> IS NULL`: whether the row `id` is unclaimed, as a
+/// condition of a [`crate::chain::Chain`]'s part.
+pub fn unclaimed<E: Resource, T>(id: Uuid, unset: Col<E, Option<T>>) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .expr(Expr::value(1))
+        .from(E::default())
+        .and_where(E::pk().eq(id))
+        .and_where(unset.is_null())
+        .to_owned()
 }
 
 /// Sets columns on the row `id` only if the counter `column` is NULL or below `below`; whether

@@ -11,6 +11,7 @@ pub mod account;
 pub mod admin_credential;
 pub mod authorization;
 pub mod browser;
+pub mod chain;
 pub mod check;
 pub mod column;
 pub mod cors;

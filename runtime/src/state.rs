@@ -226,15 +226,12 @@ impl Runtime {
         self.writer.begin(&self.invalidator).await
     }
 
-    /// Runs `statement`, a write of rows of `E` that is atomic on its own, as a write transaction
-    /// of its own (after any writer ahead of it on SQLite, where it may be several statements run
-    /// in one round trip), then drops what it made stale; how many rows its last part changed.
-    /// See [`Writer::execute`].
-    pub async fn execute_write<E: crate::crud::Resource>(
-        &self,
-        statement: sea_orm::Statement,
-    ) -> Result<u64, ApiError> {
-        self.writer.execute::<E>(&self.invalidator, statement).await
+    /// Runs `write` (a [`crate::chain::Chain`]), which is atomic on its own, as a write
+    /// transaction of its own (after any writer ahead of it on SQLite, where its parts run in one
+    /// round trip), then drops what it made stale; how many rows its last part changed. See
+    /// [`Writer::execute`].
+    pub async fn execute_write(&self, write: crate::chain::Write) -> Result<u64, ApiError> {
+        self.writer.execute(&self.invalidator, write).await
     }
 
     /// SQLite only: how many commits this runtime's writes took (group commit, see

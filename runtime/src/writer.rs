@@ -44,6 +44,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use crate::chain::Write;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::invalidation::{Change, Invalidator};
@@ -155,24 +156,21 @@ impl Writer {
         }
     }
 
-    /// Runs `statement`, a write of rows of `E` that is atomic on its own, as a write transaction
-    /// of its own, then reports what it made stale; how many rows its last part changed (on
-    /// PostgreSQL the statement's count). On PostgreSQL it commits on its own on a pooled
+    /// Runs `write`, which is atomic on its own, as a write transaction of its own, then reports
+    /// what it made stale; how many rows its last part changed (on PostgreSQL, where it is one
+    /// statement, the statement's count). On PostgreSQL it commits on its own on a pooled
     /// connection. On SQLite it may be several statements (`a; b`), which run together as one
     /// writer of the open batch in a single round trip to the connection (one hop instead of one
     /// per statement, savepoint and release): all of it is kept, or none. `Ok` means committed,
-    /// as for [`WriteTx::commit`]; the statement's own failure is mapped by
-    /// [`crud::write_error`], a batch that fails to commit is a 503.
-    pub(crate) async fn execute<E: Resource>(
-        &self,
-        invalidator: &Invalidator,
-        statement: Statement,
-    ) -> Result<u64, ApiError> {
+    /// as for [`WriteTx::commit`]; the statement's own failure is mapped by the write's `failed`,
+    /// a batch that fails to commit is a 503.
+    pub(crate) async fn execute(&self, invalidator: &Invalidator, write: Write) -> Result<u64, ApiError> {
+        let Write { statement, changes, failed } = write;
         let changed = match &self.sqlite {
-            None => self.db.execute_raw(statement).await.map_err(crud::write_error::<E>)?.rows_affected(),
-            Some(gate) => gate.execute(&self.db, statement, crud::write_error::<E>).await?,
+            None => self.db.execute_raw(statement).await.map_err(failed)?.rows_affected(),
+            Some(gate) => gate.execute(&self.db, statement, failed).await?,
         };
-        for change in Change::of::<E>() {
+        for change in changes {
             invalidator.changed(change);
         }
         Ok(changed)

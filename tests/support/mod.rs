@@ -113,6 +113,36 @@ pub async fn runtime_unshared(db: &TestDb, config: RuntimeConfig, key: &[u8; 32]
     Runtime::new(conn, config, bootstrap.credentials, master).with_endpoints(keygate_api::routes::ENDPOINT_PATHS)
 }
 
+/// On PostgreSQL, makes every insert into `table` take 0.3 s longer (a trigger), so that a
+/// concurrent request lands inside the writer's statement or transaction: a race made
+/// deterministic. Undone by [`undelay_inserts`]. Nothing on SQLite, whose writer runs one write
+/// at a time anyway.
+pub async fn delay_inserts(db: &sea_orm::DatabaseConnection, table: &str) {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    db.execute_unprepared(
+        "CREATE OR REPLACE FUNCTION keygate_test_delay() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared(&format!(
+        "CREATE TRIGGER keygate_test_delay BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION keygate_test_delay()"
+    ))
+    .await
+    .unwrap();
+}
+
+/// Ends [`delay_inserts`] on `table`.
+pub async fn undelay_inserts(db: &sea_orm::DatabaseConnection, table: &str) {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(&format!("DROP TRIGGER keygate_test_delay ON {table}")).await.unwrap();
+    }
+}
+
 /// Runs `check` against a fresh app on every backend.
 pub async fn each_backend<F>(check: F)
 where

@@ -3,6 +3,7 @@
 use actix_web::HttpResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{DbBackend, EntityTrait};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -11,11 +12,13 @@ use super::form::Form;
 use super::grants;
 use super::issue::{ClientKeys, UserGrant, user_tokens};
 use super::token::Client;
+use crate::chain::Chain;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
 use crate::roles::{Account, AuthCode, AuthCodeColumns, NewGrant, Roles};
 use crate::secret;
+use crate::state::Runtime;
 
 /// Redeems a code once. A second redemption is refused and revokes the grant the first one
 /// created, with every token issued from it (RFC 6749 §4.1.2, OAuth 2.1 §4.1.2).
@@ -95,10 +98,7 @@ pub async fn redeem<R: Roles>(
         membership: &membership,
     };
     let tokens = user_tokens::<R>(ctx, &client.model, &keys, &settings, &grant)?;
-    let tx = rt.begin_write().await?;
-    let now = crate::now();
-    // The grant first: the code's `grant_id` refers to it.
-    let row = NewGrant {
+    let grant = NewGrant {
         tenant_id: tenant,
         id: grant_id,
         user_id: code.user_id(),
@@ -108,21 +108,11 @@ pub async fn redeem<R: Roles>(
         amr: code.amr().cloned(),
         session_id: code.session_id(),
     };
-    crud::insert_new::<R::Grant>(&*tx, row).await?;
-    let claimed = crud::claim(
-        &*tx,
-        code.id(),
-        R::AuthCode::USED_AT,
-        [R::AuthCode::USED_AT.set(now), R::AuthCode::GRANT_ID.set(grant_id), R::AuthCode::UPDATED_AT.set(now)],
-    )
-    .await?;
-    if !claimed {
-        // Redeemed concurrently by another request: this one is a replay like any other. Its own
-        // grant goes with the transaction, dropped uncommitted; the winner's grant is revoked
-        // (RFC 6749 §4.1.2). The claim waited for the winner's commit (PostgreSQL's row lock;
-        // on SQLite the rollback waits for the batch holding the winner's claim to commit), so
-        // the code now names the winner's grant.
-        tx.rollback().await?;
+    if !claim::<R>(rt, code.id(), grant, tokens.refresh_row).await? {
+        // Redeemed concurrently by another request: this one is a replay like any other, and
+        // stored nothing; the winner's grant is revoked (RFC 6749 §4.1.2). The winner has
+        // committed by now (PostgreSQL: the claim waited for its row lock; SQLite: the writer
+        // runs one write at a time, and ours committed after it), so the code names its grant.
         if let Some(winner) = crud::find_optional::<R::AuthCode>(rt.db(), Some(tenant), code.id()).await?
             && let Some(grant) = winner.grant_id()
         {
@@ -132,9 +122,41 @@ pub async fn redeem<R: Roles>(
         }
         return invalid("the authorization code was already used; the tokens issued for it are revoked");
     }
-    let response = tokens.store(&*tx).await?;
-    tx.commit().await?;
-    Ok(response.respond())
+    Ok(tokens.response.respond())
+}
+
+/// Claims the code `code` for the new grant `grant` (sets its `used_at` and `grant_id`) if it is
+/// unused, and stores the grant and the refresh token `refresh`, as one write of their own
+/// ([`Chain`], one round trip): all of it, or nothing. Whether it did: of two concurrent
+/// redemptions exactly one does.
+///
+/// The code refers to the grant. PostgreSQL checks foreign keys when the statement ends, so the
+/// claim comes first and the grant is inserted only if it claimed. SQLite checks them statement
+/// by statement, so the grant comes first, inserted only if the code is still unused; the claim
+/// that follows finds it so, since the writer runs one write at a time.
+async fn claim<R: Roles>(
+    rt: &Runtime,
+    code: Uuid,
+    grant: NewGrant,
+    refresh: Option<<R::RefreshToken as EntityTrait>::ActiveModel>,
+) -> Result<bool, ApiError> {
+    let now = crate::now();
+    let claimed =
+        [R::AuthCode::USED_AT.set(now), R::AuthCode::GRANT_ID.set(grant.id), R::AuthCode::UPDATED_AT.set(now)];
+    let claim = crud::claim_statement(code, R::AuthCode::USED_AT, claimed);
+    let backend = rt.db().get_database_backend();
+    let chain = Chain::new::<R::Grant>(backend);
+    let chain = match backend {
+        DbBackend::Postgres => chain.update::<R::AuthCode>(claim).insert::<R::Grant>(grant, None)?,
+        _ => chain
+            .insert::<R::Grant>(grant, Some(crud::unclaimed(code, R::AuthCode::USED_AT)))?
+            .update::<R::AuthCode>(claim),
+    };
+    let chain = match refresh {
+        Some(row) => chain.insert::<R::RefreshToken>(row, None)?,
+        None => chain,
+    };
+    Ok(rt.execute_write(chain.write()?).await? == 1)
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.

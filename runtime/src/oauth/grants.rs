@@ -5,6 +5,7 @@ use sea_orm::sea_query::{Expr, Query, UpdateStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 
+use crate::chain::Chain;
 use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{Grant, GrantColumns, RefreshTokenColumns, Roles};
@@ -24,7 +25,7 @@ pub async fn live<R: Roles>(
 /// ([`Runtime::execute_write`]): both happen, or neither. Whether they did. Of two concurrent
 /// claims of one token exactly one succeeds.
 ///
-/// On PostgreSQL this is one statement ([`crud::insert_after`]) whose claim reads the grant's row
+/// On PostgreSQL this is one statement ([`Chain`]) whose claim reads the grant's row
 /// `FOR SHARE` by an uncorrelated sub-select, which runs before the update scans for the token:
 /// the grant is locked first, as [`revoke`] locks it first. A concurrent revocation therefore
 /// either committed before (the re-checked grant is revoked, nothing is claimed) or waits for
@@ -38,8 +39,11 @@ pub async fn claim_and_replace<R: Roles>(
     successor: <R::RefreshToken as EntityTrait>::ActiveModel,
 ) -> Result<bool, ApiError> {
     let backend = rt.db().get_database_backend();
-    let write = crud::insert_after::<R::RefreshToken>(backend, claim_statement::<R>(backend, token, grant), successor)?;
-    Ok(rt.execute_write::<R::RefreshToken>(write).await? == 1)
+    let write = Chain::new::<R::RefreshToken>(backend)
+        .update::<R::RefreshToken>(claim_statement::<R>(backend, token, grant))
+        .insert::<R::RefreshToken>(successor, None)?
+        .write()?;
+    Ok(rt.execute_write(write).await? == 1)
 }
 
 /// `UPDATE refresh_token SET used_at = now WHERE id = token AND used_at IS NULL AND EXISTS

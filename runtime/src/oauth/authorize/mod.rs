@@ -15,6 +15,7 @@ use super::issuer;
 use crate::browser::csrf;
 use crate::browser::pages::{self, ConsentPage, LoginPage, ScopeView};
 use crate::browser::session::{self, Session};
+use crate::chain::Chain;
 use crate::crud;
 use crate::endpoint_context::EndpointCtx;
 use crate::error::ApiError;
@@ -151,9 +152,8 @@ pub async fn issue_code<R: Roles>(
         session_id: Some(session.id),
         expires_at: crate::now() + rt.config().auth_code_lifetime,
     };
-    let tx = rt.begin_write().await?;
-    crud::insert_new::<R::AuthCode>(&*tx, row).await?;
-    tx.commit().await?;
+    let backend = rt.db().get_database_backend();
+    rt.execute_write(Chain::new::<R::AuthCode>(backend).insert::<R::AuthCode>(row, None)?.write()?).await?;
     let mut response = vec![("code", code)];
     if let Some(state) = &request.state {
         response.push(("state", state.clone()));
