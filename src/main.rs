@@ -244,6 +244,10 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         let runtime = prepared.runtime;
         let housekeeping = actix_web::rt::spawn(housekeeping(runtime.clone()));
+        let checkpoints = actix_web::rt::spawn({
+            let runtime = runtime.clone();
+            async move { keygate_runtime::checkpoint::run(&runtime).await }
+        });
         let in_flight = web::Data::new(InFlight::default());
         let app_runtime = runtime.clone();
         let app_in_flight = in_flight.clone();
@@ -277,6 +281,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             }
         }
         housekeeping.abort();
+        checkpoints.abort();
         runtime.db().close_by_ref().await.context("cannot close the database pool")?;
         tracing::info!("keygate stopped");
         Ok(())

@@ -47,6 +47,9 @@ pub fn options(url: &str) -> ConnectOptions {
 /// temporary file created, written and deleted for each writer, which cost about a quarter of a
 /// refresh-token rotation's time (`docs/benchmarks.md`). Its size is bounded by what one writer
 /// changes (housekeeping deletes in batches).
+///
+/// `wal_autocheckpoint`: commits checkpoint by themselves only as a backstop;
+/// [`crate::checkpoint::run`] does it off the write path.
 pub fn sqlite_settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
     options
         .create_if_missing(true)
@@ -55,6 +58,7 @@ pub fn sqlite_settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
         .pragma("temp_store", "memory")
+        .pragma("wal_autocheckpoint", crate::checkpoint::WRITER_CHECKPOINT_PAGES.to_string())
 }
 
 /// Whether `url` names a SQLite database.

@@ -13,6 +13,7 @@ pub mod authorization;
 pub mod browser;
 pub mod chain;
 pub mod check;
+pub mod checkpoint;
 pub mod column;
 pub mod cors;
 pub mod crud;

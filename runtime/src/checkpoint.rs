@@ -1,0 +1,136 @@
+//! SQLite WAL checkpoints, off the write path. In WAL mode a commit appends pages to the `-wal`
+//! file, and a *checkpoint* copies them back into the database file, with an `fsync` of each.
+//! By default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages, so every
+//! so often one commit, and every writer queued behind Keygate's write gate ([`crate::writer`]),
+//! waits for those copies and `fsync`s: the slowest requests of a write-heavy load
+//! (`docs/benchmarks.md`). Here [`run`] checkpoints from a reader connection instead, a few times
+//! a second while writes arrive, and the writer's own automatic checkpoint stays as a backstop
+//! for a WAL of [`WRITER_CHECKPOINT_PAGES`] (when nothing else checkpoints: a process other than
+//! `keygate serve`, or a checkpointer that cannot keep up).
+//!
+//! A `PASSIVE` checkpoint takes no lock a writer or reader waits for: it copies what no open read
+//! still needs and leaves the rest for the next one. Durability is unchanged: a commit is in the
+//! WAL when acknowledged either way (`synchronous=NORMAL`: it survives a crash of the process;
+//! a power loss may take the commits since the last checkpoint, as before).
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+
+use crate::state::Runtime;
+
+/// How often [`run`] looks for new commits to checkpoint.
+pub const INTERVAL: Duration = Duration::from_millis(250);
+
+/// The WAL size, in pages, at which a commit checkpoints by itself (SQLite's
+/// `wal_autocheckpoint`; its default is 1,000): a backstop, far above what [`run`] lets build up
+/// under load.
+pub const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+
+/// What one checkpoint did, from `PRAGMA wal_checkpoint(PASSIVE)`: the WAL's size and how much
+/// of it is now in the database file, in pages (frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointed {
+    /// Pages in the WAL.
+    pub wal_pages: i64,
+    /// Pages of it copied into the database file, by this checkpoint or earlier ones.
+    pub copied_pages: i64,
+}
+
+/// Runs one `PASSIVE` checkpoint on a connection of `db`'s pool. Errors: the database's (a full
+/// disk, an I/O error).
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<Checkpointed, DbErr> {
+    let statement = Statement::from_string(db.get_database_backend(), "PRAGMA wal_checkpoint(PASSIVE)");
+    let row = db.query_one_raw(statement).await?.ok_or_else(|| DbErr::Custom("no checkpoint result".into()))?;
+    // Columns: busy (always 0 for PASSIVE), WAL pages, pages checkpointed.
+    Ok(Checkpointed { wal_pages: row.try_get_by_index(1)?, copied_pages: row.try_get_by_index(2)? })
+}
+
+/// Forever, on SQLite: every [`INTERVAL`] in which the writer committed, a checkpoint. A failure
+/// is logged once (until a checkpoint succeeds again) and retried at the next interval; the WAL
+/// keeps every commit meanwhile. Returns at once on PostgreSQL.
+pub async fn run(rt: &Runtime) {
+    keep_up(rt.db(), || rt.commit_stats().map(|stats| stats.batches)).await;
+}
+
+/// [`run`], with `commits` counting the writer's commits (`None`: not SQLite).
+async fn keep_up(db: &DatabaseConnection, commits: impl Fn() -> Option<u64>) {
+    if commits().is_none() {
+        return;
+    }
+    let mut checkpointed = 0;
+    let mut every = tokio::time::interval(INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        let committed = commits().unwrap_or(checkpointed);
+        if committed == checkpointed {
+            continue;
+        }
+        match checkpoint(db).await {
+            Ok(done) => {
+                checkpointed = committed;
+                if std::mem::take(&mut failing) {
+                    tracing::info!(?done, "WAL checkpoints work again");
+                }
+            }
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "WAL checkpoint failed; retrying every {} ms", INTERVAL.as_millis());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::invalidation::{Caches, Invalidator};
+    use crate::jose::MasterKey;
+    use crate::writer::Writer;
+
+    /// 1,200 pages of rows, committed through the writer.
+    const PAGES: u64 = 1_200;
+
+    /// Commits beyond SQLite's default of 1,000 WAL pages leave the database file as it was (the
+    /// writer no longer checkpoints them); the checkpointer then copies them in.
+    #[tokio::test]
+    async fn commits_are_checkpointed_by_the_checkpointer_not_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoint.db");
+        let db = crate::db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        db.execute_unprepared("CREATE TABLE b (x BLOB)").await.unwrap();
+        let writer = Arc::new(Writer::new(&db));
+        let invalidator = Invalidator::new(Arc::new(Caches::new(MasterKey::from_bytes(&[1; 32]).unwrap())), None);
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        for rows in [PAGES, 1] {
+            let tx = writer.begin(&invalidator).await.unwrap();
+            tx.execute_unprepared(&format!(
+                "INSERT INTO b WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {rows}) \
+                 SELECT randomblob(4000) FROM c"
+            ))
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(size(), before, "the writer checkpointed by itself");
+
+        let checkpointer = tokio::spawn({
+            let (db, writer) = (db.clone(), writer.clone());
+            async move { keep_up(&db, || writer.commit_stats().map(|stats| stats.batches)).await }
+        });
+        let deadline = tokio::time::Instant::now() + 20 * INTERVAL;
+        while size() < PAGES * 4000 {
+            assert!(tokio::time::Instant::now() < deadline, "no checkpoint within {:?}", 20 * INTERVAL);
+            tokio::time::sleep(INTERVAL / 5).await;
+        }
+        checkpointer.abort();
+        let done = checkpoint(&db).await.unwrap();
+        assert_eq!(done.copied_pages, done.wal_pages, "{done:?}");
+    }
+}
