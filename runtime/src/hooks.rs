@@ -124,7 +124,8 @@ pub async fn check_client_keys(
 /// leaves alone, so a change of `application_type` re-checks the redirect URIs): every
 /// `redirect_uris` and `post_logout_redirect_uris` entry is a redirect URI its application type
 /// may use ([`crate::uri::redirect_uri`]); every `allowed_cors_origins` entry is an origin,
-/// stored normalized ([`crate::uri::origin`]). A 422 names the field and the value.
+/// stored normalized and without repeats ([`crate::uri::origins`], as dynamic registration
+/// stores them). A 422 names the field and the value.
 pub async fn check_client_uris(
     _ctx: &mut PreCtx<'_>,
     application_type: Column<'_, ApplicationType>,
@@ -141,13 +142,8 @@ pub async fn check_client_uris(
         }
     }
     let Some(origins) = allowed_cors_origins.get() else { return Ok(()) };
-    let mut normalized = Vec::with_capacity(origins.0.len());
-    for value in &origins.0 {
-        let origin = uri::origin(value).map_err(|error| invalid("allowed_cors_origins", value, error))?;
-        if !normalized.contains(&origin) {
-            normalized.push(origin);
-        }
-    }
+    let normalized =
+        uri::origins(&origins.0).map_err(|(value, error)| invalid("allowed_cors_origins", value, error))?;
     if normalized != origins.0 {
         allowed_cors_origins.set(StringList(normalized));
     }

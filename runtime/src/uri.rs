@@ -148,20 +148,54 @@ pub fn redirect_uri_matches(requested: &str, registered: &[String], application_
 /// [`UriError::EncodedHost`], [`UriError::Port`].
 pub fn origin(value: &str) -> Result<String, UriError> {
     let parsed = uri(value)?;
-    let Some(authority) = parsed.authority() else { return Err(UriError::NotOrigin) };
-    if !parsed.path().is_empty() || parsed.has_query() || parsed.has_fragment() {
+    if parsed.authority().is_none() || !parsed.path().is_empty() || parsed.has_query() || parsed.has_fragment() {
         return Err(UriError::NotOrigin);
     }
-    if authority.has_userinfo() {
-        return Err(UriError::Userinfo);
+    serialized_origin(&parsed)
+}
+
+/// A list of [`origin`]s as they are stored (a client's `allowed_cors_origins`): each
+/// normalized, repeats dropped, in the order first given.
+///
+/// # Errors
+/// The first value that is not an origin, with [`origin`]'s reason.
+pub fn origins(values: &[String]) -> Result<Vec<String>, (&str, UriError)> {
+    let mut normalized = Vec::with_capacity(values.len());
+    for value in values {
+        let origin = origin(value).map_err(|error| (value.as_str(), error))?;
+        if !normalized.contains(&origin) {
+            normalized.push(origin);
+        }
     }
+    Ok(normalized)
+}
+
+/// The origin (RFC 6454 §4) of an `http` or `https` URI, serialized and normalized as by
+/// [`origin`]: `https://App.Example:443/cb?x=1` → `https://app.example`. For a redirect URI,
+/// the origin of the page the browser is sent to.
+///
+/// # Errors
+/// Those of [`uri`]; [`UriError::OriginScheme`] for any other scheme (a private-use
+/// `com.example.app:/cb`, a URN); [`UriError::Userinfo`], [`UriError::NoHost`],
+/// [`UriError::EncodedHost`], [`UriError::Port`].
+pub fn origin_of(value: &str) -> Result<String, UriError> {
+    serialized_origin(&uri(value)?)
+}
+
+/// RFC 6454 §6.1: `scheme://host[:port]` of an `http` or `https` URI, lowercase, without the
+/// scheme's default port; whatever follows the authority is ignored.
+fn serialized_origin(parsed: &Uri<&str>) -> Result<String, UriError> {
     let scheme = parsed.scheme().as_str().to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
         _ => return Err(UriError::OriginScheme),
     };
-    let host = host(&parsed)?;
+    let authority = parsed.authority().ok_or(UriError::NoHost)?;
+    if authority.has_userinfo() {
+        return Err(UriError::Userinfo);
+    }
+    let host = host(parsed)?;
     Ok(match port(&authority)? {
         Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
         _ => format!("{scheme}://{host}"),
@@ -373,6 +407,40 @@ mod tests {
         assert!(matches!(origin("not an origin"), Err(UriError::Syntax(_))));
         assert!(matches!(origin("null"), Err(UriError::Relative)));
         assert!(matches!(origin(""), Err(UriError::Relative)));
+    }
+
+    #[test]
+    fn origin_lists_are_normalized_sets_refused_at_the_first_bad_value() {
+        let list = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+        let given = list(&["HTTPS://SPA.example:443", "http://127.0.0.1:4300", "https://spa.example"]);
+        assert_eq!(origins(&given), Ok(list(&["https://spa.example", "http://127.0.0.1:4300"])));
+        assert_eq!(origins(&[]), Ok(vec![]));
+        let bad = list(&["https://spa.example", "https://spa.example/", "ftp://x.example"]);
+        assert_eq!(origins(&bad), Err(("https://spa.example/", UriError::NotOrigin)));
+    }
+
+    #[test]
+    fn the_origin_of_a_redirect_uri_is_its_scheme_host_and_port() {
+        for (value, expected) in [
+            ("https://App.Example/cb?x=1", "https://app.example"),
+            ("https://app.example:443/cb", "https://app.example"),
+            ("https://app.example:8443/a/b", "https://app.example:8443"),
+            ("http://127.0.0.1:4300/callback", "http://127.0.0.1:4300"),
+            ("http://localhost/cb", "http://localhost"),
+            ("HTTP://[0:0::1]:80/cb", "http://[::1]"),
+            ("https://app.example", "https://app.example"),
+        ] {
+            assert_eq!(origin_of(value).as_deref(), Ok(expected), "{value}");
+        }
+        for (value, error) in [
+            ("com.example.app:/cb", UriError::OriginScheme),
+            ("com.example.app://callback", UriError::OriginScheme),
+            ("urn:example:app", UriError::OriginScheme),
+            ("https:/cb", UriError::NoHost),
+            ("https://user@app.example/cb", UriError::Userinfo),
+        ] {
+            assert_eq!(origin_of(value), Err(error), "{value}");
+        }
     }
 
     #[test]
