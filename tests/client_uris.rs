@@ -45,6 +45,17 @@ const ACCEPTED: &[&str] = &[
     "http://localhost:3000/cb",
 ];
 
+/// Values no `allowed_cors_origins` entry may be, on any path that stores one.
+const NOT_ORIGINS: &[&str] = &[
+    "http://127.0.0.1:4300/",
+    "*",
+    "not an origin",
+    "https://spa.example/app",
+    "https://user@spa.example",
+    "null",
+    "ftp://spa.example",
+];
+
 fn clients(tenant: &str) -> String {
     format!("/admin/tenants/{tenant}/clients")
 }
@@ -124,15 +135,7 @@ async fn cors_origins_are_stored_normalized_and_preflights_from_them_work() {
     each_backend(async |client: &Client<'_>| {
         client.tenant("acme").await;
         let path = clients("acme");
-        for origin in [
-            "http://127.0.0.1:4300/",
-            "*",
-            "not an origin",
-            "https://spa.example/app",
-            "https://user@spa.example",
-            "null",
-            "ftp://spa.example",
-        ] {
+        for origin in NOT_ORIGINS {
             let body = json!({ "name": "spa", "allowed_cors_origins": [origin] });
             assert_refused_field(&client.post(&path, &body).await, "allowed_cors_origins", origin);
         }
@@ -211,6 +214,10 @@ async fn dynamic_registration_and_its_updates_refuse_unsafe_redirect_uris() {
             let body = json!({ "redirect_uris": [uri] });
             assert_registration_error(&register(client, &body).await, "invalid_redirect_uri", uri);
         }
+        for origin in NOT_ORIGINS {
+            let body = json!({ "redirect_uris": ["http://127.0.0.1:9/cb"], "allowed_cors_origins": [origin] });
+            assert_registration_error(&register(client, &body).await, "invalid_client_metadata", origin);
+        }
         assert_eq!(client_count(client, "acme").await, 0, "nothing refused was registered");
 
         let native = json!({ "application_type": "native", "redirect_uris": NATIVE_ONLY });
@@ -229,6 +236,7 @@ async fn dynamic_registration_and_its_updates_refuse_unsafe_redirect_uris() {
             ("redirect_uris", "http://localhost:80@evil.example/cb", "invalid_redirect_uri"),
             ("redirect_uris", "com.example.app:/cb", "invalid_redirect_uri"),
             ("post_logout_redirect_uris", "javascript:alert(1)", "invalid_client_metadata"),
+            ("allowed_cors_origins", "https://app.example/", "invalid_client_metadata"),
         ] {
             let mut bad = replacement.clone();
             bad[field] = json!([uri]);

@@ -1,6 +1,8 @@
 //! Dynamic client registration (RFC 7591) as standard relying parties use it: the tenant's
-//! registration policy, what discovery advertises under it, and scopes treated as sets and
-//! granted by one rule (RFC 6749 §3.3) at every endpoint — over real loopback HTTP.
+//! registration policy, what discovery advertises under it, scopes treated as sets and
+//! granted by one rule (RFC 6749 §3.3) at every endpoint, and the CORS origins of browser apps
+//! that register themselves (`allowed_cors_origins`, and its default for public clients) — over
+//! real loopback HTTP.
 
 mod oidc;
 mod support;
@@ -70,6 +72,46 @@ async fn token(server: &LiveServer, id: &str, secret: &str, fields: &[(&str, &st
         .unwrap();
     let bytes = response.body().await.unwrap();
     (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A CORS preflight (Fetch standard) for a `POST` to the tenant's token endpoint from a page at
+/// `origin`: (status, the `Access-Control-Allow-Origin` answered).
+async fn preflight(server: &LiveServer, origin: &str) -> (u16, Option<String>) {
+    let response = awc::Client::default()
+        .request(awc::http::Method::OPTIONS, format!("{}/acme/oauth2/token", server.base))
+        .insert_header(("origin", origin))
+        .insert_header(("access-control-request-method", "POST"))
+        .insert_header(("access-control-request-headers", "content-type"))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), allowed_origin(response.headers()))
+}
+
+fn allowed_origin(headers: &awc::http::header::HeaderMap) -> Option<String> {
+    headers.get("access-control-allow-origin").map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// A public client's token request (`client_id` in the body, RFC 6749 §2.3.1 `none`) as a page at
+/// `origin` sends it: (status, body, the `Access-Control-Allow-Origin` answered).
+async fn token_from(server: &LiveServer, origin: &str, fields: &[(&str, &str)]) -> (u16, Value, Option<String>) {
+    let mut response = awc::Client::default()
+        .post(format!("{}/acme/oauth2/token", server.base))
+        .insert_header(("origin", origin))
+        .send_form(&fields)
+        .await
+        .unwrap();
+    let allowed = allowed_origin(response.headers());
+    let bytes = response.body().await.unwrap();
+    (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null), allowed)
+}
+
+/// How many clients the tenant `acme` has.
+async fn client_count(server: &LiveServer) -> usize {
+    let url = format!("{}/admin/tenants/acme/clients?limit=100", server.base);
+    let (status, list) = call("GET", &url, Some(ADMIN_TOKEN), None).await;
+    assert_eq!(status, 200, "{list}");
+    list["items"].as_array().unwrap().len()
 }
 
 fn authorize_url(server: &LiveServer, client_id: &str, scope: &str) -> String {
@@ -279,6 +321,192 @@ async fn the_tenant_policy_decides_what_registration_allows_and_discovery_advert
             register(server, json!({ "grant_types": ["client_credentials"], "token_endpoint_auth_method": "none" }))
                 .await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client_metadata")), "{body}");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_client_registers_its_cors_origins_and_only_those_are_allowed() {
+    each_live_backend(async |server: &LiveServer| {
+        open_tenant(server).await;
+        // A preflight before the client exists is refused, and fills the tenant's origin cache:
+        // registering must drop it.
+        assert_eq!(preflight(server, "https://spa.example").await, (403, None));
+        let (status, registered) = register(
+            server,
+            json!({
+                "redirect_uris": ["https://spa.example/cb"],
+                "allowed_cors_origins": ["HTTPS://SPA.Example:443", "http://localhost:4300", "https://spa.example"],
+            }),
+        )
+        .await;
+        assert_eq!(status, 201, "{registered}");
+        assert_eq!(registered["token_endpoint_auth_method"], "client_secret_basic");
+        // Stored as browsers send them (RFC 6454 §6.1), without repeats, and returned (§3.2.1).
+        let normalized = json!(["https://spa.example", "http://localhost:4300"]);
+        assert_eq!(registered["allowed_cors_origins"], normalized);
+        for origin in ["https://spa.example", "http://localhost:4300"] {
+            assert_eq!(preflight(server, origin).await, (204, Some(origin.to_owned())), "{origin}");
+        }
+        for origin in ["https://other.example", "https://spa.example:8443", "http://spa.example", "null"] {
+            assert_eq!(preflight(server, origin).await, (403, None), "{origin}");
+        }
+        // RFC 7592 §2.1: the client's read returns them too.
+        let configuration = registered["registration_client_uri"].as_str().unwrap();
+        let token = registered["registration_access_token"].as_str().unwrap();
+        let (status, read) = call("GET", configuration, Some(token), None).await;
+        assert_eq!((status, &read["allowed_cors_origins"]), (200, &normalized), "{read}");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_public_client_without_cors_origins_gets_its_redirect_uris_origins() {
+    each_live_backend(async |server: &LiveServer| {
+        open_tenant(server).await;
+        let spa_origin = "http://127.0.0.1:9"; // REDIRECT's
+        assert_eq!(preflight(server, spa_origin).await, (403, None), "nothing registered yet");
+        // What a standards-following single-page app sends: it knows no CORS extension.
+        let (status, spa) = register(
+            server,
+            json!({
+                "client_name": "SPA",
+                "redirect_uris": [REDIRECT, "http://127.0.0.1:9/silent-renew", "https://SPA.example:443/cb"],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_method": "none",
+            }),
+        )
+        .await;
+        assert_eq!(status, 201, "{spa}");
+        assert_eq!(spa["allowed_cors_origins"], json!([spa_origin, "https://spa.example"]), "distinct, normalized");
+        assert_eq!(preflight(server, spa_origin).await, (204, Some(spa_origin.to_owned())));
+        assert_eq!(preflight(server, "https://spa.example").await.0, 204);
+        assert_eq!(preflight(server, "http://127.0.0.1:10").await, (403, None), "another port, another origin");
+
+        // The page redeems its code cross-origin and can read the answer.
+        let id = spa["client_id"].as_str().unwrap();
+        let back = sign_in(&Browser::new(), &authorize_url(server, id, "openid email"), "alice", PASSWORD).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        let code = back.redirect_params().get("code").cloned().expect("a code");
+        let redeem = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", id),
+        ];
+        let (status, tokens, allowed) = token_from(server, spa_origin, &redeem).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(allowed.as_deref(), Some(spa_origin));
+        assert!(tokens["access_token"].is_string());
+        let refresh = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", id),
+        ];
+        let (status, body, allowed) = token_from(server, "https://elsewhere.example", &refresh).await;
+        assert_eq!((status, allowed), (200, None), "answered, but not readable by another origin: {body}");
+
+        // A confidential client calls from its server: no default.
+        let (status, web) = register(server, json!({ "redirect_uris": ["https://web.example/cb"] })).await;
+        assert_eq!((status, &web["allowed_cors_origins"]), (201, &json!([])), "{web}");
+        assert_eq!(preflight(server, "https://web.example").await, (403, None));
+        // Nor a native app, whose redirects the app receives itself (RFC 8252 §7).
+        let native = json!({
+            "application_type": "native", "token_endpoint_auth_method": "none",
+            "redirect_uris": ["com.example.app:/cb", "http://127.0.0.1:7000/cb"],
+        });
+        let (status, native) = register(server, native).await;
+        assert_eq!((status, &native["allowed_cors_origins"]), (201, &json!([])), "{native}");
+        assert_eq!(preflight(server, "http://127.0.0.1:7000").await, (403, None));
+        // An explicit list, even an empty one, is what the client asked for.
+        for (asked, stored) in
+            [(json!([]), json!([])), (json!(["https://app.example"]), json!(["https://app.example"]))]
+        {
+            let metadata = json!({
+                "token_endpoint_auth_method": "none",
+                "redirect_uris": ["https://public.example/cb"], "allowed_cors_origins": asked,
+            });
+            let (status, public) = register(server, metadata).await;
+            assert_eq!((status, &public["allowed_cors_origins"]), (201, &stored), "{public}");
+        }
+        assert_eq!(preflight(server, "https://public.example").await, (403, None));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn cors_origins_are_checked_like_the_admin_apis_and_an_update_takes_effect_at_once() {
+    each_live_backend(async |server: &LiveServer| {
+        open_tenant(server).await;
+        // RFC 7591 §3.2.2: refused, naming the field and the value; nothing stored.
+        for bad in [
+            json!(["https://spa.example/"]),
+            json!(["https://spa.example/app"]),
+            json!(["https://spa.example", "*"]),
+            json!(["null"]),
+            json!(["ftp://spa.example"]),
+            json!(["https://user@spa.example"]),
+            json!(["not an origin"]),
+            json!([42]),
+            json!("https://spa.example"),
+        ] {
+            let metadata = json!({
+                "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "allowed_cors_origins": bad,
+            });
+            let (status, body) = register(server, metadata).await;
+            assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client_metadata")), "{bad}: {body}");
+            let description = body["error_description"].as_str().unwrap();
+            assert!(description.contains("allowed_cors_origins"), "{bad}: {description}");
+        }
+        let (status, body) =
+            register(server, json!({ "redirect_uris": [REDIRECT], "allowed_cors_origins": ["https://spa.example/"] }))
+                .await;
+        assert_eq!(status, 400);
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains("`https://spa.example/`") && description.contains("RFC 6454"), "{description}");
+        assert_eq!(client_count(server).await, 0, "nothing refused was registered");
+        assert_eq!(preflight(server, "http://127.0.0.1:9").await, (403, None), "no default from a refusal");
+
+        let metadata = json!({
+            "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+            "allowed_cors_origins": ["https://a.example"],
+        });
+        let (status, registered) = register(server, metadata.clone()).await;
+        assert_eq!(status, 201, "{registered}");
+        let configuration = registered["registration_client_uri"].as_str().unwrap();
+        let token = registered["registration_access_token"].as_str().unwrap();
+        assert_eq!(preflight(server, "https://a.example").await.0, 204, "and now cached");
+
+        // RFC 7592 §2.2: a replacement that changes the origins applies on the next request.
+        let mut replacement = metadata.clone();
+        replacement["client_id"] = registered["client_id"].clone();
+        replacement["allowed_cors_origins"] = json!(["https://B.example"]);
+        let (status, updated) = call("PUT", configuration, Some(token), Some(replacement.clone())).await;
+        assert_eq!((status, &updated["allowed_cors_origins"]), (200, &json!(["https://b.example"])), "{updated}");
+        assert_eq!(preflight(server, "https://a.example").await, (403, None));
+        assert_eq!(preflight(server, "https://b.example").await, (204, Some("https://b.example".to_owned())));
+
+        // A refused replacement changes nothing.
+        replacement["allowed_cors_origins"] = json!(["https://c.example/"]);
+        let (status, body) = call("PUT", configuration, Some(token), Some(replacement.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client_metadata")), "{body}");
+        let (_, read) = call("GET", configuration, Some(token), None).await;
+        assert_eq!(read["allowed_cors_origins"], json!(["https://b.example"]));
+        assert_eq!(preflight(server, "https://b.example").await.0, 204);
+
+        // A replacement without them is a public client without them: its redirect URIs' origins.
+        replacement.as_object_mut().unwrap().remove("allowed_cors_origins");
+        replacement["redirect_uris"] = json!(["https://app.example/cb"]);
+        let (status, updated) = call("PUT", configuration, Some(token), Some(replacement)).await;
+        assert_eq!((status, &updated["allowed_cors_origins"]), (200, &json!(["https://app.example"])), "{updated}");
+        assert_eq!(preflight(server, "https://app.example").await.0, 204);
+        assert_eq!(preflight(server, "https://b.example").await, (403, None));
+
+        // Deleting the client (RFC 7592 §2.3) withdraws them.
+        let (status, _) = call("DELETE", configuration, Some(token), None).await;
+        assert_eq!(status, 204);
+        assert_eq!(preflight(server, "https://app.example").await, (403, None));
     })
     .await;
 }

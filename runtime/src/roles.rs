@@ -86,6 +86,8 @@ pub trait OauthClientColumns: Resource {
     const JWKS: Col<Self, Option<serde_json::Value>>;
     /// Where RP-initiated logout may send the browser.
     const POST_LOGOUT_REDIRECT_URIS: Col<Self, StringList>;
+    /// Browser origins that may call the token, UserInfo and revocation endpoints (CORS).
+    const ALLOWED_CORS_ORIGINS: Col<Self, StringList>;
     /// Last change.
     const UPDATED_AT: Col<Self, DateTime<Utc>>;
 }
@@ -117,6 +119,9 @@ pub struct NewOauthClient {
     pub jwks: Option<serde_json::Value>,
     /// Where RP-initiated logout may send the browser afterwards.
     pub post_logout_redirect_uris: StringList,
+    /// Browser origins that may call the token, UserInfo and revocation endpoints (CORS), in
+    /// [`crate::uri::origin`]'s normalized form.
+    pub allowed_cors_origins: StringList,
     /// Digest of the RFC 7592 registration access token, for dynamically registered clients.
     pub registration_access_token_hash: Option<String>,
     /// Whether it is the tenant's own first-party client (the account API's).

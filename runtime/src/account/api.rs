@@ -420,6 +420,7 @@ pub(crate) async fn first_party_client<R: Roles>(
         id_token_signed_response_alg: None,
         jwks: None,
         post_logout_redirect_uris: StringList::default(),
+        allowed_cors_origins: StringList::default(),
         registration_access_token_hash: None,
         first_party: true,
     };

@@ -4,6 +4,11 @@
 //! outside it is refused with `invalid_client_metadata` naming what the tenant allows. Each
 //! registered client gets a registration access token (stored as a digest) that reads, replaces
 //! and deletes its registration at `registration_client_uri`.
+//!
+//! Beyond RFC 7591 §2 and OpenID Connect Registration §2, a client may register
+//! `allowed_cors_origins` (Ory Hydra's name for it), the browser origins that may call the token,
+//! UserInfo and revocation endpoints; a public web client that registers none gets its redirect
+//! URIs' origins (see `cors_origins`).
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
@@ -38,6 +43,7 @@ struct Metadata {
     id_token_signed_response_alg: Option<Algorithm>,
     jwks: Option<Value>,
     post_logout_redirect_uris: Vec<String>,
+    allowed_cors_origins: Vec<String>,
 }
 
 /// A value the tenant's registration policy does not allow (RFC 7591 §3.2.1: refused, not
@@ -90,11 +96,14 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
         id_token_signed_response_alg: metadata.id_token_signed_response_alg,
         jwks: metadata.jwks.clone(),
         post_logout_redirect_uris: StringList(metadata.post_logout_redirect_uris.clone()),
+        allowed_cors_origins: StringList(metadata.allowed_cors_origins.clone()),
         registration_access_token_hash: Some(secret::digest(&registration_token)),
         first_party: false,
     };
     let tx = rt.begin_write().await?;
     crud::insert_new::<R::OauthClient>(&*tx, row).await?;
+    // A new client's origins change the tenant's CORS answers, cached per tenant (crate::cors).
+    tx.wrote::<R::OauthClient>();
     tx.commit().await?;
     let mut body = describe(ctx, id, &metadata)?;
     body.insert("client_id_issued_at".into(), json!(crate::now().timestamp()));
@@ -154,6 +163,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             R::OauthClient::ID_TOKEN_SIGNED_RESPONSE_ALG.set(metadata.id_token_signed_response_alg),
             R::OauthClient::JWKS.set(metadata.jwks.clone()),
             R::OauthClient::POST_LOGOUT_REDIRECT_URIS.set(StringList(metadata.post_logout_redirect_uris.clone())),
+            R::OauthClient::ALLOWED_CORS_ORIGINS.set(StringList(metadata.allowed_cors_origins.clone())),
             R::OauthClient::UPDATED_AT.set(crate::now()),
         ];
         crud::set::<R::OauthClient>(&*tx, tenant, id, values).await?;
@@ -171,6 +181,7 @@ pub async fn manage<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, Api
             id_token_signed_response_alg: client.id_token_signed_response_alg(),
             jwks: client.jwks().cloned(),
             post_logout_redirect_uris: client.post_logout_redirect_uris().0.clone(),
+            allowed_cors_origins: client.allowed_cors_origins().0.clone(),
         }
     };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(describe(ctx, id, &metadata)?))
@@ -198,6 +209,7 @@ fn describe(ctx: &EndpointCtx<'_>, id: Uuid, metadata: &Metadata) -> Result<Map<
         body.insert("jwks".into(), jwks.clone());
     }
     body.insert("post_logout_redirect_uris".into(), json!(metadata.post_logout_redirect_uris));
+    body.insert("allowed_cors_origins".into(), json!(metadata.allowed_cors_origins));
     body.insert("registration_client_uri".into(), json!(format!("{base}/{id}")));
     Ok(body)
 }
@@ -276,6 +288,8 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
         })?;
     }
     let method = auth_method(string("token_endpoint_auth_method")?, &grant_types, policy)?;
+    let allowed_cors_origins =
+        cors_origins(strings("allowed_cors_origins")?, method, application_type, &redirect_uris)?;
     let jwks = match request.get("jwks") {
         None | Some(Value::Null) => None,
         Some(jwks) => {
@@ -307,7 +321,44 @@ fn parse(body: &[u8], policy: &RegistrationPolicy) -> Result<Metadata, ApiError>
         id_token_signed_response_alg,
         jwks,
         post_logout_redirect_uris,
+        allowed_cors_origins,
     })
+}
+
+/// `allowed_cors_origins`: the browser origins that may call the token, UserInfo and
+/// revocation endpoints (`https://app.example`), each an origin by the admin API's rule
+/// ([`crate::uri::origins`]: RFC 6454 §6.1 `scheme://host[:port]`), stored normalized (lowercase,
+/// default port dropped) without repeats; anything else is `invalid_client_metadata` naming the
+/// value. An explicit `[]` registers none.
+///
+/// Left out (or null), it defaults for a public web client (`token_endpoint_auth_method`
+/// `none`, `application_type` `web`) to the distinct origins (RFC 6454 §4) of its `http` and
+/// `https` redirect URIs, in their order: a standards-following single-page app does not know
+/// this extension, yet it redeems its code from the page at its redirect URI. Confidential
+/// clients call the token endpoint from their servers, and a native client's redirect URIs are
+/// received by the app itself (RFC 8252 §7: private-use schemes, loopback on any port), so
+/// neither gets a default.
+fn cors_origins(
+    requested: Option<Vec<String>>,
+    method: ClientAuthMethod,
+    application_type: ApplicationType,
+    redirect_uris: &[String],
+) -> Result<Vec<String>, ApiError> {
+    if let Some(requested) = requested {
+        return crate::uri::origins(&requested).map_err(|(value, error)| {
+            ApiError::invalid_client_metadata(format!("allowed_cors_origins: `{value}` {error}"))
+        });
+    }
+    if !method.is_public() || application_type != ApplicationType::Web {
+        return Ok(Vec::new());
+    }
+    let mut origins: Vec<String> = Vec::new();
+    for origin in redirect_uris.iter().filter_map(|uri| crate::uri::origin_of(uri).ok()) {
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
 }
 
 /// §2 `grant_types` (`authorization_code` when omitted), as a set: each one the server
