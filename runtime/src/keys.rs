@@ -381,7 +381,13 @@ async fn signing_rows(
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter(|row| row.active || row.publish_until.is_some_and(|until| until > now)).collect())
+    Ok(rows.into_iter().filter(|row| still_published(row, now)).collect())
+}
+
+/// Whether `row` is in the JWKS at `now`: the active key, or a retired one whose
+/// `publish_until` has not passed (relying parties may still hold tokens it signed).
+fn still_published(row: &signing_key::Model, now: chrono::DateTime<chrono::Utc>) -> bool {
+    row.active || row.publish_until.is_some_and(|until| until > now)
 }
 
 /// Of `rows` (newest first), the key that signs at `now`: the newest whose `activates_at` has
@@ -419,7 +425,7 @@ async fn published_rows(db: &impl ConnectionTrait, tenant: Uuid) -> Result<Vec<s
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter(|row| row.active || row.publish_until.is_some_and(|until| until > now)).collect())
+    Ok(rows.into_iter().filter(|row| still_published(row, now)).collect())
 }
 
 /// How long a key retired by [`ensure_one_active_key`] stays published: the longest lifetime a
