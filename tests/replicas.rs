@@ -13,6 +13,9 @@ use actix_web::test;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keygate_runtime::RuntimeConfig;
+use keygate_runtime::keys::signing_key;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use support::{Auth, Client, Reply, databases, runtime_sealing_with};
 
@@ -98,6 +101,57 @@ async fn a_key_rotated_at_one_replica_is_published_and_trusted_by_the_other_at_o
         assert_eq!(keygate_runtime::jose::decode_header(&token).unwrap().kid.as_deref(), Some(kid.as_str()));
         let introspected = form(b, "/acme/oauth2/introspect", &format!("token={token}"), &auth).await;
         assert_eq!(introspected.json["active"], true, "B trusts A's token signed with the new key");
+    })
+    .await;
+}
+
+/// The `kid` of the access token `client` issues now.
+async fn signing_kid(client: &Client<'_>, authorization: &str) -> String {
+    let reply = access_token(client, authorization).await;
+    assert_eq!(reply.status, StatusCode::OK, "[{}] {}", client.backend, reply.json);
+    keygate_runtime::jose::decode_header(&reply.str("access_token")).unwrap().kid.unwrap()
+}
+
+/// A planned rotation switches both replicas at `activates_at` with no write and no message
+/// between them: which key signs is computed from the rows and the clock, so replicas that
+/// cached the same rows switch at the same instant, and each trusts the other's tokens.
+#[actix_web::test]
+async fn a_planned_rotation_switches_every_replica_at_its_start() {
+    replicas(async |a: &Client<'_>, b: &Client<'_>| {
+        let tenant_id: uuid::Uuid = a.tenant("acme").await.str("id").parse().unwrap();
+        let (auth, _) = machine_client(a).await;
+        let old_kid = signing_kid(a, &auth).await;
+        assert_eq!(signing_kid(b, &auth).await, old_kid);
+
+        let path = "/admin/tenants/acme/signing-keys/rotate";
+        let rotated = a.json(Method::POST, path, Some(&json!({ "alg": "RS256" })), Auth::Admin).await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
+        let new_kid = rotated.str("kid");
+        assert!(eventually(async || kids(b).await.contains(&new_kid)).await, "B publishes the planned key");
+        assert_eq!(signing_kid(b, &auth).await, old_kid, "B does not sign with it before its start");
+
+        // Time passes: the key's start is a second away, and both replicas have read the rows
+        // again (as they would at the start they cached); from here on nothing is written.
+        let start = chrono::Utc::now() + chrono::Duration::seconds(1);
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::ActivatesAt, Expr::value(Some(start)))
+            .filter(signing_key::Column::Kid.eq(new_kid.as_str()))
+            .exec(a.rt.db())
+            .await
+            .unwrap();
+        for replica in [a, b] {
+            replica.rt.keys().forget_tenant(tenant_id);
+            assert_eq!(signing_kid(replica, &auth).await, old_kid, "[{}] not yet", replica.backend);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(1_100)).await;
+        for (issuer, verifier) in [(a, b), (b, a)] {
+            let reply = access_token(issuer, &auth).await;
+            let token = reply.str("access_token");
+            let kid = keygate_runtime::jose::decode_header(&token).unwrap().kid.unwrap();
+            assert_eq!(kid, new_kid, "[{}] signs with the new key from its start", issuer.backend);
+            let introspected = form(verifier, "/acme/oauth2/introspect", &format!("token={token}"), &auth).await;
+            assert_eq!(introspected.json["active"], true, "[{}] trusts the other's token", verifier.backend);
+        }
     })
     .await;
 }
