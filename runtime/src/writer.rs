@@ -511,6 +511,14 @@ impl WriteTx {
         Ok(model)
     }
 
+    /// Inserts a row made by a role constructor ([`crud::insert_new`]) and records that `E`
+    /// changed.
+    pub async fn insert_new<E: Resource>(&self, row: impl Into<E::ActiveModel>) -> Result<(), ApiError> {
+        crud::insert_new::<E>(&**self, row).await?;
+        self.wrote::<E>();
+        Ok(())
+    }
+
     /// Updates `row` ([`crud::update`]) and records that `E` changed.
     pub async fn update<E>(&self, row: E::ActiveModel) -> Result<E::Model, ApiError>
     where

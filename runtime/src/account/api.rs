@@ -425,7 +425,7 @@ pub(crate) async fn first_party_client<R: Roles>(
         first_party: true,
     };
     let tx = rt.begin_write().await?;
-    let inserted = crud::insert_new::<R::OauthClient>(&*tx, row).await;
+    let inserted = tx.insert_new::<R::OauthClient>(row).await;
     tx.commit().await?;
     if let Err(error) = inserted
         && error.status() != StatusCode::CONFLICT

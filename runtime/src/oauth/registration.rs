@@ -101,9 +101,9 @@ pub async fn register<R: Roles>(ctx: &EndpointCtx<'_>) -> Result<HttpResponse, A
         first_party: false,
     };
     let tx = rt.begin_write().await?;
-    crud::insert_new::<R::OauthClient>(&*tx, row).await?;
-    // A new client's origins change the tenant's CORS answers, cached per tenant (crate::cors).
-    tx.wrote::<R::OauthClient>();
+    // Recorded as a client write: a new client's origins change the tenant's CORS answers,
+    // cached per tenant (crate::cors).
+    tx.insert_new::<R::OauthClient>(row).await?;
     tx.commit().await?;
     let mut body = describe(ctx, id, &metadata)?;
     body.insert("client_id_issued_at".into(), json!(crate::now().timestamp()));
