@@ -128,4 +128,20 @@ mod tests {
             .unwrap();
         assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 2);
     }
+
+    /// The bundled SQLite keeps a statement's plan whatever is bound to it (`ENABLE_QPSG`, set
+    /// in `.cargo/config.toml`), so `… LIMIT ?` lookups are not prepared again on every use.
+    #[tokio::test]
+    async fn sqlite_plans_are_stable() {
+        let db = super::connect("sqlite::memory:").await.unwrap();
+        let statement = Statement::from_string(db.get_database_backend(), "PRAGMA compile_options");
+        let options: Vec<String> = db
+            .query_all_raw(statement)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "compile options: {options:?}");
+    }
 }
