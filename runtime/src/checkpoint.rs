@@ -12,12 +12,22 @@
 //! still needs and leaves the rest for the next one. Durability is unchanged: a commit is in the
 //! WAL when acknowledged either way (`synchronous=NORMAL`: it survives a crash of the process;
 //! a power loss may take the commits since the last checkpoint, as before).
+//!
+//! Under a steady stream of writes such a checkpoint never finishes: the writer appends while
+//! it copies. SQLite starts the WAL over from its beginning only when a write transaction
+//! begins with every page of it copied, so the WAL then grew until the writer's backstop took
+//! over, inside a commit, every third of a second (the refresh scenario's slowest requests,
+//! `docs/benchmarks.md`). So when the writer committed while a checkpoint ran, a second one
+//! follows during a pause of the writer ([`crate::state::Runtime::write_turn`]): it copies only
+//! what was committed meanwhile, and the next write starts the WAL over.
 
+use std::future::Future;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
 use crate::state::Runtime;
+use crate::writer::WriteTurn;
 
 /// How often [`run`] looks for new commits to checkpoint.
 pub const INTERVAL: Duration = Duration::from_millis(250);
@@ -50,11 +60,16 @@ pub async fn checkpoint(db: &DatabaseConnection) -> Result<Checkpointed, DbErr> 
 /// is logged once (until a checkpoint succeeds again) and retried at the next interval; the WAL
 /// keeps every commit meanwhile. Returns at once on PostgreSQL.
 pub async fn run(rt: &Runtime) {
-    keep_up(rt.db(), || rt.commit_stats().map(|stats| stats.batches)).await;
+    keep_up(rt.db(), || rt.commit_stats().map(|stats| stats.batches), || rt.write_turn()).await;
 }
 
-/// [`run`], with `commits` counting the writer's commits (`None`: not SQLite).
-async fn keep_up(db: &DatabaseConnection, commits: impl Fn() -> Option<u64>) {
+/// [`run`], with `commits` counting the writer's commits (`None`: not SQLite) and `pause`
+/// holding the writer back until the turn it returns is dropped.
+async fn keep_up<P: Future<Output = WriteTurn>>(
+    db: &DatabaseConnection,
+    commits: impl Fn() -> Option<u64>,
+    pause: impl Fn() -> P,
+) {
     if commits().is_none() {
         return;
     }
@@ -68,7 +83,7 @@ async fn keep_up(db: &DatabaseConnection, commits: impl Fn() -> Option<u64>) {
         if committed == checkpointed {
             continue;
         }
-        match checkpoint(db).await {
+        match checkpoint_all(db, &commits, &pause).await {
             Ok(done) => {
                 checkpointed = committed;
                 if std::mem::take(&mut failing) {
@@ -82,6 +97,23 @@ async fn keep_up(db: &DatabaseConnection, commits: impl Fn() -> Option<u64>) {
             Err(_) => {}
         }
     }
+}
+
+/// A [`checkpoint`], and if the writer committed while it ran (pages it could not copy), a
+/// second one while `pause`'s turn holds the writer back, so that the next write starts the WAL
+/// over. Pages an open read still needs stay behind either way.
+async fn checkpoint_all<P: Future<Output = WriteTurn>>(
+    db: &DatabaseConnection,
+    commits: &impl Fn() -> Option<u64>,
+    pause: impl Fn() -> P,
+) -> Result<Checkpointed, DbErr> {
+    let before = commits();
+    let done = checkpoint(db).await?;
+    if commits() == before {
+        return Ok(done);
+    }
+    let _paused = pause().await;
+    checkpoint(db).await
 }
 
 #[cfg(test)]
@@ -122,7 +154,7 @@ mod tests {
 
         let checkpointer = tokio::spawn({
             let (db, writer) = (db.clone(), writer.clone());
-            async move { keep_up(&db, || writer.commit_stats().map(|stats| stats.batches)).await }
+            async move { keep_up(&db, || writer.commit_stats().map(|stats| stats.batches), || writer.turn()).await }
         });
         let deadline = tokio::time::Instant::now() + 20 * INTERVAL;
         while size() < PAGES * 4000 {
@@ -132,5 +164,54 @@ mod tests {
         checkpointer.abort();
         let done = checkpoint(&db).await.unwrap();
         assert_eq!(done.copied_pages, done.wal_pages, "{done:?}");
+    }
+
+    /// The WAL's salts (bytes 16..24 of its header), which SQLite changes each time it starts
+    /// the WAL over from its beginning.
+    fn wal_salts(path: &std::path::Path) -> Vec<u8> {
+        let header = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+        header.get(16..24).unwrap_or_default().to_vec()
+    }
+
+    /// While writers commit without a break, the checkpointer still gets every page of the WAL
+    /// copied now and then, so that SQLite starts it over, long before it grows to the size at
+    /// which the writer checkpoints by itself, inside a commit.
+    #[tokio::test]
+    async fn the_wal_starts_over_under_a_steady_stream_of_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stream.db");
+        let db = crate::db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        db.execute_unprepared("CREATE TABLE b (x BLOB)").await.unwrap();
+        let writer = Arc::new(Writer::new(&db));
+        let invalidator = Invalidator::new(Arc::new(Caches::new(MasterKey::from_bytes(&[1; 32]).unwrap())), None);
+        // Eight writers, so that one always waits for the gate and the writer never pauses.
+        let writing: Vec<_> = (0..8)
+            .map(|_| {
+                let (writer, invalidator) = (writer.clone(), invalidator.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let tx = writer.begin(&invalidator).await.unwrap();
+                        tx.execute_unprepared("INSERT INTO b VALUES (randomblob(3000))").await.unwrap();
+                        tx.commit().await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        let checkpointer = tokio::spawn({
+            let (db, writer) = (db.clone(), writer.clone());
+            async move { keep_up(&db, || writer.commit_stats().map(|stats| stats.batches), || writer.turn()).await }
+        });
+        tokio::time::sleep(INTERVAL / 2).await;
+        let first = wal_salts(&path);
+        let deadline = tokio::time::Instant::now() + 20 * INTERVAL;
+        while wal_salts(&path) == first {
+            assert!(tokio::time::Instant::now() < deadline, "the WAL never started over within {:?}", 20 * INTERVAL);
+            tokio::time::sleep(INTERVAL / 5).await;
+        }
+        // Well before the writer's backstop (which also starts the WAL over) could have run.
+        let wal_bytes = std::fs::metadata(path.with_extension("db-wal")).unwrap().len();
+        assert!(wal_bytes < u64::from(WRITER_CHECKPOINT_PAGES) * 4096 / 4, "the WAL grew to {wal_bytes} bytes");
+        writing.iter().for_each(|writer| writer.abort());
+        checkpointer.abort();
     }
 }
