@@ -125,6 +125,28 @@ mod tests {
     use crate::jose::MasterKey;
     use crate::writer::Writer;
 
+    /// A SQLite file at `path` with a table `b (x BLOB)`, its writer and an invalidator.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        db: DatabaseConnection,
+        writer: Arc<Writer>,
+        invalidator: Invalidator,
+    }
+
+    impl Fixture {
+        async fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("checkpoint.db");
+            let db = crate::db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+            db.execute_unprepared("CREATE TABLE b (x BLOB)").await.unwrap();
+            let writer = Arc::new(Writer::new(&db));
+            let master = MasterKey::from_bytes(&[1; 32]).unwrap();
+            let invalidator = Invalidator::new(Arc::new(Caches::new(master)), None);
+            Self { dir, path, db, writer, invalidator }
+        }
+    }
+
     /// 1,200 pages of rows, committed through the writer.
     const PAGES: u64 = 1_200;
 
@@ -132,12 +154,7 @@ mod tests {
     /// writer no longer checkpoints them); the checkpointer then copies them in.
     #[tokio::test]
     async fn commits_are_checkpointed_by_the_checkpointer_not_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("checkpoint.db");
-        let db = crate::db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-        db.execute_unprepared("CREATE TABLE b (x BLOB)").await.unwrap();
-        let writer = Arc::new(Writer::new(&db));
-        let invalidator = Invalidator::new(Arc::new(Caches::new(MasterKey::from_bytes(&[1; 32]).unwrap())), None);
+        let Fixture { dir: _dir, path, db, writer, invalidator } = Fixture::new().await;
         let size = || std::fs::metadata(&path).unwrap().len();
         let before = size();
         for rows in [PAGES, 1] {
@@ -178,12 +195,7 @@ mod tests {
     /// which the writer checkpoints by itself, inside a commit.
     #[tokio::test]
     async fn the_wal_starts_over_under_a_steady_stream_of_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("stream.db");
-        let db = crate::db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-        db.execute_unprepared("CREATE TABLE b (x BLOB)").await.unwrap();
-        let writer = Arc::new(Writer::new(&db));
-        let invalidator = Invalidator::new(Arc::new(Caches::new(MasterKey::from_bytes(&[1; 32]).unwrap())), None);
+        let Fixture { dir: _dir, path, db, writer, invalidator } = Fixture::new().await;
         // Eight writers, so that one always waits for the gate and the writer never pauses.
         let writing: Vec<_> = (0..8)
             .map(|_| {
