@@ -357,6 +357,54 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
     .await;
 }
 
+/// The rows a sign-in writes most often get time-ordered keys (schema `default: uuid_v7`, RFC
+/// 9562 §5.7), so that each insert lands at the end of the primary-key index; users keep random
+/// ones (`uuid_v4`), since a user's id is the `sub` every client sees and a time-ordered one
+/// would tell when the account was made.
+#[actix_web::test]
+async fn busy_tables_get_time_ordered_keys_and_users_random_ones() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let (id, secret) = admin.client("acme", json!({})).await;
+        let secret = secret.unwrap();
+        let browser = Browser::new();
+        for _ in 0..2 {
+            let (code, verifier) = code_for(server, &id, &browser).await;
+            let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, &id, &secret).await;
+            assert_eq!(status, 200, "{tokens}");
+            let refresh = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ];
+            let (status, body) = token_request(server, "acme", &refresh).await;
+            assert_eq!(status, 200, "{body}");
+            // Keys drawn in different milliseconds, so that their order is the rows' order.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        for (table, rows) in [("auth_codes", 2), ("grants", 2), ("refresh_tokens", 4)] {
+            let keys = keys(server, table).await;
+            assert_eq!(keys.len(), rows, "{table}: {keys:?}");
+            assert!(keys.iter().all(|key| key.get_version_num() == 7), "{table}: {keys:?}");
+            assert!(keys.is_sorted(), "{table}: keys in the order their rows were created: {keys:?}");
+        }
+        let users = keys(server, "users").await;
+        assert!(!users.is_empty() && users.iter().all(|key| key.get_version_num() == 4), "{users:?}");
+    })
+    .await;
+}
+
+/// The keys of `table`'s rows, in the order the rows were created (rows created in the same
+/// instant, by key).
+async fn keys(server: &LiveServer, table: &str) -> Vec<uuid::Uuid> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = server.rt.db();
+    let sql = format!("SELECT id FROM {table} ORDER BY created_at, id");
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|row| row.try_get_by_index::<uuid::Uuid>(0).unwrap()).collect()
+}
+
 /// How many rows `table` has.
 async fn count(server: &LiveServer, table: &str) -> i64 {
     use sea_orm::{ConnectionTrait, Statement};

@@ -134,8 +134,8 @@ catalogue! {
         fix: "Keep exactly one; mark others `unique`.",
     }
     BadPrimaryKey = "bad-primary-key" {
-        summary: "A primary key that is not `type: uuid` with `default: uuid_v4`.",
-        fix: "`id: { type: uuid, primary_key: true, default: uuid_v4 }`; keep other identifiers as `unique` fields.",
+        summary: "A primary key that is not `type: uuid` with `default: uuid_v4` or `uuid_v7`.",
+        fix: "`id: { type: uuid, primary_key: true, default: uuid_v4 }` (or `uuid_v7`); keep other identifiers as `unique` fields.",
     }
     MissingType = "missing-type" {
         summary: "A field or virtual field without `type`.",

@@ -243,8 +243,11 @@ impl FieldType {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum DefaultValue {
-    /// A fresh random UUID.
+    /// A fresh random UUID (RFC 9562 §5.4).
     UuidV4,
+    /// A fresh time-ordered UUID (RFC 9562 §5.7): 48 bits of Unix time in milliseconds, then 74
+    /// random bits, so keys drawn later sort later.
+    UuidV7,
     /// The current time.
     Now,
     /// A boolean literal.

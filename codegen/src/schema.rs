@@ -182,7 +182,7 @@ pub struct FieldDef {
     pub primary_key: Option<Spanned<bool>>,
     /// Whether NULL is allowed.
     pub nullable: Option<Spanned<bool>>,
-    /// `uuid_v4`, `now`, or a literal.
+    /// `uuid_v4`, `uuid_v7`, `now`, or a literal.
     pub default: Option<Spanned<Literal>>,
     /// `now` to refresh the value on every update.
     pub on_update: Option<Name>,

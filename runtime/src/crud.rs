@@ -43,6 +43,9 @@ pub trait Resource: EntityTrait + crate::check::FieldChecks {
     const TENANCY: bool = false;
     /// The primary-key column.
     fn pk() -> Self::Column;
+    /// A fresh primary key, drawn as the schema's `default:` for it says: random (`uuid_v4`,
+    /// RFC 9562 §5.4) or time-ordered (`uuid_v7`, §5.7).
+    fn new_key() -> Uuid;
     /// The `tenant_id` column of tenant-scoped entities.
     fn tenant() -> Option<Self::Column>;
 }

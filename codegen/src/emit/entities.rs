@@ -74,6 +74,9 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
     });
     let name = &entity.name;
     let pk = ident(&entity.pk().name.to_upper_camel_case());
+    let key = entity.pk();
+    let new_key = key.default.as_ref().map(|default| super::default_expr(default, &key.ty));
+    let new_key = new_key.expect("validated: a primary key has a `uuid_v4` or `uuid_v7` default");
     let tenant = if entity.tenant_scoped {
         quote!(::std::option::Option::Some(Column::TenantId))
     } else {
@@ -127,6 +130,9 @@ fn emit_entity(entity: &Entity, ir: &Ir) -> TokenStream {
                 #invalidates
                 fn pk() -> Column {
                     Column::#pk
+                }
+                fn new_key() -> ::sea_orm::prelude::Uuid {
+                    #new_key
                 }
                 fn tenant() -> ::std::option::Option<Column> {
                     #tenant

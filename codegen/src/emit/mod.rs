@@ -91,6 +91,7 @@ pub(crate) fn model_type(ty: &FieldType, nullable: bool) -> TokenStream {
 pub(crate) fn default_expr(value: &DefaultValue, ty: &FieldType) -> TokenStream {
     match value {
         DefaultValue::UuidV4 => quote!(::sea_orm::prelude::Uuid::new_v4()),
+        DefaultValue::UuidV7 => quote!(::sea_orm::prelude::Uuid::now_v7()),
         DefaultValue::Now => quote!(now),
         DefaultValue::Bool(b) => quote!(#b),
         DefaultValue::Integer(n) => quote!(#n),

@@ -164,16 +164,17 @@ impl Cx<'_> {
         primary_key
     }
 
-    /// The server assigns keys: a UUID drawn per row is the only default that is unique.
+    /// The server assigns keys: a UUID drawn per row (random or time-ordered) is the only
+    /// default that is unique.
     fn check_server_assigned_key(&mut self, cx: &EntityCx<'_>, fields: &[Field], primary_key: &str) {
         if let Some(pk) = fields.iter().find(|f| f.name == primary_key)
-            && (pk.ty != FieldType::Uuid || pk.default != Some(DefaultValue::UuidV4))
+            && (pk.ty != FieldType::Uuid || !matches!(pk.default, Some(DefaultValue::UuidV4 | DefaultValue::UuidV7)))
         {
             let key = cx.def.fields.keys().find(|k| k.as_str() == primary_key).map(Pos::of).unwrap_or(cx.pos);
             self.error(
                 Diagnostic::error(Code::BadPrimaryKey, key, format!("primary key `{primary_key}` must be a server-assigned UUID"))
                     .label("keys are assigned on create")
-                    .help(format!("write `{primary_key}: {{ type: uuid, primary_key: true, default: uuid_v4 }}`; keep other identifiers as `unique` fields")),
+                    .help(format!("write `{primary_key}: {{ type: uuid, primary_key: true, default: uuid_v4 }}` (or `uuid_v7`); keep other identifiers as `unique` fields")),
             );
         }
     }

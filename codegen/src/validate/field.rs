@@ -165,7 +165,8 @@ impl Cx<'_> {
         };
         match (&**value, ty) {
             (Literal::Scalar(s), FieldType::Uuid) if s == "uuid_v4" => Some(DefaultValue::UuidV4),
-            (_, FieldType::Uuid) => bad(self, "`uuid_v4`"),
+            (Literal::Scalar(s), FieldType::Uuid) if s == "uuid_v7" => Some(DefaultValue::UuidV7),
+            (_, FieldType::Uuid) => bad(self, "`uuid_v4` or `uuid_v7`"),
             (Literal::Scalar(s), FieldType::Timestamp) if s == "now" => Some(DefaultValue::Now),
             (_, FieldType::Timestamp) => bad(self, "`now`"),
             (Literal::Scalar(s), FieldType::Bool) => match s.as_str() {

@@ -2,7 +2,8 @@
 //! those fields before any other check reads them, so they are checked, stored and generated
 //! exactly as if they had been written out:
 //!
-//! - `primary_key: id` is `id: { type: uuid, primary_key: true, default: uuid_v4 }`, first;
+//! - `primary_key: id` is `id: { type: uuid, primary_key: true, default: uuid_v4 }`, first (a
+//!   time-ordered `uuid_v7` key is written out);
 //! - `timestamps: true` is `created_at: { type: timestamp, default: now, read_only: true }` and
 //!   `updated_at: { type: timestamp, default: now, on_update: now, read_only: true }`, last;
 //!   `timestamps: created_at` is the first of the two alone.

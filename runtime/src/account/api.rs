@@ -165,7 +165,7 @@ pub(crate) async fn signed_in<R: Roles>(
     let client = first_party_client::<R>(ctx).await?;
     let settings = crate::tenancy::settings::<R>(rt, tenant).await?;
     let keys = ClientKeys::of(ctx, &client.model, &settings).await?;
-    let grant_id = Uuid::new_v4();
+    let grant_id = <R::Grant as crate::crud::Resource>::new_key();
     let now = crate::now();
     let membership = crate::account::user_roles::of::<R>(rt, tenant, account).await?;
     let grant = UserGrant {

@@ -82,7 +82,7 @@ pub async fn redeem<R: Roles>(
     else {
         return invalid("the user is no longer active");
     };
-    let grant_id = Uuid::new_v4();
+    let grant_id = <R::Grant as crate::crud::Resource>::new_key();
     let membership = crate::account::user_roles::of::<R>(rt, tenant, &account).await?;
     let amr = crate::mfa::amr::methods(code.amr());
     let grant = UserGrant {
