@@ -705,10 +705,33 @@ if (!server) {
   ])
 }
 
-// 4. A public client (a single-page or native app): no secret, PKCE only.
+// 4. A public client (a single-page or native app): no secret, PKCE only. It runs as a browser
+//    app would: every request it makes carries its page's `Origin` (the redirect URI's), and a
+//    browser hands the app a cross-origin answer only if `Access-Control-Allow-Origin` names that
+//    origin or is `*` (the Fetch standard's CORS check). It registers no Keygate-specific
+//    metadata: the default for a public web client must let it read its token responses.
 {
   let config, tokens
   const browser = new Browser()
+  const appOrigin = new URL(REDIRECT_URI).origin
+  const seen = []
+  /** `traced`, sent from the app's origin; remembers what the CORS check would see. */
+  async function fromApp(url, options = {}) {
+    const headers = new Headers(options.headers)
+    headers.set('origin', appOrigin)
+    const response = await traced(url, { ...options, headers })
+    seen.push({ url: new URL(url), allowed: response.headers.get('access-control-allow-origin') })
+    return response
+  }
+  /** Asserts that the browser would have handed the app every answer since the last call, and
+   *  that one of them came from `endpoint` (a URL of the discovery document). */
+  function readableFromApp(endpoint) {
+    const answers = seen.splice(0)
+    for (const { url, allowed } of answers) {
+      assert.ok(allowed === '*' || allowed === appOrigin, `a browser would hide ${url.pathname} from ${appOrigin} (Access-Control-Allow-Origin: ${allowed})`)
+    }
+    assert.ok(answers.some(({ url }) => url.href === endpoint), `no request to ${endpoint}`)
+  }
   await flow('public client (none + PKCE)', [
     [
       'register',
@@ -726,6 +749,7 @@ if (!server) {
           client.None(),
         )
         assert.equal(config.clientMetadata().client_secret, undefined, 'no secret for a public client')
+        config[client.customFetch] = fromApp
         return `client_id=${config.clientMetadata().client_id}`
       },
     ],
@@ -736,10 +760,19 @@ if (!server) {
       async () => {
         tokens = await signIn(config, browser)
         const claims = checkTokens(config, tokens)
-        return `sub=${claims.sub}`
+        readableFromApp(config.serverMetadata().token_endpoint)
+        return `sub=${claims.sub}, readable from ${appOrigin}`
       },
     ],
-    ['userinfo', 'UserInfo', ['code'], () => checkUserInfo(config, tokens)],
+    [
+      'userinfo',
+      'UserInfo',
+      ['code'],
+      async () => {
+        await checkUserInfo(config, tokens)
+        readableFromApp(config.serverMetadata().userinfo_endpoint)
+      },
+    ],
     [
       'refresh',
       'refresh (rotated)',
@@ -749,6 +782,7 @@ if (!server) {
         assert.ok(next.refresh_token)
         assert.notEqual(next.refresh_token, tokens.refresh_token)
         tokens = next
+        readableFromApp(config.serverMetadata().token_endpoint)
       },
     ],
     [
@@ -758,6 +792,8 @@ if (!server) {
       async () => {
         await client.tokenRevocation(config, tokens.refresh_token)
         await refusedWith(client.refreshTokenGrant(config, tokens.refresh_token), 'invalid_grant')
+        // The refusal too: a browser app must be able to read why it was refused.
+        readableFromApp(config.serverMetadata().revocation_endpoint)
       },
     ],
   ])
