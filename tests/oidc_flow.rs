@@ -244,6 +244,18 @@ async fn redeem(
     token_request(server, "acme", &fields).await
 }
 
+/// Refreshes at acme's token endpoint with `refresh_token`, authenticating with
+/// `client_secret_post`.
+async fn refresh(server: &LiveServer, refresh_token: &str, id: &str, secret: &str) -> (u16, Value) {
+    let fields = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", id),
+        ("client_secret", secret),
+    ];
+    token_request(server, "acme", &fields).await
+}
+
 /// Signs in with a fresh PKCE pair and returns (code, verifier).
 async fn code_for(server: &LiveServer, client_id: &str, browser: &Browser) -> (String, String) {
     let (challenge, verifier) = pkce();
@@ -285,17 +297,7 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
         assert_eq!(status, 200, "{first}");
         let (status, body) = exchange(code.clone(), verifier.clone(), REDIRECT).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
-        let (status, body) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", first["refresh_token"].as_str().unwrap()),
-                ("client_id", &id),
-                ("client_secret", &secret),
-            ],
-        )
-        .await;
+        let (status, body) = refresh(server, first["refresh_token"].as_str().unwrap(), &id, &secret).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "replay revokes the refresh token");
         let introspect = Browser::new()
             .post(
@@ -323,17 +325,7 @@ async fn authorization_codes_are_single_use_bound_and_short_lived() {
         let now_stored = [count(server, "grants").await, count(server, "refresh_tokens").await];
         assert_eq!(now_stored, stored.map(|n| n + 1), "the replay stored nothing of its own");
         let winner = if a.0 == 200 { a.1 } else { b.1 };
-        let (status, body) = token_request(
-            server,
-            "acme",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", winner["refresh_token"].as_str().unwrap()),
-                ("client_id", &id),
-                ("client_secret", &secret),
-            ],
-        )
-        .await;
+        let (status, body) = refresh(server, winner["refresh_token"].as_str().unwrap(), &id, &secret).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "the concurrent replay revokes");
 
         // Another client cannot redeem the code.
@@ -372,13 +364,7 @@ async fn busy_tables_get_time_ordered_keys_and_users_random_ones() {
             let (code, verifier) = code_for(server, &id, &browser).await;
             let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, &id, &secret).await;
             assert_eq!(status, 200, "{tokens}");
-            let refresh = [
-                ("grant_type", "refresh_token"),
-                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-                ("client_id", id.as_str()),
-                ("client_secret", secret.as_str()),
-            ];
-            let (status, body) = token_request(server, "acme", &refresh).await;
+            let (status, body) = refresh(server, tokens["refresh_token"].as_str().unwrap(), &id, &secret).await;
             assert_eq!(status, 200, "{body}");
             // Keys drawn in different milliseconds, so that their order is the rows' order.
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -1029,13 +1015,7 @@ async fn a_deactivated_user_can_no_longer_refresh_or_read_userinfo() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 200, "{:?}", response.body().await);
         assert_eq!(userinfo(access_token).await, 401);
-        let refresh = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", id.as_str()),
-            ("client_secret", secret.as_str()),
-        ];
-        let (status, body) = token_request(server, "acme", &refresh).await;
+        let (status, body) = refresh(server, tokens["refresh_token"].as_str().unwrap(), &id, &secret).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     })
     .await;
