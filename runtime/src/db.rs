@@ -33,10 +33,27 @@ pub fn options(url: &str) -> ConnectOptions {
     if is_sqlite(url) {
         options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(sqlite_settings);
     } else {
-        options.max_connections(16).min_connections(1);
+        options.max_connections(16).min_connections(1).map_sqlx_postgres_pool_opts(|pool| {
+            pool.after_connect(|connection, _| {
+                Box::pin(async move { sea_orm::sqlx::Executor::execute(connection, POSTGRES_SETTINGS).await.map(drop) })
+            })
+        });
     }
     options
 }
+
+/// Keygate's settings of every PostgreSQL connection, run once when the pool opens it.
+///
+/// `enable_bitmapscan = off`: every Keygate statement finds its rows by a key or reads an index
+/// range in the index's order (a keyset page of a listing, `docs/schema.md` section 10), and a
+/// bitmap scan returns rows in table order, to be sorted after. The planner picks one when it
+/// believes few rows match: for a page deep into a listing, whose cursor condition it guesses
+/// to keep a third of the tenant's rows, on a table never analysed since it grew (autovacuum
+/// late or off). That plan reads and sorts every row after the cursor: 24 ms instead of 0.09 ms
+/// for the page after 50,000 of 100,000 users (`docs/benchmarks.md`). Without bitmap scans the
+/// planner reads the listing's index in order and stops after the page, whatever its statistics
+/// say.
+const POSTGRES_SETTINGS: &str = "SET enable_bitmapscan = off";
 
 /// Keygate's settings of every SQLite connection: created when missing, WAL (readers never
 /// block the writer), foreign keys on, a busy timeout for another process's write lock, and
@@ -127,6 +144,53 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 2);
+    }
+
+    /// On PostgreSQL a keyset page reads its index in order and stops after the page, even on a
+    /// table that was never analysed: 20,000 rows of one tenant in a temporary table (which
+    /// autovacuum never analyses), and the plan of the page after the first 10,000.
+    #[tokio::test]
+    async fn postgres_keyset_pages_read_their_index_in_order_without_statistics() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else { return };
+        if url.trim().is_empty() {
+            return;
+        }
+        let db = super::connect(&url).await.unwrap();
+        // One transaction: the temporary table lives on that one connection.
+        let tx = sea_orm::TransactionTrait::begin(&db).await.unwrap();
+        for sql in [
+            "CREATE TEMP TABLE listed (tenant_id uuid NOT NULL, created_at timestamptz NOT NULL, id uuid NOT NULL, \
+             name text NOT NULL) ON COMMIT DROP",
+            "CREATE INDEX listed_page ON listed (tenant_id, created_at, id)",
+            "INSERT INTO listed SELECT '00000000-0000-0000-0000-000000000001', now() + n * interval '1 ms', \
+             gen_random_uuid(), 'user-' || n FROM generate_series(1, 20000) AS n",
+        ] {
+            tx.execute_unprepared(sql).await.unwrap();
+        }
+        let cursor = "SELECT format('(%L::timestamptz, %L::uuid)', created_at, id) FROM listed \
+                      ORDER BY created_at, id OFFSET 10000 LIMIT 1";
+        let cursor: String = tx
+            .query_one_raw(Statement::from_string(tx.get_database_backend(), cursor))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        let explain = format!(
+            "EXPLAIN SELECT * FROM listed WHERE tenant_id = '00000000-0000-0000-0000-000000000001' \
+             AND (created_at, id) > {cursor} ORDER BY created_at, id LIMIT 51"
+        );
+        let plan: Vec<String> = tx
+            .query_all_raw(Statement::from_string(tx.get_database_backend(), explain))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Index Scan using listed_page"), "{plan}");
+        assert!(!plan.contains("Sort") && !plan.contains("Bitmap"), "{plan}");
+        tx.rollback().await.unwrap();
     }
 
     /// The bundled SQLite keeps a statement's plan whatever is bound to it (`ENABLE_QPSG`, set
