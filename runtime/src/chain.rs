@@ -20,11 +20,14 @@ use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, InsertStatement, Query, ReturningClause, SelectStatement, SimpleExpr,
     UpdateStatement, WithClause,
 };
-use sea_orm::{DbBackend, DbErr, Statement};
+use std::sync::Arc;
+
+use sea_orm::{DbBackend, DbErr, Statement, Value};
 
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::invalidation::Change;
+use crate::sql_cache::{Memo, Shape};
 
 /// A chain being built; [`Chain::write`] makes it a [`Write`].
 pub struct Chain {
@@ -71,7 +74,6 @@ impl Chain {
         row: impl Into<E::ActiveModel>,
         only_if: Option<SelectStatement>,
     ) -> Result<Self, ApiError> {
-        use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
         let row = row.into();
         crud::check_declared::<E>(&row)?;
         if !E::UNIQUE_ACROSS.is_empty() {
@@ -80,12 +82,7 @@ impl Chain {
                 E::NAME
             )));
         }
-        let (columns, values): (Vec<E::Column>, Vec<sea_orm::Value>) = E::Column::iter()
-            .filter_map(|column| match row.get(column) {
-                ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Some((column, value)),
-                ActiveValue::NotSet => None,
-            })
-            .unzip();
+        let (columns, values) = row_values::<E>(&row);
         let mut select = Query::select();
         select.exprs(values.into_iter().map(Expr::value));
         if let Some(only_if) = only_if {
@@ -111,6 +108,75 @@ impl Chain {
         };
         Ok(Write { statement, changes, failed })
     }
+}
+
+/// A chain's SQL and what its write makes stale, kept per [`Shape`].
+struct Kept {
+    sql: Arc<str>,
+    changes: Vec<Change>,
+    failed: fn(DbErr) -> ApiError,
+}
+
+static KEPT: Memo<Kept> = Memo::new();
+
+impl Chain {
+    /// The write of the chain `build` makes on `backend`, its SQL kept under `shape` once built
+    /// ([`crate::sql_cache`]): later calls bind `values` to the kept SQL without building the
+    /// chain. `values` must be the statement's parameters in order; the first build checks them
+    /// (the SQL is not kept otherwise), and debug builds (the tests) build and compare every
+    /// call. `shape` must name everything the SQL depends on besides the values.
+    pub fn cached(
+        backend: DbBackend,
+        shape: Shape,
+        values: Vec<Value>,
+        build: impl FnOnce() -> Result<Chain, ApiError>,
+    ) -> Result<Write, ApiError> {
+        let kept = KEPT.with(&shape, |kept| (Arc::clone(&kept.sql), kept.changes.clone(), kept.failed));
+        if let Some((sql, changes, failed)) = kept {
+            let write = Write { statement: Statement::from_sql_and_values(backend, &*sql, values), changes, failed };
+            #[cfg(debug_assertions)]
+            {
+                let built = build()?.write()?.statement;
+                let kept = (&write.statement.sql, &write.statement.values);
+                assert_eq!((&built.sql, &built.values), kept, "a kept chain differs from a fresh build ({shape:?})");
+            }
+            return Ok(write);
+        }
+        let write = build()?.write()?;
+        let matches = write.statement.values.as_ref().is_some_and(|built| built.0 == values);
+        debug_assert!(
+            matches,
+            "the values given for {shape:?} are not the statement's: {values:?}, {:?}",
+            write.statement
+        );
+        if matches {
+            let kept =
+                Kept { sql: write.statement.sql.as_str().into(), changes: write.changes.clone(), failed: write.failed };
+            KEPT.keep(shape, kept);
+        }
+        Ok(write)
+    }
+}
+
+/// The values `row` sets, in column order, with their columns.
+pub fn row_values<E: Resource>(row: &E::ActiveModel) -> (Vec<E::Column>, Vec<Value>) {
+    use sea_orm::{ActiveModelTrait, ActiveValue, Iterable};
+    E::Column::iter()
+        .filter_map(|column| match row.get(column) {
+            ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Some((column, value)),
+            ActiveValue::NotSet => None,
+        })
+        .unzip()
+}
+
+/// Which of `E`'s columns `row` sets, as bits of their positions: what an insert's SQL depends
+/// on, for a [`Shape`]'s variant (`None` for an entity of more than 64 columns).
+pub fn set_columns<E: Resource>(row: &E::ActiveModel) -> Option<u64> {
+    use sea_orm::{ActiveModelTrait, Iterable};
+    E::Column::iter().enumerate().try_fold(0u64, |bits, (n, column)| {
+        let set = u64::from(!row.is_not_set(column));
+        (n < 64).then(|| bits | set << n)
+    })
 }
 
 /// `WITH step0 AS (<a> RETURNING 1), step1 AS (<b> AND EXISTS (SELECT 1 FROM step0) RETURNING 1)

@@ -86,7 +86,7 @@ pub async fn find_optional<E: Resource>(
     tenant: Option<Uuid>,
     id: impl Into<sea_orm::Value>,
 ) -> Result<Option<E::Model>, ApiError> {
-    let row = E::find().filter(E::pk().eq(id)).one(db).await?;
+    let row = crate::keyed::one::<E>(db, E::pk(), id.into()).await?;
     Ok(row.filter(|row| in_tenant::<E>(row, tenant)))
 }
 
@@ -96,7 +96,7 @@ pub async fn find_by_optional<E: Resource>(
     column: E::Column,
     key: &str,
 ) -> Result<Option<E::Model>, ApiError> {
-    Ok(E::find().filter(column.eq(key)).one(db).await?)
+    Ok(crate::keyed::one::<E>(db, column, key.into()).await?)
 }
 
 /// The row whose `column` equals `key` (e.g. a tenant by slug).
@@ -234,12 +234,11 @@ pub async fn find_where<E: Resource, T: Into<sea_orm::Value>>(
     column: Col<E, T>,
     value: impl Into<T>,
 ) -> Result<Option<E::Model>, ApiError> {
-    let by_value = E::find().filter(column.eq(value));
     if E::KEYS.contains(&column.name()) {
-        let row = by_value.one(db).await?;
+        let row = crate::keyed::one::<E>(db, column.column(), value.into().into()).await?;
         return Ok(row.filter(|row| in_tenant::<E>(row, Some(tenant))));
     }
-    Ok(scoped::<E>(by_value, Some(tenant)).one(db).await?)
+    Ok(scoped::<E>(E::find().filter(column.eq(value)), Some(tenant)).one(db).await?)
 }
 
 /// The row of `E`, in any tenant, whose unique `column` equals `value` (an API key by its

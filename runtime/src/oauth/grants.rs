@@ -1,14 +1,16 @@
 //! Grants: the family every token issued from one authorization code belongs to. Revoking a
 //! grant ends its refresh tokens at once and its access tokens at introspection and UserInfo.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query, UpdateStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Value};
 use uuid::Uuid;
 
-use crate::chain::Chain;
+use crate::chain::{self, Chain};
 use crate::crud;
 use crate::error::ApiError;
 use crate::roles::{Grant, GrantColumns, RefreshTokenColumns, Roles};
+use crate::sql_cache::Shape;
 use crate::state::Runtime;
 
 /// The grant `id` if it exists and is not revoked.
@@ -39,16 +41,47 @@ pub async fn claim_and_replace<R: Roles>(
     successor: <R::RefreshToken as EntityTrait>::ActiveModel,
 ) -> Result<bool, ApiError> {
     let backend = rt.db().get_database_backend();
-    let write = Chain::new::<R::RefreshToken>(backend)
-        .update::<R::RefreshToken>(claim_statement::<R>(backend, token, grant))
-        .insert::<R::RefreshToken>(successor, None)?
-        .write()?;
+    let now = crate::now();
+    let build = || {
+        Chain::new::<R::RefreshToken>(backend)
+            .update::<R::RefreshToken>(claim_statement::<R>(backend, now, token, grant))
+            .insert::<R::RefreshToken>(successor.clone(), None)
+    };
+    let write = match chain::set_columns::<R::RefreshToken>(&successor) {
+        Some(columns) => {
+            let shape = Shape::new::<R>("refresh_token rotation", backend, columns);
+            Chain::cached(backend, shape, rotation_values::<R>(backend, now, token, grant, &successor), build)?
+        }
+        None => build()?.write()?,
+    };
     Ok(rt.execute_write(write).await? == 1)
+}
+
+/// The parameters of [`claim_and_replace`]'s statement, in order: the claim's (`used_at`, the
+/// token, the sub-select's `1`, the grant), on PostgreSQL the first step's `RETURNING 1`, the
+/// successor's columns, and on PostgreSQL the second step's `SELECT 1 FROM step0`.
+fn rotation_values<R: Roles>(
+    backend: DbBackend,
+    now: DateTime<Utc>,
+    token: Uuid,
+    grant: Uuid,
+    successor: &<R::RefreshToken as EntityTrait>::ActiveModel,
+) -> Vec<Value> {
+    let postgres = backend == DbBackend::Postgres;
+    let mut values = vec![Value::from(now), Value::from(token), Value::from(1), Value::from(grant)];
+    if postgres {
+        values.push(Value::from(1));
+    }
+    values.extend(chain::row_values::<R::RefreshToken>(successor).1);
+    if postgres {
+        values.push(Value::from(1));
+    }
+    values
 }
 
 /// `UPDATE refresh_token SET used_at = now WHERE id = token AND used_at IS NULL AND EXISTS
 /// (SELECT 1 FROM grant WHERE id = grant AND revoked_at IS NULL [FOR SHARE])`.
-fn claim_statement<R: Roles>(backend: DbBackend, token: Uuid, grant: Uuid) -> UpdateStatement {
+fn claim_statement<R: Roles>(backend: DbBackend, now: DateTime<Utc>, token: Uuid, grant: Uuid) -> UpdateStatement {
     let mut live = Query::select();
     live.expr(Expr::value(1))
         .from(R::Grant::default())
@@ -61,7 +94,7 @@ fn claim_statement<R: Roles>(backend: DbBackend, token: Uuid, grant: Uuid) -> Up
         .filter(<R::RefreshToken as crud::Resource>::pk().eq(token))
         .filter(R::RefreshToken::USED_AT.is_null())
         .filter(Expr::exists(live))
-        .col_expr(R::RefreshToken::USED_AT.column(), Expr::value(crate::now()))
+        .col_expr(R::RefreshToken::USED_AT.column(), Expr::value(now))
         .into_query()
 }
 
