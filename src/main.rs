@@ -13,6 +13,10 @@ use keygate::config::{BindAddress, FileSettings, Overrides, Settings, config_fil
 use keygate::server;
 use keygate::shutdown::{self, InFlight};
 
+/// jemalloc, for Rust's allocations and SQLite's alike (Cargo.toml says why).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A self-hosted, multi-tenant OAuth 2.1 / OpenID Connect server.
 ///
 /// With no configuration at all, `keygate serve` stores everything in ./keygate-data/keygate.db
