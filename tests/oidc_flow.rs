@@ -381,6 +381,41 @@ async fn busy_tables_get_time_ordered_keys_and_users_random_ones() {
     .await;
 }
 
+/// Refresh tokens copy their grant's user and client without references of their own
+/// (`schema.yaml`): deleting the client or the user still ends every grant and refresh token of
+/// theirs, through the grant's references, and nobody else's.
+#[actix_web::test]
+async fn deleting_a_client_or_a_user_ends_their_grants_and_refresh_tokens() {
+    each_live_backend(async |server: &LiveServer, admin: &Admin| {
+        admin.tenant("acme").await;
+        let clients = [admin.client("acme", json!({})).await, admin.client("acme", json!({})).await];
+        let browser = Browser::new();
+        let mut latest = Vec::new();
+        for (id, secret) in &clients {
+            let secret = secret.as_deref().unwrap();
+            let (code, verifier) = code_for(server, id, &browser).await;
+            let (status, tokens) = redeem(server, &code, &verifier, REDIRECT, id, secret).await;
+            assert_eq!(status, 200, "{tokens}");
+            let (status, body) = refresh(server, tokens["refresh_token"].as_str().unwrap(), id, secret).await;
+            assert_eq!(status, 200, "{body}");
+            latest.push(body["refresh_token"].as_str().unwrap().to_owned());
+        }
+        let stored = async || [count(server, "grants").await, count(server, "refresh_tokens").await];
+        assert_eq!(stored().await, [2, 4]);
+
+        let [(gone, _), (kept, kept_secret)] = &clients;
+        admin.delete(&format!("/admin/tenants/acme/clients/{gone}")).await;
+        assert_eq!(stored().await, [1, 2], "the deleted client's grant and tokens went, the other's stayed");
+        let (status, body) = refresh(server, &latest[1], kept, kept_secret.as_deref().unwrap()).await;
+        assert_eq!(status, 200, "the other client still refreshes: {body}");
+
+        let alice = admin.get("/admin/tenants/acme/users").await["items"][0]["id"].as_str().unwrap().to_owned();
+        admin.delete(&format!("/admin/tenants/acme/users/{alice}")).await;
+        assert_eq!(stored().await, [0, 0], "the deleted user's grants and tokens went");
+    })
+    .await;
+}
+
 /// The keys of `table`'s rows, in the order the rows were created (rows created in the same
 /// instant, by key).
 async fn keys(server: &LiveServer, table: &str) -> Vec<uuid::Uuid> {

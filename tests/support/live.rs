@@ -61,6 +61,18 @@ impl Admin {
         response.json().await.expect("json")
     }
 
+    /// DELETEs `path` as admin, expecting `204 No Content`.
+    pub async fn delete(&self, path: &str) {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send()
+            .await
+            .expect("admin call");
+        assert_eq!(response.status().as_u16(), 204, "DELETE {path}");
+    }
+
     /// A tenant with one user.
     pub async fn tenant(&self, slug: &str) {
         self.post("/admin/tenants", json!({ "slug": slug, "name": slug })).await;
