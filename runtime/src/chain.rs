@@ -124,7 +124,9 @@ impl Chain {
     /// ([`crate::sql_cache`]): later calls bind `values` to the kept SQL without building the
     /// chain. `values` must be the statement's parameters in order; the first build checks them
     /// (the SQL is not kept otherwise), and debug builds (the tests) build and compare every
-    /// call. `shape` must name everything the SQL depends on besides the values.
+    /// call. `shape` must name everything the SQL depends on besides the values. A kept write
+    /// does not run `build`, so what [`Chain::insert`] checks of a row (its declared
+    /// constraints) is the caller's to check first.
     pub fn cached(
         backend: DbBackend,
         shape: Shape,

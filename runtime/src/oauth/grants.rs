@@ -41,6 +41,8 @@ pub async fn claim_and_replace<R: Roles>(
     successor: <R::RefreshToken as EntityTrait>::ActiveModel,
 ) -> Result<bool, ApiError> {
     let backend = rt.db().get_database_backend();
+    // The kept statement is not built from the row, so its declared constraints are checked here.
+    crud::check_declared::<R::RefreshToken>(&successor)?;
     let now = crate::now();
     let build = || {
         Chain::new::<R::RefreshToken>(backend)
